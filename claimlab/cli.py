@@ -1,0 +1,151 @@
+"""The command line: `python runner.py NAME|all [options]` and `python runner.py --list`.
+
+Exit codes: 0 done (whatever the verdicts), 1 a run failed, 2 a usage error, 130 interrupted.
+Errors are one line that says what to do; set CLAIMLAB_DEBUG=1 for the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from pathlib import Path
+
+# TensorFlow's C++ start-up chatter (oneDNN notices, tf.data attribute warnings) would bury the
+# progress lines; real failures still surface as Python exceptions.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from claimlab import config, registry
+from claimlab.errors import RunFailure, UsageError
+from claimlab.execute import default_jobs
+
+EXIT_USAGE = 2
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, instead of argparse's usage block
+        raise UsageError(f"{message} (see python runner.py --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="runner.py",
+        description="Train the arms of a claim experiment over several seeds, log to MLflow, write a verdict.",
+    )
+    parser.add_argument("experiment", nargs="?", help="experiment name (see --list), or 'all'")
+    parser.add_argument("--list", action="store_true", help="list the experiments and their claims")
+    parser.add_argument("--profile", default=config.DEFAULT_PROFILE, choices=config.PROFILES,
+                        help="smoke (tests, seconds), quick (default, >= 5 seeds), full (>= 10 seeds)")
+    parser.add_argument("--seeds", type=int, help="number of seeds (overrides the profile)")
+    parser.add_argument("--epochs", type=int, help="training epochs (overrides the profile)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config value (repeatable); unknown keys are rejected")
+    parser.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, "
+                                               "else sqlite:///mlflow.db)")
+    parser.add_argument("--results-dir", type=Path, default=registry.PROJECT_ROOT / "results",
+                        help="where results/<name>/ and the ledger go (default: the project's results/)")
+    parser.add_argument("--jobs", type=int, default=default_jobs(),
+                        help=f"trials in parallel, one worker process each (default: {default_jobs()}, one per core)")
+    parser.add_argument("--resume", action="store_true",
+                        help="skip (arm, seed) trials already FINISHED in MLflow for the same config")
+    return parser
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--set {pair}: expected KEY=VALUE, e.g. --set dataset=mnist1d")
+        overrides[key.strip()] = value.strip()
+    return overrides
+
+
+def list_experiments(out) -> None:
+    for experiment in registry.load_all():
+        ids = ",".join(claim.id for claim in experiment.claims)
+        out(f"{experiment.name:<24} {ids:<24} {experiment.title}")
+
+
+def resolve_for(experiment, args, overrides: dict[str, str], lenient: bool) -> dict:
+    """The experiment's config; with `lenient` (for `all`), overrides it lacks are skipped."""
+    if lenient:
+        probe = config.resolve(experiment, args.profile)
+        overrides = {k: v for k, v in overrides.items() if k in probe}
+        epochs = args.epochs if "epochs" in probe else None
+    else:
+        epochs = args.epochs
+    return config.resolve(experiment, args.profile, overrides, seeds=args.seeds, epochs=epochs)
+
+
+def main(argv: list[str] | None = None, out=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    out = out or (lambda *a, **k: print(*a, **k))
+    try:
+        return _main(argv, out)
+    except UsageError as error:
+        print(f"runner.py: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except RunFailure as error:
+        print(f"runner.py: failed: {error}", file=sys.stderr)
+        if os.environ.get("CLAIMLAB_DEBUG"):
+            raise
+        return 1
+    except KeyboardInterrupt:
+        print("runner.py: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # never a bare traceback for the user
+        if os.environ.get("CLAIMLAB_DEBUG"):
+            raise
+        print(f"runner.py: failed: {type(error).__name__}: {error} (set CLAIMLAB_DEBUG=1 for the traceback)",
+              file=sys.stderr)
+        return 1
+
+
+def _main(argv: list[str], out) -> int:
+    args = build_parser().parse_args(argv)
+    if args.list:
+        list_experiments(out)
+        return 0
+    if not args.experiment:
+        raise UsageError("name an experiment (python runner.py --list shows them) or 'all'")
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    overrides = parse_overrides(args.overrides)
+    experiments = registry.load_all() if args.experiment == "all" else [registry.load(args.experiment)]
+    lenient = args.experiment == "all"
+    if lenient:
+        known = set().union(*(config.resolve(e, args.profile) for e in experiments))
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise UsageError(f"--set {unknown[0]}: no experiment has this key")
+    configs = [resolve_for(e, args, overrides, lenient) for e in experiments]  # all usage errors up front
+
+    from claimlab import tracking
+    from claimlab.run import RunOptions, run_experiment
+
+    uri = tracking.resolve_uri(args.tracking_uri)
+    tracking.check_reachable(uri)
+    options = RunOptions(profile=args.profile, tracking_uri=uri, results_root=args.results_dir, jobs=args.jobs,
+                         resume=args.resume,
+                         command="python runner.py " + " ".join(shlex.quote(a) for a in argv))
+    exit_code, failures = 0, []
+    for experiment, cfg in zip(experiments, configs):
+        try:
+            outcome = run_experiment(experiment, cfg, options, out)
+        except RunFailure as error:
+            if not lenient:
+                raise
+            failures.append(str(error))
+            print(f"runner.py: failed: {error}", file=sys.stderr)
+            continue
+        if outcome.exit_code:
+            return outcome.exit_code  # interrupted: stop everything
+    if failures:
+        exit_code = 1
+    return exit_code
+
+
+def entry_point() -> None:  # the `claimlab` console script
+    sys.exit(main())

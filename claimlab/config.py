@@ -1,0 +1,98 @@
+"""Profiles and `--set key=value` overrides (nanoGPT-style: literal values, unknown keys rejected).
+
+The resolved config is, in order of precedence:
+  CLI (--set, --seeds, --epochs)  >  the experiment's PROFILES[profile]  >  the profile defaults below
+  >  the experiment's CONFIG.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+
+from claimlab.errors import UsageError
+
+PROFILES = ("smoke", "quick", "full")
+DEFAULT_PROFILE = "quick"
+
+# What every experiment gets per profile unless it says otherwise. smoke is for tests (seconds);
+# quick is the default (>= 5 seeds, minutes); full is what results/ is generated with when time allows.
+PROFILE_DEFAULTS = {
+    "smoke": {"seeds": 2},
+    "quick": {"seeds": 5},
+    "full": {"seeds": 10},
+}
+
+# Keys the machinery itself understands, present in every experiment's config.
+BASE_CONFIG = {"seeds": 5, "data_seed": 0}
+
+# Keys that identify how trials were run, not what they computed: left out of the trial's identity.
+NOT_TRIAL_IDENTITY = ("seeds",)
+
+
+def parse_value(key: str, text: str, default):
+    """Parse the text of `--set key=text` to the type of the default value, or raise UsageError."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        value = text  # a bare word: a string
+    expected = type(default)
+    if isinstance(default, bool):
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            value = value.lower() == "true"
+        if not isinstance(value, bool):
+            raise UsageError(f"--set {key}={text}: expected true or false")
+        return value
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(default, tuple) and isinstance(value, list):
+        value = tuple(value)
+    if isinstance(default, list) and isinstance(value, tuple):
+        value = list(value)
+    if default is None:
+        return value
+    if isinstance(value, bool) or not isinstance(value, expected):  # True is an int to Python, not to us
+        raise UsageError(f"--set {key}={text}: expected a value of type {expected.__name__}, got {type(value).__name__}")
+    return value
+
+
+def resolve(experiment, profile: str = DEFAULT_PROFILE, overrides: dict[str, str] | None = None,
+            seeds: int | None = None, epochs: int | None = None) -> dict:
+    """The full config for one run of `experiment` (a registry.Experiment)."""
+    if profile not in PROFILES:
+        raise UsageError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    cfg = {**BASE_CONFIG, **experiment.config}
+    cfg.update(PROFILE_DEFAULTS[profile])
+    cfg.update(experiment.profiles.get(profile, {}))
+    for key, text in (overrides or {}).items():
+        if key not in cfg:
+            valid = ", ".join(sorted(cfg))
+            raise UsageError(f"--set {key}: unknown key for {experiment.name}; valid keys: {valid}")
+        cfg[key] = parse_value(key, text, cfg[key])
+    if seeds is not None:
+        cfg["seeds"] = seeds
+    if epochs is not None:
+        if "epochs" not in cfg:
+            raise UsageError(f"--epochs: {experiment.name} has no epochs (it trains nothing)")
+        cfg["epochs"] = epochs
+    for key, allowed in experiment.choices.items():
+        if cfg.get(key) not in allowed:
+            raise UsageError(f"--set {key}={cfg.get(key)}: choose one of {', '.join(map(str, allowed))}")
+    if not isinstance(cfg["seeds"], int) or cfg["seeds"] < 1:
+        raise UsageError(f"seeds must be a positive integer, got {cfg['seeds']!r}")
+    if "epochs" in cfg and (not isinstance(cfg["epochs"], int) or cfg["epochs"] < 1):
+        raise UsageError(f"epochs must be a positive integer, got {cfg['epochs']!r}")
+    return cfg
+
+
+def trial_config(cfg: dict, arm_overrides: dict) -> dict:
+    """The config one trial sees: the run's config with its arm's overrides."""
+    return {**cfg, **arm_overrides}
+
+
+def config_hash(cfg: dict) -> str:
+    """A short stable fingerprint of everything that determines a trial's numbers (not the seed count)."""
+    identity = {key: value for key, value in cfg.items() if key not in NOT_TRIAL_IDENTITY}
+    text = json.dumps(identity, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

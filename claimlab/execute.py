@@ -1,0 +1,114 @@
+"""Where trials run: in the runner's own process, or in a local pool of worker processes (--jobs N).
+
+A trial is a pure function of (experiment, arm, seed, config): it returns a TrialResult and writes
+nothing shared. Only the runner writes to MLflow and results/, so the tracking store never sees two
+writers. Workers are spawned (not forked: TensorFlow does not survive a fork) and ignore Ctrl-C, so
+the runner alone decides how to stop.
+
+Every trial runs TensorFlow on TRIAL_THREADS threads, wherever it runs: a reduction split over a
+different number of threads rounds differently, and the same seed must give the same numbers whether
+the run used --jobs 1 or --jobs 8 (and whether a trial was resumed from an earlier run).
+
+(A Ray backend would slot in here as another `run_trials` with the same callbacks; it is not built
+because nothing in this project needs more than one machine yet.)
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import multiprocessing
+import os
+import signal
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Callable
+
+TRIAL_THREADS = 1
+
+
+def default_jobs() -> int:
+    """One single-threaded worker per core (at most 8: each holds its own TensorFlow, ~0.5 GB)."""
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+@dataclass(frozen=True)
+class Trial:
+    arm: str
+    seed: int
+    cfg: dict
+
+
+@dataclass
+class TrialError:
+    """A trial that raised: the exception's one-line summary and its full traceback."""
+
+    summary: str
+    traceback: str
+
+
+def run_one(experiment_name: str, trial: Trial):
+    """Seed everything, run the experiment's trial, time it. Returns a TrialResult or a TrialError."""
+    from claimlab import registry, train
+
+    started = time.perf_counter()
+    try:
+        experiment = registry.load(experiment_name)
+        train.seed_everything(trial.seed)
+        result = experiment.run_trial(trial.arm, trial.seed, dict(trial.cfg))
+    except Exception as error:  # reported back to the runner, which marks the run FAILED
+        return TrialError(f"{type(error).__name__}: {error}", traceback.format_exc())
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _init_worker() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from claimlab import train
+
+    train.limit_threads(TRIAL_THREADS)
+
+
+def run_trials(experiment_name: str, trials: list[Trial], jobs: int,
+               on_start: Callable[[Trial], None], on_done: Callable[[Trial, object], bool]) -> None:
+    """Run every trial; `on_start` before each begins, `on_done(trial, result)` as each ends.
+
+    `on_done` returns False to stop scheduling new trials (a failure). At most `jobs` trials are in
+    flight at once, so at most `jobs` child runs are open in MLflow.
+    """
+    if jobs <= 1:
+        from claimlab import train
+
+        train.limit_threads(TRIAL_THREADS)
+        for trial in trials:
+            on_start(trial)
+            if not on_done(trial, run_one(experiment_name, trial)):
+                return
+        return
+
+    context = multiprocessing.get_context("spawn")
+    pool = futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker)
+    pending, in_flight = list(trials), {}
+    try:
+        while pending or in_flight:
+            while pending and len(in_flight) < jobs:
+                trial = pending.pop(0)
+                on_start(trial)
+                in_flight[pool.submit(run_one, experiment_name, trial)] = trial
+            done, _ = futures.wait(in_flight, return_when=futures.FIRST_COMPLETED)
+            for future in done:
+                trial = in_flight.pop(future)
+                try:
+                    result = future.result()
+                except Exception as error:  # the worker process itself died
+                    result = TrialError(f"worker process failed: {type(error).__name__}: {error}",
+                                        traceback.format_exc())
+                if not on_done(trial, result):
+                    pending.clear()
+    finally:
+        # On Ctrl-C or a failure: drop queued work and stop the workers now, not after their trials.
+        for process in list(getattr(pool, "_processes", {}).values()):
+            if in_flight and process.is_alive():
+                process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,112 @@
+"""Finds the experiment modules in experiments/ and checks that each keeps the contract.
+
+Cheap on purpose: importing an experiment module must not import TensorFlow, so `--list` stays fast.
+Experiment modules import keras inside their functions.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from claimlab.errors import UsageError
+from claimlab.spec import Claim
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EXPERIMENTS_DIR = PROJECT_ROOT / "experiments"
+
+
+@dataclass
+class Experiment:
+    """An experiment module seen through its contract."""
+
+    name: str
+    module: ModuleType
+
+    @property
+    def title(self) -> str:
+        return self.module.TITLE
+
+    @property
+    def claims(self) -> list[Claim]:
+        return list(self.module.CLAIMS)
+
+    @property
+    def arms(self) -> dict[str, dict]:
+        return dict(getattr(self.module, "ARMS", {}))
+
+    @property
+    def config(self) -> dict:
+        return dict(getattr(self.module, "CONFIG", {}))
+
+    @property
+    def profiles(self) -> dict[str, dict]:
+        return dict(getattr(self.module, "PROFILES", {}))
+
+    @property
+    def choices(self) -> dict[str, tuple]:
+        return dict(getattr(self.module, "CHOICES", {}))
+
+    @property
+    def trains(self) -> bool:
+        return bool(self.arms)
+
+    def run_trial(self, arm: str, seed: int, cfg: dict):
+        return self.module.run_trial(arm, seed, cfg)
+
+    def prepare(self, cfg: dict) -> None:
+        """The module's optional `prepare(cfg)`: load the data once, so broken data fails before any trial."""
+        prepare = getattr(self.module, "prepare", None)
+        if prepare:
+            prepare(dict(cfg))
+
+    def checks(self) -> list:
+        """The exact-check functions every claim's rule needs, each once, in claim order."""
+        seen, checks = set(), []
+        for claim in self.claims:
+            for check in claim.rule.checks:
+                if check.__name__ not in seen:
+                    seen.add(check.__name__)
+                    checks.append(check)
+        return checks
+
+    def figures(self, results) -> dict:
+        """The claim's own plots, if the module draws any: name -> matplotlib Figure."""
+        draw = getattr(self.module, "figures", None)
+        return draw(results) if draw else {}
+
+
+def names() -> list[str]:
+    return sorted(
+        path.stem for path in EXPERIMENTS_DIR.glob("*.py") if not path.stem.startswith("_")
+    )
+
+
+def _validate(name: str, module: ModuleType) -> None:
+    for attribute in ("TITLE", "CLAIMS"):
+        if not hasattr(module, attribute):
+            raise TypeError(f"experiments/{name}.py must define {attribute}")
+    if getattr(module, "ARMS", None) and not hasattr(module, "run_trial"):
+        raise TypeError(f"experiments/{name}.py declares ARMS but no run_trial(arm, seed, cfg)")
+    ids = [claim.id for claim in module.CLAIMS]
+    if len(ids) != len(set(ids)):
+        raise TypeError(f"experiments/{name}.py declares a claim id twice: {ids}")
+
+
+def load(name: str) -> Experiment:
+    """The experiment called `name`, or a UsageError that lists the experiments and the closest name."""
+    available = names()
+    if name not in available:
+        close = difflib.get_close_matches(name, available, n=1, cutoff=0.5)
+        hint = f" Did you mean {close[0]}?" if close else ""
+        raise UsageError(f"unknown experiment {name!r}.{hint} Available: {', '.join(available)}")
+    module = importlib.import_module(f"experiments.{name}")
+    _validate(name, module)
+    return Experiment(name, module)
+
+
+def load_all() -> list[Experiment]:
+    return [load(name) for name in names()]

@@ -1,0 +1,81 @@
+"""The vocabulary an experiment module uses to declare itself.
+
+Everything here is plain data, cheap to import: `runner.py --list` imports every experiment module,
+and must not pay for TensorFlow, MLflow or pandas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SOURCES_DIR = Path(__file__).resolve().parent.parent / "sources"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a quoted claim comes from: a file in sources/, its line range, the question's title."""
+
+    file: str
+    lines: str  # "35-70": 1-based, inclusive, as a text editor shows them
+    title: str
+
+    @property
+    def path(self) -> Path:
+        return SOURCES_DIR / self.file
+
+    def line_range(self) -> tuple[int, int]:
+        first, _, last = self.lines.partition("-")
+        return int(first), int(last or first)
+
+    def text(self) -> str:
+        """The cited lines themselves, so tests can check that every quote is really there."""
+        first, last = self.line_range()
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        return "\n".join(lines[first - 1 : last])
+
+    def cite(self) -> str:
+        return f"sources/{self.file}, lines {self.lines} (\"{self.title}\")"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim from the catalogue, quoted verbatim, with the rule that will judge it.
+
+    kind: "exact" (a deterministic fact checked on real Keras/TF objects) or "empirical" (training
+    behaviour, judged over seeds). `rule` is a claimlab.verdict rule object; its description is
+    written into every result, so the rule is on record before any number is seen.
+    """
+
+    id: str
+    kind: str
+    quote: str
+    source: Source
+    hypothesis: str
+    rule: Any
+
+    def __post_init__(self):
+        if self.kind not in ("exact", "empirical"):
+            raise ValueError(f"claim {self.id}: kind must be 'exact' or 'empirical', not {self.kind!r}")
+
+
+@dataclass
+class DatasetInfo:
+    """What MLflow records as a run's input: enough to tell two datasets apart, not the arrays."""
+
+    name: str
+    digest: str
+    source: str
+    context: str = "training"
+    profile: dict = field(default_factory=dict)
+
+
+@dataclass
+class TrialResult:
+    """What one (arm, seed) trial returns: final metrics, per-epoch curves and the data it used."""
+
+    metrics: dict[str, float]
+    history: dict[str, list[float]] = field(default_factory=dict)
+    datasets: list[DatasetInfo] = field(default_factory=list)
+    seconds: float = 0.0

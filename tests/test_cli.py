@@ -1,0 +1,68 @@
+"""The command-line contract: listing, usage errors with exit code 2 and one-line messages."""
+
+import subprocess
+import sys
+import time
+
+from conftest import ROOT, runner
+
+
+def test_list_is_fast_names_every_claim_and_imports_no_tensorflow():
+    started = time.perf_counter()
+    result = runner("--list")
+    elapsed = time.perf_counter() - started
+    assert result.returncode == 0, result.stderr
+    assert elapsed < 3.0, f"--list took {elapsed:.1f} s"
+    line = next(l for l in result.stdout.splitlines() if l.startswith("gap_vs_flatten"))
+    assert "G1,G2,G3,G4" in line
+    # Importing every experiment module (what --list does) must not pull in TensorFlow or MLflow.
+    probe = subprocess.run(
+        [sys.executable, "-c",
+         "import sys; from claimlab import registry; registry.load_all(); "
+         "print(sorted(m for m in ('tensorflow', 'keras', 'mlflow') if m in sys.modules))"],
+        cwd=ROOT, capture_output=True, text=True, check=True)
+    assert probe.stdout.strip() == "[]"
+
+
+def test_unknown_experiment_exits_2_and_suggests_the_closest_name():
+    result = runner("gap_vs_flaten")
+    assert result.returncode == 2
+    assert "Did you mean gap_vs_flatten?" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_set_key_exits_2_and_lists_the_valid_keys():
+    result = runner("gap_vs_flatten", "--set", "learning_rat=0.1")
+    assert result.returncode == 2
+    assert "unknown key" in result.stderr and "learning_rate" in result.stderr and "epochs" in result.stderr
+
+
+def test_set_value_of_the_wrong_type_exits_2_and_says_so():
+    result = runner("gap_vs_flatten", "--set", "epochs=many")
+    assert result.returncode == 2
+    assert "expected a value of type int" in result.stderr
+
+
+def test_set_value_outside_the_choices_exits_2():
+    result = runner("gap_vs_flatten", "--set", "dataset=imagenet")
+    assert result.returncode == 2
+    assert "shifted_digits" in result.stderr and "mnist1d" in result.stderr
+
+
+def test_bad_option_and_bad_profile_exit_2_with_one_line():
+    for args in (["gap_vs_flatten", "--profile", "huge"], ["gap_vs_flatten", "--jobs", "0"], ["--bogus"],
+                 ["gap_vs_flatten", "--set", "epochs"]):
+        result = runner(*args)
+        assert result.returncode == 2, args
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_unreachable_tracking_server_exits_2_before_training(tmp_path):
+    started = time.perf_counter()
+    result = runner("gap_vs_flatten", "--profile", "smoke", "--tracking-uri", "http://127.0.0.1:9",
+                    "--results-dir", tmp_path)
+    assert result.returncode == 2
+    assert "cannot reach the MLflow tracking server" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert time.perf_counter() - started < 30
+    assert not (tmp_path / "gap_vs_flatten").exists()

@@ -1,0 +1,146 @@
+"""gap_vs_flatten end to end on the smoke profile: MLflow runs, results files, verdicts, exact values."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+
+from claimlab import config, registry, train
+
+HEADS = ["gap", "gmp", "ema", "split4_gmp", "conv1_kernel", "flatten"]
+
+
+@pytest.fixture(scope="module")
+def store(smoke_run):
+    assert smoke_run["code"] == 0, smoke_run["output"]
+    client = MlflowClient(tracking_uri=smoke_run["uri"])
+    experiment = client.get_experiment_by_name("gap_vs_flatten")
+    runs = client.search_runs([experiment.experiment_id], max_results=1000)
+    return client, runs
+
+
+def test_one_parent_run_with_description_tags_and_artifacts(store):
+    client, runs = store
+    parents = [r for r in runs if r.data.tags.get("claimlab.role") == "parent"]
+    assert len(parents) == 1
+    parent = parents[0]
+    assert parent.info.status == "FINISHED"
+    tags = parent.data.tags
+    assert tags["claimlab.claims"] == "G1,G2,G3,G4" and tags["claimlab.profile"] == "smoke"
+    assert "version.tensorflow" in tags and "version.keras" in tags and "version.mlflow" in tags
+    assert "mlflow.source.git.commit" in tags
+    note = tags["mlflow.note.content"]
+    assert "A 7 x 7 x 64 CNN output being flattened" in note and "pending" not in note
+    for claim in ("G1", "G2", "G3", "G4"):
+        assert tags[f"verdict.{claim}"] in ("supported", "refuted", "inconclusive")
+    artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert {"summary.json", "summary.md", "trials.csv", "verdicts.json", "figures"} <= artifacts
+    figures = {a.path for a in client.list_artifacts(parent.info.run_id, "figures")}
+    assert {"figures/per_arm.png", "figures/learning_curves.png", "figures/accuracy_vs_shift.png"} <= figures
+
+
+def test_one_nested_child_run_per_arm_and_seed_with_params_curves_and_data(store):
+    client, runs = store
+    parent_id = next(r.info.run_id for r in runs if r.data.tags.get("claimlab.role") == "parent")
+    children = [r for r in runs if r.data.tags.get("claimlab.role") == "trial"]
+    assert sorted((r.data.params["arm"], r.data.params["seed"]) for r in children) == sorted(
+        (h, str(s)) for h in HEADS for s in (0, 1))
+    epochs = config.resolve(registry.load("gap_vs_flatten"), "smoke")["epochs"]
+    for run in children:
+        assert run.info.status == "FINISHED"
+        assert run.data.tags["mlflow.parentRunId"] == parent_id
+        params = run.data.params
+        assert params["head"] == params["arm"] and params["epochs"] == str(epochs)
+        assert {"learning_rate", "batch_size", "dataset", "trunk_filters", "data_seed"} <= set(params)
+        for key in ("train/loss", "val/accuracy"):
+            history = client.get_metric_history(run.info.run_id, key)
+            assert [m.step for m in sorted(history, key=lambda m: m.step)] == list(range(1, epochs + 1))
+        assert 0.0 <= run.data.metrics["test/accuracy"] <= 1.0
+        assert run.data.metrics["shift/accuracy_0"] == pytest.approx(run.data.metrics["test/accuracy"])
+        (dataset_input,) = run.inputs.dataset_inputs
+        assert dataset_input.dataset.name == "shifted_digits" and len(dataset_input.dataset.digest) == 16
+
+
+def test_summary_json_schema(smoke_run):
+    summary = json.loads((smoke_run["results"] / "gap_vs_flatten" / "summary.json").read_text())
+    for key in ("experiment", "profile", "seeds", "command", "commit", "versions", "config", "claims", "status"):
+        assert key in summary, key
+    assert summary["status"] == "complete" and summary["seeds"] == [0, 1]
+    assert summary["command"].startswith("python runner.py gap_vs_flatten")
+    assert {"tensorflow", "keras", "mlflow"} <= set(summary["versions"])
+    assert [c["id"] for c in summary["claims"]] == ["G1", "G2", "G3", "G4"]
+    for claim in summary["claims"]:
+        assert {"kind", "quote", "source", "rule", "hypothesis", "measured", "verdict", "reason"} <= set(claim)
+        assert claim["verdict"] in ("supported", "refuted", "inconclusive")
+        assert claim["source"]["file"] == "002_6725717de9344925.txt"
+    g3 = next(c for c in summary["claims"] if c["id"] == "G3")
+    difference = g3["measured"]["difference"]
+    assert difference["n"] == 2 and difference["ci_low"] <= difference["mean"] <= difference["ci_high"]
+
+
+def test_results_files_agree_with_each_other(smoke_run):
+    folder = smoke_run["results"] / "gap_vs_flatten"
+    trials = pd.read_csv(folder / "trials.csv")
+    assert len(trials) == 12 and set(trials["arm"]) == set(HEADS)
+    summary = json.loads((folder / "summary.json").read_text())
+    g3 = next(c for c in summary["claims"] if c["id"] == "G3")
+    gaps = trials.pivot(index="seed", columns="arm", values="generalization_gap")
+    assert g3["measured"]["difference"]["mean"] == pytest.approx((gaps["gap"] - gaps["flatten"]).mean(), abs=1e-5)
+    markdown = (folder / "summary.md").read_text()
+    assert "python runner.py gap_vs_flatten" in markdown and "![per_arm.png](per_arm.png)" in markdown
+    for name in ("per_arm.png", "learning_curves.png", "accuracy_vs_shift.png"):
+        assert (folder / name).stat().st_size > 1000
+    ledger = (smoke_run["results"] / "README.md").read_text()
+    for claim in ("G1", "G2", "G3", "G4"):
+        assert f"| {claim} | [gap_vs_flatten](gap_vs_flatten/summary.md#{claim.lower()})" in ledger
+
+
+def test_every_claim_gets_a_verdict_in_the_terminal_table(smoke_run):
+    for claim in ("G1", "G2", "G3", "G4"):
+        assert any(line.startswith(claim) for line in smoke_run["output"].splitlines())
+
+
+def test_g2_counts_the_real_keras_dense_layer(smoke_run):
+    summary = json.loads((smoke_run["results"] / "gap_vs_flatten" / "summary.json").read_text())
+    measured = summary["checks"]["flatten_dense_weight_count"]
+    assert measured["dense_weights"] == 7 * 7 * 64 * 500 == 1_568_000
+    assert measured["dense_parameters_with_bias"] == 1_568_500
+    assert measured["gap_dense_weights"] == 64 * 500
+    g2 = next(c for c in summary["claims"] if c["id"] == "G2")
+    assert g2["verdict"] == "supported"  # 1,568,000 is within the rule's 1% of "1.56 million"
+
+
+def test_ema_head_weights_follow_the_snippets_loop():
+    module = registry.load("gap_vs_flatten").module
+    weights = module.exponential_moving_average_weights(4, 0.5)
+    # avg = x0; avg = .5 x1 + .5 avg; avg = .5 x2 + .5 avg; avg = .5 x3 + .5 avg
+    np.testing.assert_allclose(weights, [0.125, 0.125, 0.25, 0.5])
+    assert weights.sum() == pytest.approx(1.0)
+
+
+def test_every_head_builds_with_the_expected_head_size():
+    module = registry.load("gap_vs_flatten").module
+    cfg = config.resolve(registry.load("gap_vs_flatten"), "smoke")
+    head_params = {}
+    for head in HEADS:
+        model, trunk = module.build_model(head, (16, 16, 1), 10, cfg)
+        assert model.output_shape == (None, 10)
+        head_params[head] = model.count_params() - trunk
+    assert head_params["gap"] == head_params["gmp"] == head_params["ema"] == 32 * 10 + 10
+    assert head_params["split4_gmp"] == 4 * 32 * 10 + 10
+    assert head_params["conv1_kernel"] == 33 + 64 * 10 + 10
+    assert head_params["flatten"] == 64 * 32 * 128 + 128 + 128 * 10 + 10
+
+
+def test_a_trial_is_deterministic_for_a_seed_and_differs_across_seeds():
+    experiment = registry.load("gap_vs_flatten")
+    cfg = {**config.resolve(experiment, "smoke", {"epochs": "1"}), "head": "gap"}
+    results = []
+    for seed in (3, 3, 4):
+        train.seed_everything(seed)
+        results.append(experiment.run_trial("gap", seed, cfg))
+    assert results[0].metrics == results[1].metrics
+    assert results[0].history == results[1].history
+    assert results[0].metrics["test/loss"] != results[2].metrics["test/loss"]

@@ -1,0 +1,56 @@
+"""Ctrl-C / SIGTERM end the open runs KILLED, keep every finished trial, and --resume finishes the rest."""
+
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+
+from conftest import ROOT, runner
+
+
+def trial_runs(uri):
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name("gap_vs_flatten")
+    runs = client.search_runs([experiment.experiment_id], max_results=1000)
+    return ([r for r in runs if r.data.tags.get("claimlab.role") == "parent"],
+            [r for r in runs if r.data.tags.get("claimlab.role") == "trial"])
+
+
+@pytest.mark.parametrize("signum,jobs", [(signal.SIGINT, 1), (signal.SIGTERM, 2)], ids=["ctrl-c-in-process", "sigterm-pool"])
+def test_interrupted_run_is_killed_and_resume_runs_only_what_is_missing(tmp_path, signum, jobs):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    args = ["gap_vs_flatten", "--profile", "smoke", "--epochs", "1", "--jobs", jobs, "--tracking-uri", uri,
+            "--results-dir", tmp_path / "results"]
+    process = subprocess.Popen([sys.executable, str(ROOT / "runner.py"), *map(str, args)], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    for line in process.stdout:  # wait until two trials have finished, then interrupt the third
+        if line.startswith("[  2/12]") or time.time() > deadline:
+            break
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+
+    parents, trials = trial_runs(uri)
+    assert [p.info.status for p in parents] == ["KILLED"]
+    finished = [t for t in trials if t.info.status == "FINISHED"]
+    assert len(finished) >= 2
+    assert all(t.info.status in ("FINISHED", "KILLED") for t in trials)  # never left RUNNING
+    kept = pd.read_csv(tmp_path / "results" / "gap_vs_flatten" / "trials.csv")
+    assert len(kept) == len(finished)
+
+    resumed = runner(*args, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{len(finished)} already finished in MLflow" in resumed.stdout
+    parents, trials = trial_runs(uri)
+    assert [p.info.status for p in parents] == ["FINISHED"]  # the interrupted parent, reopened and finished
+    finished_after = [t for t in trials if t.info.status == "FINISHED"]
+    assert len(finished_after) == 12
+    assert len({(t.data.params["arm"], t.data.params["seed"]) for t in finished_after}) == 12
+    # The trials that had finished were not run again: their runs are the very same.
+    assert {t.info.run_id for t in finished} <= {t.info.run_id for t in finished_after}
+    assert len(pd.read_csv(tmp_path / "results" / "gap_vs_flatten" / "trials.csv")) == 12
