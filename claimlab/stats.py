@@ -13,6 +13,7 @@ bootstrap and the t interval, because the bootstrap under-covers on very small s
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -44,31 +45,25 @@ def t_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> tuple
 
 def bootstrap_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> tuple[float, float]:
     """BCa bootstrap interval of the mean (scipy.stats.bootstrap), seeded for reproducible verdicts."""
-    from scipy import stats
-
     x = _finite(values)
     if len(x) < 2:
         return (math.nan, math.nan)
     if np.all(x == x[0]):  # the bootstrap distribution is a single point: so is the interval
         return (float(x[0]), float(x[0]))
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = stats.bootstrap(
-                (x,), np.mean, confidence_level=confidence, n_resamples=BOOTSTRAP_RESAMPLES,
-                method="BCa", rng=rng,
-            )
-    low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
+    low, high = _bootstrap(x, confidence, "BCa")
     if not (math.isfinite(low) and math.isfinite(high)):  # BCa can fail on tiny samples
-        result = stats.bootstrap(
-            (x,), np.mean, confidence_level=confidence, n_resamples=BOOTSTRAP_RESAMPLES,
-            method="percentile", rng=np.random.default_rng(BOOTSTRAP_SEED),
-        )
-        low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
+        low, high = _bootstrap(x, confidence, "percentile")
     return (low, high)
+
+
+def _bootstrap(x: np.ndarray, confidence: float, method: str) -> tuple[float, float]:
+    from scipy import stats
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")  # scipy warns on degenerate resamples; the fallback handles them
+        result = stats.bootstrap((x,), np.mean, confidence_level=confidence, n_resamples=BOOTSTRAP_RESAMPLES,
+                                 method=method, rng=np.random.default_rng(BOOTSTRAP_SEED))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
 def describe(values: Sequence[float], confidence: float = CONFIDENCE) -> dict:

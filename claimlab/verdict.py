@@ -143,8 +143,13 @@ class Ranking:
         else:
             verdict = INCONCLUSIVE
         arms = arm_summaries(evidence, self.metric, self.order + self.also_report)
-        sign = 1 if self.higher_is_better else -1
-        measured_order = sorted(arms, key=lambda arm: -sign * arms[arm]["mean"] if math.isfinite(arms[arm]["mean"]) else math.inf)
+        def rank_key(arm):  # best first; arms with no finite mean (all diverged) last
+            mean = arms[arm]["mean"]
+            if not math.isfinite(mean):
+                return math.inf
+            return -mean if self.higher_is_better else mean
+
+        measured_order = sorted(arms, key=rank_key)
         reversed_pairs = [name for name, p in pairs.items() if p["verdict"] == REFUTED]
         reason = f"measured order by mean {self.metric}: " + " > ".join(
             f"{arm} {arms[arm]['mean']:.3f}" for arm in measured_order
