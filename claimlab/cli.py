@@ -7,6 +7,7 @@ Errors are one line that says what to do; set CLAIMLAB_DEBUG=1 for the traceback
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shlex
 import sys
@@ -68,15 +69,16 @@ def list_experiments(out) -> None:
         out(f"{experiment.name:<24} {ids:<24} {experiment.title}")
 
 
-def resolve_for(experiment, args, overrides: dict[str, str], lenient: bool) -> dict:
-    """The experiment's config; with `lenient` (for `all`), overrides it lacks are skipped."""
+def resolve_for(experiment, args, overrides: dict[str, str], lenient: bool) -> tuple[dict, dict]:
+    """The experiment's config and the overrides applied to it; with `lenient` (for `all`), overrides
+    the experiment lacks are skipped."""
     if lenient:
         probe = config.resolve(experiment, args.profile)
         overrides = {k: v for k, v in overrides.items() if k in probe}
         epochs = args.epochs if "epochs" in probe else None
     else:
         epochs = args.epochs
-    return config.resolve(experiment, args.profile, overrides, seeds=args.seeds, epochs=epochs)
+    return config.resolve(experiment, args.profile, overrides, seeds=args.seeds, epochs=epochs), overrides
 
 
 def main(argv: list[str] | None = None, out=None) -> int:
@@ -120,7 +122,7 @@ def _main(argv: list[str], out) -> int:
         unknown = sorted(set(overrides) - known)
         if unknown:
             raise UsageError(f"--set {unknown[0]}: no experiment has this key")
-    configs = [resolve_for(e, args, overrides, lenient) for e in experiments]  # all usage errors up front
+    resolved = [resolve_for(e, args, overrides, lenient) for e in experiments]  # all usage errors up front
 
     from claimlab import tracking
     from claimlab.run import RunOptions, run_experiment
@@ -131,9 +133,9 @@ def _main(argv: list[str], out) -> int:
                          resume=args.resume,
                          command="python runner.py " + " ".join(shlex.quote(a) for a in argv))
     exit_code, failures = 0, []
-    for experiment, cfg in zip(experiments, configs):
+    for experiment, (cfg, applied) in zip(experiments, resolved):
         try:
-            outcome = run_experiment(experiment, cfg, options, out)
+            outcome = run_experiment(experiment, cfg, dataclasses.replace(options, overrides=applied), out)
         except RunFailure as error:
             if not lenient:
                 raise

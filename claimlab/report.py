@@ -234,24 +234,48 @@ def write_summary(results_dir: Path, summary: dict, figure_files: list[str], tri
 
 
 # ---- the ledger -----------------------------------------------------------------------------------
+def results_folder(name: str, overrides: dict[str, str]) -> str:
+    """results/<name> for an experiment's own config, results/<name>@key=value,... for a --set variant,
+    so a variant run never overwrites the default results."""
+    if not overrides:
+        return name
+    variant = ",".join(f"{key}={value}" for key, value in sorted(overrides.items()))
+    return f"{name}@" + re.sub(r"[^A-Za-z0-9_.=,:+-]", "_", variant)
+
+
+def _ledger_rows(folder: str, label: str, claims, summary: dict | None) -> list[str]:
+    recorded = {c["id"]: c for c in summary["claims"]} if summary else {}
+    rows = []
+    for claim in claims:
+        entry = recorded.get(claim.id)
+        if entry is None:
+            rows.append(f"| {claim.id} | {label} | {claim.kind} | not run yet | | |")
+            continue
+        reason = entry["reason"].replace("|", "/")
+        if len(reason) > 140:
+            reason = reason[:137] + "..."
+        link = f"[{label}]({folder}/summary.md#{claim.id.lower()})"
+        rows.append(f"| {claim.id} | {link} | {claim.kind} | {VERDICT_MARK[entry['verdict']]} | {reason} | "
+                    f"{summary['profile']} |")
+    return rows
+
+
 def ledger_table(results_root: Path, experiments) -> str:
-    """A markdown table of every claim of every experiment, with its latest verdict and a link."""
-    lines = ["| claim | experiment | kind | verdict | evidence | profile |", "|---|---|---|---|---|---|"]
+    """A markdown table of every claim of every experiment, with its latest verdict and a link;
+    then the same for every --set variant that was run."""
+    header = ["| claim | experiment | kind | verdict | evidence | profile |", "|---|---|---|---|---|---|"]
+    lines, variants = list(header), []
     for experiment in experiments:
         path = results_root / experiment.name / "summary.json"
         summary = json.loads(path.read_text()) if path.exists() else None
-        recorded = {c["id"]: c for c in summary["claims"]} if summary else {}
-        for claim in experiment.claims:
-            link = f"[{experiment.name}]({experiment.name}/summary.md#{claim.id.lower()})"
-            entry = recorded.get(claim.id)
-            if entry is None:
-                lines.append(f"| {claim.id} | {experiment.name} | {claim.kind} | not run yet | | |")
-                continue
-            reason = entry["reason"].replace("|", "/")
-            if len(reason) > 140:
-                reason = reason[:137] + "..."
-            lines.append(f"| {claim.id} | {link} | {claim.kind} | {VERDICT_MARK[entry['verdict']]} | {reason} | "
-                         f"{summary['profile']} |")
+        lines += _ledger_rows(experiment.name, experiment.name, experiment.claims, summary)
+        for folder in sorted(results_root.glob(f"{experiment.name}@*")):
+            if (folder / "summary.json").exists():
+                summary = json.loads((folder / "summary.json").read_text())
+                label = experiment.name + " (" + folder.name.split("@", 1)[1] + ")"
+                variants += _ledger_rows(folder.name, label, experiment.claims, summary)
+    if variants:
+        lines += ["", "Variants (the same claims under `--set` overrides):", "", *header, *variants]
     return "\n".join(lines)
 
 
@@ -268,7 +292,7 @@ def write_ledger(results_root: Path, experiments) -> None:
     if results_root.resolve() == (PROJECT_ROOT / "results").resolve() and readme.exists():
         text = readme.read_text()
         if LEDGER_START in text and LEDGER_END in text:
-            linked = re.sub(r"\]\((\w+)/summary\.md", r"](results/\1/summary.md", table)
+            linked = re.sub(r"\]\(([^)\s]+)/summary\.md", r"](results/\1/summary.md", table)
             pattern = re.compile(re.escape(LEDGER_START) + ".*?" + re.escape(LEDGER_END), re.S)
             readme.write_text(pattern.sub(lambda _: f"{LEDGER_START}\n{linked}\n{LEDGER_END}", text))
 

@@ -33,6 +33,7 @@ class RunOptions:
     jobs: int = 1
     resume: bool = False
     command: str = ""
+    overrides: dict = field(default_factory=dict)  # the --set values, which name a variant's results folder
 
 
 @dataclass
@@ -138,7 +139,7 @@ def run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out=p
     train.limit_threads(TRIAL_THREADS)  # before the exact checks start TensorFlow in this process
     if experiment.trains:
         experiment.prepare(cfg)
-    results_dir = options.results_root / experiment.name
+    results_dir = options.results_root / report.results_folder(experiment.name, options.overrides)
     tracker = Tracker(options.tracking_uri, experiment.name)
     config_hash = config_module.config_hash(cfg)
     commit, dirty = git_commit()
@@ -228,7 +229,7 @@ def run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out=p
     verdicts = judge(experiment, evidence, status == "complete", len(results), len(planned))
     summary = {
         "experiment": experiment.name, "title": experiment.title, "status": status, "profile": options.profile,
-        "seeds": seeds, "arms": experiment.arms, "trials": {"finished": len(results), "planned": len(planned)},
+        "seeds": seeds, "variant": options.overrides, "arms": experiment.arms, "trials": {"finished": len(results), "planned": len(planned)},
         "command": options.command, "commit": commit, "dirty": dirty, "versions": versions,
         "machine": report.machine_description(), "config": cfg, "config_hash": config_hash,
         "wall_seconds": time.perf_counter() - started,

@@ -66,3 +66,21 @@ def test_unreachable_tracking_server_exits_2_before_training(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
     assert time.perf_counter() - started < 30
     assert not (tmp_path / "gap_vs_flatten").exists()
+
+
+def test_a_set_variant_gets_its_own_results_folder_and_ledger_rows(tmp_path):
+    from claimlab import registry, report
+
+    assert report.results_folder("gap_vs_flatten", {}) == "gap_vs_flatten"
+    assert report.results_folder("gap_vs_flatten", {"dataset": "mnist1d", "epochs": "3"}) == \
+        "gap_vs_flatten@dataset=mnist1d,epochs=3"
+    assert report.results_folder("x", {"trunk_filters": "(8, 16)"}) == "x@trunk_filters=_8,_16_"
+    result = runner("gap_vs_flatten", "--profile", "smoke", "--seeds", "1", "--epochs", "1",
+                    "--set", "dataset=mnist1d", "--tracking-uri", f"sqlite:///{tmp_path / 'm.db'}",
+                    "--results-dir", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "gap_vs_flatten@dataset=mnist1d" / "summary.json").exists()
+    assert not (tmp_path / "gap_vs_flatten").exists()
+    ledger = (tmp_path / "README.md").read_text()
+    assert "| G1 | gap_vs_flatten | empirical | not run yet |" in ledger
+    assert "[gap_vs_flatten (dataset=mnist1d)](gap_vs_flatten@dataset=mnist1d/summary.md#g4)" in ledger
