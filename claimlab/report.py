@@ -279,8 +279,17 @@ def ledger_table(results_root: Path, experiments) -> str:
     return "\n".join(lines)
 
 
-def write_ledger(results_root: Path, experiments) -> None:
-    """results/README.md, and the same table in the project README when results/ is the project's own."""
+def write_ledger(results_root: Path) -> None:
+    """results/README.md, and the same table in the project README when results/ is the project's own.
+    An experiment module that does not load is left out of the ledger rather than failing the run."""
+    from claimlab import registry
+
+    experiments = []
+    for name in registry.names():
+        try:
+            experiments.append(registry.load(name))
+        except Exception:  # a module being written, or broken: its own run will say why
+            continue
     results_root.mkdir(parents=True, exist_ok=True)
     table = ledger_table(results_root, experiments)
     (results_root / "README.md").write_text(

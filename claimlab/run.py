@@ -37,6 +37,17 @@ class RunOptions:
 
 
 @dataclass
+class Provenance:
+    """Where a run's numbers came from, for summary.json and the parent run's tags."""
+
+    commit: str
+    dirty: bool
+    versions: dict
+    config_hash: str
+    started: float  # time.perf_counter() at the start, for the wall time
+
+
+@dataclass
 class RunOutcome:
     status: str  # complete | interrupted | failed
     summary: dict = field(default_factory=dict)
@@ -224,15 +235,41 @@ def run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out=p
     for run_id in open_runs.values():
         tracker.end(run_id, end_status)
 
+    try:
+        provenance = Provenance(commit, dirty, versions, config_hash, started)
+        summary, verdicts = _judge_and_report(experiment, cfg, options, tracker, parent_id, provenance,
+                                              results_dir, planned, results, checks, status)
+    except Exception as error:  # whatever breaks while reporting, the parent run must not stay RUNNING
+        tracker.end(parent_id, "FAILED")
+        raise RunFailure(f"{experiment.name}: reporting failed: {type(error).__name__}: {error}") from error
+    tracker.end(parent_id, end_status)
+
+    print_verdicts(experiment, verdicts, out)
+    out(f"\nresults: {results_dir}/summary.md   MLflow: {options.tracking_uri} (experiment {experiment.name}, "
+        f"parent run {parent_id})   wall time {_clock(time.perf_counter() - started)}", flush=True)
+    if status == "interrupted":
+        out(f"interrupted after {len(results)} of {len(planned)} trials; every finished trial is kept. "
+            "Finish with the same command and --resume.", flush=True)
+        return RunOutcome(status, summary, EXIT_INTERRUPTED)
+    if status == "failed":
+        raise RunFailure(failure[0] + " (finished trials are kept; fix it and rerun with --resume)")
+    return RunOutcome(status, summary, EXIT_OK)
+
+
+def _judge_and_report(experiment: Experiment, cfg: dict, options: RunOptions, tracker, parent_id: str,
+                      provenance: Provenance, results_dir: Path, planned: list, results: dict, checks: dict,
+                      status: str):
+    """Verdicts from the rules, then results/<name>/, the ledger and the parent run's artifacts."""
     trials_df = report.trials_frame(results)
     evidence = Evidence(trials=trials_df, checks=checks, cfg=cfg)
     verdicts = judge(experiment, evidence, status == "complete", len(results), len(planned))
     summary = {
         "experiment": experiment.name, "title": experiment.title, "status": status, "profile": options.profile,
-        "seeds": seeds, "variant": options.overrides, "arms": experiment.arms, "trials": {"finished": len(results), "planned": len(planned)},
-        "command": options.command, "commit": commit, "dirty": dirty, "versions": versions,
-        "machine": report.machine_description(), "config": cfg, "config_hash": config_hash,
-        "wall_seconds": time.perf_counter() - started,
+        "seeds": list(range(cfg["seeds"])), "variant": options.overrides, "arms": experiment.arms,
+        "trials": {"finished": len(results), "planned": len(planned)}, "command": options.command,
+        "commit": provenance.commit, "dirty": provenance.dirty, "versions": provenance.versions,
+        "machine": report.machine_description(), "config": cfg, "config_hash": provenance.config_hash,
+        "wall_seconds": time.perf_counter() - provenance.started,
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "mlflow": {"tracking_uri": options.tracking_uri, "experiment_id": tracker.experiment_id,
                    "parent_run_id": parent_id},
@@ -250,9 +287,7 @@ def run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out=p
         report.write_trials_csv(results_dir, trials_df)
     figure_files = report.write_figures(results_dir, figures)
     report.write_summary(results_dir, summary, figure_files, trials_df)
-    from claimlab import registry
-
-    report.write_ledger(options.results_root, registry.load_all())
+    report.write_ledger(options.results_root)
 
     verdict_table = {
         "claim": [c.id for c in experiment.claims], "kind": [c.kind for c in experiment.claims],
@@ -263,19 +298,9 @@ def run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out=p
                                  "claimlab.status": status,
                                  **{f"verdict.{cid}": o.verdict for cid, o in verdicts.items()}})
     tracker.log_results(parent_id, results_dir, verdict_table, figures)
-    tracker.end(parent_id, end_status)
     _close_figures(figures)
 
-    print_verdicts(experiment, verdicts, out)
-    out(f"\nresults: {results_dir}/summary.md   MLflow: {options.tracking_uri} (experiment {experiment.name}, "
-        f"parent run {parent_id})   wall time {_clock(time.perf_counter() - started)}", flush=True)
-    if status == "interrupted":
-        out(f"interrupted after {len(results)} of {len(planned)} trials; every finished trial is kept. "
-            "Finish with the same command and --resume.", flush=True)
-        return RunOutcome(status, summary, EXIT_INTERRUPTED)
-    if status == "failed":
-        raise RunFailure(failure[0] + " (finished trials are kept; fix it and rerun with --resume)")
-    return RunOutcome(status, summary, EXIT_OK)
+    return summary, verdicts
 
 
 def _headline_metric(experiment: Experiment) -> str:

@@ -69,7 +69,7 @@ def test_unreachable_tracking_server_exits_2_before_training(tmp_path):
 
 
 def test_a_set_variant_gets_its_own_results_folder_and_ledger_rows(tmp_path):
-    from claimlab import registry, report
+    from claimlab import report
 
     assert report.results_folder("gap_vs_flatten", {}) == "gap_vs_flatten"
     assert report.results_folder("gap_vs_flatten", {"dataset": "mnist1d", "epochs": "3"}) == \
