@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
+import re
 import signal
 import subprocess
 import time
@@ -113,7 +114,11 @@ def run_checks(experiment: Experiment, cfg: dict) -> dict[str, dict]:
     return measured
 
 
-def judge(experiment: Experiment, evidence: Evidence, complete: bool, finished: int, planned: int):
+def judge(experiment: Experiment, evidence: Evidence, complete: bool, finished: int, planned: int,
+          versions: dict):
+    """Each claim's rule on the evidence. Exact verdicts name the TensorFlow and Keras they were measured
+    on: several claims were written for older versions, and the verdict holds for these ones."""
+    measured_on = f" (measured on TensorFlow {versions.get('tensorflow')}, Keras {versions.get('keras')})"
     verdicts = {}
     for claim in experiment.claims:
         if claim.kind == "empirical" and not complete:
@@ -124,6 +129,8 @@ def judge(experiment: Experiment, evidence: Evidence, complete: bool, finished: 
             verdicts[claim.id] = claim.rule.evaluate(evidence)
         except Exception as error:  # a rule that cannot be evaluated on these trials says why
             verdicts[claim.id] = Outcome(INCONCLUSIVE, f"rule could not be evaluated: {type(error).__name__}: {error}")
+        if claim.kind == "exact":
+            verdicts[claim.id].reason += measured_on
     return verdicts
 
 
@@ -262,7 +269,7 @@ def _judge_and_report(experiment: Experiment, cfg: dict, options: RunOptions, tr
     """Verdicts from the rules, then results/<name>/, the ledger and the parent run's artifacts."""
     trials_df = report.trials_frame(results)
     evidence = Evidence(trials=trials_df, checks=checks, cfg=cfg)
-    verdicts = judge(experiment, evidence, status == "complete", len(results), len(planned))
+    verdicts = judge(experiment, evidence, status == "complete", len(results), len(planned), provenance.versions)
     summary = {
         "experiment": experiment.name, "title": experiment.title, "status": status, "profile": options.profile,
         "seeds": list(range(cfg["seeds"])), "variant": options.overrides, "arms": experiment.arms,
@@ -282,7 +289,7 @@ def _judge_and_report(experiment: Experiment, cfg: dict, options: RunOptions, tr
             for c in experiment.claims
         ],
     }
-    figures = _figures(experiment, results, trials_df, evidence) if results else {}
+    figures = _figures(experiment, results, trials_df, evidence) if results or not experiment.trains else {}
     if results:
         report.write_trials_csv(results_dir, trials_df)
     figure_files = report.write_figures(results_dir, figures)
@@ -316,8 +323,9 @@ def _log_checks(tracker, parent_id: str, config_hash: str, cfg: dict, checks: di
         tracker.experiment_id, run_name="exact-checks",
         tags={"mlflow.parentRunId": parent_id, "claimlab.role": "checks", "claimlab.config_hash": config_hash},
     ).info.run_id
-    numeric = {
-        f"{name}/{key}": value for name, values in checks.items() for key, value in values.items()
+    numeric = {  # MLflow accepts letters, digits and _-. /: other characters in a key become _
+        re.sub(r"[^A-Za-z0-9_\-. /]", "_", f"{name}/{key}"): value
+        for name, values in checks.items() for key, value in values.items()
         if isinstance(value, (int, float)) and not isinstance(value, bool)
     }
     tracker.log_metrics(run_id, numeric)

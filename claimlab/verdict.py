@@ -209,8 +209,10 @@ class Exact:
     each value named in `expect` must equal the claimed one (numbers within rel_tol / abs_tol)."""
 
     def __init__(self, check: Callable[[dict], dict], expect: dict, rel_tol: float = 0.0, abs_tol: float = 0.0,
-                 note: str = ""):
+                 note: str = "", context: Callable[[dict], str] | None = None):
+        """`context(measured)` may add to the reason what else the check recorded, unjudged."""
         self.check, self.expect, self.rel_tol, self.abs_tol, self.note = check, dict(expect), rel_tol, abs_tol, note
+        self.context = context
         self.metrics, self.checks = [], [check]
 
     def describe(self) -> str:
@@ -237,6 +239,8 @@ class Exact:
         reason = "; ".join(
             f"{key}: claimed {c['claimed']!r}, measured {c['measured']!r}" for key, c in comparisons.items()
         )
+        if self.context:
+            reason += f"; {self.context(measured)}"
         return Outcome(verdict, reason, {"comparisons": comparisons, "measured": measured})
 
 
