@@ -30,6 +30,12 @@ Design choices, made before any run:
 - "Robust to translations" (G4) is the accuracy drop: test accuracy at shift 0 minus the mean test
   accuracy at shifts 1..max_shift. Smaller is more robust. The whole curve is plotted.
 - No early stopping and no model selection: every head trains for the same number of epochs.
+
+What a verdict here covers: one small trunk (4 convolutions, 32 channels at the head) on small images,
+not the asker's 10-layer ResNet. A head that pools 32 channels into 32 features has far less capacity
+than Flatten+Dense; whether it still trains to 100% training accuracy is in the results
+(`train_eval/accuracy`). `--set trunk_filters=(32,64)` or `--epochs 60` probe whether a verdict
+depends on that.
 """
 
 from claimlab import data as datasets
