@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from claimlab.verdict import INCONCLUSIVE, Outcome
+
 _COLOUR_CODES = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -30,3 +32,21 @@ def fresh_keras():
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
     return keras
+
+
+def shape_of(tensor_or_shape) -> list:
+    """A tensor's (or a shape tuple's) sizes as a JSON-friendly list: ints, None for an unknown size."""
+    return [None if size is None else int(size) for size in getattr(tensor_or_shape, "shape", tensor_or_shape)]
+
+
+def max_abs_difference(a, b) -> float:
+    """max |a - b| over all elements, computed in float64 (arrays or tensors)."""
+    import numpy as np
+
+    return float(np.abs(np.asarray(a, dtype="float64") - np.asarray(b, dtype="float64")).max())
+
+
+def check_failed(measured) -> Outcome:
+    """For a Custom rule: a check that did not run or raised decides nothing: inconclusive, with its error."""
+    error = (measured or {}).get("error", "the check did not run")
+    return Outcome(INCONCLUSIVE, f"check failed: {error}", {"measured": measured})

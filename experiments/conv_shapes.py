@@ -1,0 +1,490 @@
+"""Shapes and parameter counts of convolution and pooling layers, measured on real Keras/TF objects.
+
+Seven exact claims from three Q&A documents (the catalogue's X1, X2, X4, X8, X9, X10, X11):
+
+    X1  "in convolutions you commonly use a bias for every output channel … that gives you 32 biases"
+        (not one per pixel, as the asker thought: 28).                        sources/000, lines 5-9
+    X2  Conv2D(32, (3,3)) on an RGB input: "It returns an array of 3x3x3x32."   sources/000, lines 59-69
+    X4  Conv1D(1 filter, width 2) on 3 inputs + Dense(1): "Conv1D has 3 parameters … the dense layer has
+        2 parameters"; with 2 filters "the layer will have 6 parameters"; the same filter on every
+        patch (a layer with separate parameters per patch would have more).   sources/001, lines 3-7
+    X8  output size (W−F+2P)/S+1; 32x32x3, 20 filters 8x8x3, stride 2, padding 1 -> 14x14x20.
+                                                                              sources/003, lines 9-15
+        (sources/002 line 94 states the same formula as (n+2p-f)/s +1.)
+    X9  "There are 756560 total parameters" without parameter sharing, "3860" with it.
+                                                                              sources/003, lines 17-22
+    X10 the second conv layer (32 input channels, 64 kernels of 5x5): "a kernel with this size
+        (64 x 32 x 5 x 5)".                                                   sources/002, lines 106-108
+    X11 2x2/stride-2 max pooling of 4x4x5: "[1, 2, 2, 5], even if padding is changed to 'SAME'".
+                                                                              sources/003, lines 59-60
+
+Every check builds the real layer (or calls the real TF op) and reads the shape or count off it; no
+number below is computed by a formula alone. The verdict is what the installed Keras 3 / TF 2 do.
+
+Design choices, made before any run:
+- Keras stores a Conv2D kernel as (rows, cols, in_channels, out_channels). X10's "(64 x 32 x 5 x 5)" is
+  written out-channels first (PyTorch / the answer's order); the check reports both the Keras shape and
+  the same array transposed to (out, in, rows, cols), and the rule compares the latter: the claim is
+  about which sizes the kernel has, not about a memory layout.
+- X9 needs a layer without parameter sharing. Keras 3 no longer ships LocallyConnected2D, so the check
+  uses claimlab.layers.LocallyConnected2D (a separate kernel and bias per output position, tested in
+  tests/test_layers.py against a per-patch NumPy computation). X4 uses its 1-D sibling.
+- X8's "padding of size 1" is applied explicitly (ZeroPadding2D(1), and tf.nn.conv2d's explicit
+  padding list): Keras' padding="valid" means no padding at all (the check also reports what "valid"
+  and "same" give, 13x13 and 16x16). The formula is then compared with the output sizes of a real
+  convolution over a grid of input sizes n, filter sizes f, strides s and paddings p. Where (n+2p-f) is
+  not a multiple of s the formula as written gives a fraction; the rule judges the formula where it
+  gives a whole number and reports how many grid points need a floor (what Keras and TF do).
+- X11: the 4x4x5 input is the catalogue's reading of the source's figure (the text gives only the
+  answer); pooled with keras MaxPooling2D and with tf.nn.max_pool, padding "valid" and "same".
+- X10 also measures, for the record, two things the same answers say around the quoted lines: that
+  the 32 channel slices of one kernel hold different values (line 108 says "same 5x5 values in all
+  cahnnels"), and what line 110's "2 kernels per channel" would cost (a depthwise convolution with
+  depth multiplier 2). Neither enters X10's rule; both are in checks.json.
+- Every check starts from keras.backend.clear_session(), so layer names (and so error messages) do not
+  depend on which check ran before.
+"""
+
+from claimlab.checks import check_failed, fresh_keras, shape_of
+from claimlab.spec import Claim, Source
+from claimlab.verdict import REFUTED, SUPPORTED, Custom, Exact, Outcome
+
+TITLE = "Convolution and pooling shapes and parameter counts (X1 X2 X4 X8 X9 X10 X11), measured in Keras"
+
+# ---- configuration: every value the checks use, in one place ---------------------------------------
+CONFIG = {
+    "mnist_size": 28,  # X1: the TF MNIST tutorial's 28x28 greyscale input
+    "rgb_image_size": 64,  # X2: the asker's IMAGE_SIZE is not given; any size gives the same kernel
+    "formula_input_sizes": tuple(range(4, 17)),  # X8 grid: n
+    "formula_filter_sizes": (1, 2, 3, 4, 5),  # f
+    "formula_strides": (1, 2, 3),  # s
+    "formula_paddings": (0, 1, 2),  # p
+}
+
+SOURCE_000 = "000_2706fe11d950e137.txt"
+SOURCE_001 = "001_448bd649d2fb709b.txt"
+SOURCE_002 = "002_6725717de9344925.txt"
+SOURCE_003 = "003_8f61efd7de26bf97.txt"
+MNIST_QUESTION = "Tensorflow MNIST using convolution parameters"
+FILTER_QUESTION = "Conv2D: How can I get the values of each filter"
+CONV1D_QUESTION = "(untitled) I am trying to recreate the following tutorial CNN with 3 inputs … in keras"
+KERNEL_QUESTION = "Kernel size change in convolutional neural networks"
+CNN_NOTES = "Introduction to CNNs notes (Udacity DLND): Feature Map Sizes, Pooling Mechanics"
+
+
+# ---- X1: one bias per output channel ----------------------------------------------------------------
+def conv_bias_per_output_channel(cfg):
+    """The tutorial's first layer, Conv2D(32, 5x5, 'same') on 28x28x1, and its TF form tf.nn.conv2d + bias_add."""
+    import numpy as np
+
+    keras = fresh_keras()
+    from keras import layers
+
+    from claimlab.train import import_tensorflow
+
+    tf = import_tensorflow()
+    size = cfg["mnist_size"]
+    image = keras.Input((size, size, 1))
+    conv = layers.Conv2D(32, (5, 5), padding="same")
+    output = conv(image)
+
+    # Put random values in the bias, then take the output without the bias away (same kernel): what is
+    # left must be the same number at every pixel of a channel if the bias is per channel.
+    rng = np.random.default_rng(cfg["data_seed"])
+    x = rng.normal(size=(2, size, size, 1)).astype("float32")
+    bias = rng.normal(size=32).astype("float32")
+    conv.bias.assign(bias)
+    without_bias = layers.Conv2D(32, (5, 5), padding="same", use_bias=False)
+    without_bias.build((None, size, size, 1))
+    without_bias.kernel.assign(conv.kernel)
+    added = np.asarray(conv(x)) - np.asarray(without_bias(x))  # (2, size, size, 32)
+    spread_over_pixels = float(np.max(added.max(axis=(0, 1, 2)) - added.min(axis=(0, 1, 2))))
+    bias_error = float(np.max(np.abs(added.mean(axis=(0, 1, 2)) - bias)))
+
+    # The tutorial's own ops: W [5, 5, 1, 32], b [32], tf.nn.conv2d(..., padding='SAME') then bias_add.
+    weights = tf.random.normal([5, 5, 1, 32])
+    tf_output = tf.nn.bias_add(tf.nn.conv2d(x, weights, strides=[1, 1, 1, 1], padding="SAME"), tf.zeros([32]))
+    return {
+        "bias_shape": shape_of(conv.bias),
+        "kernel_shape": shape_of(conv.kernel),
+        "output_shape": shape_of(output),
+        "bias_count": int(np.prod(conv.bias.shape)),
+        "bias_constant_over_pixels": spread_over_pixels < 1e-4 and bias_error < 1e-4,
+        "bias_spread_over_pixels": spread_over_pixels,
+        "tf_nn_output_shape": shape_of(tf_output),
+    }
+
+
+# ---- X2: a filter spans all input channels ----------------------------------------------------------
+def rgb_conv_kernel_shape(cfg):
+    """The asker's model: Conv2D(32, (3,3), input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3)); get_weights()[0].shape."""
+    import warnings
+
+    import numpy as np
+
+    keras = fresh_keras()
+    from keras import layers
+
+    size = cfg["rgb_image_size"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Keras 3 prefers keras.Input over input_shape=; it still accepts it
+        classifier = keras.Sequential()
+        classifier.add(layers.Conv2D(32, (3, 3), input_shape=(size, size, 3)))
+    kernel, bias = classifier.layers[0].get_weights()
+
+    # "the parameters in each channel are different": one output value is the sum over the three input
+    # channels of each channel's own 3x3 slice times the input patch.
+    x = np.random.default_rng(cfg["data_seed"]).normal(size=(1, size, size, 3)).astype("float32")
+    output = np.asarray(classifier(x))
+    by_channel = [float(np.sum(x[0, :3, :3, c] * kernel[:, :, c, 0])) for c in range(3)]
+    explicit = sum(by_channel) + float(bias[0])
+    return {
+        "weights_shape": list(kernel.shape),
+        "filter_shape": list(kernel[..., 0].shape),
+        "output_shape": list(output.shape),
+        "output_is_sum_over_channels": bool(abs(output[0, 0, 0, 0] - explicit) < 1e-4),
+        "channel_slices_differ": bool(not np.allclose(kernel[:, :, 0, 0], kernel[:, :, 1, 0])),
+    }
+
+
+# ---- X4: Conv1D on 3 inputs, shared filter vs separate parameters per patch --------------------------
+def conv1d_parameter_count(cfg):
+    """Input (3, 1) -> Conv1D(1, 2) -> Dense(1): the counts the answer explains, and a locally connected twin."""
+    import numpy as np
+
+    keras = fresh_keras()
+    from keras import layers
+
+    from claimlab.layers import LocallyConnected1D
+
+    model = keras.Sequential([
+        keras.Input((3, 1)),
+        layers.Conv1D(1, 2, activation="sigmoid"),
+        layers.Dense(1, activation="sigmoid"),
+    ])
+    conv, dense = model.layers
+    two_filters = layers.Conv1D(2, 2)
+    two_filters.build((None, 3, 1))
+    locally_connected = LocallyConnected1D(1, 2)
+    locally_connected.build((None, 3, 1))
+
+    # "the same filter in both cases": the pre-activation at both positions uses one (w0, w1, b).
+    x = np.array([[[0.3], [-1.2], [2.0]]], "float32")
+    linear_conv = layers.Conv1D(1, 2)
+    linear_conv.build((None, 3, 1))
+    (w0, w1), b = linear_conv.kernel.numpy()[:, 0, 0], float(linear_conv.bias.numpy()[0])
+    expected = [w0 * x[0, 0, 0] + w1 * x[0, 1, 0] + b, w0 * x[0, 1, 0] + w1 * x[0, 2, 0] + b]
+    measured = np.asarray(linear_conv(x))[0, :, 0]
+    return {
+        "conv_parameters": int(conv.count_params()),
+        "dense_parameters": int(dense.count_params()),
+        "total_parameters": int(model.count_params()),
+        "conv_output_shape": shape_of(conv.output),
+        "two_filter_conv_parameters": int(two_filters.count_params()),
+        "locally_connected_parameters": int(locally_connected.count_params()),
+        "locally_connected_more_than_conv": int(locally_connected.count_params()) > int(conv.count_params()),
+        "same_filter_on_both_patches": bool(np.allclose(measured, expected, atol=1e-5)),
+    }
+
+
+# ---- X8: the output-size formula --------------------------------------------------------------------
+def formula_output_size(n, f, s, p):
+    """(n + 2p - f) / s + 1, exactly as written in the sources (a float where it is not whole)."""
+    return (n + 2 * p - f) / s + 1
+
+
+def conv_output_size_formula(cfg):
+    """The CS231n-style example built three ways, and the formula against real convolutions on a grid."""
+    import numpy as np
+
+    keras = fresh_keras()
+    from keras import layers, ops
+
+    from claimlab.train import import_tensorflow
+
+    tf = import_tensorflow()
+    image = np.random.default_rng(cfg["data_seed"]).normal(size=(1, 32, 32, 3)).astype("float32")
+    padded_conv = keras.Sequential([keras.Input((32, 32, 3)), layers.ZeroPadding2D(1),
+                                    layers.Conv2D(20, (8, 8), strides=2, padding="valid")])
+    explicit_padding = tf.nn.conv2d(image, tf.random.normal([8, 8, 3, 20]), strides=[1, 2, 2, 1],
+                                    padding=[[0, 0], [1, 1], [1, 1], [0, 0]])
+    keras_valid = layers.Conv2D(20, (8, 8), strides=2, padding="valid")(image)
+    keras_same = layers.Conv2D(20, (8, 8), strides=2, padding="same")(image)
+
+    agree, disagree, fractional, points = 0, [], 0, 0
+    for n in cfg["formula_input_sizes"]:
+        for f in cfg["formula_filter_sizes"]:
+            for s in cfg["formula_strides"]:
+                for p in cfg["formula_paddings"]:
+                    if n + 2 * p < f:
+                        continue
+                    points += 1
+                    x = np.zeros((1, n + 2 * p, n + 2 * p, 1), "float32")  # zero padding p on each side
+                    kernel = np.ones((f, f, 1, 1), "float32")
+                    measured = int(ops.conv(x, kernel, strides=s, padding="valid").shape[1])
+                    predicted = formula_output_size(n, f, s, p)
+                    if predicted != int(predicted):
+                        fractional += 1
+                        if measured != int(np.floor(predicted)):
+                            disagree.append([n, f, s, p, measured, predicted])
+                    elif measured == predicted:
+                        agree += 1
+                    else:
+                        disagree.append([n, f, s, p, measured, predicted])
+    return {
+        "example_formula": formula_output_size(32, 8, 2, 1),
+        "example_output_shape": shape_of(padded_conv(image))[1:],
+        "tf_nn_explicit_padding_output_shape": shape_of(explicit_padding)[1:],
+        "keras_valid_output_shape": shape_of(keras_valid)[1:],
+        "keras_same_output_shape": shape_of(keras_same)[1:],
+        "grid_points": points,
+        "whole_number_points_matching": agree,
+        "fractional_points_floored": fractional,
+        "mismatches": disagree,  # [n, f, s, p, measured, formula]
+    }
+
+
+def judge_output_size_formula(evidence):
+    measured = evidence.checks.get("conv_output_size_formula")
+    if measured is None or "error" in measured:
+        return check_failed(measured)
+    example_ok = (measured["example_formula"] == 14 and measured["example_output_shape"] == [14, 14, 20]
+                  and measured["tf_nn_explicit_padding_output_shape"] == [14, 14, 20])
+    grid_ok = not measured["mismatches"]
+    verdict = SUPPORTED if example_ok and grid_ok else REFUTED
+    reason = (
+        f"32x32x3, 20 filters 8x8, stride 2, padding 1: formula {measured['example_formula']:g}, Keras "
+        f"ZeroPadding2D(1)+Conv2D {measured['example_output_shape']}, tf.nn.conv2d "
+        f"{measured['tf_nn_explicit_padding_output_shape']} (Keras padding='valid' gives "
+        f"{measured['keras_valid_output_shape']}, 'same' {measured['keras_same_output_shape']}); grid: formula = "
+        f"real size at {measured['whole_number_points_matching']} whole-number points, "
+        f"{len(measured['mismatches'])} mismatches; at {measured['fractional_points_floored']} of "
+        f"{measured['grid_points']} points the formula gives a fraction and Keras/TF take its floor"
+    )
+    return Outcome(verdict, reason, {"measured": measured})
+
+
+# ---- X9: parameter sharing ---------------------------------------------------------------------------
+def parameter_sharing_counts(cfg):
+    """The same 14x14x20 output from a shared-kernel Conv2D and from a locally connected layer."""
+    keras = fresh_keras()
+    from keras import layers
+
+    from claimlab.layers import LocallyConnected2D
+
+    padded = layers.ZeroPadding2D(1)(keras.Input((32, 32, 3)))
+    shared = layers.Conv2D(20, (8, 8), strides=2)
+    unshared = LocallyConnected2D(20, (8, 8), strides=2)
+    shared_output, unshared_output = shared(padded), unshared(padded)
+    return {
+        "shared_parameters": int(shared.count_params()),
+        "unshared_parameters": int(unshared.count_params()),
+        "ratio": unshared.count_params() / shared.count_params(),
+        "shared_output_shape": shape_of(shared_output)[1:],
+        "unshared_output_shape": shape_of(unshared_output)[1:],
+        "unshared_kernel_shape": shape_of(unshared.kernel),
+    }
+
+
+# ---- X10: the second layer's kernels ---------------------------------------------------------------
+def second_conv_kernel_shape(cfg):
+    """MNIST -> Conv2D(32, 5x5) -> MaxPooling 2x2 -> Conv2D(64, 5x5): the second layer's kernel."""
+    import numpy as np
+
+    keras = fresh_keras()
+    from keras import layers
+
+    first, second = layers.Conv2D(32, (5, 5), padding="same"), layers.Conv2D(64, (5, 5), padding="same")
+    pooled = layers.MaxPooling2D((2, 2), strides=(2, 2))(first(keras.Input((28, 28, 1))))
+    second(pooled)
+    kernel = second.kernel.numpy()  # Keras layout: (rows, cols, in_channels, out_channels)
+    # Line 110's alternative, "2 kernels per channel": a depthwise convolution with depth multiplier 2.
+    per_channel = layers.DepthwiseConv2D((5, 5), depth_multiplier=2, padding="same", use_bias=False)
+    per_channel_output = per_channel(pooled)
+    first_kernel = kernel[..., 0]  # (5, 5, 32): one of the 64 kernels
+    return {
+        "pooled_shape": shape_of(pooled)[1:],
+        "keras_kernel_shape": list(kernel.shape),
+        "kernel_shape_out_in_h_w": list(np.transpose(kernel, (3, 2, 0, 1)).shape),
+        "kernel_weights": int(kernel.size),
+        "output_channels": int(second.output.shape[-1]),
+        "channel_slices_identical": bool(all(np.allclose(first_kernel[..., 0], first_kernel[..., c])
+                                             for c in range(1, 32))),
+        "per_channel_alternative_weights": int(per_channel.count_params()),
+        "per_channel_alternative_output_channels": int(per_channel_output.shape[-1]),
+    }
+
+
+# ---- X11: max pooling with 'SAME' ------------------------------------------------------------------
+def max_pool_same_padding(cfg):
+    """2x2 / stride-2 max pooling of a 4x4x5 input, 'valid' and 'same', in Keras and in tf.nn.max_pool."""
+    import numpy as np
+
+    fresh_keras()
+    from keras import layers
+
+    from claimlab.train import import_tensorflow
+
+    tf = import_tensorflow()
+    x = np.random.default_rng(cfg["data_seed"]).normal(size=(1, 4, 4, 5)).astype("float32")
+    pooled = {padding: np.asarray(layers.MaxPooling2D((2, 2), strides=(2, 2), padding=padding)(x))
+              for padding in ("valid", "same")}
+    tf_pooled = {padding: np.asarray(tf.nn.max_pool(x, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding=padding))
+                 for padding in ("VALID", "SAME")}
+    return {
+        "valid_shape": list(pooled["valid"].shape),
+        "same_shape": list(pooled["same"].shape),
+        "tf_nn_valid_shape": list(tf_pooled["VALID"].shape),
+        "tf_nn_same_shape": list(tf_pooled["SAME"].shape),
+        "same_values_equal_valid_values": bool(np.array_equal(pooled["same"], pooled["valid"])),
+    }
+
+
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="X1",
+        kind="exact",
+        quote=(
+            "in convolutions you commonly use a bias for every output channel, and this example uses 32 output "
+            "channels in the first convolution layer and that gives you 32 biases.\n"
+            "W_conv1 = weight_variable([5, 5, 1, 32])\n"
+            "b_conv1 = bias_variable([32])"
+        ),
+        source=Source(SOURCE_000, "5-9", MNIST_QUESTION),
+        hypothesis=(
+            "Conv2D(32, 5x5, padding='same') on a 28x28x1 image has a bias of shape (32,) (one per output "
+            "channel, not one per pixel), added unchanged at every pixel of its channel; its kernel is 5x5x1x32."
+        ),
+        rule=Exact(conv_bias_per_output_channel,
+                   expect={"bias_shape": [32], "kernel_shape": [5, 5, 1, 32], "bias_constant_over_pixels": True},
+                   note="bias_constant_over_pixels: output minus the same convolution without bias varies by less "
+                        "than 1e-4 over the pixels of each channel and equals that channel's bias."),
+    ),
+    Claim(
+        id="X2",
+        kind="exact",
+        quote=(
+            "classifier.add(Conv2D(32, (3,3), input_shape = (IMAGE_SIZE, IMAGE_SIZE, 3)))\n"
+            "It returns an array of 3x3x3x32.\n"
+            "Hence the result shape is 3x3x3x32 and shape of each filter is 3x3x3."
+        ),
+        source=Source(SOURCE_000, "59-69", FILTER_QUESTION),
+        hypothesis=(
+            "classifier.layers[0].get_weights()[0] of Conv2D(32, (3,3)) on a 3-channel input has shape "
+            "(3, 3, 3, 32); each filter is 3x3x3 and one output value sums its three channel slices."
+        ),
+        rule=Exact(rgb_conv_kernel_shape, expect={"weights_shape": [3, 3, 3, 32], "filter_shape": [3, 3, 3],
+                                                  "output_is_sum_over_channels": True}),
+    ),
+    Claim(
+        id="X4",
+        kind="exact",
+        quote=(
+            "I only get 5 parameters when I check it in model.summary():\n"
+            "Precisely, the convolutional filter of length 2 is applied twice to inputs (x[0], x[1]) and "
+            "(x[1], x[2]), but it's the same filter in both cases and correspondingly the trainable parameters "
+            "are the same too.\n"
+            "Conv1D has 3 parameters (weight (2) and bias (1)), the dense layer has 2 parameters because the "
+            "output of Conv1D is (?, 2, 1).\n"
+            "Probably they mean 2 filters (but then the layer will have 6 parameters)... But I'm not aware of any "
+            "implementation, in which the convolutional layer has separate parameters for each patch."
+        ),
+        source=Source(SOURCE_001, "3-7", "(untitled) I am trying to recreate the following tutorial CNN with 3 "
+                                         "inputs and sigmoid activation functions in keras"),
+        hypothesis=(
+            "Input (3, 1) -> Conv1D(1, 2) -> Dense(1): the conv has 3 parameters, its output is (None, 2, 1), the "
+            "Dense has 2 (it acts on the last axis), 5 in all; Conv1D(2, 2) has 6; one filter is applied to "
+            "both patches; a locally connected layer (separate parameters per patch) has more than the conv."
+        ),
+        rule=Exact(conv1d_parameter_count,
+                   expect={"conv_parameters": 3, "dense_parameters": 2, "total_parameters": 5,
+                           "conv_output_shape": [None, 2, 1], "two_filter_conv_parameters": 6,
+                           "same_filter_on_both_patches": True, "locally_connected_more_than_conv": True},
+                   note="The locally connected layer is claimlab.layers.LocallyConnected1D (Keras 3 has none)."),
+    ),
+    Claim(
+        id="X8",
+        kind="exact",
+        quote=(
+            "the following formula gives us the volume of the next layer: (W−F+2P)/S+1.\n"
+            "An input of shape 32x32x3 (HxWxD)\n"
+            "20 filters of shape 8x8x3 (HxWxD)\n"
+            "A stride of 2 for both the height and width (S)\n"
+            "Valid padding of size 1 (P)\n"
+            "An output of shape 14x14x20 (HxWxD)"
+        ),
+        source=Source(SOURCE_003, "9-15", CNN_NOTES),
+        hypothesis=(
+            "A real convolution of a 32x32x3 input zero-padded by 1 with 20 8x8 filters at stride 2 outputs "
+            "14x14x20, and the output size equals (n+2p-f)/s+1 wherever that is a whole number."
+        ),
+        rule=Custom(
+            judge_output_size_formula,
+            "Supported if (a) the formula gives 14 for n=32, f=8, s=2, p=1 and both ZeroPadding2D(1)+Conv2D and "
+            "tf.nn.conv2d with explicit padding 1 output 14x14x20, and (b) on the grid n in "
+            f"{list(CONFIG['formula_input_sizes'])}, f in {list(CONFIG['formula_filter_sizes'])}, s in "
+            f"{list(CONFIG['formula_strides'])}, p in {list(CONFIG['formula_paddings'])} (n+2p >= f; a real "
+            "convolution of an input zero-padded by p) the real output size equals the formula at every point where the "
+            "formula gives a whole number and equals its floor elsewhere; refuted otherwise. The number of grid "
+            "points where the formula as written gives a fraction is reported.",
+            checks=[conv_output_size_formula],
+        ),
+    ),
+    Claim(
+        id="X9",
+        kind="exact",
+        quote=(
+            "There are 756560 total parameters. That's a HUGE amount! Here's how we calculate it:\n"
+            "(8 * 8 * 3 + 1) * (14 * 14 * 20) = 756560\n"
+            "There are 3860 total parameters. That's 196 times fewer parameters! Here's how the answer is "
+            "calculated:\n"
+            "(8 * 8 * 3 + 1) * 20 = 3840 + 20 = 3860"
+        ),
+        source=Source(SOURCE_003, "17-22", CNN_NOTES),
+        hypothesis=(
+            "On the X8 example (32x32x3 padded by 1, 20 filters 8x8x3, stride 2, output 14x14x20), Conv2D has "
+            "3,860 parameters and a locally connected layer with the same output has 756,560, 196 times more."
+        ),
+        rule=Exact(parameter_sharing_counts,
+                   expect={"shared_parameters": 3860, "unshared_parameters": 756_560, "ratio": 196.0,
+                           "shared_output_shape": [14, 14, 20], "unshared_output_shape": [14, 14, 20]},
+                   note="The layer without sharing is claimlab.layers.LocallyConnected2D."),
+    ),
+    Claim(
+        id="X10",
+        kind="exact",
+        quote=(
+            "you need 64 kernel, each with the size of (32,5,5) .\n"
+            "hence in your case it would be a kernel with this size (64 x 32 x 5 x 5) which is actually 64 "
+            "kernels with 32 channels for each"
+        ),
+        source=Source(SOURCE_002, "106-108", KERNEL_QUESTION),
+        hypothesis=(
+            "After Conv2D(32, 5x5) and 2x2 max pooling of a 28x28 image (14x14x32), Conv2D(64, 5x5) has a "
+            "kernel with sizes 64 x 32 x 5 x 5 (Keras stores it as 5x5x32x64) and outputs 64 channels."
+        ),
+        rule=Exact(second_conv_kernel_shape,
+                   expect={"pooled_shape": [14, 14, 32], "kernel_shape_out_in_h_w": [64, 32, 5, 5],
+                           "output_channels": 64},
+                   note="kernel_shape_out_in_h_w is the Keras kernel transposed to (out, in, rows, cols)."),
+    ),
+    Claim(
+        id="X11",
+        kind="exact",
+        quote=(
+            "The answer is 2x2x5.\n"
+            "The output shape of pooling will be [1, 2, 2, 5], even if padding is changed to 'SAME'."
+        ),
+        source=Source(SOURCE_003, "59-60", CNN_NOTES),
+        hypothesis=(
+            "2x2 max pooling with stride 2 of a 1x4x4x5 input gives 1x2x2x5 with padding 'valid' and with "
+            "'same', in keras.layers.MaxPooling2D and in tf.nn.max_pool."
+        ),
+        rule=Exact(max_pool_same_padding,
+                   expect={"valid_shape": [1, 2, 2, 5], "same_shape": [1, 2, 2, 5],
+                           "tf_nn_valid_shape": [1, 2, 2, 5], "tf_nn_same_shape": [1, 2, 2, 5]}),
+    ),
+]
+
+ARMS = {}  # exact checks only: nothing to train

@@ -1,0 +1,363 @@
+"""What a Dense layer is and when Keras complains, measured on real Keras 3 models.
+
+Four exact claims from two Q&A documents (the catalogue's X5, X6, X13, X15):
+
+    X5  Dense(6, input_dim=3) followed by another Dense(6, input_dim=3): "The Keras model you have written
+        is not valid, and it will produce an error".                       sources/001, lines 43-52
+    X6  Dense(1, input_dim=3, activation='linear') "is actually just linear regression"; "The bias does
+        have a weight" (its input is always 1 and its coefficient is learned). sources/001, lines 56-64
+    X13 an input layer of shape (None, 5) fed 10 features: "tensorflow will raise an exception".
+                                                                            sources/004, line 12
+    X15 Dense(32) on 784 inputs: "[BATCHSIZE, 784] * [784, 32]", "785 x 32 … with 1 extra neuron for the
+        bias unit"; and Dense(64, input_dim=20), more units than inputs.    sources/004, lines 92-97
+
+The verdict is what the installed Keras 3 / TF 2 do. Claims about errors record the exception type and
+message actually raised, or that none was.
+
+Design choices, made before any run:
+- X5 builds the asker's Sequential model exactly (input_dim on both Dense layers), then predicts and
+  fits on 3-feature data. Supported if any of these steps raises; refuted if none does. (Keras 2
+  checked input_dim on later layers; Keras 3 reads input_dim only on a Sequential model's first layer and
+  only warns about it. Whatever it does today is the verdict.)
+- X6: "is linear regression" is tested by fitting: data y = x @ w + b + noise are generated with NumPy
+  from data_seed (3 standard-normal features), Dense(1) is trained by full-batch gradient descent on
+  the mean squared error (claimlab.train.fit), and its kernel and bias are compared with ordinary least
+  squares (numpy.linalg.lstsq on [x, 1]) on the same data. Full-batch SGD on standardised features
+  converges geometrically to the least-squares solution, so the numbers should agree to float32
+  precision; the rule allows 1e-3 in every coefficient and the intercept. (The first run used learning
+  rate 0.1 for 300 epochs, 28 s on a loaded machine, and was also within 5e-7 of OLS; the defaults were
+  changed to 0.3 for 60 epochs, which converges faster, only to save time. The rule did not change.) The bias's "weight" is the
+  layer's trainable bias variable; the rule also asks for 4 parameters (3 weights + 1 bias).
+- X13 uses the functional API (keras.Input(shape=(5,)) -> Dense(1, sigmoid)) as the answer describes
+  ("an input layer of shape (None,5)"), and calls model.fit on 10-feature data; predict is recorded
+  too. Supported if fit raises (any exception: the claim names none); refuted if it trains.
+- X15 reads the real kernel and bias shapes, counts the parameters, and checks that the output equals
+  [x, 1] @ [[kernel], [bias]], the (784+1) x 32 matrix of the "extra neuron" reading.
+- Every check starts from keras.backend.clear_session(), so layer names (and so error messages) do not
+  depend on which check ran before. Error messages are recorded as one plain line (no colour codes).
+"""
+
+from claimlab.checks import check_failed, fresh_keras, max_abs_difference, raised
+from claimlab.spec import Claim, Source
+from claimlab.verdict import REFUTED, SUPPORTED, Custom, Exact, Outcome
+
+TITLE = "Dense layer semantics and input-shape errors (X5 X6 X13 X15), measured in Keras 3"
+
+# ---- configuration: every value the checks use, in one place ---------------------------------------
+CONFIG = {
+    # X6: the generated regression problem and the fit
+    "regression_samples": 256,
+    "regression_coefficients": (1.5, -2.0, 0.5),
+    "regression_intercept": 3.0,
+    "regression_noise": 0.1,
+    # Plain SGD, full batch. On standardised features the MSE Hessian has eigenvalues near 2, so each step
+    # shrinks the distance to the least-squares solution by about |1 - 2 * 0.3 * (0.8..1.2)| <= 0.52.
+    "regression_learning_rate": 0.3,
+    "regression_epochs": 60,
+    "ols_tolerance": 1e-3,  # max |Keras - OLS| over the 3 coefficients and the intercept
+    # X13
+    "input_features": 5,
+    "fed_features": 10,
+}
+
+SOURCE_001 = "001_448bd649d2fb709b.txt"
+SOURCE_004 = "004_6e8709b0f2e54d47.txt"
+NODES_QUESTION = ("(untitled) I'm trying to teach myself machine learning … you should select the number of nodes "
+                  "in your network to be a multiple of the number of features")
+HIDDEN_QUESTION = "Neural network hidden layer vs. Convolutional hidden layer intuition"
+UNITS_QUESTION = "Units in Dense layer in Keras"
+
+
+def caught_warnings(action) -> list[str]:
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        action()
+    return [str(w.message) for w in caught]
+
+
+# ---- X5: input_dim on the second layer --------------------------------------------------------------
+def second_layer_input_dim(cfg):
+    """The asker's model, built, predicted and fitted: does Keras raise anywhere?"""
+    import numpy as np
+
+    keras = fresh_keras()
+    from keras import layers
+
+    model = keras.Sequential()
+    steps = {}
+
+    def build():
+        model.add(layers.Dense(6, input_dim=3, activation="relu"))
+        model.add(layers.Dense(6, input_dim=3, activation="relu"))
+        model.add(layers.Dense(3, activation="softmax"))
+
+    build_warnings = []
+    steps["build"] = raised(lambda: build_warnings.extend(caught_warnings(build)))
+    x = np.random.default_rng(cfg["data_seed"]).normal(size=(8, 3)).astype("float32")
+    y = np.arange(8) % 3
+    steps["predict"] = raised(lambda: model.predict(x, verbose=0))
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    steps["fit"] = raised(lambda: model.fit(x, y, epochs=1, verbose=0))
+    first_error = next((step for step in ("build", "predict", "fit") if steps[step]["raises"]), None)
+    built = len(model.layers) == 3 and model.layers[1].built
+    return {
+        "raises": steps[first_error]["raises"] if first_error else None,
+        "message": steps[first_error]["message"] if first_error else None,
+        "failing_step": first_error or "none",
+        "steps": steps,
+        "warnings": sorted(set(build_warnings)),
+        "second_layer_kernel_shape": list(model.layers[1].kernel.shape) if built else None,
+        "parameters": int(model.count_params()) if built else None,
+    }
+
+
+def judge_second_layer_input_dim(evidence):
+    measured = evidence.checks.get("second_layer_input_dim")
+    if measured is None or "error" in measured:
+        return check_failed(measured)
+    if measured["raises"]:
+        reason = f"claimed an error; measured {measured['raises']} at {measured['failing_step']}: {measured['message'][:200]}"
+        return Outcome(SUPPORTED, reason, {"measured": measured})
+    reason = (
+        "claimed an error; measured none: Keras 3 builds, predicts and fits the model, ignoring input_dim=3 on "
+        f"the second layer (its kernel is {measured['second_layer_kernel_shape']}, {measured['parameters']} "
+        f"parameters); it only warns: {'; '.join(w.split('. ')[0] for w in measured['warnings'])}"
+    )
+    return Outcome(REFUTED, reason, {"measured": measured})
+
+
+# ---- X6: Dense(1) is linear regression ------------------------------------------------------------
+def regression_data(cfg):
+    """y = x @ w + b + noise, 3 standard-normal features, fixed by data_seed."""
+    import numpy as np
+
+    rng = np.random.default_rng(cfg["data_seed"])
+    coefficients = np.asarray(cfg["regression_coefficients"], "float64")
+    x = rng.normal(size=(cfg["regression_samples"], len(coefficients)))
+    y = x @ coefficients + cfg["regression_intercept"] + cfg["regression_noise"] * rng.normal(size=len(x))
+    return x.astype("float32"), y.astype("float32").reshape(-1, 1)
+
+
+def dense_linear_regression(cfg):
+    """Dense(1, input_dim=3, activation='linear') fitted by gradient descent vs numpy.linalg.lstsq."""
+    import warnings
+
+    import numpy as np
+
+    keras = fresh_keras()
+    from keras import layers
+
+    from claimlab import train
+    from claimlab.data import Dataset
+
+    x, y = regression_data(cfg)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Keras 3 prefers keras.Input over input_dim=; it still accepts it
+        model = keras.Sequential()
+        model.add(layers.Dense(1, input_dim=3, activation="linear"))
+    dense = model.layers[0]
+    bias_before = float(dense.bias.numpy()[0])
+    model.compile(optimizer=keras.optimizers.SGD(cfg["regression_learning_rate"]), loss="mse")
+    empty = np.zeros((0, 3), "float32")
+    data = Dataset("linear_regression", x, y, empty, empty[:, :1], empty, empty[:, :1], num_classes=0,
+                   source="numpy, seeded by data_seed")
+    history = train.fit(model, data, cfg["regression_epochs"], batch_size=len(x), validation=False)
+
+    design = np.hstack([x.astype("float64"), np.ones((len(x), 1))])  # the bias "input" is always 1
+    solution, *_ = np.linalg.lstsq(design, y.astype("float64")[:, 0], rcond=None)
+    keras_coefficients = dense.kernel.numpy()[:, 0].astype("float64")
+    keras_intercept = float(dense.bias.numpy()[0])
+    return {
+        "parameters": int(model.count_params()),
+        "kernel_shape": list(dense.kernel.shape),
+        "bias_is_trainable_weight": any(w is dense.bias for w in dense.trainable_weights),
+        "bias_before_fit": bias_before,
+        "keras_coefficients": keras_coefficients.tolist(),
+        "keras_intercept": keras_intercept,
+        "ols_coefficients": solution[:3].tolist(),
+        "ols_intercept": float(solution[3]),
+        "max_abs_difference_from_ols": max_abs_difference(np.append(keras_coefficients, keras_intercept), solution),
+        "final_train_loss": history["train/loss"][-1],
+    }
+
+
+def judge_dense_linear_regression(evidence):
+    measured = evidence.checks.get("dense_linear_regression")
+    if measured is None or "error" in measured:
+        return check_failed(measured)
+    tolerance = evidence.cfg["ols_tolerance"]
+    holds = (measured["parameters"] == 4 and measured["bias_is_trainable_weight"]
+             and measured["max_abs_difference_from_ols"] <= tolerance)
+    reason = (
+        f"{measured['parameters']} parameters (kernel {measured['kernel_shape']} + bias), bias trainable: "
+        f"{measured['bias_is_trainable_weight']}; Keras w={[round(v, 4) for v in measured['keras_coefficients']]} "
+        f"b={measured['keras_intercept']:.4f} vs OLS w={[round(v, 4) for v in measured['ols_coefficients']]} "
+        f"b={measured['ols_intercept']:.4f}: max abs difference {measured['max_abs_difference_from_ols']:.2e} "
+        f"(tolerance {tolerance:g})"
+    )
+    return Outcome(SUPPORTED if holds else REFUTED, reason, {"measured": measured})
+
+
+# ---- X13: 10 features into a 5-feature input --------------------------------------------------------
+def too_many_features(cfg):
+    """keras.Input(shape=(5,)) -> Dense(1, sigmoid), fitted on 10 features (and predicted on them)."""
+    import numpy as np
+
+    keras = fresh_keras()
+    from keras import layers
+
+    inputs = keras.Input(shape=(cfg["input_features"],))
+    model = keras.Model(inputs, layers.Dense(1, activation="sigmoid")(inputs))
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(cfg["data_seed"])
+    x = rng.normal(size=(32, cfg["fed_features"])).astype("float32")
+    y = rng.uniform(size=(32, 1)).astype("float32")
+    fit = raised(lambda: model.fit(x, y, epochs=1, verbose=0))
+    predict = raised(lambda: model.predict(x, verbose=0))
+    return {
+        "input_shape": [None, cfg["input_features"]],
+        "fed_shape": list(x.shape),
+        "raises": fit["raises"],
+        "message": fit["message"],
+        "predict_raises": predict["raises"],
+        "predict_message": predict["message"],
+    }
+
+
+def judge_too_many_features(evidence):
+    measured = evidence.checks.get("too_many_features")
+    if measured is None or "error" in measured:
+        return check_failed(measured)
+    if measured["raises"]:
+        reason = f"claimed an exception; model.fit raised {measured['raises']}: {measured['message'][:200]}"
+        return Outcome(SUPPORTED, reason, {"measured": measured})
+    return Outcome(REFUTED, "claimed an exception; model.fit on 10 features trained without raising",
+                   {"measured": measured})
+
+
+# ---- X15: the Dense kernel --------------------------------------------------------------------------
+def dense_kernel_shapes(cfg):
+    """Dense(32, input_shape=(784,)) and Dense(64, activation='relu', input_dim=20), as in the question."""
+    import warnings
+
+    import numpy as np
+
+    keras = fresh_keras()
+    from keras import layers
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # input_shape= / input_dim= on a first layer: Keras 3 warns, accepts
+        model = keras.Sequential([layers.Dense(32, input_shape=(784,))])
+        wide = keras.Sequential()
+        wide.add(layers.Dense(64, activation="relu", input_dim=20))
+    dense = model.layers[0]
+    x = np.random.default_rng(cfg["data_seed"]).normal(size=(4, 784)).astype("float32")
+    augmented = np.vstack([dense.kernel.numpy(), dense.bias.numpy()[None, :]])  # (785, 32)
+    with_ones = np.hstack([x, np.ones((len(x), 1), "float32")])
+    output = np.asarray(model(x))
+    return {
+        "kernel_shape": list(dense.kernel.shape),
+        "bias_shape": list(dense.bias.shape),
+        "parameters": int(dense.count_params()),
+        "augmented_matrix_shape": list(augmented.shape),
+        "augmented_matrix_gives_output": bool(np.allclose(output, with_ones @ augmented, atol=1e-4)),
+        "output_shape": list(output.shape),
+        "wide_kernel_shape": list(wide.layers[0].kernel.shape),
+        "wide_output_units": int(wide.output_shape[-1]),
+        "wide_parameters": int(wide.count_params()),
+    }
+
+
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="X5",
+        kind="exact",
+        quote=(
+            "model.add(Dense(6,input_dim=3,activation='relu'))\n"
+            "model.add(Dense(6,input_dim=3,activation='relu'))\n"
+            "The Keras model you have written is not valid, and it will produce an error, since for your 2nd "
+            "layer you ask for input_dim=3, while the previous one has clearly 6 outputs (nodes)."
+        ),
+        source=Source(SOURCE_001, "43-52", NODES_QUESTION),
+        hypothesis=(
+            "Sequential([Dense(6, input_dim=3), Dense(6, input_dim=3), Dense(3)]) raises an exception when it is "
+            "built, used for prediction or fitted on 3-feature data."
+        ),
+        rule=Custom(
+            judge_second_layer_input_dim,
+            "Check `second_layer_input_dim`: the model is built layer by layer, then predict and fit run on 8 "
+            "samples of 3 features. Supported if any step raises an exception (type and message recorded); "
+            "refuted if all three steps complete without one.",
+            checks=[second_layer_input_dim],
+        ),
+    ),
+    Claim(
+        id="X6",
+        kind="exact",
+        quote=(
+            "model.add(Dense(1,input_dim=3,activation='linear'))\n"
+            "and that's all, i.e. it is actually just linear regression.\n"
+            "The bias does have a weight. Again, the useful analogy is with the constant term of linear (or "
+            "logistic) regression: the bias \"input\" itself is always 1, and its corresponding coefficient "
+            "(weight) is learned through the fitting process."
+        ),
+        source=Source(SOURCE_001, "56-64", NODES_QUESTION),
+        hypothesis=(
+            "Dense(1, input_dim=3, activation='linear') has 4 trainable parameters (3 weights and a bias weight), "
+            "and fitted by gradient descent on the mean squared error it reaches the ordinary-least-squares "
+            "coefficients and intercept of the same data."
+        ),
+        rule=Custom(
+            judge_dense_linear_regression,
+            "Check `dense_linear_regression`: supported if the layer has exactly 4 parameters, its bias is a "
+            "trainable weight, and after full-batch SGD (learning rate and epochs in CONFIG) every one of the 3 "
+            "coefficients and the intercept is within ols_tolerance (CONFIG, 1e-3 by default) of "
+            "numpy.linalg.lstsq on [x, 1]; refuted otherwise.",
+            checks=[dense_linear_regression],
+        ),
+    ),
+    Claim(
+        id="X13",
+        kind="exact",
+        quote=(
+            "So basically when you train a model with 10 features, but only have a input layer of shape (None,5) "
+            "(where none stands for the batch_size), tensorflow will raise an exception, because it needs data "
+            "for all inputs in the correct shape."
+        ),
+        source=Source(SOURCE_004, "12", HIDDEN_QUESTION),
+        hypothesis="model.fit of a model whose input is keras.Input(shape=(5,)) on data with 10 features raises.",
+        rule=Custom(
+            judge_too_many_features,
+            "Check `too_many_features`: supported if model.fit on 32 samples of 10 features, into "
+            "keras.Input(shape=(5,)) -> Dense(1), raises an exception of any type (type and message "
+            "recorded); refuted if it trains without one.",
+            checks=[too_many_features],
+        ),
+    ),
+    Claim(
+        id="X15",
+        kind="exact",
+        quote=(
+            "It would be 785 x 32 in that case with 1 extra neuron for the bias unit.\n"
+            "so -> [BATCHSIZE, 784] * [784, 32] = [BATCHSIZE, 32] -> output dimension\n"
+            "-> [BATCHSIZE, 20] * [20, 64] = [BATCHSIZE, 64] -> output dimension"
+        ),
+        source=Source(SOURCE_004, "92-97", UNITS_QUESTION),
+        hypothesis=(
+            "Dense(32) on 784 inputs has a 784 x 32 kernel and a 32-bias, 785 x 32 = 25,120 parameters, and its "
+            "output equals [x, 1] times the 785 x 32 matrix of kernel and bias; Dense(64, input_dim=20) has a "
+            "20 x 64 kernel and 64 outputs (more units than inputs)."
+        ),
+        rule=Exact(dense_kernel_shapes,
+                   expect={"kernel_shape": [784, 32], "bias_shape": [32], "parameters": 785 * 32,
+                           "augmented_matrix_gives_output": True, "wide_kernel_shape": [20, 64],
+                           "wide_output_units": 64},
+                   note="Keras keeps the bias as a separate vector; the '785 x 32' reading is checked as the "
+                        "parameter count and as the augmented matrix reproducing the output."),
+    ),
+]
+
+ARMS = {}  # exact checks only: nothing to train

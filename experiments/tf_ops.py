@@ -1,0 +1,277 @@
+"""Exact claims about TensorFlow ops (X3, X12, X14), checked by running the real ops.
+
+- X3 (sources/000_2706fe11d950e137.txt, lines 130-138): `tf.nn.max_pool` on the rank-3 output of a
+  conv1d fails ("ValueError: Shape (1, 144, 512) must have rank 4"); the workaround, a singleton
+  dimension (1, 1, 144, 512) then `tf.squeeze`, is 1-D max pooling.
+- X12 (sources/003_8f61efd7de26bf97.txt, line 86): "Using tf.add() doesn't work when the tensors aren't
+  the same shape", the reason the notes give for `tf.nn.bias_add`.
+- X14 (sources/004_6e8709b0f2e54d47.txt, lines 61-75): a question, "for tf.nn.dropout(x, 0.1) on a
+  2 x 10 x 10 tensor, are 10 values dropped in each channel, or 20 over the whole input?". Turned into
+  statements that can be measured (below) and compared with whole-channel dropout (SpatialDropout).
+
+Design choices, made before any run:
+- Nothing trains: each check runs the ops on fixed inputs (NumPy, seeded by `data_seed`); the runner
+  seeds TensorFlow (seed 0) before every check, so dropout's masks are the same on every run. The
+  verdict is what the installed TensorFlow 2 / Keras 3 do, and every reason names their versions.
+- For an error claim the check records the exception type and message actually raised, or that none
+  was. X3 asks about `tf.nn.max_pool`, which in TF 2 is the N-D op; TF 1's op survives as
+  `tf.compat.v1.nn.max_pool` and is recorded too (eagerly and inside a tf.function), not judged.
+- X3's conv1d output is made with `tf.nn.conv1d` (144 positions, 512 filters, as in the question). The
+  workaround pools the (1, 1, 144, 512) tensor with a 1x2 window and stride, then squeezes; "equals"
+  means bit-identical to `tf.nn.max_pool1d` and `keras.layers.MaxPooling1D` (max is exact in floats).
+- X12: the conv2d output (2, 28, 28, 32) and a bias of shape (32,) are "not the same shape". tf.add
+  broadcasting them would refute the claim. The cases where the two ops do differ (NCHW layout, a bias
+  that is not 1-D, a bias that cannot broadcast) are recorded, not judged.
+- X14's statements, all judged: (1) the number dropped per channel is not always 10 and (2) the total is
+  not always 20 (both vary from call to call); (3) over `dropout_calls` calls the dropped fraction lies
+  within 4 standard errors of the rate 0.1 (each element dropped independently with probability 0.1);
+  (4) every kept value is multiplied by 1 / (1 - 0.1) (within 1e-6 relative); (5) each call draws a new
+  mask (line 71: "for every iteration dropout will randomly eliminate features"); (6) whole channels are
+  dropped only by `keras.layers.SpatialDropout2D` (channels first) or `noise_shape=[2, 1, 1]`: every
+  channel is then dropped entirely or not at all.
+"""
+
+from claimlab.checks import max_abs_difference, raised
+from claimlab.spec import Claim, Source
+from claimlab.verdict import Exact
+
+SOURCE_000 = "000_2706fe11d950e137.txt"
+SOURCE_003 = "003_8f61efd7de26bf97.txt"
+SOURCE_004 = "004_6e8709b0f2e54d47.txt"
+
+TITLE = "TensorFlow ops: max_pool on rank-3 tensors, tf.add vs bias_add, what tf.nn.dropout drops"
+
+# ---- configuration -------------------------------------------------------------------------------
+CONFIG = {
+    "dropout_calls": 1000,  # X14: calls of tf.nn.dropout on the 2x10x10 tensor (200,000 elements in all)
+    "spatial_dropout_samples": 1000,  # X14: independent samples through SpatialDropout2D / noise_shape
+}
+PROFILES = {"smoke": {"seeds": 1}, "quick": {"seeds": 1}, "full": {"seeds": 1}}  # nothing is seeded per trial
+ARMS = {}
+
+DROPOUT_RATE = 0.1  # the question's rate and shape: part of the claim, so not configurable
+DROPOUT_SHAPE = (2, 10, 10)
+
+
+# ---- X3: max pooling a conv1d output ---------------------------------------------------------------
+def max_pool_on_conv1d_output(cfg):
+    import numpy as np
+    import tensorflow as tf
+    from keras import layers
+
+    rng = np.random.default_rng(cfg["data_seed"])
+    characters = tf.constant(rng.normal(size=(1, 144, 16)).astype("float32"))
+    kernels = tf.constant(rng.normal(size=(3, 16, 512)).astype("float32"))
+    conv = tf.nn.conv1d(characters, kernels, stride=1, padding="SAME")  # [batch, width, depth]
+
+    window = {"ksize": 2, "strides": 2, "padding": "VALID"}
+    direct = raised(lambda: tf.nn.max_pool(conv, **window))
+    tf1_window = {"ksize": [1, 2, 1, 1], "strides": [1, 2, 1, 1], "padding": "VALID"}
+    tf1_eager = raised(lambda: tf.compat.v1.nn.max_pool(conv, **tf1_window))
+    tf1_traced = raised(lambda: tf.function(lambda t: tf.compat.v1.nn.max_pool(t, **tf1_window))(conv))
+
+    expanded = tf.expand_dims(conv, 1)  # (1, 1, 144, 512): the answer's singleton dimension
+    workaround = tf.squeeze(tf.nn.max_pool(expanded, ksize=[1, 1, 2, 1], strides=[1, 1, 2, 1], padding="VALID"), 1)
+    pool1d = tf.nn.max_pool1d(conv, **window)
+    keras_pool = layers.MaxPooling1D(2)(conv)
+    measured = {
+        "conv1d_output_shape": list(conv.shape),
+        "claimed_message": "Shape (1, 144, 512) must have rank 4",
+        "tf_nn_max_pool_rank3_raises": direct["raises"],
+        "tf_nn_max_pool_rank3_message": direct["message"],
+        "tf_compat_v1_max_pool_eager": tf1_eager,
+        "tf_compat_v1_max_pool_in_tf_function": tf1_traced,
+        "expanded_shape": list(expanded.shape),
+        "workaround_shape": list(workaround.shape),
+        "workaround_minus_max_pool1d_max_abs": max_abs_difference(workaround, pool1d),
+        "workaround_equals_max_pool1d": bool(np.array_equal(workaround, pool1d)),
+        "workaround_equals_MaxPooling1D": bool(np.array_equal(workaround, keras_pool)),
+    }
+    if direct["raises"] is None:  # TF 2's tf.nn.max_pool takes rank N+2 inputs: what does it compute?
+        measured["tf_nn_max_pool_rank3_equals_max_pool1d"] = bool(np.array_equal(tf.nn.max_pool(conv, **window), pool1d))
+    return measured
+
+
+# ---- X12: tf.add vs tf.nn.bias_add -----------------------------------------------------------------
+def add_vs_bias_add(cfg):
+    import numpy as np
+    import tensorflow as tf
+
+    rng = np.random.default_rng(cfg["data_seed"])
+    images = tf.constant(rng.random((2, 28, 28, 1)).astype("float32"))
+    weights = tf.constant(rng.normal(size=(3, 3, 1, 32)).astype("float32"))
+    bias = tf.constant(rng.normal(size=(32,)).astype("float32"))
+    conv = tf.nn.conv2d(images, weights, strides=[1, 1, 1, 1], padding="SAME")  # the notes' conv2d
+
+    added = raised(lambda: tf.add(conv, bias))
+    traced = raised(lambda: tf.function(tf.add)(conv, bias))  # TF 1 ran graphs: same answer there?
+    measured = {
+        "conv_shape": list(conv.shape),
+        "bias_shape": list(bias.shape),
+        "shapes_differ": list(conv.shape) != list(bias.shape),
+        "tf_add_raises": added["raises"],
+        "tf_add_message": added["message"],
+        "tf_add_raises_when_shapes_differ": added["raises"] is not None,
+        "tf_add_in_tf_function_raises": traced["raises"],
+    }
+    if added["raises"] is None:
+        difference = max_abs_difference(tf.add(conv, bias), tf.nn.bias_add(conv, bias))
+        measured.update({"tf_add_output_shape": list(tf.add(conv, bias).shape),
+                         "tf_add_minus_bias_add_max_abs": difference, "tf_add_equals_bias_add": difference == 0.0})
+    # Where the two ops do differ: recorded, not judged.
+    channels_first = tf.transpose(conv, [0, 3, 1, 2])
+    measured["where_they_differ"] = {
+        "NCHW tensor, bias (32,)": {"tf.add": raised(lambda: tf.add(channels_first, bias)),
+                                    "tf.nn.bias_add(data_format='NCHW')": raised(
+                                        lambda: tf.nn.bias_add(channels_first, bias, data_format="NCHW"))},
+        "bias of shape (1, 32)": {"tf.add": raised(lambda: tf.add(conv, tf.reshape(bias, (1, 32)))),
+                                  "tf.nn.bias_add": raised(lambda: tf.nn.bias_add(conv, tf.reshape(bias, (1, 32))))},
+        "bias of shape (28,)": {"tf.add": raised(lambda: tf.add(conv, bias[:28])),
+                                "tf.nn.bias_add": raised(lambda: tf.nn.bias_add(conv, bias[:28]))},
+    }
+    return measured
+
+
+# ---- X14: what tf.nn.dropout drops, and what it does to the rest -----------------------------------
+def dropout_on_2x10x10(cfg):
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    rate, calls = DROPOUT_RATE, cfg["dropout_calls"]
+    x = tf.constant(np.random.default_rng(cfg["data_seed"]).uniform(0.5, 1.5, DROPOUT_SHAPE).astype("float32"))
+    outputs = np.stack([tf.nn.dropout(x, rate).numpy() for _ in range(calls)])  # one call per iteration
+    dropped = outputs == 0  # x has no zeros, so a zero is a dropped element
+    per_channel = dropped.reshape(calls, DROPOUT_SHAPE[0], -1).sum(axis=2)  # (calls, 2 channels)
+    total = per_channel.sum(axis=1)
+    fraction = float(dropped.mean())
+    standard_error = float(np.sqrt(rate * (1 - rate) / dropped.size))
+    kept_ratio = (outputs / x.numpy())[~dropped]
+    masks = dropped.reshape(calls, -1)
+
+    # Whole-channel dropout: SpatialDropout2D on channels-first maps, and tf.nn.dropout with noise_shape.
+    samples = cfg["spatial_dropout_samples"]
+    batch = tf.repeat(x[None], samples, axis=0)  # (samples, 2, 10, 10): each sample gets its own mask
+    spatial = keras.layers.SpatialDropout2D(rate, data_format="channels_first")(batch, training=True).numpy()
+    spatial_counts = (spatial == 0).reshape(samples, DROPOUT_SHAPE[0], -1).sum(axis=2)
+    noise_counts = np.stack([(tf.nn.dropout(x, rate, noise_shape=[DROPOUT_SHAPE[0], 1, 1]).numpy() == 0)
+                             .reshape(DROPOUT_SHAPE[0], -1).sum(axis=1) for _ in range(samples)])
+    channel_size = DROPOUT_SHAPE[1] * DROPOUT_SHAPE[2]
+    keras_dropout = keras.layers.Dropout(rate)(batch, training=True).numpy()
+    return {
+        "calls": calls,
+        "dropped_per_channel_min": int(per_channel.min()),
+        "dropped_per_channel_max": int(per_channel.max()),
+        "dropped_per_channel_mean": float(per_channel.mean()),
+        "dropped_per_channel_variance": float(per_channel.var()),
+        "binomial_variance_100_draws": 100 * rate * (1 - rate),
+        "share_of_channels_with_exactly_10_dropped": float((per_channel == 10).mean()),
+        "dropped_per_channel_is_always_10": bool((per_channel == 10).all()),
+        "dropped_total_min": int(total.min()),
+        "dropped_total_max": int(total.max()),
+        "share_of_calls_with_exactly_20_dropped": float((total == 20).mean()),
+        "dropped_in_total_is_always_20": bool((total == 20).all()),
+        "dropped_fraction": fraction,
+        "dropped_fraction_standard_error": standard_error,
+        "dropped_fraction_within_4_standard_errors_of_rate": abs(fraction - rate) <= 4 * standard_error,
+        "kept_value_scale_min": float(kept_ratio.min()),
+        "kept_value_scale_max": float(kept_ratio.max()),
+        "claimed_scale_1_over_1_minus_rate": 1 / (1 - rate),
+        "kept_values_scaled_by_1_over_1_minus_rate": bool(np.allclose(kept_ratio, 1 / (1 - rate), rtol=1e-6, atol=0)),
+        "share_of_consecutive_calls_with_the_same_mask": float((masks[1:] == masks[:-1]).all(axis=1).mean()),
+        "new_mask_each_call": bool(not (masks[1:] == masks[:-1]).all(axis=1).any()),
+        "spatial_dropout_channel_counts_seen": sorted({int(c) for c in np.unique(spatial_counts)}),
+        "spatial_dropout_dropped_channel_fraction": float((spatial_counts == channel_size).mean()),
+        "spatial_dropout_drops_whole_channels": bool(np.isin(spatial_counts, [0, channel_size]).all()
+                                                     and (spatial_counts == channel_size).any()),
+        "noise_shape_channel_counts_seen": sorted({int(c) for c in np.unique(noise_counts)}),
+        "noise_shape_drops_whole_channels": bool(np.isin(noise_counts, [0, channel_size]).all()
+                                                 and (noise_counts == channel_size).any()),
+        "keras_dropout_dropped_fraction": float((keras_dropout == 0).mean()),
+        "keras_dropout_kept_scale_max_abs_error": float(np.abs(
+            (keras_dropout / batch.numpy())[keras_dropout != 0] - 1 / (1 - rate)).max()),
+    }
+
+
+# ---- what the checks recorded beside the judged values, added to the reasons -------------------------
+def tf1_max_pool_context(measured):
+    traced = measured["tf_compat_v1_max_pool_in_tf_function"]
+    return f"not judged: TF 1's op, tf.compat.v1.nn.max_pool, raises {traced['raises']} on it in a graph"
+
+
+def add_context(measured):
+    return f"not judged: tf.add equals tf.nn.bias_add here: {measured.get('tf_add_equals_bias_add')}"
+
+
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="X3",
+        kind="exact",
+        quote=(
+            "tf.nn.max_pool expects a rank 4 Tensor, but 1-d convnets are rank 3 in tensorflow ([batch, width, "
+            "depth]), so when I pass the output of conv1d to the max pool function, this is the error:\n"
+            "ValueError: Shape (1, 144, 512) must have rank 4\n"
+            "A quick way would be to add an extra singleton dimension i.e. make the shape (1, 1, 144, 512), from "
+            "there you can reduce it back with tf.squeeze."
+        ),
+        source=Source(SOURCE_000, "130-138", "How to perform max pooling on a 1-dimensional ConvNet (conv1d) in TensowFlow?"),
+        hypothesis=(
+            "tf.nn.conv1d gives a rank-3 (1, 144, 512) tensor; tf.nn.max_pool on it raises a ValueError; "
+            "expand_dims to (1, 1, 144, 512), a 1x2 max pool and tf.squeeze give exactly tf.nn.max_pool1d and "
+            "keras.layers.MaxPooling1D(2)."
+        ),
+        rule=Exact(max_pool_on_conv1d_output, expect={
+            "conv1d_output_shape": [1, 144, 512],
+            "tf_nn_max_pool_rank3_raises": "ValueError",
+            "expanded_shape": [1, 1, 144, 512],
+            "workaround_equals_max_pool1d": True,
+            "workaround_equals_MaxPooling1D": True,
+        }, note="TF 1's op (tf.compat.v1.nn.max_pool) is recorded in the check, not judged.",
+            context=tf1_max_pool_context),
+    ),
+    Claim(
+        id="X12",
+        kind="exact",
+        quote="To make life easier, the code is using tf.nn.bias_add() to add the bias. Using tf.add() doesn't "
+              "work when the tensors aren't the same shape.",
+        source=Source(SOURCE_003, "78-86", "Introduction to CNNs notes (Udacity DLND): Convolutional Network in TensorFlow"),
+        hypothesis=(
+            "tf.add(conv, b), with conv the (2, 28, 28, 32) output of tf.nn.conv2d and b a (32,) bias, raises an "
+            "error (the tensors are not the same shape)."
+        ),
+        rule=Exact(add_vs_bias_add, expect={"tf_add_raises_when_shapes_differ": True},
+                   note="Whether tf.add then equals tf.nn.bias_add, and the cases where the two ops differ, "
+                        "are recorded, not judged.",
+                   context=add_context),
+    ),
+    Claim(
+        id="X14",
+        kind="exact",
+        quote=(
+            "for example, for tf.nn.dropout(x, 0.1)\n"
+            "if size of x is 3 dimensional of size 2 * 10 * 10\n"
+            "then is dropout applied channel-wise means in each channel it ignores randomly 10 values\n"
+            "applies on whole input means it ignores randomly 20 values from whole 2 * 10 * 10 features?\n"
+            "So, for every iteration dropout will randomly eliminate features this makes the neuron not to rely "
+            "on any one feature."
+        ),
+        source=Source(SOURCE_004, "61-75", "How dropout works in tensorflow"),
+        hypothesis=(
+            "The question's two readings are both wrong: tf.nn.dropout(x, 0.1) on a 2x10x10 tensor drops each "
+            "element independently with probability 0.1, so the count per channel is not always 10 and the "
+            "total not always 20; the dropped fraction over many calls is within 4 standard errors of 0.1; "
+            "kept values are multiplied by 1/(1-0.1); each call draws a new mask; only SpatialDropout2D "
+            "(channels first) or noise_shape=[2, 1, 1] drop whole channels."
+        ),
+        rule=Exact(dropout_on_2x10x10, expect={
+            "dropped_per_channel_is_always_10": False,
+            "dropped_in_total_is_always_20": False,
+            "dropped_fraction_within_4_standard_errors_of_rate": True,
+            "kept_values_scaled_by_1_over_1_minus_rate": True,
+            "new_mask_each_call": True,
+            "spatial_dropout_drops_whole_channels": True,
+            "noise_shape_drops_whole_channels": True,
+        }),
+    ),
+]

@@ -1,0 +1,139 @@
+"""conv_shapes: one real run of the exact checks, then every measured value asserted.
+
+If one of these assertions fails after a Keras/TensorFlow upgrade, the library changed how it shapes or
+counts a convolution or pooling layer: the message says what the claim expects and what was measured.
+"""
+
+import json
+
+import pytest
+from mlflow import MlflowClient
+
+from claimlab import cli
+
+CLAIM_IDS = ["X1", "X2", "X4", "X8", "X9", "X10", "X11"]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("conv_shapes")
+    uri = f"sqlite:///{base / 'mlflow.db'}"
+    lines = []
+    code = cli.main(["conv_shapes", "--profile", "smoke", "--tracking-uri", uri, "--results-dir", str(base / "results")],
+                    out=lambda *a, **k: lines.append(" ".join(map(str, a))))
+    assert code == 0, "\n".join(lines)
+    summary = json.loads((base / "results" / "conv_shapes" / "summary.json").read_text())
+    return {"uri": uri, "summary": summary, "checks": summary["checks"],
+            "verdicts": {c["id"]: c for c in summary["claims"]}, "output": "\n".join(lines)}
+
+
+def test_every_claim_gets_a_verdict_and_no_check_errored(run):
+    assert list(run["verdicts"]) == CLAIM_IDS
+    for claim_id, claim in run["verdicts"].items():
+        assert claim["verdict"] in ("supported", "refuted", "inconclusive"), claim_id
+        assert claim["kind"] == "exact"
+    for name, measured in run["checks"].items():
+        assert "error" not in measured, f"check {name} raised: {measured.get('error')}"
+    for claim_id in CLAIM_IDS:
+        assert any(line.startswith(claim_id + " ") for line in run["output"].splitlines())
+
+
+def test_exact_checks_are_one_child_run_in_mlflow(run):
+    client = MlflowClient(tracking_uri=run["uri"])
+    experiment = client.get_experiment_by_name("conv_shapes")
+    runs = client.search_runs([experiment.experiment_id])
+    checks = [r for r in runs if r.data.tags.get("claimlab.role") == "checks"]
+    trials = [r for r in runs if r.data.tags.get("claimlab.role") == "trial"]
+    assert len(checks) == 1 and not trials
+    child = checks[0]
+    assert child.info.run_name == "exact-checks" and child.info.status == "FINISHED"
+    metrics = child.data.metrics
+    assert metrics["parameter_sharing_counts/unshared_parameters"] == 756_560
+    assert metrics["parameter_sharing_counts/shared_parameters"] == 3860
+    assert metrics["conv1d_parameter_count/total_parameters"] == 5
+    assert metrics["conv_output_size_formula/example_formula"] == 14
+    parent = next(r for r in runs if r.data.tags.get("claimlab.role") == "parent")
+    assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
+    for claim_id in CLAIM_IDS:
+        assert parent.data.tags[f"verdict.{claim_id}"] == run["verdicts"][claim_id]["verdict"]
+
+
+def test_x1_conv_bias_is_one_per_output_channel(run):
+    m = run["checks"]["conv_bias_per_output_channel"]
+    assert m["bias_shape"] == [32], f"Conv2D(32, 5x5) bias shape changed: {m['bias_shape']}"
+    assert m["kernel_shape"] == [5, 5, 1, 32], f"Conv2D kernel layout changed: {m['kernel_shape']}"
+    assert m["output_shape"] == [None, 28, 28, 32]
+    assert m["bias_constant_over_pixels"], f"the bias no longer adds one value per channel (spread {m['bias_spread_over_pixels']})"
+    assert m["tf_nn_output_shape"] == [2, 28, 28, 32]
+    assert run["verdicts"]["X1"]["verdict"] == "supported"
+
+
+def test_x2_rgb_kernel_is_3x3x3x32(run):
+    m = run["checks"]["rgb_conv_kernel_shape"]
+    assert m["weights_shape"] == [3, 3, 3, 32], f"get_weights()[0] of Conv2D(32,(3,3)) on RGB is now {m['weights_shape']}"
+    assert m["filter_shape"] == [3, 3, 3]
+    assert m["output_shape"] == [1, 62, 62, 32]  # 64x64 input, 'valid'
+    assert m["output_is_sum_over_channels"] and m["channel_slices_differ"]
+    assert run["verdicts"]["X2"]["verdict"] == "supported"
+
+
+def test_x4_conv1d_counts_and_the_locally_connected_twin(run):
+    m = run["checks"]["conv1d_parameter_count"]
+    assert (m["conv_parameters"], m["dense_parameters"], m["total_parameters"]) == (3, 2, 5), m
+    assert m["conv_output_shape"] == [None, 2, 1], "Dense(1) after Conv1D acts on the last axis of (None, 2, 1)"
+    assert m["two_filter_conv_parameters"] == 6
+    assert m["locally_connected_parameters"] == 6  # 2 positions x (2 weights + 1 bias)
+    assert m["locally_connected_more_than_conv"] and m["same_filter_on_both_patches"]
+    assert run["verdicts"]["X4"]["verdict"] == "supported"
+
+
+def test_x8_formula_matches_real_output_sizes(run):
+    m = run["checks"]["conv_output_size_formula"]
+    assert m["example_formula"] == 14.0
+    assert m["example_output_shape"] == [14, 14, 20], f"ZeroPadding2D(1)+Conv2D(20, 8, strides=2) gives {m['example_output_shape']}"
+    assert m["tf_nn_explicit_padding_output_shape"] == [14, 14, 20]
+    assert m["keras_valid_output_shape"] == [13, 13, 20], "Keras padding='valid' means no padding"
+    assert m["keras_same_output_shape"] == [16, 16, 20], "padding='same' gives ceil(32 / 2)"
+    # the default grid: n 4..16, f 1..5, s 1..3, p 0..2 with n + 2p >= f
+    assert m["grid_points"] == 582
+    assert m["whole_number_points_matching"] == 355 and m["fractional_points_floored"] == 227
+    assert m["mismatches"] == [], f"real conv sizes differ from floor((n+2p-f)/s)+1 at {m['mismatches'][:5]}"
+    assert run["verdicts"]["X8"]["verdict"] == "supported"
+
+
+def test_x9_parameter_sharing_3860_vs_756560(run):
+    m = run["checks"]["parameter_sharing_counts"]
+    assert m["shared_parameters"] == 3860, f"Conv2D(20, 8x8) on 3 channels now counts {m['shared_parameters']}"
+    assert m["unshared_parameters"] == 756_560, f"LocallyConnected2D counts {m['unshared_parameters']}"
+    assert m["ratio"] == 196.0
+    assert m["shared_output_shape"] == m["unshared_output_shape"] == [14, 14, 20]
+    assert m["unshared_kernel_shape"] == [196, 192, 20]
+    assert run["verdicts"]["X9"]["verdict"] == "supported"
+
+
+def test_x10_second_conv_kernel_is_64x32x5x5(run):
+    m = run["checks"]["second_conv_kernel_shape"]
+    assert m["pooled_shape"] == [14, 14, 32]
+    assert m["keras_kernel_shape"] == [5, 5, 32, 64], f"Keras Conv2D kernel layout changed: {m['keras_kernel_shape']}"
+    assert m["kernel_shape_out_in_h_w"] == [64, 32, 5, 5]
+    assert m["kernel_weights"] == 64 * 32 * 5 * 5 and m["output_channels"] == 64
+    assert m["channel_slices_identical"] is False  # the 32 slices are separate parameters
+    assert m["per_channel_alternative_weights"] == 5 * 5 * 32 * 2 and m["per_channel_alternative_output_channels"] == 64
+    assert run["verdicts"]["X10"]["verdict"] == "supported"
+
+
+def test_x11_max_pool_same_padding_keeps_2x2x5(run):
+    m = run["checks"]["max_pool_same_padding"]
+    for key in ("valid_shape", "same_shape", "tf_nn_valid_shape", "tf_nn_same_shape"):
+        assert m[key] == [1, 2, 2, 5], f"2x2/2 max pooling of 4x4x5 ({key}) is now {m[key]}"
+    assert m["same_values_equal_valid_values"]
+    assert run["verdicts"]["X11"]["verdict"] == "supported"
+
+
+def test_experiment_does_not_import_keras_at_import_time():
+    import subprocess
+    import sys
+
+    code = "import sys, experiments.conv_shapes; print('keras' in sys.modules or 'tensorflow' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cli.registry.PROJECT_ROOT)
+    assert result.stdout.strip() == "False", result.stderr

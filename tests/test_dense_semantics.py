@@ -1,0 +1,121 @@
+"""dense_semantics: one real run of the exact checks, then every measured value asserted.
+
+If one of these assertions fails after a Keras/TensorFlow upgrade, Keras changed what a Dense layer
+holds or when it raises: the message says what the claim expects and what was measured.
+"""
+
+import json
+
+import pytest
+from mlflow import MlflowClient
+
+from claimlab import cli, config, registry
+
+CLAIM_IDS = ["X5", "X6", "X13", "X15"]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("dense_semantics")
+    uri = f"sqlite:///{base / 'mlflow.db'}"
+    lines = []
+    code = cli.main(["dense_semantics", "--profile", "smoke", "--tracking-uri", uri,
+                     "--results-dir", str(base / "results")], out=lambda *a, **k: lines.append(" ".join(map(str, a))))
+    assert code == 0, "\n".join(lines)
+    summary = json.loads((base / "results" / "dense_semantics" / "summary.json").read_text())
+    return {"uri": uri, "summary": summary, "checks": summary["checks"],
+            "verdicts": {c["id"]: c for c in summary["claims"]}, "output": "\n".join(lines)}
+
+
+def test_every_claim_gets_a_verdict_and_no_check_errored(run):
+    assert list(run["verdicts"]) == CLAIM_IDS
+    for claim_id, claim in run["verdicts"].items():
+        assert claim["verdict"] in ("supported", "refuted", "inconclusive"), claim_id
+    for name, measured in run["checks"].items():
+        assert "error" not in measured, f"check {name} raised: {measured.get('error')}"
+    for claim_id in CLAIM_IDS:
+        assert any(line.startswith(claim_id + " ") for line in run["output"].splitlines())
+
+
+def test_exact_checks_are_one_child_run_in_mlflow(run):
+    client = MlflowClient(tracking_uri=run["uri"])
+    experiment = client.get_experiment_by_name("dense_semantics")
+    runs = client.search_runs([experiment.experiment_id])
+    (child,) = [r for r in runs if r.data.tags.get("claimlab.role") == "checks"]
+    assert child.info.run_name == "exact-checks" and child.info.status == "FINISHED"
+    metrics = child.data.metrics
+    assert metrics["dense_linear_regression/parameters"] == 4
+    assert metrics["dense_linear_regression/max_abs_difference_from_ols"] < 1e-3
+    assert metrics["dense_kernel_shapes/parameters"] == 25_120
+    artifacts = {a.path for a in client.list_artifacts(child.info.run_id)}
+    assert "checks.json" in artifacts
+    parent = next(r for r in runs if r.data.tags.get("claimlab.role") == "parent")
+    for claim_id in CLAIM_IDS:
+        assert parent.data.tags[f"verdict.{claim_id}"] == run["verdicts"][claim_id]["verdict"]
+
+
+def test_x5_keras3_accepts_input_dim_on_the_second_layer(run):
+    m = run["checks"]["second_layer_input_dim"]
+    assert m["raises"] is None, (
+        f"Keras now raises {m['raises']} at {m['failing_step']} for Dense(6, input_dim=3) after a 6-unit layer: "
+        f"{m['message']} -- X5's verdict flips to supported")
+    assert m["message"] is None and m["failing_step"] == "none"
+    assert {step: s["raises"] for step, s in m["steps"].items()} == {"build": None, "predict": None, "fit": None}
+    assert m["second_layer_kernel_shape"] == [6, 6], "input_dim=3 on the second layer is ignored: kernel is 6x6"
+    assert m["parameters"] == (3 * 6 + 6) + (6 * 6 + 6) + (6 * 3 + 3)
+    assert any("input_dim" in w for w in m["warnings"]), f"the Keras 3 warning about input_dim is gone: {m['warnings']}"
+    x5 = run["verdicts"]["X5"]
+    assert x5["verdict"] == "refuted" and "measured none" in x5["reason"]
+
+
+def test_x6_dense1_fits_the_least_squares_solution(run):
+    m = run["checks"]["dense_linear_regression"]
+    assert m["parameters"] == 4 and m["kernel_shape"] == [3, 1]
+    assert m["bias_is_trainable_weight"] and m["bias_before_fit"] == 0.0
+    assert m["max_abs_difference_from_ols"] < 1e-3, (
+        f"Dense(1) after SGD: w={m['keras_coefficients']} b={m['keras_intercept']}, OLS w={m['ols_coefficients']} "
+        f"b={m['ols_intercept']}")
+    cfg = config.resolve(registry.load("dense_semantics"), "smoke")
+    # OLS recovers the generating coefficients up to the noise (0.1 on 256 samples)
+    assert m["ols_coefficients"] == pytest.approx(list(cfg["regression_coefficients"]), abs=0.05)
+    assert m["ols_intercept"] == pytest.approx(cfg["regression_intercept"], abs=0.05)
+    assert run["verdicts"]["X6"]["verdict"] == "supported"
+
+
+def test_x13_ten_features_into_a_five_feature_input_raises(run):
+    m = run["checks"]["too_many_features"]
+    assert m["raises"] == "ValueError", f"model.fit on 10 features into Input(shape=(5,)) now raises {m['raises']}"
+    assert "expected shape=(None, 5)" in m["message"] and "found shape=(" in m["message"] and "10)" in m["message"], m["message"]
+    assert m["predict_raises"] == "ValueError" and "expected shape=(None, 5)" in m["predict_message"]
+    assert run["verdicts"]["X13"]["verdict"] == "supported"
+
+
+def test_x15_dense_kernel_and_bias(run):
+    m = run["checks"]["dense_kernel_shapes"]
+    assert m["kernel_shape"] == [784, 32], f"Dense(32) kernel on 784 inputs is now {m['kernel_shape']}"
+    assert m["bias_shape"] == [32] and m["parameters"] == 785 * 32
+    assert m["augmented_matrix_shape"] == [785, 32] and m["augmented_matrix_gives_output"]
+    assert m["output_shape"] == [4, 32]
+    assert m["wide_kernel_shape"] == [20, 64] and m["wide_output_units"] == 64
+    assert m["wide_parameters"] == 20 * 64 + 64
+    assert run["verdicts"]["X15"]["verdict"] == "supported"
+
+
+def test_regression_data_depend_on_data_seed_only():
+    module = registry.load("dense_semantics").module
+    cfg = config.resolve(registry.load("dense_semantics"), "smoke")
+    x1, y1 = module.regression_data(cfg)
+    x2, y2 = module.regression_data(cfg)
+    x3, _ = module.regression_data({**cfg, "data_seed": 1})
+    assert x1.shape == (256, 3) and y1.shape == (256, 1)
+    assert (x1 == x2).all() and (y1 == y2).all() and not (x1 == x3).all()
+
+
+def test_raised_records_type_and_message_as_one_plain_line():
+    from claimlab.checks import raised  # what the X5 and X13 checks record their errors with
+
+    def fail():
+        raise ValueError("\x1b[1mbad\n   shape\x1b[0m")
+
+    assert raised(fail) == {"raises": "ValueError", "message": "bad shape"}
+    assert raised(lambda: None) == {"raises": None, "message": None}

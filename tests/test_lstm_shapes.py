@@ -1,0 +1,112 @@
+"""lstm_shapes: one real run of the exact checks, then every measured value asserted.
+
+If one of these assertions fails after a Keras/TensorFlow upgrade, the library changed how it shapes,
+counts or reports a recurrent layer: the message says what the claim expects and what was measured.
+"""
+
+import json
+
+import pytest
+from mlflow import MlflowClient
+
+from claimlab import cli
+
+CLAIM_IDS = ["X7", "X16", "X16b", "X17"]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("lstm_shapes")
+    uri = f"sqlite:///{base / 'mlflow.db'}"
+    lines = []
+    code = cli.main(["lstm_shapes", "--profile", "smoke", "--tracking-uri", uri, "--results-dir", str(base / "results")],
+                    out=lambda *a, **k: lines.append(" ".join(map(str, a))))
+    assert code == 0, "\n".join(lines)
+    summary = json.loads((base / "results" / "lstm_shapes" / "summary.json").read_text())
+    return {"uri": uri, "summary": summary, "checks": summary["checks"],
+            "verdicts": {c["id"]: c for c in summary["claims"]}, "output": "\n".join(lines)}
+
+
+def test_every_claim_gets_a_verdict_naming_the_versions_and_no_check_errored(run):
+    assert list(run["verdicts"]) == CLAIM_IDS
+    versions = run["summary"]["versions"]
+    measured_on = f" (measured on TensorFlow {versions['tensorflow']}, Keras {versions['keras']})"
+    for claim_id, claim in run["verdicts"].items():
+        assert claim["kind"] == "exact"
+        assert claim["verdict"] in ("supported", "refuted", "inconclusive"), claim_id
+        assert claim["reason"].endswith(measured_on) and claim["reason"].count("measured on") == 1, claim["reason"]
+    for name, measured in run["checks"].items():
+        assert "error" not in measured, f"check {name} raised: {measured.get('error')}"
+    for claim_id in CLAIM_IDS:
+        assert any(line.startswith(claim_id + " ") for line in run["output"].splitlines())
+
+
+def test_exact_checks_are_one_child_run_in_mlflow(run):
+    client = MlflowClient(tracking_uri=run["uri"])
+    experiment = client.get_experiment_by_name("lstm_shapes")
+    runs = client.search_runs([experiment.experiment_id])
+    checks = [r for r in runs if r.data.tags.get("claimlab.role") == "checks"]
+    assert len(checks) == 1 and not [r for r in runs if r.data.tags.get("claimlab.role") == "trial"]
+    child = checks[0]
+    assert child.info.run_name == "exact-checks" and child.info.status == "FINISHED"
+    assert child.data.metrics["lstm_300_on_20_steps/parameters"] == 362_400
+    assert child.data.metrics["lstm_300_on_20_steps/parameters_on_40_steps"] == 362_400
+    assert child.data.metrics["lstm_outputs_and_states/state_count"] == 2
+    parent = next(r for r in runs if r.data.tags.get("claimlab.role") == "parent")
+    assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
+    for claim_id in CLAIM_IDS:
+        assert parent.data.tags[f"verdict.{claim_id}"] == run["verdicts"][claim_id]["verdict"]
+
+
+def test_x7_simple_rnn_after_dense_raises_the_ndim_error_and_reshape_fixes_it(run):
+    m = run["checks"]["simple_rnn_after_dense"]
+    assert m["raises"] == "ValueError", f"Keras no longer raises ValueError for SimpleRNN on 2-D input: {m}"
+    assert "expected ndim=3, found ndim=2" in m["message"], f"Keras changed the rank error's text: {m['message']!r}"
+    assert m["errors_by_input_dim"] == {"1": "ValueError", "2": "ValueError", "5": "ValueError"}
+    assert m["same_error_for_every_input_dim"]
+    assert m["reshape_predict_shapes"] == {"8x1": [3, 1], "4x2": [3, 1], "2x4": [3, 1], "1x8": [3, 1]}
+    assert m["reshape_3x3_raises"] == "ValueError" and "total size of the tensor must be unchanged" in m["reshape_3x3_message"]
+    assert m["sequence_input_output_shape"] == [None, 1]
+    assert run["verdicts"]["X7"]["verdict"] == "supported"
+
+
+def test_x16_lstm_300_on_20_steps_has_362400_parameters_and_outputs_1_by_300(run):
+    m = run["checks"]["lstm_300_on_20_steps"]
+    assert m["parameters"] == 362_400 == 4 * 300 * (1 + 300 + 1), f"LSTM(300) on (20, 1): {m['parameters']} parameters"
+    assert m["summary_output_shape"] == [None, 300] and m["predict_output_shape"] == [1, 300]
+    assert (m["kernel_shape"], m["recurrent_kernel_shape"], m["bias_shape"]) == ([1, 1200], [300, 1200], [1200])
+    assert m["parameters_on_40_steps"] == 362_400
+    assert m["simple_rnn_kernel_shape"] == [1, 300] and m["simple_rnn_recurrent_kernel_shape"] == [300, 300]
+    # The question's LSTM(units_size=300): Keras 3 rejects it (units is required and positional).
+    assert m["asker_units_size_keyword"]["raises"] == "TypeError"
+    assert run["verdicts"]["X16"]["verdict"] == "supported"
+
+
+def test_x16b_return_sequences_shapes_and_the_4_gate_formula(run):
+    m = run["checks"]["lstm_shapes_and_formula"]
+    assert m["shapes"] == {"return_sequences_true": [[3, 7, 4], [3, 20, 4]],
+                           "return_sequences_false": [[3, 4], [3, 4]],
+                           "stack_output": [[3, 1], [3, 1]],
+                           "states": [[[3, 4], [3, 4]], [[3, 4], [3, 4]]]}
+    formula = m["formula_cases"]
+    assert {k: v["parameters"] for k, v in formula.items()} == {
+        "1->300": 362_400, "3->4": 128, "4->4": 144, "4->1": 24, "32->64": 24_832}
+    assert formula["3->4"]["kernel"] == [3, 16] and formula["3->4"]["recurrent_kernel"] == [4, 16]
+    assert m["each_group_4_units_wide"] and m["parameters_equal_4u_times_d_plus_u_plus_1"]
+    assert m["literal_reading_group_has_4_units_parameters"] is False  # recorded, not judged
+    assert m["return_states_keyword"]["raises"] == "ValueError"  # the answer's misspelling is rejected
+    assert "return_states" in m["return_states_keyword"]["message"]
+    assert run["verdicts"]["X16b"]["verdict"] == "supported"
+
+
+def test_x17_outputs_are_h_and_the_states_are_h_and_c(run):
+    m = run["checks"]["lstm_outputs_and_states"]
+    assert m["returned"] == 3 and m["outputs_shape"] == [3, 7, 5]
+    assert m["state_shapes"] == [[3, 5], [3, 5]]
+    assert m["last_output_minus_h_max_abs"] == 0.0, "the last output step is no longer exactly the returned h"
+    assert m["prefix_h_minus_output_max_abs"] < 1e-6
+    assert m["h_minus_sigmoid_o_tanh_c_max_abs"] < 1e-5, "the second state is no longer the cell state c"
+    assert m["cell_state_minus_h_max_abs"] > 0.01
+    assert m["keras_state_order"] == ["h", "c"]
+    assert m["tf_nn_rnn_exists"] is False
+    assert run["verdicts"]["X17"]["verdict"] == "supported"

@@ -1,0 +1,110 @@
+"""tf_ops: one real run of the exact checks, then every measured value asserted.
+
+If one of these assertions fails after a TensorFlow/Keras upgrade, the op changed (which ranks
+max_pool takes, how tf.add broadcasts, how dropout draws and scales): the message says what changed.
+"""
+
+import json
+
+import pytest
+from mlflow import MlflowClient
+
+from claimlab import cli
+
+CLAIM_IDS = ["X3", "X12", "X14"]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("tf_ops")
+    uri = f"sqlite:///{base / 'mlflow.db'}"
+    lines = []
+    code = cli.main(["tf_ops", "--profile", "smoke", "--tracking-uri", uri, "--results-dir", str(base / "results")],
+                    out=lambda *a, **k: lines.append(" ".join(map(str, a))))
+    assert code == 0, "\n".join(lines)
+    summary = json.loads((base / "results" / "tf_ops" / "summary.json").read_text())
+    return {"uri": uri, "summary": summary, "checks": summary["checks"],
+            "verdicts": {c["id"]: c for c in summary["claims"]}, "output": "\n".join(lines)}
+
+
+def test_every_claim_gets_a_verdict_naming_the_versions_and_no_check_errored(run):
+    assert list(run["verdicts"]) == CLAIM_IDS
+    versions = run["summary"]["versions"]
+    measured_on = f" (measured on TensorFlow {versions['tensorflow']}, Keras {versions['keras']})"
+    for claim_id, claim in run["verdicts"].items():
+        assert claim["kind"] == "exact"
+        assert claim["verdict"] in ("supported", "refuted", "inconclusive"), claim_id
+        assert claim["reason"].endswith(measured_on) and claim["reason"].count("measured on") == 1, claim["reason"]
+    for name, measured in run["checks"].items():
+        assert "error" not in measured, f"check {name} raised: {measured.get('error')}"
+    for claim_id in CLAIM_IDS:
+        assert any(line.startswith(claim_id + " ") for line in run["output"].splitlines())
+
+
+def test_exact_checks_are_one_child_run_in_mlflow(run):
+    client = MlflowClient(tracking_uri=run["uri"])
+    experiment = client.get_experiment_by_name("tf_ops")
+    runs = client.search_runs([experiment.experiment_id])
+    checks = [r for r in runs if r.data.tags.get("claimlab.role") == "checks"]
+    assert len(checks) == 1 and not [r for r in runs if r.data.tags.get("claimlab.role") == "trial"]
+    child = checks[0]
+    assert child.info.run_name == "exact-checks" and child.info.status == "FINISHED"
+    metrics = child.data.metrics
+    assert metrics["dropout_on_2x10x10/calls"] == 1000
+    assert metrics["dropout_on_2x10x10/dropped_fraction"] == pytest.approx(0.1, abs=0.003)
+    assert metrics["add_vs_bias_add/tf_add_minus_bias_add_max_abs"] == 0.0
+    parent = next(r for r in runs if r.data.tags.get("claimlab.role") == "parent")
+    assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
+    for claim_id in CLAIM_IDS:
+        assert parent.data.tags[f"verdict.{claim_id}"] == run["verdicts"][claim_id]["verdict"]
+
+
+def test_x3_tf2_max_pool_takes_rank_3_and_the_workaround_is_1d_pooling(run):
+    m = run["checks"]["max_pool_on_conv1d_output"]
+    assert m["conv1d_output_shape"] == [1, 144, 512]
+    assert m["tf_nn_max_pool_rank3_raises"] is None, (
+        f"tf.nn.max_pool now rejects a rank-3 tensor ({m['tf_nn_max_pool_rank3_message']}): X3 may now hold")
+    assert m["tf_nn_max_pool_rank3_equals_max_pool1d"] is True
+    # TF 1's op still insists on rank 4: an op error when eager, a ValueError when traced.
+    assert m["tf_compat_v1_max_pool_eager"]["raises"] == "InvalidArgumentError"
+    assert "Input must be 4 or 5-dimensional" in m["tf_compat_v1_max_pool_eager"]["message"]
+    assert m["tf_compat_v1_max_pool_in_tf_function"]["raises"] == "ValueError"
+    assert "Shape must be rank 4 but is rank 3" in m["tf_compat_v1_max_pool_in_tf_function"]["message"]
+    assert m["expanded_shape"] == [1, 1, 144, 512] and m["workaround_shape"] == [1, 72, 512]
+    assert m["workaround_minus_max_pool1d_max_abs"] == 0.0
+    assert m["workaround_equals_max_pool1d"] and m["workaround_equals_MaxPooling1D"]
+    assert run["verdicts"]["X3"]["verdict"] == "refuted"
+    assert "tf.compat.v1.nn.max_pool, raises ValueError" in run["verdicts"]["X3"]["reason"]
+
+
+def test_x12_tf_add_broadcasts_a_bias_and_equals_bias_add(run):
+    m = run["checks"]["add_vs_bias_add"]
+    assert m["conv_shape"] == [2, 28, 28, 32] and m["bias_shape"] == [32] and m["shapes_differ"]
+    assert m["tf_add_raises"] is None, f"tf.add no longer broadcasts a (32,) bias: {m['tf_add_message']}"
+    assert m["tf_add_in_tf_function_raises"] is None
+    assert m["tf_add_output_shape"] == [2, 28, 28, 32] and m["tf_add_equals_bias_add"]
+    differ = m["where_they_differ"]
+    assert differ["NCHW tensor, bias (32,)"]["tf.add"]["raises"] == "InvalidArgumentError"
+    assert differ["NCHW tensor, bias (32,)"]["tf.nn.bias_add(data_format='NCHW')"]["raises"] is None
+    assert differ["bias of shape (1, 32)"]["tf.add"]["raises"] is None
+    assert "Biases must be 1D" in differ["bias of shape (1, 32)"]["tf.nn.bias_add"]["message"]
+    assert differ["bias of shape (28,)"]["tf.add"]["raises"] == "InvalidArgumentError"
+    assert run["verdicts"]["X12"]["verdict"] == "refuted"
+
+
+def test_x14_dropout_drops_elements_independently_and_scales_the_rest(run):
+    m = run["checks"]["dropout_on_2x10x10"]
+    assert m["dropped_per_channel_min"] < 10 < m["dropped_per_channel_max"], "the per-channel count no longer varies"
+    assert m["dropped_total_min"] < 20 < m["dropped_total_max"], "the total count no longer varies"
+    assert not m["dropped_per_channel_is_always_10"] and not m["dropped_in_total_is_always_20"]
+    assert abs(m["dropped_fraction"] - 0.1) <= 4 * m["dropped_fraction_standard_error"]
+    assert m["dropped_per_channel_variance"] == pytest.approx(m["binomial_variance_100_draws"], rel=0.2)
+    assert m["kept_value_scale_min"] == pytest.approx(1 / 0.9, rel=1e-6)
+    assert m["kept_value_scale_max"] == pytest.approx(1 / 0.9, rel=1e-6)
+    assert m["share_of_consecutive_calls_with_the_same_mask"] == 0.0
+    assert m["spatial_dropout_channel_counts_seen"] == [0, 100]
+    assert m["noise_shape_channel_counts_seen"] == [0, 100]
+    assert m["spatial_dropout_dropped_channel_fraction"] == pytest.approx(0.1, abs=0.03)
+    assert m["keras_dropout_dropped_fraction"] == pytest.approx(0.1, abs=0.01)
+    assert m["keras_dropout_kept_scale_max_abs_error"] < 1e-6
+    assert run["verdicts"]["X14"]["verdict"] == "supported"
