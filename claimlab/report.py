@@ -65,9 +65,13 @@ def per_arm_figure(trials, metrics: list[str], arms: list[str]):
     from claimlab import stats
 
     plt = _pyplot()
-    fig, axes = plt.subplots(1, len(metrics), figsize=(max(5, 0.9 * len(arms) + 2) * len(metrics), 4),
-                             squeeze=False)
-    for ax, metric in zip(axes[0], metrics):
+    panel_width = max(5.0, 0.45 * len(arms) + 2)  # many arms: wider panels, wrapped into rows
+    columns = max(1, min(len(metrics), int(16 // panel_width)))
+    rows = math.ceil(len(metrics) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(panel_width * columns, 4.2 * rows), squeeze=False)
+    for ax in axes.flat[len(metrics):]:
+        ax.set_visible(False)
+    for ax, metric in zip(axes.flat, metrics):
         for i, arm in enumerate(arms):
             values = trials.loc[trials["arm"] == arm, metric].astype(float).to_numpy()
             summary = stats.describe(values)
@@ -76,7 +80,8 @@ def per_arm_figure(trials, metrics: list[str], arms: list[str]):
                 low, high = summary["ci_low"], summary["ci_high"]
                 err = [[summary["mean"] - low], [high - summary["mean"]]] if math.isfinite(low) else None
                 ax.errorbar([i], [summary["mean"]], yerr=err, fmt="o", color="C0", capsize=4, zorder=2)
-        ax.set_xticks(range(len(arms)), arms, rotation=30, ha="right")
+        ax.set_xticks(range(len(arms)), arms, rotation=30 if len(arms) <= 8 else 60, ha="right",
+                      fontsize=8 if len(arms) <= 12 else 6)
         ax.set_title(metric)
         ax.grid(axis="y", alpha=0.3)
     fig.suptitle("Per-arm mean with 95% CI (dots: seeds)")
@@ -94,7 +99,10 @@ def learning_curves_figure(results: dict, arms: list[str]):
     keys = sorted({key for result in results.values() for key in result.history})
     if not keys:
         return None
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 3.8), squeeze=False)
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys) + (2.5 if len(arms) > 10 else 0), 3.8),
+                             squeeze=False)
+    colours = plt.get_cmap("tab10" if len(arms) <= 10 else "tab20")
+    styles = ["-", "--", ":"]  # past 20 arms, colours repeat with another line style
     for ax, key in zip(axes[0], keys):
         for i, arm in enumerate(arms):
             curves = [r.history[key] for (a, _), r in results.items() if a == arm and key in r.history]
@@ -105,15 +113,19 @@ def learning_curves_figure(results: dict, arms: list[str]):
             epochs = np.arange(1, length + 1)
             summaries = [stats.describe(matrix[:, e]) for e in range(length)]
             mean = np.array([s["mean"] for s in summaries])
-            ax.plot(epochs, mean, color=f"C{i}", label=arm)
+            colour = colours(i % colours.N)
+            ax.plot(epochs, mean, color=colour, linestyle=styles[(i // colours.N) % 3], label=arm)
             low = np.array([s["ci_low"] for s in summaries])
             high = np.array([s["ci_high"] for s in summaries])
             if np.isfinite(low).all():
-                ax.fill_between(epochs, low, high, color=f"C{i}", alpha=0.2)
+                ax.fill_between(epochs, low, high, color=colour, alpha=0.15)
         ax.set_title(key)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
-    axes[0][-1].legend(fontsize=7)
+    if len(arms) <= 10:
+        axes[0][-1].legend(fontsize=7)
+    else:
+        axes[0][-1].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1), ncol=1 + len(arms) // 20)
     fig.suptitle("Learning curves: mean over seeds, 95% CI band")
     fig.tight_layout()
     return fig
@@ -131,36 +143,42 @@ def write_figures(results_dir: Path, figures: dict) -> list[str]:
         old.unlink()
     names = []
     for name, figure in figures.items():
-        figure.savefig(results_dir / f"{name}.png", dpi=110)
+        figure.savefig(results_dir / f"{name}.png", dpi=110, bbox_inches="tight")
         names.append(f"{name}.png")
     return names
 
 
 def _measured_table(measured: dict) -> list[str]:
-    """Markdown rows for whatever a rule measured: per-arm stats, paired differences, exact comparisons."""
+    """Markdown rows for what a rule measured, in the shapes the built-in rules use:
+    "arms" {arm: stats.describe(...)}, "pairs" {name: stats.paired_difference(...)}, "difference",
+    "equivalence" (stats.equivalence) and "comparisons" (Exact). A Custom rule that uses these keys
+    gets the same tables; anything else it measured stays in summary.json only."""
     lines = []
-    if "arms" in measured:
+    arms = {k: v for k, v in measured.get("arms", {}).items() if isinstance(v, dict) and "mean" in v}
+    if arms:
         lines += ["| arm | n | mean | std | 95% CI |", "|---|---|---|---|---|"]
-        for arm, s in measured["arms"].items():
-            lines.append(f"| {arm} | {s['n']} | {_num(s['mean'])} | {_num(s['std'])} | "
-                         f"[{_num(s['ci_low'])}, {_num(s['ci_high'])}] |")
+        for arm, s in arms.items():
+            lines.append(f"| {arm} | {s.get('n')} | {_num(s['mean'])} | {_num(s.get('std'))} | "
+                         f"[{_num(s.get('ci_low'))}, {_num(s.get('ci_high'))}] |")
         lines.append("")
     pairs = dict(measured.get("pairs", {}))
     if "difference" in measured:
         pairs["difference"] = measured["difference"]
-    if "equivalence" in measured:
-        e = measured["equivalence"]
-        pairs[f"difference (margin ±{e['margin']})"] = e
+    equivalence = measured.get("equivalence")
+    if isinstance(equivalence, dict) and "margin" in equivalence:
+        pairs[f"difference (margin ±{equivalence['margin']})"] = equivalence
+    pairs = {k: v for k, v in pairs.items() if isinstance(v, dict) and "mean" in v}
     if pairs:
         lines += ["| comparison | mean difference | 95% CI | n |", "|---|---|---|---|"]
         for name, p in pairs.items():
             lines.append(f"| {name} | {_num(p.get('mean'))} | [{_num(p.get('ci_low'))}, {_num(p.get('ci_high'))}] "
                          f"| {p.get('n')} |")
         lines.append("")
-    if "comparisons" in measured:
+    comparisons = {k: v for k, v in measured.get("comparisons", {}).items() if isinstance(v, dict) and "claimed" in v}
+    if comparisons:
         lines += ["| quantity | claimed | measured | match |", "|---|---|---|---|"]
-        for key, c in measured["comparisons"].items():
-            lines.append(f"| {key} | {c['claimed']!r} | {c['measured']!r} | {'yes' if c['match'] else 'no'} |")
+        for key, c in comparisons.items():
+            lines.append(f"| {key} | {c['claimed']!r} | {c.get('measured')!r} | {'yes' if c.get('match') else 'no'} |")
         lines.append("")
     return lines
 
@@ -204,7 +222,8 @@ def summary_markdown(summary: dict, figure_files: list[str], trials) -> str:
         ]
     if len(trials):
         means = trials.drop(columns=["seed"]).groupby("arm", sort=False).mean(numeric_only=True)
-        lines += ["## All final metrics (mean over seeds)", "", *_frame_markdown(means.T), ""]
+        wide = means.T if means.shape[0] < means.shape[1] else means  # the longer side runs down the page
+        lines += ["## All final metrics (mean over seeds)", "", *_frame_markdown(wide), ""]
     if figure_files:
         lines += ["## Figures", ""] + [f"![{name}]({name})" for name in figure_files] + [""]
     versions = ", ".join(f"{k} {v}" for k, v in summary["versions"].items())

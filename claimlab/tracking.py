@@ -200,7 +200,7 @@ class Tracker:
         """The parent's artifacts: the verdict table, each figure, and the whole results folder."""
         self.client.log_table(run_id, data=verdict_table, artifact_file="verdicts.json")
         for name, figure in figures.items():
-            self.client.log_figure(run_id, figure, f"figures/{name}.png")
+            self.client.log_figure(run_id, figure, f"figures/{name}.png", save_kwargs={"bbox_inches": "tight"})
         for path in sorted(results_dir.iterdir()):
             if path.is_file() and path.suffix != ".png":
                 self.client.log_artifact(run_id, str(path))

@@ -74,3 +74,16 @@ def test_exact_rule_with_a_failed_check_is_inconclusive_and_says_why():
     ev = Evidence(trials=pd.DataFrame(), checks={"count_check": {"error": "ValueError: boom"}})
     outcome = Exact(count_check, {"weights": 1}).evaluate(ev)
     assert outcome.verdict == INCONCLUSIVE and "boom" in outcome.reason
+
+
+def test_summary_tables_render_built_in_shapes_and_skip_unknown_ones():
+    from claimlab.report import _measured_table
+
+    rows = _measured_table({
+        "arms": {"a": {"n": 5, "mean": 0.9, "std": 0.01, "ci_low": 0.88, "ci_high": 0.92}},
+        "equivalence": {"x vs y": {"tost_ci_low": 0.1}},  # a Custom rule's own layout: not a table here
+        "pairs": {"a vs b": {"mean": 0.1, "ci_low": 0.05, "ci_high": 0.15, "n": 5}, "odd": 3},
+    })
+    assert "| a | 5 | 0.9000 | 0.0100 | [0.8800, 0.9200] |" in rows
+    assert "| a vs b | 0.1000 | [0.0500, 0.1500] | 5 |" in rows
+    assert not any("odd" in row or "x vs y" in row for row in rows)

@@ -1,0 +1,583 @@
+"""Bias initialisation vs weight initialisation in small ReLU networks, from "Why are different bias
+values used in different types of layers" (sources/000_2706fe11d950e137.txt, lines 72-115).
+
+The asker quotes a VGG16 snippet in TensorFlow: every kernel is `truncated_normal(stddev=0.1)`, every
+conv bias starts at 0.0 and every fully connected bias at 1.0, and asks why. The answer:
+
+    (B2) "bias init isn't that important (compared to weight init) and I'm pretty sure you'll get
+         similar training speed with zero or small random init as well"
+    (B3) CS231n: a 0.01 bias "ensures that all ReLU units fire in the beginning", but "it is not clear
+         if this provides a consistent improvement (in fact some results seem to indicate that this
+         performs worse)".
+
+We train a grid of (model, weight init, bias init) arms on scikit-learn's digits:
+
+    models        cnn  VGG-like: [conv3x3 relu] x2 (8) -> maxpool -> [conv3x3 relu] x2 (16) -> maxpool
+                       -> Dense(32) relu -> Dense(32) relu -> Dense(10) softmax (like fc1, fc2, fc3)
+                  mlp  Flatten -> 3 x Dense(64) relu -> Dense(10) softmax
+    weight init   he      HeNormal (Keras: truncated normal, stddev sqrt(2 / fan_in))
+                  glorot  GlorotUniform (the Keras default)
+                  tn01    TruncatedNormal(stddev=0.1): the snippet's kernels
+    bias init     zero    0 everywhere (the Keras default)
+                  vgg     the snippet: 0 in conv layers, 1 in dense layers (cnn only, see below)
+                  one     1 everywhere
+                  c001    0.01 everywhere (the CS231n suggestion)
+                  rand    TruncatedNormal(stddev=0.1) everywhere: "small random", drawn like the
+                          snippet's own weights
+
+    cnn: 3 weight inits x 5 bias inits = 15 arms; mlp: 3 x 4 = 12 arms (27 in all).
+
+Design choices, made before any run:
+- The MLP has no conv layers, so its VGG-style init (conv 0 / dense 1) is the same network as "one":
+  the duplicate arm is left out. That is the only reduction of the full grid; the catalogue's fourth
+  weight init, N(0, 0.01), is left out to keep the quick profile within 4 minutes on 2 cores (27 arms
+  x 5 seeds), so "weight init" here means the three inits people actually use or the snippet uses.
+- Every layer (the output layer too) gets the arm's inits, except VGG-style where conv biases are 0 and
+  dense biases 1 (the snippet's fc3 also starts at 1.0). A constant bias on the softmax layer changes
+  nothing (softmax is shift-invariant), so it is harmless to include.
+- Common random numbers: each layer's kernel initializer is seeded from (trial seed, layer index), so
+  for one seed all bias arms of one (model, weight init) start from the very same kernels, and the data
+  order (set by the runner's seed) is the same in every arm. Bias effects are thus measured with the
+  weights held fixed. (HeNormal and tn01 then even share the standardised draws: only the scale differs.)
+- Optimiser: SGD with momentum 0.9 and learning rate 0.01 (VGG's own), batch 32, 15 epochs, no
+  augmentation, no validation pass (it is not needed and costs time). Plain SGD, not Adam, because
+  Adam's per-parameter normalisation would hide part of what an init does to the scale of gradients.
+- "Training speed" is measured two ways from Keras' per-epoch History (training accuracy, which Keras
+  averages over the epoch's batches): train/auc, the mean of the per-epoch training accuracies (the
+  normalised area under the learning curve), and train/epochs_to_threshold, the first (linearly
+  interpolated) crossing of accuracy_threshold, counting epoch 0 as the accuracy at initialisation. A
+  run that never reaches the threshold gets epochs + 1 and train/reached_threshold = 0 (censored).
+- Dead ReLU units (B3): after building and after training, the model is run (inference mode) on a fixed
+  probe batch, the first `probe_examples` training examples. A dense unit is dead if it outputs 0 for
+  every probe example; a conv unit is a channel, dead if it outputs 0 at every position of every probe
+  example. dead/share_* is dead units / all ReLU units; zero_activation/share_* is the share of all
+  ReLU outputs (examples x positions x units) that are exactly 0, the finer "do units fire" measure.
+  dead/count_*_all_train counts the same on the whole training set; no rule reads it (it was added
+  after the first smoke run, to show whether a unit dead on the probe batch is dead on all the data).
+- B2's spreads are ranges of arm means, and a range grows with the number of levels it spans and with
+  seed noise: the bias axis has 5 (cnn) or 4 (mlp) levels against 3 weight inits, which inflates the
+  bias spread, while the shared kernels (common random numbers) shrink the noise in the bias axis only.
+  The two effects pull in opposite directions; both are stated here rather than corrected for.
+- The rules are below, next to each claim; their margins are module constants, fixed before any run.
+"""
+
+import math
+import warnings
+
+from claimlab import data as datasets
+from claimlab import train
+from claimlab.spec import Claim, Source, TrialResult
+from claimlab.verdict import INCONCLUSIVE, REFUTED, SUPPORTED, Better, Custom, Outcome
+
+SOURCE_FILE = "000_2706fe11d950e137.txt"
+QUESTION = "Why are different bias values used in different types of layers"
+
+TITLE = "Bias init (0, VGG 0/1, 1, 0.01, random) vs weight init (He, Glorot, N(0.1)): speed, dead ReLUs"
+
+# ---- configuration: every hyperparameter in one place ----------------------------------------------
+CONFIG = {
+    "dataset": "digits",
+    "cnn_filters": (8, 16),  # two VGG blocks of two 3x3 convs each, a 2x max-pool after each block
+    "cnn_dense_units": (32, 32),  # the VGG head: fc1, fc2 (then the softmax layer)
+    "mlp_units": (64, 64, 64),
+    "epochs": 15,
+    "batch_size": 32,
+    "learning_rate": 0.01,
+    "momentum": 0.9,
+    "snippet_weight_stddev": 0.1,  # the snippet's truncated_normal(stddev=1e-1) kernels
+    "small_bias": 0.01,  # CS231n's small constant
+    "random_bias_stddev": 0.1,  # "small random" biases, drawn like the snippet's weights
+    "accuracy_threshold": 0.8,  # training accuracy that counts as "trained" for epochs_to_threshold
+    "probe_examples": 256,  # the fixed batch on which dead ReLUs are counted
+}
+CHOICES = {"dataset": ("digits", "keras:mnist", "keras:fashion_mnist")}
+PROFILES = {
+    "smoke": {"seeds": 2, "epochs": 2},
+    "quick": {"seeds": 5},
+    "full": {"seeds": 10},
+}
+
+MODELS = ("cnn", "mlp")
+WEIGHT_INITS = ("he", "glorot", "tn01")
+BIAS_INITS = {"cnn": ("zero", "vgg", "one", "c001", "rand"), "mlp": ("zero", "one", "c001", "rand")}
+# The snippet's own bias choice for each model: conv 0 / dense 1; an MLP is all dense, so all 1.
+SNIPPET_BIAS = {"cnn": "vgg", "mlp": "one"}
+SNIPPET_WEIGHT = "tn01"
+
+
+def arm_name(model, weight_init, bias_init):
+    return f"{model}_{weight_init}_{bias_init}"
+
+
+ARMS = {
+    arm_name(model, weight, bias): {"model": model, "weight_init": weight, "bias_init": bias}
+    for model in MODELS for weight in WEIGHT_INITS for bias in BIAS_INITS[model]
+}
+
+# ---- decision margins, fixed before any run --------------------------------------------------------
+AUC_MARGIN = 0.02  # "similar training speed": mean per-epoch training accuracy within 2 points
+EPOCHS_MARGIN = 1.0  # ... and epochs to the accuracy threshold within one epoch
+TEST_ACCURACY_MARGIN = 0.02  # B3: 0.01 vs 0 bias "no improvement" = test accuracy within 2 points
+MIN_SEEDS_FOR_SPREAD = 3  # a bootstrap over fewer seeds than this decides nothing
+
+
+# ---- the rules -------------------------------------------------------------------------------------
+def _seed_matrix(evidence, metric, arms):
+    """(arms x seeds) values of `metric` over the seeds every one of `arms` finished."""
+    import numpy as np
+
+    series = [evidence.values(metric, arm) for arm in arms]
+    seeds = sorted(set.intersection(*(set(s.index) for s in series)))
+    return np.array([[float(s.loc[seed]) for seed in seeds] for s in series]), seeds
+
+
+def spreads(means):
+    """From a (weight inits x bias inits) table of arm means: the bias spread (range across bias inits
+    within a weight init, averaged over weight inits), the weight spread (range across weight inits
+    within a bias init, averaged over bias inits), and their difference weight - bias."""
+    bias_spread = float((means.max(axis=1) - means.min(axis=1)).mean())
+    weight_spread = float((means.max(axis=0) - means.min(axis=0)).mean())
+    return {"bias_spread": bias_spread, "weight_spread": weight_spread,
+            "weight_minus_bias": weight_spread - bias_spread}
+
+
+def spread_comparison(evidence, model, metric="train/auc"):
+    """B2 part (a) for one model: weight_minus_bias from the arm means, with a 95% bootstrap interval
+    over seeds (the seeds are resampled jointly for every arm, which keeps the arms paired)."""
+    import numpy as np
+    from scipy import stats as scipy_stats
+
+    from claimlab import stats
+
+    arms = [arm_name(model, w, b) for w in WEIGHT_INITS for b in BIAS_INITS[model]]
+    matrix, seeds = _seed_matrix(evidence, metric, arms)
+    shape = (len(WEIGHT_INITS), len(BIAS_INITS[model]))
+    table = matrix.mean(axis=1).reshape(shape)
+    result = {"metric": metric, "n": len(seeds), **spreads(table),
+              "arm_means": {w: dict(zip(BIAS_INITS[model], map(float, row))) for w, row in zip(WEIGHT_INITS, table)},
+              "ci_low": math.nan, "ci_high": math.nan}
+    if len(seeds) < MIN_SEEDS_FOR_SPREAD or not np.isfinite(matrix).all():
+        return result
+
+    def statistic(positions):
+        resampled = matrix[:, positions.astype(int)].mean(axis=1).reshape(shape)
+        return spreads(resampled)["weight_minus_bias"]
+
+    positions = np.arange(len(seeds), dtype=float)
+    for method in ("BCa", "percentile"):  # BCa fails (NaN, with a warning) on degenerate resamples
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            interval = scipy_stats.bootstrap(
+                (positions,), statistic, vectorized=False, confidence_level=0.95,
+                n_resamples=stats.BOOTSTRAP_RESAMPLES, method=method,
+                rng=np.random.default_rng(stats.BOOTSTRAP_SEED)).confidence_interval
+        if math.isfinite(interval.low) and math.isfinite(interval.high):
+            break
+    result["ci_low"], result["ci_high"] = float(interval.low), float(interval.high)
+    return result
+
+
+def similar_speed(evidence, arm, reference, metric, margin):
+    """TOST equivalence of one metric between two arms, paired by seed. epochs_to_threshold is only
+    compared when every compared run reached the threshold (a censored value is not a measurement)."""
+    from claimlab import stats
+
+    a, b = evidence.paired(metric, arm, reference)
+    result = {"arm": arm, "reference": reference, "metric": metric, **stats.equivalence(a, b, margin)}
+    if metric == "train/epochs_to_threshold":
+        reached = evidence.paired("train/reached_threshold", arm, reference)
+        if not (reached[0].all() and reached[1].all()):
+            result.update(equivalent=False, different=False, censored=True)
+    return result
+
+
+def evaluate_b2(evidence):
+    # (a) weight init matters more than bias init, on each model.
+    part_a = {model: spread_comparison(evidence, model) for model in MODELS}
+    for model, r in part_a.items():
+        side = "unknown" if not math.isfinite(r["ci_low"]) else (
+            "above" if r["ci_low"] > 0 else "below" if r["ci_high"] < 0 else "straddles")
+        r["verdict"] = {"above": SUPPORTED, "below": REFUTED}.get(side, INCONCLUSIVE)
+    # (b) similar speed with zero or small random bias, on the snippet's own setup.
+    part_b = []
+    for model in MODELS:
+        reference = arm_name(model, SNIPPET_WEIGHT, SNIPPET_BIAS[model])
+        for bias in ("zero", "rand"):
+            for metric, margin in (("train/auc", AUC_MARGIN), ("train/epochs_to_threshold", EPOCHS_MARGIN)):
+                part_b.append(similar_speed(evidence, arm_name(model, SNIPPET_WEIGHT, bias), reference, metric, margin))
+    if all(c["n"] >= 2 and c["equivalent"] for c in part_b):
+        verdict_b = SUPPORTED
+    elif any(c["n"] >= 2 and c["different"] for c in part_b):
+        verdict_b = REFUTED
+    else:
+        verdict_b = INCONCLUSIVE
+
+    verdicts_a = [r["verdict"] for r in part_a.values()]
+    if all(v == SUPPORTED for v in verdicts_a) and verdict_b == SUPPORTED:
+        verdict = SUPPORTED
+    elif REFUTED in verdicts_a or verdict_b == REFUTED:
+        verdict = REFUTED
+    else:
+        verdict = INCONCLUSIVE
+    reason = "; ".join(
+        f"{model}: spread of train/auc by weight init {r['weight_spread']:.4f} vs by bias init "
+        f"{r['bias_spread']:.4f}, difference {r['weight_minus_bias']:+.4f} [95% CI {r['ci_low']:+.4f}, "
+        f"{r['ci_high']:+.4f}] ({r['verdict']})" for model, r in part_a.items())
+    reason += "; zero/rand vs snippet bias: " + ", ".join(
+        f"{c['arm'].split('_')[0]} {c['arm'].rsplit('_', 1)[1]} {c['metric'].split('/')[1]} "
+        f"{c['mean']:+.3f} [90% CI {c['tost_ci_low']:+.3f}, {c['tost_ci_high']:+.3f}]"
+        + (" censored" if c.get("censored") else "") for c in part_b) + f" ({verdict_b})"
+    secondary = {model: {m: spread_comparison(evidence, model, m) for m in ("train/epochs_to_threshold", "test/accuracy")}
+                 for model in MODELS}
+    # The same numbers as rows of the summary's comparison table.
+    pairs = {f"{model}: weight spread - bias spread (train/auc)": r for model, r in part_a.items()}
+    pairs.update({f"{c['arm']} - {c['reference']} ({c['metric']}, margin +-{c['margin']})": c for c in part_b})
+    return Outcome(verdict, reason, {"pairs": pairs, "spread": part_a, "similar_speed": part_b,
+                                     "similar_speed_verdict": verdict_b,
+                                     "secondary_spreads_not_deciding": secondary})
+
+
+def evaluate_b3(evidence):
+    from claimlab import stats
+
+    # "ensures that all ReLU units fire in the beginning": no dead unit at init in any 0.01 arm.
+    small_arms = [arm_name(m, w, "c001") for m in MODELS for w in WEIGHT_INITS]
+    dead_at_init = {arm: [float(v) for v in evidence.values("dead/count_init", arm)] for arm in small_arms}
+    all_fire = all(v == 0 for values in dead_at_init.values() for v in values)
+    # "not clear if this provides a consistent improvement": test accuracy 0.01 vs 0, per combination.
+    comparisons = {}
+    for model in MODELS:
+        for weight in WEIGHT_INITS:
+            a, b = evidence.paired("test/accuracy", arm_name(model, weight, "c001"), arm_name(model, weight, "zero"))
+            difference = stats.paired_difference(a, b)
+            equivalence = stats.equivalence(a, b, TEST_ACCURACY_MARGIN) if len(a) >= 2 else {"equivalent": False}
+            comparisons[f"{model}_{weight}"] = {
+                **difference, "tost_ci_low": equivalence.get("tost_ci_low"), "tost_ci_high": equivalence.get("tost_ci_high"),
+                "improves": difference["n"] >= 2 and difference["ci_low"] > 0,
+                "worse": difference["n"] >= 2 and difference["ci_high"] < 0,
+                "equivalent": bool(equivalence["equivalent"]),
+            }
+    consistent_improvement = all(c["improves"] for c in comparisons.values())
+    no_improvement_somewhere = any(c["worse"] or c["equivalent"] for c in comparisons.values())
+    if not all_fire or consistent_improvement:
+        verdict = REFUTED
+    elif no_improvement_somewhere:
+        verdict = SUPPORTED
+    else:
+        verdict = INCONCLUSIVE
+    fired = "every unit fires at init in every 0.01 arm" if all_fire else "dead units at init in 0.01 arms: " + ", ".join(
+        f"{arm} {values}" for arm, values in dead_at_init.items() if any(values))
+    reason = fired + "; test accuracy 0.01 - 0: " + ", ".join(
+        f"{name} {c['mean']:+.4f} [{c['ci_low']:+.4f}, {c['ci_high']:+.4f}]"
+        + (" better" if c["improves"] else " worse" if c["worse"] else " equivalent" if c["equivalent"] else "")
+        for name, c in comparisons.items())
+    dead_share = {arm: {"init": stats.describe(evidence.values("dead/share_init", arm).to_numpy()),
+                        "trained": stats.describe(evidence.values("dead/share_trained", arm).to_numpy())}
+                  for arm in sorted(set(evidence.trials["arm"]))}
+    return Outcome(verdict, reason, {"dead_units_at_init_in_0.01_arms": dead_at_init, "all_fire": all_fire,
+                                     "pairs": comparisons, "consistent_improvement": consistent_improvement,
+                                     "dead_share": dead_share})
+
+
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="B1",
+        kind="empirical",
+        quote=(
+            "biases = tf.Variable(tf.constant(0.0, shape=[512], dtype=tf.float32),\n"
+            "fc1b = tf.Variable(tf.constant(1.0, shape=[4096], dtype=tf.float32),\n"
+            "Now my question is, why is bias in convolution layers 0 and it's 1 in fully connected layers "
+            "(every conv. layer from this model has 0 for bias and FC layers have 1)?"
+        ),
+        source=Source(SOURCE_FILE, "76-102", QUESTION),
+        hypothesis=(
+            "The premise the asker reads into the snippet: its bias choice (conv 0 / dense 1) is there for a "
+            "reason, i.e. on the snippet's own setup (truncated-normal 0.1 kernels, small VGG-like CNN) it "
+            "trains faster than all-zero biases: higher train/auc (mean per-epoch training accuracy)."
+        ),
+        rule=Better("train/auc", arm=arm_name("cnn", "tn01", "vgg"), than=arm_name("cnn", "tn01", "zero")),
+    ),
+    Claim(
+        id="B2",
+        kind="empirical",
+        quote=(
+            "this sample CNN uses random init for all weights and biases and it doesn't hurt the performance.\n"
+            "So, in summary, bias init isn't that important (compared to weight init) and I'm pretty sure you'll "
+            "get similar training speed with zero or small random init as well."
+        ),
+        source=Source(SOURCE_FILE, "113-114", QUESTION),
+        hypothesis=(
+            "(a) On both the CNN and the MLP, changing the bias init moves training speed (train/auc) less than "
+            "changing the weight init; (b) on the snippet's setup (tn01 kernels, snippet bias = conv 0 / dense 1 "
+            "for the CNN, all 1 for the MLP), zero and small random biases train as fast as the snippet's."
+        ),
+        rule=Custom(
+            evaluate_b2,
+            description=(
+                "(a) For each model, from the per-arm means of train/auc over seeds, bias spread = range across "
+                "bias inits within a weight init, averaged over the weight inits; weight spread = range across "
+                "weight inits within a bias init, averaged over the bias inits; D = weight spread - bias spread. "
+                "95% CI of D: BCa bootstrap over seeds (percentile if BCa fails), seeds resampled jointly for all "
+                f"arms, {MIN_SEEDS_FOR_SPREAD}+ seeds needed. Per model: supported if the CI lies above 0, refuted "
+                "if below 0, inconclusive otherwise. (b) On each model with tn01 kernels, the zero-bias and "
+                "rand-bias arms are each compared with the snippet's bias (cnn: vgg, mlp: one), paired by seed, "
+                f"on train/auc (margin +-{AUC_MARGIN}) and train/epochs_to_threshold (margin +-{EPOCHS_MARGIN} "
+                "epoch; only when every compared run reached the threshold): each comparison is equivalent if "
+                "its 90% CI lies inside the margin (TOST), different if its 95% CI lies wholly outside. (b) is "
+                "supported if all 8 comparisons are equivalent, refuted if any is different, inconclusive "
+                "otherwise. B2 is supported if (a) is supported on both models and (b) is supported; refuted if "
+                "(a) is refuted on either model or (b) is refuted; inconclusive otherwise."
+            ),
+            metrics=["train/auc", "train/epochs_to_threshold"],
+        ),
+    ),
+    Claim(
+        id="B3",
+        kind="empirical",
+        quote=(
+            "For ReLU non-linearities, some people like to use small constant value such as 0.01 for all biases "
+            "because this ensures that all ReLU units fire in the beginning and therefore obtain and propagate "
+            "some gradient. However, it is not clear if this provides a consistent improvement (in fact some "
+            "results seem to indicate that this performs worse) and it is more common to simply use 0 bias "
+            "initialization."
+        ),
+        source=Source(SOURCE_FILE, "106-112", QUESTION),
+        hypothesis=(
+            "With all biases at 0.01, no ReLU unit is dead at initialisation (each fires for at least one probe "
+            "example), yet 0.01 does not consistently improve test accuracy over 0 across the 6 (model, weight "
+            "init) combinations: in at least one it is no better (equivalent) or worse."
+        ),
+        rule=Custom(
+            evaluate_b3,
+            description=(
+                "Fire: dead/count_init (ReLU units, conv channels counted as units, that output 0 for every "
+                "example of the fixed probe batch at initialisation) must be 0 in every seed of every c001 arm "
+                "(cnn and mlp, 3 weight inits). Improvement: for each of the 6 (model, weight init) pairs, "
+                "d = test/accuracy[c001] - test/accuracy[zero], paired by seed, with the project's 95% CI "
+                "(BCa bootstrap, widened to the t interval under 8 seeds); 'better' if the CI lies above 0, "
+                f"'worse' if below 0, 'equivalent' if the 90% CI lies inside +-{TEST_ACCURACY_MARGIN} (TOST). "
+                "Refuted if some c001 arm has a dead unit at init, or if c001 is 'better' in all 6 pairs (a "
+                "consistent improvement); supported if every unit fires and c001 is 'worse' or 'equivalent' in "
+                "at least one pair; inconclusive otherwise."
+            ),
+            metrics=["test/accuracy", "dead/share_init"],
+        ),
+    ),
+]
+
+
+# ---- data -----------------------------------------------------------------------------------------
+def load_data(cfg):
+    return datasets.load(cfg["dataset"], cfg["data_seed"])
+
+
+def prepare(cfg):
+    """Called once by the runner before any trial: bad or unreachable data fails here, fast."""
+    load_data(cfg)
+
+
+# ---- model ----------------------------------------------------------------------------------------
+def kernel_initializer(name, seed, cfg):
+    import keras
+
+    if name == "he":
+        return keras.initializers.HeNormal(seed=seed)
+    if name == "glorot":
+        return keras.initializers.GlorotUniform(seed=seed)
+    if name == "tn01":
+        return keras.initializers.TruncatedNormal(stddev=cfg["snippet_weight_stddev"], seed=seed)
+    raise ValueError(f"unknown weight init {name!r}")
+
+
+def bias_initializer(name, is_conv, seed, cfg):
+    import keras
+
+    if name == "zero":
+        return keras.initializers.Zeros()
+    if name == "vgg":  # the snippet: tf.constant(0.0) in conv layers, tf.constant(1.0) in fc layers
+        return keras.initializers.Zeros() if is_conv else keras.initializers.Constant(1.0)
+    if name == "one":
+        return keras.initializers.Constant(1.0)
+    if name == "c001":
+        return keras.initializers.Constant(cfg["small_bias"])
+    if name == "rand":
+        return keras.initializers.TruncatedNormal(stddev=cfg["random_bias_stddev"], seed=seed)
+    raise ValueError(f"unknown bias init {name!r}")
+
+
+def build_model(model_kind, weight_init, bias_init, input_shape, num_classes, seed, cfg):
+    """The CNN or the MLP with the arm's initialisers. Layer i's kernel is seeded from (seed, i), so
+    every bias arm of a (model, weight init) starts from the same kernels for the same seed."""
+    import keras
+    from keras import layers
+
+    counter = iter(range(1000))
+
+    def inits(is_conv):
+        index = next(counter)
+        return {"kernel_initializer": kernel_initializer(weight_init, seed * 1000 + index, cfg),
+                "bias_initializer": bias_initializer(bias_init, is_conv, seed * 1000 + 500 + index, cfg)}
+
+    inputs = keras.Input(shape=input_shape)
+    x = inputs
+    if model_kind == "cnn":
+        for filters in cfg["cnn_filters"]:
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu", **inits(True))(x)
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu", **inits(True))(x)
+            x = layers.MaxPooling2D(2)(x)
+        x = layers.Flatten()(x)
+        hidden_units = cfg["cnn_dense_units"]
+    elif model_kind == "mlp":
+        x = layers.Flatten()(x)
+        hidden_units = cfg["mlp_units"]
+    else:
+        raise ValueError(f"unknown model {model_kind!r}")
+    for units in hidden_units:
+        x = layers.Dense(units, activation="relu", **inits(False))(x)
+    outputs = layers.Dense(num_classes, activation="softmax", **inits(False))(x)
+    model = keras.Model(inputs, outputs, name=f"{model_kind}_{weight_init}_{bias_init}")
+    model.compile(optimizer=keras.optimizers.SGD(cfg["learning_rate"], momentum=cfg["momentum"]),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+# ---- measurements ---------------------------------------------------------------------------------
+def relu_probe(model):
+    """A model that returns the output of every ReLU layer of `model`, sharing its weights."""
+    import keras
+
+    relu_layers = [layer for layer in model.layers
+                   if getattr(getattr(layer, "activation", None), "__name__", "") == "relu"]
+    return keras.Model(model.inputs[0], [layer.output for layer in relu_layers])
+
+
+def relu_activity(probe, x, chunk=1024):
+    """Dead units and zero outputs on the batch x. A unit is a dense neuron or a conv channel; it is
+    dead when it outputs 0 for every example (and, for a channel, at every position). Run in chunks
+    so that a large set (the whole of MNIST's training split) fits in memory."""
+    import numpy as np
+
+    peaks, zeros, values = None, 0, 0
+    for start in range(0, len(x), chunk):
+        outputs = probe(x[start : start + chunk], training=False)
+        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        per_unit = [np.asarray(a).reshape(-1, a.shape[-1]) for a in outputs]  # (examples x positions, units)
+        chunk_peaks = [a.max(axis=0) for a in per_unit]
+        peaks = chunk_peaks if peaks is None else [np.maximum(p, c) for p, c in zip(peaks, chunk_peaks)]
+        zeros += sum(int((a <= 0).sum()) for a in per_unit)
+        values += sum(a.size for a in per_unit)
+    dead = sum(int((p <= 0).sum()) for p in peaks)
+    units = sum(p.size for p in peaks)
+    return {"dead": dead, "units": units, "dead_share": dead / units, "zero_share": zeros / values}
+
+
+def epochs_to_threshold(curve, threshold, start):
+    """First crossing of `threshold` by the per-epoch curve, linearly interpolated, with epoch 0 at
+    `start`. Returns (epochs, reached); a curve that never crosses gives (len(curve) + 1, False)."""
+    previous = start
+    if start >= threshold:
+        return 0.0, True
+    for epoch, value in enumerate(curve, start=1):
+        if value >= threshold:
+            return epoch - 1 + (threshold - previous) / (value - previous), True
+        previous = value
+    return float(len(curve) + 1), False
+
+
+def accuracy(model, x, y):
+    """Accuracy by one eager forward pass (no compiled evaluate function to trace for a single batch)."""
+    import numpy as np
+
+    correct = sum(int((np.asarray(model(x[i : i + 1024], training=False)).argmax(axis=-1) == y[i : i + 1024]).sum())
+                  for i in range(0, len(x), 1024))
+    return correct / len(x)
+
+
+# ---- one trial ------------------------------------------------------------------------------------
+def run_trial(arm, seed, cfg):
+    dataset = load_data(cfg)
+    model = build_model(cfg["model"], cfg["weight_init"], cfg["bias_init"], dataset.input_shape,
+                        dataset.num_classes, seed, cfg)
+    probe = relu_probe(model)
+    probe_batch = dataset.x_train[: cfg["probe_examples"]]
+
+    at_init = relu_activity(probe, probe_batch)
+    at_init_all = relu_activity(probe, dataset.x_train)  # not used by any rule: is "dead on the batch" dead on all?
+    accuracy_at_init = accuracy(model, dataset.x_train, dataset.y_train)
+    history = train.fit(model, dataset, cfg["epochs"], cfg["batch_size"], validation=False)
+    trained = relu_activity(probe, probe_batch)
+    trained_all = relu_activity(probe, dataset.x_train)
+
+    curve = history["train/accuracy"]
+    epochs, reached = epochs_to_threshold(curve, cfg["accuracy_threshold"], accuracy_at_init)
+    metrics = {
+        **train.evaluate(model, dataset.x_test, dataset.y_test, "test"),
+        "train/accuracy_init": accuracy_at_init,
+        "train/auc": sum(curve) / len(curve),
+        "train/epochs_to_threshold": epochs,
+        "train/reached_threshold": float(reached),
+        "train/final_accuracy": curve[-1],
+        "relu/units": float(at_init["units"]),
+        "dead/count_init": float(at_init["dead"]),
+        "dead/count_trained": float(trained["dead"]),
+        "dead/share_init": at_init["dead_share"],
+        "dead/share_trained": trained["dead_share"],
+        "dead/count_init_all_train": float(at_init_all["dead"]),
+        "dead/count_trained_all_train": float(trained_all["dead"]),
+        "zero_activation/share_init": at_init["zero_share"],
+        "zero_activation/share_trained": trained["zero_share"],
+        "diverged": float(train.diverged(history)),
+    }
+    return TrialResult(metrics=metrics, history=history, datasets=[dataset.info()])
+
+
+# ---- the claims' own figures ------------------------------------------------------------------------
+def figures(evidence):
+    """B2: mean train/auc per (weight init, bias init) for each model; B3: dead-ReLU share per arm,
+    at initialisation and after training."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    trials = evidence.trials
+    present = set(trials["arm"])
+    out = {}
+
+    fig, axes = plt.subplots(1, len(MODELS), figsize=(11, 3.6))
+    for ax, model in zip(axes, MODELS):
+        biases = BIAS_INITS[model]
+        table = np.full((len(WEIGHT_INITS), len(biases)), np.nan)
+        for i, weight in enumerate(WEIGHT_INITS):
+            for j, bias in enumerate(biases):
+                arm = arm_name(model, weight, bias)
+                if arm in present:
+                    table[i, j] = trials.loc[trials["arm"] == arm, "train/auc"].astype(float).mean()
+        image = ax.imshow(table, cmap="viridis", vmin=np.nanmin(table), vmax=np.nanmax(table))
+        for (i, j), value in np.ndenumerate(table):
+            ax.text(j, i, f"{value:.3f}", ha="center", va="center", color="w", fontsize=8)
+        ax.set_xticks(range(len(biases)), biases)
+        ax.set_yticks(range(len(WEIGHT_INITS)), WEIGHT_INITS)
+        ax.set_xlabel("bias init")
+        ax.set_ylabel("weight init")
+        ax.set_title(f"{model}: mean train/auc over seeds")
+        fig.colorbar(image, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    out["auc_by_weight_and_bias_init"] = fig
+
+    arms = [arm for arm in ARMS if arm in present]
+    fig, ax = plt.subplots(figsize=(max(8, 0.42 * len(arms) + 2), 4))
+    for offset, (column, label, color) in enumerate(
+            (("dead/share_init", "at init", "C0"), ("dead/share_trained", "after training", "C3"))):
+        for i, arm in enumerate(arms):
+            values = trials.loc[trials["arm"] == arm, column].astype(float).to_numpy()
+            x = i + (offset - 0.5) * 0.3
+            ax.scatter([x] * len(values), values, color=color, s=10, alpha=0.5)
+            ax.scatter([x], [values.mean()], color=color, marker="_", s=120, label=label if i == 0 else None)
+    ax.set_xticks(range(len(arms)), arms, rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel("share of dead ReLU units (probe batch)")
+    ax.set_title("B3: dead ReLU units per arm (dots: seeds, bars: mean)")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    out["dead_relu_share"] = fig
+    return out

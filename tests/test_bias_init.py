@@ -1,0 +1,217 @@
+"""bias_init: one real smoke run (MLflow store, results files, verdicts), the initialisers and dead-ReLU
+counting on real Keras objects, and the B2 / B3 rules on hand-made evidence."""
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+
+from claimlab import cli, config, registry, train
+from claimlab.verdict import Evidence
+
+NAME = "bias_init"
+EXPERIMENT = registry.load(NAME)
+MODULE = EXPERIMENT.module
+CLAIM_IDS = ["B1", "B2", "B3"]
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    base = tmp_path_factory.mktemp("bias_init_smoke")
+    uri = f"sqlite:///{base / 'mlflow.db'}"
+    lines = []
+    code = cli.main([NAME, "--profile", "smoke", "--jobs", "2", "--tracking-uri", uri,
+                     "--results-dir", str(base / "results")], out=lambda *a, **k: lines.append(" ".join(map(str, a))))
+    assert code == 0, "\n".join(lines)
+    folder = base / "results" / NAME
+    return {"uri": uri, "folder": folder, "summary": json.loads((folder / "summary.json").read_text()),
+            "trials": pd.read_csv(folder / "trials.csv"), "output": "\n".join(lines)}
+
+
+# ---- the smoke run ---------------------------------------------------------------------------------
+def test_every_claim_gets_a_verdict(smoke):
+    summary = smoke["summary"]
+    assert summary["status"] == "complete" and summary["trials"] == {"finished": 54, "planned": 54}
+    assert [c["id"] for c in summary["claims"]] == CLAIM_IDS
+    for claim in summary["claims"]:
+        assert claim["verdict"] in ("supported", "refuted", "inconclusive"), claim
+        assert any(line.startswith(claim["id"]) for line in smoke["output"].splitlines())
+    # Two seeds cannot feed a bootstrap of the spreads: B2's part (a) must say so, not decide.
+    b2 = next(c for c in summary["claims"] if c["id"] == "B2")
+    assert b2["verdict"] == "inconclusive"
+    assert all(r["verdict"] == "inconclusive" and r["n"] == 2 for r in b2["measured"]["spread"].values())
+
+
+def test_child_runs_log_the_arm_the_speed_and_dead_relu_metrics(smoke):
+    client = MlflowClient(tracking_uri=smoke["uri"])
+    experiment = client.get_experiment_by_name(NAME)
+    runs = client.search_runs([experiment.experiment_id], max_results=1000)
+    children = [r for r in runs if r.data.tags.get("claimlab.role") == "trial"]
+    assert sorted((r.data.params["arm"], r.data.params["seed"]) for r in children) == sorted(
+        (arm, str(seed)) for arm in MODULE.ARMS for seed in (0, 1))
+    for run in children:
+        params, metrics = run.data.params, run.data.metrics
+        assert params["arm"] == MODULE.arm_name(params["model"], params["weight_init"], params["bias_init"])
+        for key in ("train/auc", "train/epochs_to_threshold", "train/reached_threshold", "test/accuracy",
+                    "dead/share_init", "dead/share_trained", "dead/count_init", "zero_activation/share_init"):
+            assert key in metrics, (params["arm"], key)
+        assert 0.0 <= metrics["dead/share_init"] <= 1.0 and 0.0 <= metrics["train/auc"] <= 1.0
+        assert metrics["relu/units"] == {"cnn": 112, "mlp": 192}[params["model"]]
+        curve = sorted(client.get_metric_history(run.info.run_id, "train/accuracy"), key=lambda m: m.step)
+        assert [m.step for m in curve] == [1, 2]
+        assert metrics["train/auc"] == pytest.approx(np.mean([m.value for m in curve]), abs=1e-6)
+    parent = next(r for r in runs if r.data.tags.get("claimlab.role") == "parent")
+    figures = {a.path for a in client.list_artifacts(parent.info.run_id, "figures")}
+    assert {"figures/auc_by_weight_and_bias_init.png", "figures/dead_relu_share.png"} <= figures
+
+
+def test_verdict_numbers_agree_with_trials_csv(smoke):
+    trials, claims = smoke["trials"], {c["id"]: c for c in smoke["summary"]["claims"]}
+    auc = trials.pivot(index="seed", columns="arm", values="train/auc")
+    b1 = claims["B1"]["measured"]["difference"]
+    assert b1["mean"] == pytest.approx((auc["cnn_tn01_vgg"] - auc["cnn_tn01_zero"]).mean(), abs=1e-5)
+    for model in MODULE.MODELS:
+        table = np.array([[auc[MODULE.arm_name(model, w, b)].mean() for b in MODULE.BIAS_INITS[model]]
+                          for w in MODULE.WEIGHT_INITS])
+        spread = claims["B2"]["measured"]["spread"][model]
+        assert spread["bias_spread"] == pytest.approx(np.ptp(table, axis=1).mean(), abs=1e-5)
+        assert spread["weight_spread"] == pytest.approx(np.ptp(table, axis=0).mean(), abs=1e-5)
+    dead = trials.pivot(index="seed", columns="arm", values="dead/count_init")
+    for arm, values in claims["B3"]["measured"]["dead_units_at_init_in_0.01_arms"].items():
+        assert values == list(dead[arm].astype(float))
+
+
+def test_zero_bias_he_and_tn01_nets_have_the_same_dead_units(smoke):
+    """HeNormal and TruncatedNormal(0.1) draw the same standardised samples from one seed, so with zero
+    biases the two nets differ by a positive scale per layer; ReLU keeps the zero pattern, hence the same
+    dead units at init. A Keras release that changes how initialisers sample breaks this."""
+    dead = smoke["trials"].pivot(index="seed", columns="arm", values="dead/count_init")
+    zeros = smoke["trials"].pivot(index="seed", columns="arm", values="zero_activation/share_init")
+    for model in MODULE.MODELS:
+        he, tn = MODULE.arm_name(model, "he", "zero"), MODULE.arm_name(model, "tn01", "zero")
+        assert list(dead[he]) == list(dead[tn])
+        np.testing.assert_allclose(zeros[he], zeros[tn], atol=1e-9)
+
+
+# ---- real Keras objects ----------------------------------------------------------------------------
+def _cfg(**overrides):
+    return {**config.resolve(EXPERIMENT, "smoke"), **overrides}
+
+
+def _biases_and_kernels(model):
+    layers = [layer for layer in model.layers if hasattr(layer, "kernel")]
+    return ([type(layer).__name__ for layer in layers], [np.asarray(layer.bias) for layer in layers],
+            [np.asarray(layer.kernel) for layer in layers])
+
+
+def test_bias_initialisers_put_the_arms_values_in_the_right_layers():
+    cfg = _cfg()
+    kinds, vgg, _ = _biases_and_kernels(MODULE.build_model("cnn", "tn01", "vgg", (8, 8, 1), 10, 0, cfg))
+    assert kinds == ["Conv2D"] * 4 + ["Dense"] * 3
+    for kind, bias in zip(kinds, vgg):
+        np.testing.assert_array_equal(bias, 0.0 if kind == "Conv2D" else 1.0)
+    for bias_init, value in (("zero", 0.0), ("one", 1.0), ("c001", 0.01)):
+        _, biases, _ = _biases_and_kernels(MODULE.build_model("mlp", "he", bias_init, (8, 8, 1), 10, 0, cfg))
+        for bias in biases:
+            np.testing.assert_allclose(bias, value)
+    _, biases, _ = _biases_and_kernels(MODULE.build_model("cnn", "he", "rand", (8, 8, 1), 10, 0, cfg))
+    drawn = np.concatenate(biases)
+    assert drawn.std() == pytest.approx(0.088, abs=0.02)  # truncated at 2 stddev: 0.1 * 0.88
+    assert np.abs(drawn).max() <= 2 * cfg["random_bias_stddev"] + 1e-6
+
+
+def test_parameter_counts_and_shared_kernels_across_bias_arms():
+    cfg = _cfg()
+    cnn = MODULE.build_model("cnn", "glorot", "zero", (8, 8, 1), 10, 3, cfg)
+    assert cnn.count_params() == 80 + 584 + 1168 + 2320 + 2080 + 1056 + 330 == 7618
+    assert MODULE.build_model("mlp", "glorot", "zero", (8, 8, 1), 10, 3, cfg).count_params() == 4160 * 3 + 650
+    _, _, kernels = _biases_and_kernels(cnn)
+    for bias_init in ("vgg", "one", "c001", "rand"):  # common random numbers: same kernels, same seed
+        _, _, other = _biases_and_kernels(MODULE.build_model("cnn", "glorot", bias_init, (8, 8, 1), 10, 3, cfg))
+        for a, b in zip(kernels, other):
+            np.testing.assert_array_equal(a, b)
+    _, _, next_seed = _biases_and_kernels(MODULE.build_model("cnn", "glorot", "zero", (8, 8, 1), 10, 4, cfg))
+    assert not np.array_equal(kernels[0], next_seed[0])
+    # He and the snippet's truncated normal: the same draws, rescaled (sqrt(2/fan_in)/0.8796 vs 0.1).
+    _, _, he = _biases_and_kernels(MODULE.build_model("mlp", "he", "zero", (8, 8, 1), 10, 3, cfg))
+    _, _, tn = _biases_and_kernels(MODULE.build_model("mlp", "tn01", "zero", (8, 8, 1), 10, 3, cfg))
+    np.testing.assert_allclose(he[0] / tn[0], math.sqrt(2 / 64) / 0.87962566103423978 / 0.1, rtol=1e-4)
+
+
+def test_dead_units_are_counted_per_neuron_and_per_channel():
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((4, 4, 1))
+    conv = layers.Conv2D(3, 1, activation="relu", name="probe_conv")
+    x = conv(inputs)
+    dense = layers.Dense(2, activation="relu", name="probe_dense")
+    model = keras.Model(inputs, layers.Dense(2, activation="softmax")(dense(layers.Flatten()(x))))
+    conv.set_weights([np.array([1.0, -1.0, 0.0]).reshape(1, 1, 1, 3), np.zeros(3)])  # channels 1, 2 dead
+    dense.set_weights([np.concatenate([np.ones((48, 1)), -np.ones((48, 1))], axis=1), np.zeros(2)])  # unit 1 dead
+    x_batch = np.zeros((2, 4, 4, 1), "float32")
+    x_batch[0, 0, 0, 0] = 1.0  # a single positive pixel in one example
+    activity = MODULE.relu_activity(MODULE.relu_probe(model), x_batch)
+    assert (activity["dead"], activity["units"]) == (3, 5)
+    assert activity["dead_share"] == pytest.approx(3 / 5)
+    # zeros: conv 2*16*3 = 96 values, 1 nonzero; dense 2*2 = 4 values, 1 nonzero (example 0, unit 0)
+    assert activity["zero_share"] == pytest.approx((95 + 3) / 100)
+
+
+def test_epochs_to_threshold_interpolates_and_censors():
+    assert MODULE.epochs_to_threshold([0.5, 0.9], 0.8, start=0.1) == (pytest.approx(1.75), True)
+    assert MODULE.epochs_to_threshold([0.85, 0.95], 0.8, start=0.1) == (pytest.approx(0.7 / 0.75), True)
+    assert MODULE.epochs_to_threshold([0.5, 0.6, 0.7], 0.8, start=0.1) == (4.0, False)
+    assert MODULE.epochs_to_threshold([0.1], 0.8, start=0.9) == (0.0, True)
+
+
+def test_a_trial_is_deterministic_for_a_seed():
+    cfg = _cfg(epochs=1, **MODULE.ARMS["mlp_he_c001"])
+    results = []
+    for seed in (5, 5, 6):
+        train.seed_everything(seed)
+        results.append(MODULE.run_trial("mlp_he_c001", seed, dict(cfg)))
+    assert results[0].metrics == results[1].metrics and results[0].history == results[1].history
+    assert results[0].metrics["test/loss"] != results[2].metrics["test/loss"]
+
+
+# ---- the rules on hand-made evidence ----------------------------------------------------------------
+def _evidence(auc, epochs=2.0, dead_c001=0.0, test_accuracy=lambda model, weight, bias, seed: 0.9, seeds=6):
+    rows = []
+    for arm, spec in MODULE.ARMS.items():
+        for seed in range(seeds):
+            rows.append({"arm": arm, "seed": seed,
+                         "train/auc": auc(spec["model"], spec["weight_init"], spec["bias_init"], seed),
+                         "train/epochs_to_threshold": epochs, "train/reached_threshold": 1.0,
+                         "test/accuracy": test_accuracy(spec["model"], spec["weight_init"], spec["bias_init"], seed),
+                         "dead/count_init": dead_c001 if spec["bias_init"] == "c001" else 3.0,
+                         "dead/share_init": 0.0, "dead/share_trained": 0.0})
+    return Evidence(trials=pd.DataFrame(rows), cfg={})
+
+
+WEIGHT_EFFECT = {"he": 0.9, "glorot": 0.8, "tn01": 0.6}
+
+
+def test_b2_supported_when_only_weight_init_matters_and_refuted_when_bias_dominates():
+    noise = lambda seed: 0.001 * ((seed * 7) % 5 - 2)  # noqa: E731 - tiny, deterministic seed noise
+    outcome = MODULE.evaluate_b2(_evidence(lambda m, w, b, s: WEIGHT_EFFECT[w] + noise(s)))
+    assert outcome.verdict == "supported", outcome.reason
+    assert outcome.measured["spread"]["cnn"]["weight_minus_bias"] == pytest.approx(0.3)
+    bias_effect = {"zero": 0.0, "vgg": -0.5, "one": -0.5, "c001": 0.0, "rand": 0.0}
+    outcome = MODULE.evaluate_b2(_evidence(lambda m, w, b, s: 0.9 + bias_effect[b] + 0.01 * (w == "he") + noise(s)))
+    assert outcome.verdict == "refuted", outcome.reason
+    assert outcome.measured["similar_speed_verdict"] == "refuted"  # zero vs vgg differs by 0.5 > margin
+
+
+def test_b3_refuted_by_a_dead_unit_or_a_consistent_gain_supported_otherwise():
+    flat = _evidence(lambda m, w, b, s: 0.9)
+    assert MODULE.evaluate_b3(flat).verdict == "supported"  # all fire; accuracy equal -> equivalent
+    dead = _evidence(lambda m, w, b, s: 0.9, dead_c001=1.0)
+    assert MODULE.evaluate_b3(dead).verdict == "refuted"
+    gain = _evidence(lambda m, w, b, s: 0.9,
+                     test_accuracy=lambda m, w, b, s: 0.85 + 0.05 * (b == "c001") + 0.001 * (s % 3))
+    outcome = MODULE.evaluate_b3(gain)
+    assert outcome.verdict == "refuted" and outcome.measured["consistent_improvement"], outcome.reason
