@@ -1,0 +1,711 @@
+"""LSTMs on time series of different lengths: padding, masking, bucketing, stateful chunks, concatenation.
+From "Training LSTMs in Keras with time series of different length" (sources/000_2706fe11d950e137.txt,
+lines 16-53).
+
+The asker has interrupted series (day 1-10, day 15-20), fears that concatenating them "might yield
+wrong results" (L5), and sees two ways to bring them to one shape: zero padding, or cutting every
+series into pieces of the lengths' GCD and feeding them to a stateful LSTM with a state reset between
+series (L2). They ask whether a stateless LSTM on the whole sequence and a stateful LSTM on pieces train
+the same (L4). The answer says `Input(shape=(None, 32))` -> `LSTM(64)` has 24,832 parameters whatever the
+batch size or length, and feeds batches of different lengths (L1). L3 checks that padding plus a Keras
+mask computes exactly what the unpadded series computes.
+
+Tasks (NumPy, seeded by data_seed only, so every arm and seed sees the same series):
+    interrupted      series of 5, 10, ..., 30 steps (multiples of the chunk, so the GCD is the chunk);
+                     each step is an independent reading N(0.5, 0.25); the label is "the series' mean
+                     is above 0.5". Every step moves the label, so the target depends on the whole
+                     series, and a padded 0 looks like a real (low) reading.
+    long_dependency  series of 20 steps (4 chunks of 5) with a second feature marking one step in the
+                     first chunk; the label is "the marked reading is above 0.5". The dependency (at
+                     least 16 steps) is longer than a chunk.
+
+Arms (one small model for all: [Masking] -> LSTM(units) -> Dense(1, sigmoid), Adam, binary
+cross-entropy; the same seed gives every arm the same initial weights):
+    post_pad         zeros after each series, up to the longest; no mask
+    pre_pad          zeros before each series; no mask
+    post_pad_mask    zeros after, with layers.Masking(0.0), so the LSTM skips the padded steps (a real
+                     reading is never exactly 0)
+    bucketing        no padding: Input(shape=(None, 1)) and batches whose series all have one length
+                     (the answer's suggestion)
+    stateful_chunks  the asker's option 2: every series cut into chunks of GCD length, a stateful LSTM
+                     (fixed batch size) fed the chunks in order, state reset between batches of series
+    concatenated     the series in one stream (a fixed order); each example is the window of the
+                     stream, as long as the longest series, that ends where its series ends: what a
+                     model trained on "a single series" sees, with no way to tell where a series began
+                     (the stream wraps around, so the first series' window is filled the same way)
+    long_full        long_dependency task, stateless LSTM on the complete 20-step sequence (full BPTT)
+    long_chunked     long_dependency task, stateful LSTM on 4 chunks of 5 (truncated BPTT)
+
+Design choices, made before any run:
+- One training loop for every arm: Keras' train_on_batch over batches of batch_size series, in an
+  order shuffled by the trial seed (bucketing and stateful arms: within one length, then across).
+  The arms differ only in the shape of a batch and how it is fed, so time per epoch compares them.
+- Stateful training (stateful_chunks, long_chunked): for a batch of series, reset the state, advance it
+  through every chunk but the last with predict_on_batch, then train_on_batch on the last chunk with the
+  series' label. The loss is where the stateless arm has it (at the end of the series); the gradient
+  cannot reach earlier chunks because Keras stores the carried state in a non-trainable variable. This
+  is truncated backpropagation through time with the chunk as the truncation length, which is what
+  a stateful Keras LSTM trained piece by piece does. Every length bucket (and the long task) holds a
+  multiple of batch_size series, so a stateful model never needs a partial batch.
+- Evaluation mirrors training: each arm is scored on the test series in its own input form (padded,
+  bucketed, chunked with state resets, or concatenated stream windows), by one scorer (accuracy at 0.5
+  and binary cross-entropy of the predicted probabilities). Test accuracy per series length is logged
+  too (test/accuracy_len5, ...).
+- Time per epoch is the median over epochs of the wall time of the training pass alone (validation
+  not included); the median leaves out the first epoch's tracing. Measured on one TF thread per trial.
+- No early stopping, no model selection: every arm trains for the same number of epochs.
+- L2 asks whether the asker's options are interchangeable: each option's test accuracy is compared with
+  bucketing (the exact computation without padding) by an equivalence test with a margin of 0.05.
+- L4 has two parts: L4a (exact) compares one forward pass and one gradient of a stateless and a
+  stateful LSTM with the same weights (seed 0 initial weights, one batch of the long-dependency task;
+  the gradients are compared per weight by cosine similarity and relative difference); L4b
+  (empirical) trains both on the long-dependency task.
+- L3's check gives its LSTM a random non-zero bias: with Keras' default zero bias, zeros read from the
+  zero initial state leave the state exactly at zero, and pre-padding would pass even without a mask.
+  (Found while writing the check, before any verdict was recorded: it makes the test stricter.)
+"""
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from claimlab import train
+from claimlab.spec import Claim, DatasetInfo, Source, TrialResult
+from claimlab.verdict import Better, Custom, Equivalent, Exact
+
+SOURCE_FILE = "000_2706fe11d950e137.txt"
+QUESTION = "Training LSTMs in Keras with time series of different length"
+
+TITLE = "LSTMs on series of different lengths: padding, masks, bucketing, stateful chunks, concatenation"
+
+# ---- configuration: every hyperparameter in one place ----------------------------------------------
+CONFIG = {
+    "lengths": (5, 10, 15, 20, 25, 30),  # interrupted task: series lengths, multiples of the chunk
+    "chunk": 5,  # the GCD of the lengths: the stateful arms' piece length
+    "train_per_length": 96,  # series per length; each a multiple of batch_size (stateful batches are fixed)
+    "val_per_length": 32,
+    "test_per_length": 64,
+    "reading_mean": 0.5,  # every step is an independent reading N(mean, std); label: series mean > mean
+    "reading_std": 0.25,
+    "long_length": 20,  # long_dependency task: 4 chunks; the marked step is in the first chunk
+    "long_train": 768,
+    "long_val": 128,
+    "long_test": 256,
+    "units": 16,
+    "epochs": 40,
+    "batch_size": 32,
+    "learning_rate": 3e-3,
+}
+PROFILES = {
+    "smoke": {"seeds": 2, "epochs": 2, "train_per_length": 32, "val_per_length": 32, "test_per_length": 32,
+              "long_train": 128, "long_val": 64, "long_test": 64},
+    "quick": {"seeds": 5},
+    "full": {"seeds": 10},
+}
+
+INTERRUPTED_ARMS = ("post_pad", "pre_pad", "post_pad_mask", "bucketing", "stateful_chunks", "concatenated")
+ARMS = {
+    **{arm: {"task": "interrupted", "method": arm} for arm in INTERRUPTED_ARMS},
+    "long_full": {"task": "long_dependency", "method": "full_sequence"},
+    "long_chunked": {"task": "long_dependency", "method": "stateful_chunks"},
+}
+
+# Rules' thresholds, fixed before any run.
+L2_OPTIONS = ("post_pad", "pre_pad", "post_pad_mask", "stateful_chunks")
+L2_REFERENCE = "bucketing"
+ACCURACY_MARGIN = 0.05  # "as good as": test accuracies within 5 points
+FORWARD_TOLERANCE = 1e-5  # float32 round-off on LSTM outputs in (-1, 1)
+GRADIENT_TOLERANCE = 1e-4  # ||g_full - g_chunked|| / ||g_full||: equal up to float32 round-off
+
+
+# ---- data -----------------------------------------------------------------------------------------
+@dataclass
+class SeriesSplit:
+    """Series of possibly different lengths (each (length, features)) and their 0/1 labels."""
+
+    series: list
+    labels: np.ndarray
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.array([len(s) for s in self.series])
+
+
+def interrupted_series(cfg) -> dict:
+    """train / val / test splits of the interrupted task; the label is "the series' mean reading is high"."""
+    rng = np.random.default_rng([cfg["data_seed"], 0])
+    splits = {}
+    for split in ("train", "val", "test"):
+        series, labels = [], []
+        for length in cfg["lengths"]:
+            readings = rng.normal(cfg["reading_mean"], cfg["reading_std"], size=(cfg[f"{split}_per_length"], length, 1))
+            series += list(readings.astype("float32"))
+            labels += list(readings.mean(axis=(1, 2)) > cfg["reading_mean"])
+        splits[split] = SeriesSplit(series, np.array(labels, dtype="float32"))
+    return splits
+
+
+def long_dependency_series(cfg) -> dict:
+    """Fixed-length series; feature 1 marks one step of the first chunk, the label is that step's reading."""
+    rng = np.random.default_rng([cfg["data_seed"], 1])
+    splits = {}
+    for split in ("train", "val", "test"):
+        n, length = cfg[f"long_{split}"], cfg["long_length"]
+        readings = rng.normal(cfg["reading_mean"], cfg["reading_std"], size=(n, length)).astype("float32")
+        marked = rng.integers(0, cfg["chunk"], size=n)
+        marker = np.zeros((n, length), dtype="float32")
+        marker[np.arange(n), marked] = 1.0
+        labels = (readings[np.arange(n), marked] > cfg["reading_mean"]).astype("float32")
+        splits[split] = SeriesSplit(list(np.stack([readings, marker], axis=-1)), labels)
+    return splits
+
+
+def load_task(cfg) -> dict:
+    return interrupted_series(cfg) if cfg["task"] == "interrupted" else long_dependency_series(cfg)
+
+
+def dataset_info(cfg, splits) -> DatasetInfo:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for split in splits.values():
+        for series in split.series:
+            digest.update(series.tobytes())
+        digest.update(split.labels.tobytes())
+    name = "interrupted_series" if cfg["task"] == "interrupted" else "long_dependency_series"
+    profile = {name: len(split.labels) for name, split in splits.items()}
+    profile["lengths"] = sorted(set(splits["train"].lengths.tolist()))
+    profile["features"] = int(splits["train"].series[0].shape[1])
+    return DatasetInfo(name=name, digest=digest.hexdigest()[:16], source="numpy: experiments/lstm_variable_length.py",
+                       profile=profile)
+
+
+def prepare(cfg):
+    """Called once before any trial: a config the stateful arms cannot run fails here, fast."""
+    lengths = list(cfg["lengths"]) + [cfg["long_length"]]
+    if any(length % cfg["chunk"] for length in lengths):
+        raise ValueError(f"every length must be a multiple of chunk={cfg['chunk']}: {lengths}")
+    counts = [cfg[f"{s}_per_length"] for s in ("train", "val", "test")] + [cfg[f"long_{s}"] for s in ("train", "val", "test")]
+    if any(count % cfg["batch_size"] for count in counts):
+        raise ValueError(f"every split size per length must be a multiple of batch_size={cfg['batch_size']}: {counts}")
+
+
+# ---- the input forms of the arms ------------------------------------------------------------------
+def pad(split: SeriesSplit, length: int, side: str) -> np.ndarray:
+    """Zero padding to `length` steps, after ("post") or before ("pre") each series."""
+    padded = np.zeros((len(split.series), length, split.series[0].shape[1]), dtype="float32")
+    for i, series in enumerate(split.series):
+        if side == "post":
+            padded[i, : len(series)] = series
+        else:
+            padded[i, length - len(series):] = series
+    return padded
+
+
+def concatenated_windows(split: SeriesSplit, window: int, data_seed: int) -> np.ndarray:
+    """The series laid end to end in one stream (an order fixed by data_seed); for each series the
+    `window` steps of the stream that end where it ends. The stream wraps around, so every window is
+    made of real readings and none begins with the zeros that would mark a start."""
+    order = np.random.default_rng([data_seed, 2]).permutation(len(split.series))
+    stream = np.concatenate([split.series[i] for i in order])
+    ends = np.cumsum([len(split.series[i]) for i in order])
+    steps = (ends[:, None] - window + np.arange(window)[None, :]) % len(stream)
+    windows = np.empty((len(order), window, stream.shape[1]), dtype="float32")
+    windows[order] = stream[steps]
+    return windows
+
+
+def equal_length_batches(split: SeriesSplit, batch_size: int, rng=None) -> list:
+    """Batches of indices whose series share one length; shuffled within and across lengths if rng."""
+    batches = []
+    for length in sorted(set(split.lengths.tolist())):
+        members = np.flatnonzero(split.lengths == length)
+        if rng is not None:
+            members = rng.permutation(members)
+        batches += [members[i: i + batch_size] for i in range(0, len(members), batch_size)]
+    if rng is not None:
+        batches = [batches[i] for i in rng.permutation(len(batches))]
+    return batches
+
+
+def stack(split: SeriesSplit, members) -> np.ndarray:
+    return np.stack([split.series[i] for i in members])
+
+
+# ---- model ----------------------------------------------------------------------------------------
+def build_classifier(cfg, features, timesteps=None, mask=False, stateful_batch=None):
+    """[Masking] -> LSTM(units) -> Dense(1, sigmoid). Stateful: a fixed batch of chunk-long pieces."""
+    import keras
+    from keras import layers
+
+    if stateful_batch:
+        inputs = keras.Input(batch_shape=(stateful_batch, cfg["chunk"], features))
+    else:
+        inputs = keras.Input(shape=(timesteps, features))
+    x = layers.Masking(mask_value=0.0)(inputs) if mask else inputs
+    x = layers.LSTM(cfg["units"], stateful=bool(stateful_batch), name="lstm")(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="output")(x)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.Adam(cfg["learning_rate"]), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def reset_lstm_state(model) -> None:
+    for layer in model.layers:
+        if getattr(layer, "stateful", False):
+            layer.reset_state()
+
+
+def chunks(x: np.ndarray, chunk: int) -> list:
+    return [x[:, start: start + chunk] for start in range(0, x.shape[1], chunk)]
+
+
+def predict_stateful(model, x: np.ndarray, chunk: int) -> np.ndarray:
+    """Reset, feed the pieces in order; the prediction after the last piece is the series' prediction."""
+    reset_lstm_state(model)
+    for piece in chunks(x, chunk):
+        probabilities = model.predict_on_batch(piece)
+    return np.asarray(probabilities)
+
+
+# ---- one method per arm: how it feeds a batch, how it predicts a split -----------------------------
+# Every arm trains with the same loop, Keras' train_on_batch over batches of batch_size series in an
+# order shuffled by the trial seed, so the arms differ only in how a batch is shaped and fed, and their
+# times per epoch are comparable. (claimlab.train.fit runs model.fit, whose per-call setup costs more
+# than a whole epoch here when called once per epoch, and it takes no callback to time epochs.)
+def train_epoch(step, batches) -> dict:
+    """One pass over the batches; the mean of the per-batch training loss and accuracy."""
+    logs = [step(x, y) for x, y in batches]
+    return {f"train/{key}": float(np.mean([log[key] for log in logs])) for key in logs[0]}
+
+
+class PaddedMethod:
+    """post_pad, pre_pad, post_pad_mask, concatenated, full_sequence: one fixed-length array per split."""
+
+    def __init__(self, method, cfg, splits, features):
+        longest = max(max(split.lengths) for split in splits.values())
+        if method == "concatenated":
+            arrays = {name: concatenated_windows(split, longest, cfg["data_seed"]) for name, split in splits.items()}
+        elif method == "full_sequence":
+            if len(set(splits["train"].lengths.tolist())) != 1:
+                raise ValueError("full_sequence needs series of one length")
+            arrays = {name: pad(split, longest, "post") for name, split in splits.items()}
+        else:
+            arrays = {name: pad(split, longest, "pre" if method == "pre_pad" else "post")
+                      for name, split in splits.items()}
+        self.arrays, self.cfg, self.labels = arrays, cfg, splits["train"].labels
+        self.model = build_classifier(cfg, features, timesteps=longest, mask=method == "post_pad_mask")
+
+    def train_epoch(self, rng):
+        order, size = rng.permutation(len(self.labels)), self.cfg["batch_size"]
+        batches = ((self.arrays["train"][members], self.labels[members])
+                   for members in (order[i: i + size] for i in range(0, len(order), size)))
+        return train_epoch(lambda x, y: self.model.train_on_batch(x, y, return_dict=True), batches)
+
+    def predict(self, name, split):
+        return self.model.predict(self.arrays[name], batch_size=512, verbose=0)[:, 0]
+
+
+class BucketingMethod:
+    """No padding: Input(shape=(None, features)); every batch holds series of one length."""
+
+    def __init__(self, method, cfg, splits, features):
+        self.cfg, self.splits = cfg, splits
+        self.model = build_classifier(cfg, features)
+
+    def train_epoch(self, rng):
+        split = self.splits["train"]
+        batches = ((stack(split, members), split.labels[members])
+                   for members in equal_length_batches(split, self.cfg["batch_size"], rng))
+        return train_epoch(lambda x, y: self.model.train_on_batch(x, y, return_dict=True), batches)
+
+    def predict(self, name, split):
+        probabilities = np.empty(len(split.labels), dtype="float32")
+        for members in equal_length_batches(split, len(split.labels)):  # one batch per length
+            probabilities[members] = np.asarray(self.model.predict_on_batch(stack(split, members)))[:, 0]
+        return probabilities
+
+
+class StatefulChunksMethod:
+    """The asker's option 2: pieces of GCD length through a stateful LSTM, state reset between series.
+    Truncated BPTT: earlier pieces only advance the state; the loss (at the series' end) trains the
+    last piece."""
+
+    def __init__(self, method, cfg, splits, features):
+        self.cfg, self.splits = cfg, splits
+        self.model = build_classifier(cfg, features, stateful_batch=cfg["batch_size"])
+
+    def step(self, x, y):
+        pieces = chunks(x, self.cfg["chunk"])
+        reset_lstm_state(self.model)
+        for piece in pieces[:-1]:
+            self.model.predict_on_batch(piece)
+        return self.model.train_on_batch(pieces[-1], y, return_dict=True)
+
+    def train_epoch(self, rng):
+        split = self.splits["train"]
+        batches = ((stack(split, members), split.labels[members])
+                   for members in equal_length_batches(split, self.cfg["batch_size"], rng))
+        return train_epoch(self.step, batches)
+
+    def predict(self, name, split):
+        probabilities = np.empty(len(split.labels), dtype="float32")
+        for members in equal_length_batches(split, self.cfg["batch_size"]):
+            probabilities[members] = predict_stateful(self.model, stack(split, members), self.cfg["chunk"])[:, 0]
+        return probabilities
+
+
+METHODS = {"post_pad": PaddedMethod, "pre_pad": PaddedMethod, "post_pad_mask": PaddedMethod,
+           "concatenated": PaddedMethod, "full_sequence": PaddedMethod,
+           "bucketing": BucketingMethod, "stateful_chunks": StatefulChunksMethod}
+
+
+def score(probabilities, labels, prefix: str) -> dict:
+    """Accuracy at 0.5 and binary cross-entropy (Keras' clipping), the same for every arm."""
+    p = np.clip(np.asarray(probabilities, dtype="float64"), 1e-7, 1 - 1e-7)
+    y = np.asarray(labels, dtype="float64")
+    return {f"{prefix}/accuracy": float(np.mean((p > 0.5) == (y > 0.5))),
+            f"{prefix}/loss": float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))}
+
+
+# ---- one trial ------------------------------------------------------------------------------------
+def run_trial(arm, seed, cfg):
+    splits = load_task(cfg)
+    features = splits["train"].series[0].shape[1]
+    method = METHODS[cfg["method"]](cfg["method"], cfg, splits, features)
+    rng = np.random.default_rng(seed)  # the batch order: the trial seed controls shuffling
+
+    history, epoch_seconds = {}, []
+    for _ in range(cfg["epochs"]):
+        started = time.perf_counter()
+        logs = method.train_epoch(rng)
+        epoch_seconds.append(time.perf_counter() - started)
+        logs.update(score(method.predict("val", splits["val"]), splits["val"].labels, "val"))
+        for key, value in logs.items():
+            history.setdefault(key, []).append(float(value))
+
+    test = splits["test"]
+    probabilities = method.predict("test", test)
+    metrics = {
+        **score(probabilities, test.labels, "test"),
+        "time/epoch_seconds": float(np.median(epoch_seconds)),
+        "time/train_seconds": float(np.sum(epoch_seconds)),
+        "params/total": float(method.model.count_params()),
+        "diverged": float(train.diverged(history)),
+    }
+    if cfg["task"] == "interrupted":
+        for length in cfg["lengths"]:
+            at = test.lengths == length
+            metrics[f"test/accuracy_len{length}"] = score(probabilities[at], test.labels[at], "t")["t/accuracy"]
+    return TrialResult(metrics=metrics, history=history, datasets=[dataset_info(cfg, splits)])
+
+
+# ---- exact checks ---------------------------------------------------------------------------------
+def lstm_any_length_parameter_count(cfg):
+    """L1: the answer's model, and predict on (10, 5, 32) and (5, 100, 32)."""
+    import keras
+    from keras import layers
+
+    lstm_input = layers.Input(shape=(None, 32))
+    model = keras.Model(lstm_input, layers.LSTM(64)(lstm_input))
+    before = model.count_params()
+    rng = np.random.default_rng(cfg["data_seed"])
+    short = model.predict(rng.random((10, 5, 32)), verbose=0)
+    long = model.predict(rng.random((5, 100, 32)), verbose=0)
+    return {
+        "lstm_parameters": int(before),
+        "formula_4_units_inputs_units_1": 4 * 64 * (32 + 64 + 1),
+        "output_shape_batch10_len5": list(short.shape),
+        "output_shape_batch5_len100": list(long.shape),
+        "parameters_after_both_predicts": int(model.count_params()),
+    }
+
+
+def masked_padding_matches_unpadded(cfg):
+    """L3: one series of each length, padded (post and pre) in one batch, through an LSTM with and without
+    a Masking layer, against the same LSTM on each series alone without padding."""
+    import keras
+    from keras import layers
+
+    split = interrupted_series(cfg)["test"]
+    first_of_each_length = [int(np.flatnonzero(split.lengths == length)[0]) for length in cfg["lengths"]]
+    series = SeriesSplit([split.series[i] for i in first_of_each_length], split.labels[first_of_each_length])
+    longest = max(cfg["lengths"])
+
+    inputs = keras.Input(shape=(None, 1))
+    # A non-zero bias: with Keras' default zero bias (forget gate aside), zeros read from a zero state
+    # leave the state at exactly zero, and pre-padding would pass this test even without a mask.
+    lstm = layers.LSTM(cfg["units"], bias_initializer=keras.initializers.RandomNormal(stddev=0.5))
+    masked = keras.Model(inputs, lstm(layers.Masking(mask_value=0.0)(inputs)))
+    unmasked = keras.Model(inputs, lstm(inputs))  # the same LSTM layer: the same weights
+    alone = np.concatenate([np.asarray(unmasked.predict_on_batch(s[None])) for s in series.series])
+
+    measured = {"lengths": [int(n) for n in series.lengths]}
+    for side in ("post", "pre"):
+        padded = pad(series, longest, side)
+        for name, model in (("masked", masked), ("unmasked", unmasked)):
+            outputs = np.asarray(model.predict_on_batch(padded))
+            measured[f"{side}_padded_{name}_max_abs_diff"] = float(np.max(np.abs(outputs - alone)))
+    return measured
+
+
+def stateful_chunks_vs_full_sequence(cfg):
+    """L4a: a stateless LSTM on whole long-dependency series and a stateful LSTM with the same weights on
+    their chunks. Forward: the outputs. Training: the gradient of the loss at the series' end, with
+    full BPTT (stateless) and with the state carried into the last chunk as Keras does (truncated)."""
+    import keras
+    import tensorflow as tf
+
+    batch = cfg["batch_size"]
+    split = long_dependency_series(cfg)["train"]
+    x, y = stack(split, range(batch)), split.labels[:batch, None]
+    features = x.shape[2]
+    stateless = build_classifier(cfg, features)
+    stateful = build_classifier(cfg, features, stateful_batch=batch)
+    stateful.set_weights(stateless.get_weights())
+    loss = keras.losses.BinaryCrossentropy()
+
+    full_output = np.asarray(stateless(x, training=False))
+    chunked_output = predict_stateful(stateful, x, cfg["chunk"])
+
+    with tf.GradientTape() as tape:
+        full_loss = loss(y, stateless(x, training=True))
+    full_gradients = tape.gradient(full_loss, stateless.trainable_weights)
+    pieces = chunks(x, cfg["chunk"])
+    reset_lstm_state(stateful)
+    for piece in pieces[:-1]:  # advance the state outside the tape: Keras' stateful training does the same
+        stateful(piece, training=False)
+    with tf.GradientTape() as tape:
+        chunked_loss = loss(y, stateful(pieces[-1], training=True))
+    chunked_gradients = tape.gradient(chunked_loss, stateful.trainable_weights)
+
+    measured = {"forward_max_abs_diff": float(np.max(np.abs(full_output - chunked_output))),
+                "loss_abs_diff": float(abs(float(full_loss) - float(chunked_loss))),
+                "chunks": len(pieces), "chunk": cfg["chunk"]}
+    for weight, full, chunked in zip(stateless.trainable_weights, full_gradients, chunked_gradients):
+        name = weight.path.replace("/lstm_cell", "").replace("/", "_")  # lstm_kernel, output_bias, ...
+        full, chunked = np.asarray(full, dtype="float64").ravel(), np.asarray(chunked, dtype="float64").ravel()
+        measured[f"cosine_{name}"] = float(full @ chunked / (np.linalg.norm(full) * np.linalg.norm(chunked)))
+        measured[f"relative_diff_{name}"] = float(np.linalg.norm(full - chunked) / np.linalg.norm(full))
+    return measured
+
+
+# ---- rules that need more than one comparison -----------------------------------------------------
+def judge_options_against_bucketing(evidence):
+    """L2: every option equivalent to bucketing within the margin -> supported; any shown different ->
+    refuted; otherwise inconclusive."""
+    from claimlab import stats
+    from claimlab.verdict import INCONCLUSIVE, REFUTED, SUPPORTED, Outcome, arm_summaries
+
+    tests = {}
+    for option in L2_OPTIONS:
+        accuracy, reference = evidence.paired("test/accuracy", option, L2_REFERENCE)
+        tests[option] = stats.equivalence(accuracy, reference, ACCURACY_MARGIN)
+    if all(t["n"] >= 2 and t["equivalent"] for t in tests.values()):
+        verdict = SUPPORTED
+    elif any(t["n"] >= 2 and t["different"] for t in tests.values()):
+        verdict = REFUTED
+    else:
+        verdict = INCONCLUSIVE
+    arms = list(L2_OPTIONS) + [L2_REFERENCE]
+    accuracy = arm_summaries(evidence, "test/accuracy", arms)
+    seconds = arm_summaries(evidence, "time/epoch_seconds", arms)
+
+    def state(t):
+        return "equivalent" if t["equivalent"] else "different" if t["different"] else "undecided"
+
+    reason = "test accuracy minus bucketing's: " + "; ".join(
+        f"{o} {t['mean']:+.3f} [90% CI {t['tost_ci_low']:+.3f}, {t['tost_ci_high']:+.3f}] {state(t)}"
+        for o, t in tests.items()
+    ) + f" (margin {ACCURACY_MARGIN}, n={min(t['n'] for t in tests.values())}). Mean accuracy / s per epoch: " + ", ".join(
+        f"{arm} {accuracy[arm]['mean']:.3f} / {seconds[arm]['mean']:.3f}" for arm in arms)
+    # "pairs" and "arms" are the keys claimlab.report renders as tables in summary.md.
+    pairs = {f"{option} - {L2_REFERENCE} (margin ±{ACCURACY_MARGIN})": t for option, t in tests.items()}
+    return Outcome(verdict, reason, {"pairs": pairs, "arms": accuracy, "epoch_seconds": seconds})
+
+
+def judge_full_vs_chunked_computation(evidence):
+    """L4a: equal forward outputs and equal gradients -> supported; either different -> refuted."""
+    from claimlab.verdict import INCONCLUSIVE, REFUTED, SUPPORTED, Outcome
+
+    measured = evidence.checks.get(stateful_chunks_vs_full_sequence.__name__)
+    if measured is None or "error" in measured:
+        return Outcome(INCONCLUSIVE, f"check failed: {(measured or {}).get('error', 'did not run')}", {"measured": measured})
+    forward_equal = measured["forward_max_abs_diff"] <= FORWARD_TOLERANCE
+    relative = {k.removeprefix("relative_diff_"): v for k, v in measured.items() if k.startswith("relative_diff_")}
+    cosines = {k.removeprefix("cosine_"): v for k, v in measured.items() if k.startswith("cosine_")}
+    gradients_equal = all(v <= GRADIENT_TOLERANCE for v in relative.values())
+    verdict = SUPPORTED if forward_equal and gradients_equal else REFUTED
+    reason = (
+        f"forward: max |full - chunked| = {measured['forward_max_abs_diff']:.2e} "
+        f"({'equal' if forward_equal else 'different'}); gradient cosine full vs chunked BPTT: "
+        + ", ".join(f"{name} {value:.4f}" for name, value in cosines.items())
+        + f"; largest relative difference {max(relative.values()):.3g} "
+        + f"({'equal' if gradients_equal else 'different'})"
+    )
+    # "comparisons" is the key claimlab.report renders as a claimed / measured table in summary.md.
+    comparisons = {"forward_max_abs_diff": {"claimed": f"<= {FORWARD_TOLERANCE:g}", "match": forward_equal,
+                                            "measured": measured["forward_max_abs_diff"]}}
+    for name, value in relative.items():
+        comparisons[f"relative_diff_{name}"] = {"claimed": f"<= {GRADIENT_TOLERANCE:g}", "measured": value,
+                                                "match": value <= GRADIENT_TOLERANCE}
+    return Outcome(verdict, reason, {"comparisons": comparisons, "measured": measured,
+                                     "forward_equal": forward_equal, "gradients_equal": gradients_equal})
+
+
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="L1",
+        kind="exact",
+        quote=(
+            "lstm_input = layers.Input(shape=(None, n_feats))\n"
+            "lstm_output = layers.LSTM(latent_dim)(lstm_input)\n"
+            "Total params: 24,832\n"
+            "the number of parameters used in a LSTM layer does not depend on the batch size or time-series "
+            "length (it only depends on input feature vector's length and the latent dimension of LSTM).\n"
+            "model.predict(np.random.rand(10, 5, n_feats)) # This works\n"
+            "model.predict(np.random.rand(5, 100, n_feats)) # This also works"
+        ),
+        source=Source(SOURCE_FILE, "32-51", QUESTION),
+        hypothesis=(
+            "keras.Input(shape=(None, 32)) -> layers.LSTM(64) has 24,832 parameters; predict accepts inputs of "
+            "shape (10, 5, 32) and (5, 100, 32), returns (10, 64) and (5, 64), and the count does not change."
+        ),
+        rule=Exact(lstm_any_length_parameter_count,
+                   expect={"lstm_parameters": 24_832, "output_shape_batch10_len5": [10, 64],
+                           "output_shape_batch5_len100": [5, 64], "parameters_after_both_predicts": 24_832}),
+    ),
+    Claim(
+        id="L2",
+        kind="empirical",
+        quote=(
+            "I see basically two options to bring them to shape (batch_size, timesteps, output_features):\n"
+            "Extend the shorter series by some default value (0)\n"
+            "Compute the GCD of the lengths, cut the series into pieces, and use a stateful LSTM\n"
+            "Are there any other / better solutions?\n"
+            "Have you tried feeding the LSTM layer with inputs of different length?"
+        ),
+        source=Source(SOURCE_FILE, "18-28", QUESTION),
+        hypothesis=(
+            "On interrupted series of 5-30 steps whose label depends on every step, each of the asker's options "
+            "(zero padding post or pre without a mask, zero padding with a mask, a stateful LSTM over GCD-length "
+            "pieces) reaches the test accuracy of the answer's way (no padding, equal-length batches), within "
+            f"+-{ACCURACY_MARGIN}. Time per epoch is reported for every arm."
+        ),
+        rule=Custom(
+            judge_options_against_bucketing,
+            f"For each option in {', '.join(L2_OPTIONS)}: d = test/accuracy[option] - test/accuracy[{L2_REFERENCE}], "
+            f"paired by seed, TOST with margin +-{ACCURACY_MARGIN} (equivalent if the 90% CI of mean d lies inside "
+            "the margin; different if the 95% CI lies wholly outside it). Supported if every option is "
+            "equivalent; refuted if any option is different; inconclusive otherwise. time/epoch_seconds "
+            "(median training-pass seconds per epoch) is reported, not judged.",
+            metrics=("test/accuracy", "time/epoch_seconds"),
+        ),
+    ),
+    Claim(
+        id="L3",
+        kind="exact",
+        quote=(
+            "Extend the shorter series by some default value (0), i.e. for the above example we would have the "
+            "following batch:\n"
+            "d1, ..., d10\n"
+            "d15, ..., d20, 0, 0, 0, 0, 0"
+        ),
+        source=Source(SOURCE_FILE, "19-21", QUESTION),
+        hypothesis=(
+            "Zero padding with a Keras Masking layer is a faithful way to batch series of different lengths: an "
+            "LSTM's output on a padded and masked batch (post or pre padding) equals its output on each series "
+            "alone, unpadded. (Without the mask it is reported, not judged.)"
+        ),
+        rule=Exact(masked_padding_matches_unpadded,
+                   expect={"post_padded_masked_max_abs_diff": 0.0, "pre_padded_masked_max_abs_diff": 0.0},
+                   abs_tol=FORWARD_TOLERANCE,
+                   note="The unmasked differences are measured alongside to show what the mask changes."),
+    ),
+    Claim(
+        id="L4a",
+        kind="exact",
+        quote=(
+            "Compute the GCD of the lengths, cut the series into pieces, and use a stateful LSTM, i.e.:\n"
+            "reset_state\n"
+            "Is training a stateless LSTM with a complete sequence equivalent to training a stateful LSTM with "
+            "pieces?"
+        ),
+        source=Source(SOURCE_FILE, "22-27", QUESTION),
+        hypothesis=(
+            "With the same weights, a stateful LSTM fed a series in chunks (state carried, reset between series) "
+            "computes the same output as a stateless LSTM fed the whole series, and the gradient of the loss "
+            "at the series' end is the same for both (so one training step is the same)."
+        ),
+        rule=Custom(
+            judge_full_vs_chunked_computation,
+            f"Exact check `{stateful_chunks_vs_full_sequence.__name__}` (one batch of the long-dependency task, "
+            f"seed 0 initial weights): supported if the max |output difference| <= {FORWARD_TOLERANCE:g} and, for "
+            f"every trainable weight, ||g_full - g_chunked|| / ||g_full|| <= {GRADIENT_TOLERANCE:g} (float32 "
+            "round-off); refuted otherwise. The cosine similarity of the two gradients per weight is reported.",
+            checks=(stateful_chunks_vs_full_sequence,),
+        ),
+    ),
+    Claim(
+        id="L4b",
+        kind="empirical",
+        quote="Is training a stateless LSTM with a complete sequence equivalent to training a stateful LSTM with pieces?",
+        source=Source(SOURCE_FILE, "27", QUESTION),
+        hypothesis=(
+            "On a task whose dependency (a reading marked in the first chunk, the label at the end) spans more "
+            "than one chunk, a stateful LSTM trained on the chunks reaches the test accuracy of a stateless LSTM "
+            f"trained on the complete sequences, within +-{ACCURACY_MARGIN}."
+        ),
+        rule=Equivalent("test/accuracy", arm="long_chunked", to="long_full", margin=ACCURACY_MARGIN),
+    ),
+    Claim(
+        id="L5",
+        kind="empirical",
+        quote=(
+            "Consider, for example, a continuous series from day 1 to day 10 and another continuous series from "
+            "day 15 to day 20. Simply concatenating them to a single series might yield wrong results."
+        ),
+        source=Source(SOURCE_FILE, "18", QUESTION),
+        hypothesis=(
+            "A model trained and tested on windows of the concatenated series (no boundary between series) has a "
+            "lower test accuracy than the same LSTM trained on each series separately (bucketing)."
+        ),
+        rule=Better("test/accuracy", arm="bucketing", than="concatenated"),
+    ),
+]
+
+
+# ---- the claim's own figures ----------------------------------------------------------------------
+def figures(evidence):
+    """Test accuracy by series length per interrupted arm; accuracy against time per epoch (L2)."""
+    import matplotlib.pyplot as plt
+
+    from claimlab import stats
+
+    trials = evidence.trials
+    arms = [arm for arm in INTERRUPTED_ARMS if arm in set(trials["arm"])]
+    lengths = [n for n in evidence.cfg["lengths"] if f"test/accuracy_len{n}" in trials]
+    if not arms or not lengths:
+        return {}
+    fig, (by_length, by_time) = plt.subplots(1, 2, figsize=(11, 4))
+    for i, arm in enumerate(arms):
+        rows = trials[trials["arm"] == arm]
+        summaries = [stats.describe(rows[f"test/accuracy_len{n}"].to_numpy()) for n in lengths]
+        by_length.plot(lengths, [s["mean"] for s in summaries], marker="o", color=f"C{i}", label=arm)
+        accuracy, seconds = stats.describe(rows["test/accuracy"].to_numpy()), stats.describe(rows["time/epoch_seconds"].to_numpy())
+        by_time.errorbar(seconds["mean"], accuracy["mean"], xerr=seconds["std"] if len(rows) > 1 else None,
+                         yerr=accuracy["std"] if len(rows) > 1 else None, fmt="o", color=f"C{i}", label=arm)
+    by_length.set_xlabel("series length (steps)")
+    by_length.set_ylabel("test accuracy (mean over seeds)")
+    by_length.set_title("accuracy by series length")
+    by_time.set_xlabel("training seconds per epoch (median; 1 thread)")
+    by_time.set_ylabel("test accuracy (mean +- std over seeds)")
+    by_time.set_title("L2: accuracy against time per epoch")
+    for ax in (by_length, by_time):
+        ax.grid(alpha=0.3)
+    by_length.legend(fontsize=8)
+    fig.tight_layout()
+    return {"accuracy_by_length": fig}
