@@ -1,0 +1,551 @@
+"""Pooling vs dropout vs strided convolution, over training-set sizes, from "Recently, pooling layers have
+fallen out of favor" (sources/003_8f61efd7de26bf97.txt, lines 46-61, repeated at 134-154).
+
+The notes say a pooling layer is "used to decrease the size of the output and prevent overfitting",
+that the reduction of overfitting comes from fewer parameters in later layers (P4), and that pooling
+has fallen out of favour because
+
+    P3  "Recent datasets are so big and complex we're more concerned about underfitting."
+    P1  "Dropout is a much better regularizer."
+    P2  "Pooling results in a loss of information. ... We only keep the largest of n numbers."
+
+We train six arms that share one small 1-D convolutional trunk and differ only in how it downsamples
+and whether it drops out:
+
+    trunk:  Conv1D(32, 5) relu -> [down] -> Conv1D(32, 3) relu -> [down] -> Flatten -> [drop]
+            -> Dense(64) relu -> [drop] -> Dense(classes) softmax
+    arms:   none             [down] = nothing,            no dropout
+            maxpool          [down] = MaxPooling1D(2),     no dropout
+            avgpool          [down] = AveragePooling1D(2), no dropout
+            strided          the conv before [down] has strides=2 (no pooling layer), no dropout
+            dropout          [down] = nothing,            [drop] = Dropout(dropout_rate)
+            maxpool_dropout  [down] = MaxPooling1D(2),     [drop] = Dropout(dropout_rate)
+
+Every arm of one seed sees the same data; only the architecture differs.
+
+Design choices, made before any run:
+- Data (P1, P3): MNIST-1D from its generator (claimlab.data.mnist1d, num_samples=10,000: 6,800 train,
+  2,000 test), fixed by data_seed. The training sets of sizes `train_sizes` are nested, class-balanced
+  subsets of the 6,800 (the smaller set is inside the larger one), drawn with data_seed; every size is
+  tested on the same 2,000 test sequences.
+- Training-set size is looped *inside* a trial, not made part of the arm: an arm is an architecture,
+  and one trial (arm, seed) trains one fresh model per size. Before each of these trainings we reseed
+  with seed * 1000 + k (k = which training within the trial), so each training is a function of
+  (arm, seed, size) alone and does not depend on what ran before it. Pairing by seed stays valid:
+  for a seed, every arm sees the same training subsets and the same test set at every size.
+- Fixed compute per training: every training sees the same number of examples, `epochs` x
+  `examples_per_epoch` (one "epoch" here is ceil(examples_per_epoch / n) passes over the n examples,
+  tiled then shuffled by fit). So "more data" means more *distinct* examples for the same compute,
+  not more optimisation steps; otherwise the size effect would be confounded with training length.
+  With the defaults every training takes 6 x 6,400 / 64 = 600 Adam steps.
+- Dropout rate 0.25: the source's own network keeps units with probability 0.75 ("dropout = 0.75 #
+  Dropout, probability to keep units", line 77). Dropout sits on the inputs of the two dense layers,
+  where the parameters are (the flattened map feeds Dense(64)).
+- "Better regularizer" (P1) means higher test accuracy, averaged over the training-set sizes
+  (`test/accuracy_mean_over_sizes`): what a regulariser is for is generalisation. P1 compares dropout
+  without pooling against max pooling and against average pooling, each without dropout. The word
+  "much" is not turned into a threshold; the size of each difference is reported.
+- "Loss of information" (P2): a task on which the label depends on exact positions, so information
+  thrown away by pooling would cost accuracy. A sequence of 40 samples of Gaussian noise (std
+  `position_noise`) holds one spike (amplitude 0.5..1.5) at a position p in [4, 36); the label is
+  p mod 4, i.e. exactly the offset that two 2x poolings could wash out. Same trunk, 4 classes, the
+  same fixed compute. A net can still solve it after pooling if its convolutions learn to write the
+  offset into channels; if max pooling loses the information for good, its accuracy will show it.
+  Generated with NumPy from data_seed: 3,200 train, 400 validation, 2,000 test sequences. The rule
+  tests significance before equivalence, so any significant loss, however small, supports the claim
+  (the literal reading of "results in a loss"); the size of the loss is in the verdict line.
+- "More concerned about underfitting" (P3): if overfitting stops being the problem as data grows,
+  the advantage of pooling over the plain net (test accuracy minus `none`'s, per seed) should shrink
+  from the smallest to the largest training set. The advantage of every arm at every size is reported
+  and plotted (figure accuracy_vs_train_size), and so are train accuracies (underfitting shows as a low
+  one).
+- P4 (exact) builds the real Keras models of the `none`, `maxpool` and `strided` arms and counts the
+  parameters layer by layer: pooling has none of its own, leaves the convolutions' counts unchanged,
+  and divides the flattened output, hence the weights of the next Dense layer, by 4. Whether the
+  smaller count is *why* pooling reduces overfitting is not an exact question; the trials report the
+  generalisation gap (train minus test accuracy) of each arm at each size.
+- No early stopping, no model selection: the validation split (400 sequences) only draws the curves.
+"""
+
+import math
+
+from claimlab import data as datasets
+from claimlab import train
+from claimlab.spec import Claim, Source, TrialResult
+from claimlab.verdict import INCONCLUSIVE, REFUTED, SUPPORTED, Better, Custom, Exact, Outcome
+
+SOURCE_FILE = "003_8f61efd7de26bf97.txt"
+QUESTION = "Recently, pooling layers have fallen out of favor"
+
+TITLE = "Pooling vs dropout vs strided conv over training-set sizes; a position task; parameter counts"
+
+# ---- configuration: every hyperparameter in one place ----------------------------------------------
+CONFIG = {
+    "mnist1d_samples": 10_000,  # generated: 6,800 train / 1,200 validation / 2,000 test
+    "train_sizes": (400, 1600, 6400),  # nested class-balanced subsets of the 6,800 training sequences
+    "val_examples": 400,  # validation sequences used for the per-epoch curves (not for any decision)
+    "conv_filters": (32, 32),
+    "conv_kernels": (5, 3),
+    "dense_units": 64,
+    "pool_size": 2,  # also the stride of the strided arm
+    "dropout_rate": 0.25,  # the source's keep probability 0.75
+    "epochs": 6,
+    "examples_per_epoch": 6400,  # fixed compute: every training sees epochs x examples_per_epoch examples
+    "batch_size": 64,
+    "learning_rate": 2e-3,
+    # P2's position task
+    "position_train": 3200,
+    "position_val": 400,
+    "position_test": 2000,
+    "position_noise": 0.1,
+    "position_classes": 4,  # label = spike position mod 4
+    # decision thresholds, fixed before any run
+    "p2_equivalence_margin": 0.02,  # P2 refuted if max pooling's accuracy is within +-2 points of none's
+}
+PROFILES = {
+    "smoke": {"seeds": 2, "epochs": 1, "examples_per_epoch": 320, "train_sizes": (80, 320),
+              "val_examples": 100, "position_train": 320, "position_val": 100, "position_test": 400},
+    "quick": {"seeds": 5},
+    "full": {"seeds": 10},
+}
+
+ARMS = {
+    "none": {"downsample": "none", "dropout": False},
+    "maxpool": {"downsample": "maxpool", "dropout": False},
+    "avgpool": {"downsample": "avgpool", "dropout": False},
+    "strided": {"downsample": "strided", "dropout": False},
+    "dropout": {"downsample": "none", "dropout": True},
+    "maxpool_dropout": {"downsample": "maxpool", "dropout": True},
+}
+POOLING_ARMS = ("maxpool", "avgpool")
+
+
+def size_metric(size, name="test/accuracy"):
+    """The metric of one training-set size, e.g. n400/test/accuracy."""
+    return f"n{size}/{name}"
+
+
+# ---- P4: the exact count --------------------------------------------------------------------------
+def parameter_counts_with_and_without_pooling(cfg):
+    """Build the none / maxpool / strided models on MNIST-1D's (40, 1) input; count their parameters."""
+    counts = {}
+    for arm in ("none", "maxpool", "strided"):
+        model = build_model({**cfg, **ARMS[arm]}, (40, 1), 10)
+        layers_by_kind = {}
+        for layer in model.layers:
+            kind = type(layer).__name__
+            layers_by_kind.setdefault(kind, []).append(layer)
+        flatten = layers_by_kind["Flatten"][0]
+        first_dense = layers_by_kind["Dense"][0]
+        counts[arm] = {
+            "total": int(model.count_params()),
+            "conv": int(sum(layer.count_params() for layer in layers_by_kind["Conv1D"])),
+            "pooling": int(sum(layer.count_params() for kind, group in layers_by_kind.items()
+                               if "Pooling" in kind for layer in group)),
+            "pooling_layers": sum(len(group) for kind, group in layers_by_kind.items() if "Pooling" in kind),
+            "flattened_size": int(flatten.output.shape[-1]),
+            "first_dense_weights": int(first_dense.kernel.shape[0] * first_dense.kernel.shape[1]),
+            "first_dense_parameters": int(first_dense.count_params()),
+        }
+    none, pooled, strided = counts["none"], counts["maxpool"], counts["strided"]
+    return {
+        "total_without_pooling": none["total"],
+        "total_with_maxpooling": pooled["total"],
+        "total_with_strided_conv": strided["total"],
+        "flattened_size_without_pooling": none["flattened_size"],
+        "flattened_size_with_maxpooling": pooled["flattened_size"],
+        "first_dense_weights_without_pooling": none["first_dense_weights"],
+        "first_dense_weights_with_maxpooling": pooled["first_dense_weights"],
+        "output_size_ratio": none["flattened_size"] / pooled["flattened_size"],
+        "next_dense_weight_ratio": none["first_dense_weights"] / pooled["first_dense_weights"],
+        "maxpooling_layers": pooled["pooling_layers"],
+        "pooling_layer_parameters": pooled["pooling"],
+        "conv_parameters_unchanged_by_pooling": none["conv"] == pooled["conv"],
+        "fewer_parameters_with_pooling": pooled["total"] < none["total"],
+    }
+
+
+# ---- the rules that no built-in rule expresses ----------------------------------------------------
+def _verdict_of_all(verdicts):
+    """Supported if every part is supported; refuted if any part is refuted; else inconclusive."""
+    if verdicts and all(v == SUPPORTED for v in verdicts):
+        return SUPPORTED
+    if REFUTED in verdicts:
+        return REFUTED
+    return INCONCLUSIVE
+
+
+def _ci(d):
+    return f"{d['mean']:+.4f} [95% CI {d['ci_low']:+.4f}, {d['ci_high']:+.4f}]"
+
+
+P1_METRIC = "test/accuracy_mean_over_sizes"
+
+
+def dropout_beats_pooling(evidence):
+    parts, verdicts = {}, []
+    for pooling in POOLING_ARMS:
+        verdict, diff = Better(P1_METRIC, "dropout", than=pooling).compare(evidence)
+        parts[f"dropout - {pooling}"] = {"verdict": verdict, **diff}
+        verdicts.append(verdict)
+    per_size = {}
+    for size in sorted(evidence.cfg["train_sizes"]):
+        for pooling in POOLING_ARMS:
+            _, diff = Better(size_metric(size), "dropout", than=pooling).compare(evidence)
+            per_size[f"n{size}: dropout - {pooling}"] = diff
+    seeds = min(d["n"] for d in parts.values())
+    reason = "; ".join(f"{name} = {_ci(d)}" for name, d in parts.items()) + f" ({P1_METRIC}, n={seeds} seeds)"
+    return Outcome(_verdict_of_all(verdicts), reason, {"pairs": parts, "per_size": per_size})
+
+
+P1_RULE = Custom(
+    dropout_beats_pooling,
+    f"Metric {P1_METRIC} (test accuracy averaged over the training-set sizes). Paired by seed, "
+    "d = dropout - maxpool and d = dropout - avgpool. Supported if the 95% CI of mean d lies wholly above 0 "
+    "for both pooling arms; refuted if it lies wholly below 0 for either; inconclusive otherwise.",
+    metrics=[P1_METRIC],
+)
+
+P2_METRIC = "position/test/accuracy"
+
+
+def max_pooling_loses_position_information(evidence):
+    from claimlab import stats
+
+    margin = evidence.cfg["p2_equivalence_margin"]
+    plain, pooled = evidence.paired(P2_METRIC, "none", "maxpool")
+    diff = stats.paired_difference(plain, pooled)
+    tost = stats.equivalence(plain, pooled, margin)
+    others = {arm: stats.paired_difference(*evidence.paired(P2_METRIC, "none", arm))
+              for arm in ("avgpool", "strided") if arm in set(evidence.trials["arm"])}
+    if diff["n"] >= 2 and diff["ci_low"] > 0:
+        verdict = SUPPORTED
+    elif diff["n"] >= 2 and (diff["ci_high"] < 0 or tost["equivalent"]):
+        verdict = REFUTED
+    else:
+        verdict = INCONCLUSIVE
+    reason = (f"{P2_METRIC}: none - maxpool = {_ci(diff)}, 90% CI [{tost['tost_ci_low']:+.4f}, "
+              f"{tost['tost_ci_high']:+.4f}] vs margin +-{margin}; "
+              + "; ".join(f"none - {arm} = {d['mean']:+.4f}" for arm, d in others.items())
+              + f"; n={diff['n']} seeds")
+    from claimlab.verdict import arm_summaries
+
+    return Outcome(verdict, reason, {"difference": diff, "equivalence": tost, "other_downsampling": others,
+                                     "arms": arm_summaries(evidence, P2_METRIC, list(dict.fromkeys(
+                                         a for a in ARMS if a in set(evidence.trials["arm"]))))})
+
+
+P2_RULE = Custom(
+    max_pooling_loses_position_information,
+    f"Metric {P2_METRIC}: test accuracy on a task whose label is a spike's position mod 4. Paired by seed, "
+    "d = none - maxpool. Supported (max pooling loses information the task needs) if the 95% CI of mean d "
+    "lies wholly above 0; refuted if it lies wholly below 0, or if the 90% CI lies inside "
+    "+-p2_equivalence_margin (0.02: no loss bigger than 2 accuracy points, TOST at alpha 0.05); "
+    "inconclusive otherwise. Checked in that order: a loss that is significant but smaller than the margin "
+    "counts as supported. none - avgpool and none - strided are reported.",
+    metrics=[P2_METRIC],
+)
+
+
+def pooling_advantage_shrinks_with_data(evidence):
+    from claimlab import stats
+
+    sizes = sorted(evidence.cfg["train_sizes"])
+    smallest, largest = sizes[0], sizes[-1]
+    arms_present = [a for a in ARMS if a in set(evidence.trials["arm"])]
+
+    def advantage(arm, size):
+        mine, plain = evidence.paired(size_metric(size), arm, "none")
+        return mine - plain
+
+    advantages = {arm: {str(size): stats.paired_difference(*evidence.paired(size_metric(size), arm, "none"))
+                        for size in sizes} for arm in arms_present if arm != "none"}
+    shrinks, verdicts = {}, []
+    for arm in arms_present:
+        if arm == "none":
+            continue
+        shrink = stats.paired_difference(advantage(arm, smallest), advantage(arm, largest))
+        shrinks[arm] = shrink
+        if arm in POOLING_ARMS:
+            if shrink["n"] < 2 or math.isnan(shrink["ci_low"]):
+                verdicts.append(INCONCLUSIVE)
+            elif shrink["ci_low"] > 0:
+                verdicts.append(SUPPORTED)
+            elif shrink["ci_high"] < 0:
+                verdicts.append(REFUTED)
+            else:
+                verdicts.append(INCONCLUSIVE)
+    reason = (f"advantage over none (test accuracy) at n={smallest} minus at n={largest}: "
+              + "; ".join(f"{arm} {_ci(shrinks[arm])}" for arm in POOLING_ARMS)
+              + "; advantage of maxpool by size: "
+              + ", ".join(f"n{size} {advantages['maxpool'][str(size)]['mean']:+.4f}" for size in sizes)
+              + f"; n={shrinks['maxpool']['n']} seeds")
+    return Outcome(_verdict_of_all(verdicts), reason, {"shrink_small_minus_large": shrinks,
+                                                       "advantage_over_none_by_size": advantages})
+
+
+P3_RULE = Custom(
+    pooling_advantage_shrinks_with_data,
+    "Advantage of an arm at size n = its test accuracy minus none's, paired by seed. Shrink = advantage at "
+    "the smallest training-set size minus advantage at the largest, paired by seed. Supported if the 95% CI "
+    "of the mean shrink lies wholly above 0 for both maxpool and avgpool (pooling helps less as data grows); "
+    "refuted if it lies wholly below 0 for either; inconclusive otherwise. The advantage of every arm at "
+    "every size is reported.",
+    metrics=[size_metric(size) for size in CONFIG["train_sizes"]],
+)
+
+
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="P1",
+        kind="empirical",
+        quote="Recently, pooling layers have fallen out of favor. Some reasons are:\nDropout is a much better regularizer.",
+        source=Source(SOURCE_FILE, "46-61", QUESTION),
+        hypothesis=(
+            "On one trunk and the same data, dropout without pooling gives higher test accuracy (averaged over "
+            "three training-set sizes) than max pooling without dropout and than average pooling without dropout."
+        ),
+        rule=P1_RULE,
+    ),
+    Claim(
+        id="P2",
+        kind="empirical",
+        quote=(
+            "Pooling results in a loss of information. Think about the max pooling operation as an example. "
+            "We only keep the largest of n numbers, thereby disregarding n-1 numbers completely."
+        ),
+        source=Source(SOURCE_FILE, "46-61", QUESTION),
+        hypothesis=(
+            "On a task whose label depends on an exact position (a spike's position mod 4), the max-pooling net "
+            "reaches lower test accuracy than the same net without pooling."
+        ),
+        rule=P2_RULE,
+    ),
+    Claim(
+        id="P3",
+        kind="empirical",
+        quote="Recent datasets are so big and complex we're more concerned about underfitting.",
+        source=Source(SOURCE_FILE, "46-61", QUESTION),
+        hypothesis=(
+            "With the compute fixed, the test-accuracy advantage of max and average pooling over the plain net "
+            "shrinks as the training set grows from the smallest to the largest size."
+        ),
+        rule=P3_RULE,
+    ),
+    Claim(
+        id="P4",
+        kind="exact",
+        quote=(
+            "A pooling layer is generally used to decrease the size of the output and prevent overfitting. "
+            "Reducing overfitting is a consequence of the reducing the output size, which in turn, reduces the "
+            "number of parameters in future layers."
+        ),
+        source=Source(SOURCE_FILE, "134-154", QUESTION),
+        hypothesis=(
+            "In Keras, two 2x max-pooling layers have no parameters, leave the convolutions' counts unchanged, "
+            "divide the flattened output by 4 and so the next Dense layer's weights by 4, and the whole model "
+            "has fewer parameters."
+        ),
+        rule=Exact(parameter_counts_with_and_without_pooling,
+                   expect={"pooling_layer_parameters": 0, "conv_parameters_unchanged_by_pooling": True,
+                           "output_size_ratio": 4.0, "next_dense_weight_ratio": 4.0,
+                           "fewer_parameters_with_pooling": True},
+                   note="The claimed reduction is (pool size)^(number of pooling layers) = 2^2 = 4 on this trunk; "
+                        "the exact totals are reported."),
+    ),
+]
+
+
+# ---- data -----------------------------------------------------------------------------------------
+def load_mnist1d(cfg):
+    return datasets.mnist1d(cfg["data_seed"], num_samples=cfg["mnist1d_samples"])
+
+
+def nested_balanced_order(labels, data_seed):
+    """An order of the training indices whose every prefix is (nearly) class-balanced: the classes take
+    turns, each in a data_seed-random order. The first n indices are the training set of size n."""
+    import numpy as np
+
+    rng = np.random.default_rng(data_seed)
+    shuffled = rng.permutation(len(labels))
+    rank_in_class = np.empty(len(labels), dtype=np.int64)
+    for label in np.unique(labels):
+        members = shuffled[labels[shuffled] == label]
+        rank_in_class[members] = np.arange(len(members))
+    # stable sort by rank within class; ties (one per class) stay in the random order of `shuffled`
+    position_in_shuffle = np.empty(len(labels), dtype=np.int64)
+    position_in_shuffle[shuffled] = np.arange(len(labels))
+    return np.lexsort((position_in_shuffle, rank_in_class))
+
+
+def subset(full, size, order, cfg, name):
+    """A Dataset with the first `size` training examples of `order`, the first val_examples validation
+    examples and the full test set."""
+    if size > len(order):
+        raise ValueError(f"training-set size {size} is larger than the {len(order)} training examples")
+    chosen = order[:size]
+    keep_val = slice(0, cfg["val_examples"])
+    return datasets.Dataset(name, full.x_train[chosen], full.y_train[chosen], full.x_val[keep_val],
+                            full.y_val[keep_val], full.x_test, full.y_test, num_classes=full.num_classes,
+                            source=full.source, params={**full.params, "train_size": size})
+
+
+def position_task(cfg):
+    """P2's data: Gaussian noise of length 40 with one spike at position p in [4, 36); label = p mod 4."""
+    import numpy as np
+
+    length, margin = 40, 4
+    sizes = (cfg["position_train"], cfg["position_val"], cfg["position_test"])
+    rng = np.random.default_rng([cfg["data_seed"], 2])  # data_seed only: the same data for every trial
+    total = sum(sizes)
+    positions = rng.integers(margin, length - margin, size=total)
+    x = rng.normal(0.0, cfg["position_noise"], size=(total, length)).astype("float32")
+    x[np.arange(total), positions] += rng.uniform(0.5, 1.5, size=total).astype("float32")
+    y = (positions % cfg["position_classes"]).astype("int32")
+    x = x[..., None]
+    a, b = sizes[0], sizes[0] + sizes[1]
+    return datasets.Dataset("position_mod4", x[:a], y[:a], x[a:b], y[a:b], x[b:], y[b:],
+                            num_classes=cfg["position_classes"],
+                            source="numpy: one spike in Gaussian noise, label = position mod 4",
+                            params={"data_seed": cfg["data_seed"], "noise": cfg["position_noise"]})
+
+
+def repeat_to_budget(dataset, examples_per_epoch):
+    """The training split tiled ceil(examples_per_epoch / n) times: one fit epoch = that many passes."""
+    import numpy as np
+
+    repeats = max(1, math.ceil(examples_per_epoch / len(dataset.y_train)))
+    return datasets.Dataset(dataset.name, np.tile(dataset.x_train, (repeats, 1, 1)),
+                            np.tile(dataset.y_train, repeats), dataset.x_val, dataset.y_val,
+                            dataset.x_test, dataset.y_test, dataset.num_classes, dataset.source, dataset.params)
+
+
+def prepare(cfg):
+    """Called once by the runner before any trial: generate the data and check the sizes fit."""
+    full = load_mnist1d(cfg)
+    if max(cfg["train_sizes"]) > len(full.y_train):
+        raise ValueError(f"train_sizes {cfg['train_sizes']} exceed the {len(full.y_train)} generated "
+                         "training sequences; raise mnist1d_samples")
+    position_task(cfg)
+
+
+# ---- model ----------------------------------------------------------------------------------------
+def build_model(cfg, input_shape, num_classes):
+    """The shared trunk with the arm's downsampling (cfg['downsample']) and dropout (cfg['dropout'])."""
+    import keras
+    from keras import layers
+
+    downsample = cfg["downsample"]
+    if downsample not in ("none", "maxpool", "avgpool", "strided"):
+        raise ValueError(f"unknown downsample {downsample!r}")
+    inputs = keras.Input(shape=input_shape)
+    x = inputs
+    for filters, kernel in zip(cfg["conv_filters"], cfg["conv_kernels"]):
+        stride = cfg["pool_size"] if downsample == "strided" else 1
+        x = layers.Conv1D(filters, kernel, strides=stride, padding="same", activation="relu")(x)
+        if downsample == "maxpool":
+            x = layers.MaxPooling1D(cfg["pool_size"])(x)
+        elif downsample == "avgpool":
+            x = layers.AveragePooling1D(cfg["pool_size"])(x)
+    x = layers.Flatten()(x)
+    if cfg["dropout"]:
+        x = layers.Dropout(cfg["dropout_rate"])(x)
+    x = layers.Dense(cfg["dense_units"], activation="relu")(x)
+    if cfg["dropout"]:
+        x = layers.Dropout(cfg["dropout_rate"])(x)
+    outputs = layers.Dense(num_classes, activation="softmax")(x)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.Adam(cfg["learning_rate"]),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def train_and_evaluate(dataset, cfg, seed):
+    """One fresh model, seeded by `seed`, trained on the fixed budget; test and train accuracy."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = build_model(cfg, dataset.input_shape, dataset.num_classes)
+    history = train.fit(model, repeat_to_budget(dataset, cfg["examples_per_epoch"]), cfg["epochs"],
+                        cfg["batch_size"])
+    metrics = {
+        **train.evaluate(model, dataset.x_test, dataset.y_test, "test"),
+        **train.evaluate(model, dataset.x_train, dataset.y_train, "train_eval"),
+    }
+    metrics["generalization_gap"] = metrics["train_eval/accuracy"] - metrics["test/accuracy"]
+    metrics["diverged"] = float(train.diverged(history))
+    return model, metrics, history
+
+
+# ---- one trial ------------------------------------------------------------------------------------
+def run_trial(arm, seed, cfg):
+    full = load_mnist1d(cfg)
+    order = nested_balanced_order(full.y_train, cfg["data_seed"])
+    metrics, history, used = {}, {}, []
+    sizes = sorted(cfg["train_sizes"])
+    for k, size in enumerate(sizes):
+        dataset = subset(full, size, order, cfg, "mnist1d")
+        model, measured, curves = train_and_evaluate(dataset, cfg, seed * 1000 + k)
+        metrics.update({size_metric(size, name): value for name, value in measured.items()})
+        history[size_metric(size, "val/accuracy")] = curves["val/accuracy"]
+        used.append(dataset.info())
+    metrics[P1_METRIC] = sum(metrics[size_metric(s)] for s in sizes) / len(sizes)
+    metrics["params/total"] = float(model.count_params())
+
+    position = position_task(cfg)
+    _, measured, curves = train_and_evaluate(position, cfg, seed * 1000 + len(sizes))
+    metrics.update({f"position/{name}": value for name, value in measured.items()})
+    history["position/val/accuracy"] = curves["val/accuracy"]
+    used.append(position.info())
+
+    metrics["diverged"] = float(any(value for name, value in metrics.items() if name.endswith("diverged")))
+    return TrialResult(metrics=metrics, history=history, datasets=used)
+
+
+# ---- the claim's own figures ----------------------------------------------------------------------
+def figures(evidence):
+    """P3: test accuracy against training-set size per arm; P2: position-task accuracy per arm."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from claimlab import stats
+
+    trials = evidence.trials
+    arms = [a for a in ARMS if a in set(trials["arm"])]
+    sizes = sorted(s for s in evidence.cfg["train_sizes"] if size_metric(s) in trials)
+    result = {}
+    if sizes:
+        fig, ax = plt.subplots(figsize=(6.5, 4))
+        for i, arm in enumerate(arms):
+            rows = trials[trials["arm"] == arm]
+            summaries = [stats.describe(rows[size_metric(s)].to_numpy()) for s in sizes]
+            mean = np.array([s["mean"] for s in summaries])
+            ax.plot(sizes, mean, marker="o", color=f"C{i}", label=arm)
+            low, high = np.array([s["ci_low"] for s in summaries]), np.array([s["ci_high"] for s in summaries])
+            if np.isfinite(low).all():
+                ax.fill_between(sizes, low, high, color=f"C{i}", alpha=0.15)
+        ax.set_xscale("log")
+        ax.minorticks_off()  # only the sizes themselves as ticks
+        ax.set_xticks(sizes, [str(s) for s in sizes])
+        ax.set_xlabel("training-set size (MNIST-1D; same compute for every size)")
+        ax.set_ylabel("test accuracy")
+        ax.set_title("P1/P3: test accuracy against training-set size (mean, 95% CI)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        result["accuracy_vs_train_size"] = fig
+    if P2_METRIC in trials:
+        fig, ax = plt.subplots(figsize=(6.5, 3.8))
+        summaries = [stats.describe(trials[trials["arm"] == arm][P2_METRIC].to_numpy()) for arm in arms]
+        means = np.array([s["mean"] for s in summaries])
+        errors = np.array([[m - s["ci_low"], s["ci_high"] - m] for m, s in zip(means, summaries)]).T
+        ax.bar(arms, means, yerr=np.nan_to_num(errors), color=[f"C{i}" for i in range(len(arms))], capsize=4)
+        ax.axhline(1 / evidence.cfg["position_classes"], color="gray", linestyle="--", label="chance")
+        ax.set_ylabel("test accuracy")
+        ax.set_title("P2: label = spike position mod 4 (mean, 95% CI)")
+        ax.legend(fontsize=8)
+        ax.tick_params(axis="x", labelsize=8)
+        fig.tight_layout()
+        result["position_task"] = fig
+    return result
