@@ -1,9 +1,11 @@
-"""Shared fixtures: one real smoke run of gap_vs_flatten against a temporary SQLite MLflow store.
+"""Shared fixtures: real smoke runs of the experiments against temporary SQLite MLflow stores.
 
-The smoke run is real (real Keras training, a real MLflow store); it is shared by the tests that only
-read what it produced, so the suite stays within a few minutes on two cores.
+The runs are real (real Keras training, a real MLflow store). Each experiment's smoke run happens once
+per test session and is shared by the tests that read what it produced, so the suite stays within a
+few minutes on two cores.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -21,14 +23,53 @@ def runner(*args, cwd=ROOT, timeout=600, env=None):
                           capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
 
 
-@pytest.fixture(scope="session")
-def smoke_run(tmp_path_factory):
-    """python runner.py gap_vs_flatten --profile smoke, in this process, into a fresh store and folder."""
+def smoke_run_of(name: str, base: Path, *extra: str) -> dict:
+    """`python runner.py NAME --profile smoke EXTRA...` in this process, into a fresh store under `base`.
+
+    Returns the tracking uri, the results root and the experiment's folder, summary.json, its checks and
+    claims by id, and what the runner printed.
+    """
     from claimlab import cli
 
-    base = tmp_path_factory.mktemp("smoke")
     uri = f"sqlite:///{base / 'mlflow.db'}"
     lines = []
-    code = cli.main(["gap_vs_flatten", "--profile", "smoke", "--jobs", "1", "--tracking-uri", uri,
-                     "--results-dir", str(base / "results")], out=lambda *a, **k: lines.append(" ".join(map(str, a))))
-    return {"code": code, "uri": uri, "results": base / "results", "output": "\n".join(lines)}
+    code = cli.main([name, "--profile", "smoke", *extra, "--tracking-uri", uri, "--results-dir", str(base / "results")],
+                    out=lambda *a, **k: lines.append(" ".join(map(str, a))))
+    output = "\n".join(lines)
+    assert code == 0, output
+    folder = base / "results" / name
+    summary = json.loads((folder / "summary.json").read_text())
+    return {"code": code, "uri": uri, "results": base / "results", "folder": folder, "summary": summary,
+            "checks": summary["checks"], "verdicts": {c["id"]: c for c in summary["claims"]}, "output": output}
+
+
+@pytest.fixture(scope="session")
+def smoke_runs(tmp_path_factory):
+    """smoke_runs(NAME, *extra): the smoke run of an experiment, made once per session."""
+    made = {}
+
+    def get(name: str, *extra: str) -> dict:
+        if (name, *extra) not in made:
+            made[(name, *extra)] = smoke_run_of(name, tmp_path_factory.mktemp(name), *extra)
+        return made[(name, *extra)]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def smoke_run(smoke_runs):
+    """gap_vs_flatten's smoke run, trials in this process (--jobs 1) so the in-process path is covered."""
+    return smoke_runs("gap_vs_flatten", "--jobs", "1")
+
+
+def mlflow_runs(uri: str, experiment_name: str) -> dict:
+    """The runs of one MLflow experiment by role: parent, checks, trial (lists)."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name(experiment_name)
+    runs = client.search_runs([experiment.experiment_id], max_results=1000)
+    by_role = {"parent": [], "checks": [], "trial": []}
+    for run in runs:
+        by_role.setdefault(run.data.tags.get("claimlab.role"), []).append(run)
+    return by_role

@@ -1,7 +1,6 @@
 """bias_init: one real smoke run (MLflow store, results files, verdicts), the initialisers and dead-ReLU
 counting on real Keras objects, and the B2 / B3 rules on hand-made evidence."""
 
-import json
 import math
 
 import numpy as np
@@ -9,7 +8,7 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from claimlab import cli, config, registry, train
+from claimlab import config, registry, train
 from claimlab.verdict import Evidence
 
 NAME = "bias_init"
@@ -19,16 +18,9 @@ CLAIM_IDS = ["B1", "B2", "B3"]
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
-    base = tmp_path_factory.mktemp("bias_init_smoke")
-    uri = f"sqlite:///{base / 'mlflow.db'}"
-    lines = []
-    code = cli.main([NAME, "--profile", "smoke", "--jobs", "2", "--tracking-uri", uri,
-                     "--results-dir", str(base / "results")], out=lambda *a, **k: lines.append(" ".join(map(str, a))))
-    assert code == 0, "\n".join(lines)
-    folder = base / "results" / NAME
-    return {"uri": uri, "folder": folder, "summary": json.loads((folder / "summary.json").read_text()),
-            "trials": pd.read_csv(folder / "trials.csv"), "output": "\n".join(lines)}
+def smoke(smoke_runs):
+    run = smoke_runs(NAME, "--jobs", "2")
+    return {**run, "trials": pd.read_csv(run["folder"] / "trials.csv")}
 
 
 # ---- the smoke run ---------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """lstm_variable_length: a smoke run end to end (verdicts, MLflow runs, exact values), and the input forms
 each arm builds (padding, concatenated windows, equal-length batches, chunks) on small hand-checkable data."""
 
-import json
 
 import numpy as np
 import pytest
@@ -31,19 +30,9 @@ def smoke_cfg(experiment):
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
-    """python runner.py lstm_variable_length --profile smoke, in this process, into a fresh store."""
-    from claimlab import cli
-
-    base = tmp_path_factory.mktemp("lstm_smoke")
-    uri = f"sqlite:///{base / 'mlflow.db'}"
-    lines = []
-    code = cli.main([NAME, "--profile", "smoke", "--jobs", "2", "--tracking-uri", uri, "--results-dir",
-                     str(base / "results")], out=lambda *a, **k: lines.append(" ".join(map(str, a))))
-    output = "\n".join(lines)
-    assert code == 0, output
-    summary = json.loads((base / "results" / NAME / "summary.json").read_text())
-    return {"uri": uri, "summary": summary, "output": output}
+def smoke(smoke_runs):
+    """python runner.py lstm_variable_length --profile smoke --jobs 2, in this process, into a fresh store."""
+    return smoke_runs(NAME, "--jobs", "2")
 
 
 # ---- the smoke run ----------------------------------------------------------------------------------

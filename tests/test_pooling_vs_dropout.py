@@ -1,7 +1,5 @@
 """pooling_vs_dropout: a smoke run end to end, the exact parameter counts, the data, the models, the rules."""
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,19 +15,10 @@ CLAIM_IDS = ["P1", "P2", "P3", "P4"]
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
+def smoke(smoke_runs):
     """python runner.py pooling_vs_dropout --profile smoke --jobs 2, in this process, into a fresh store."""
-    from claimlab import cli
-
-    base = tmp_path_factory.mktemp("pooling_smoke")
-    uri = f"sqlite:///{base / 'mlflow.db'}"
-    lines = []
-    code = cli.main(["pooling_vs_dropout", "--profile", "smoke", "--jobs", "2", "--tracking-uri", uri,
-                     "--results-dir", str(base / "results")], out=lambda *a, **k: lines.append(" ".join(map(str, a))))
-    output = "\n".join(lines)
-    assert code == 0, output
-    summary = json.loads((base / "results" / "pooling_vs_dropout" / "summary.json").read_text())
-    return {"uri": uri, "results": base / "results" / "pooling_vs_dropout", "output": output, "summary": summary}
+    run = smoke_runs("pooling_vs_dropout", "--jobs", "2")
+    return {**run, "results": run["folder"]}
 
 
 def smoke_cfg(**overrides):

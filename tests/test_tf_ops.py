@@ -4,59 +4,25 @@ If one of these assertions fails after a TensorFlow/Keras upgrade, the op change
 max_pool takes, how tf.add broadcasts, how dropout draws and scales): the message says what changed.
 """
 
-import json
-
 import pytest
-from mlflow import MlflowClient
 
-from claimlab import cli
+from conftest import mlflow_runs
 
 CLAIM_IDS = ["X3", "X12", "X14"]
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    base = tmp_path_factory.mktemp("tf_ops")
-    uri = f"sqlite:///{base / 'mlflow.db'}"
-    lines = []
-    code = cli.main(["tf_ops", "--profile", "smoke", "--tracking-uri", uri, "--results-dir", str(base / "results")],
-                    out=lambda *a, **k: lines.append(" ".join(map(str, a))))
-    assert code == 0, "\n".join(lines)
-    summary = json.loads((base / "results" / "tf_ops" / "summary.json").read_text())
-    return {"uri": uri, "summary": summary, "checks": summary["checks"],
-            "verdicts": {c["id"]: c for c in summary["claims"]}, "output": "\n".join(lines)}
+def run(smoke_runs):
+    return smoke_runs("tf_ops")
 
 
-def test_every_claim_gets_a_verdict_naming_the_versions_and_no_check_errored(run):
+def test_every_claim_is_judged_and_the_measured_values_are_metrics_of_the_checks_run(run):
     assert list(run["verdicts"]) == CLAIM_IDS
-    versions = run["summary"]["versions"]
-    measured_on = f" (measured on TensorFlow {versions['tensorflow']}, Keras {versions['keras']})"
-    for claim_id, claim in run["verdicts"].items():
-        assert claim["kind"] == "exact"
-        assert claim["verdict"] in ("supported", "refuted", "inconclusive"), claim_id
-        assert claim["reason"].endswith(measured_on) and claim["reason"].count("measured on") == 1, claim["reason"]
-    for name, measured in run["checks"].items():
-        assert "error" not in measured, f"check {name} raised: {measured.get('error')}"
-    for claim_id in CLAIM_IDS:
-        assert any(line.startswith(claim_id + " ") for line in run["output"].splitlines())
-
-
-def test_exact_checks_are_one_child_run_in_mlflow(run):
-    client = MlflowClient(tracking_uri=run["uri"])
-    experiment = client.get_experiment_by_name("tf_ops")
-    runs = client.search_runs([experiment.experiment_id])
-    checks = [r for r in runs if r.data.tags.get("claimlab.role") == "checks"]
-    assert len(checks) == 1 and not [r for r in runs if r.data.tags.get("claimlab.role") == "trial"]
-    child = checks[0]
-    assert child.info.run_name == "exact-checks" and child.info.status == "FINISHED"
+    (child,) = mlflow_runs(run["uri"], "tf_ops")["checks"]
     metrics = child.data.metrics
     assert metrics["dropout_on_2x10x10/calls"] == 1000
     assert metrics["dropout_on_2x10x10/dropped_fraction"] == pytest.approx(0.1, abs=0.003)
     assert metrics["add_vs_bias_add/tf_add_minus_bias_add_max_abs"] == 0.0
-    parent = next(r for r in runs if r.data.tags.get("claimlab.role") == "parent")
-    assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
-    for claim_id in CLAIM_IDS:
-        assert parent.data.tags[f"verdict.{claim_id}"] == run["verdicts"][claim_id]["verdict"]
 
 
 def test_x3_tf2_max_pool_takes_rank_3_and_the_workaround_is_1d_pooling(run):
