@@ -24,6 +24,7 @@ from claimlab.registry import PROJECT_ROOT, Experiment
 from claimlab.verdict import INCONCLUSIVE, Evidence, Outcome
 
 EXIT_OK, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 130
+RESULT_MAKING_CODE = ("claimlab", "experiments", "runner.py", "pyproject.toml")
 
 
 @dataclass
@@ -73,11 +74,12 @@ def package_versions() -> dict[str, str]:
 
 
 def git_commit() -> tuple[str, bool]:
-    """The commit the code came from, and whether tracked code (not results/) differs from it."""
+    """The commit the code came from, and whether the code that makes results (claimlab/, experiments/,
+    runner.py, pyproject.toml) differs from it. Edits to tests, docs or results/ do not count."""
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True,
                                 check=True, timeout=10).stdout.strip()
-        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results"],
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", *RESULT_MAKING_CODE],
                                 cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
         return commit, bool(status)
     except (OSError, subprocess.SubprocessError):
