@@ -134,7 +134,7 @@ def learning_curves_figure(results: dict, arms: list[str]):
 # ---- files ----------------------------------------------------------------------------------------
 def write_trials_csv(results_dir: Path, trials) -> None:
     results_dir.mkdir(parents=True, exist_ok=True)
-    trials.to_csv(results_dir / "trials.csv", index=False, float_format="%.6g")
+    trials.to_csv(results_dir / "trials.csv", index=False)  # full precision: the verdicts recompute exactly from it
 
 
 def write_figures(results_dir: Path, figures: dict) -> list[str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from claimlab import config as config_module
 from claimlab import report
-from claimlab.errors import RunFailure
+from claimlab.errors import RunFailure, UsageError
 from claimlab.execute import Trial, TrialError, run_trials
 from claimlab.registry import PROJECT_ROOT, Experiment
 from claimlab.verdict import INCONCLUSIVE, Evidence, Outcome
@@ -158,7 +158,10 @@ def run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out=p
     started = time.perf_counter()
     train.limit_threads(TRIAL_THREADS)  # before the exact checks start TensorFlow in this process
     if experiment.trains:
-        experiment.prepare(cfg)
+        try:
+            experiment.prepare(cfg)
+        except ValueError as error:  # prepare() rejects a config its trials cannot run: a usage error
+            raise UsageError(f"{experiment.name}: {error}") from None
     results_dir = options.results_root / report.results_folder(experiment.name, options.overrides)
     tracker = Tracker(options.tracking_uri, experiment.name)
     config_hash = config_module.config_hash(cfg)

@@ -57,13 +57,35 @@ def bootstrap_interval(values: Sequence[float], confidence: float = CONFIDENCE) 
 
 
 def _bootstrap(x: np.ndarray, confidence: float, method: str) -> tuple[float, float]:
+    return _scipy_bootstrap((x,), np.mean, confidence, method, vectorized=None)
+
+
+def _scipy_bootstrap(data: tuple, statistic, confidence: float, method: str, vectorized) -> tuple[float, float]:
     from scipy import stats
 
     with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")  # scipy warns on degenerate resamples; the fallback handles them
-        result = stats.bootstrap((x,), np.mean, confidence_level=confidence, n_resamples=BOOTSTRAP_RESAMPLES,
-                                 method=method, rng=np.random.default_rng(BOOTSTRAP_SEED))
+        warnings.simplefilter("ignore")  # scipy warns on degenerate resamples; the callers' fallback handles them
+        result = stats.bootstrap(data, statistic, vectorized=vectorized, confidence_level=confidence,
+                                 n_resamples=BOOTSTRAP_RESAMPLES, method=method,
+                                 rng=np.random.default_rng(BOOTSTRAP_SEED))
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def seed_bootstrap_interval(statistic, n_seeds: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Interval of `statistic(seed_indices)` over resamples of the seeds: BCa, percentile where BCa fails.
+
+    For statistics of several arms at once (a spread across arms, a difference of differences): the
+    seeds are resampled jointly for every arm, which keeps the arms paired.
+    """
+    positions = np.arange(n_seeds, dtype=float)
+
+    def of_positions(resampled):
+        return statistic(resampled.astype(int))
+
+    low, high = _scipy_bootstrap((positions,), of_positions, confidence, "BCa", vectorized=False)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        low, high = _scipy_bootstrap((positions,), of_positions, confidence, "percentile", vectorized=False)
+    return (low, high)
 
 
 def describe(values: Sequence[float], confidence: float = CONFIDENCE) -> dict:

@@ -62,7 +62,6 @@ Design choices, made before any run:
 """
 
 import math
-import warnings
 
 from claimlab import data as datasets
 from claimlab import train
@@ -145,7 +144,6 @@ def spread_comparison(evidence, model, metric="train/auc"):
     """B2 part (a) for one model: weight_minus_bias from the arm means, with a 95% bootstrap interval
     over seeds (the seeds are resampled jointly for every arm, which keeps the arms paired)."""
     import numpy as np
-    from scipy import stats as scipy_stats
 
     from claimlab import stats
 
@@ -159,21 +157,11 @@ def spread_comparison(evidence, model, metric="train/auc"):
     if len(seeds) < MIN_SEEDS_FOR_SPREAD or not np.isfinite(matrix).all():
         return result
 
-    def statistic(positions):
-        resampled = matrix[:, positions.astype(int)].mean(axis=1).reshape(shape)
+    def statistic(seed_indices):
+        resampled = matrix[:, seed_indices].mean(axis=1).reshape(shape)
         return spreads(resampled)["weight_minus_bias"]
 
-    positions = np.arange(len(seeds), dtype=float)
-    for method in ("BCa", "percentile"):  # BCa fails (NaN, with a warning) on degenerate resamples
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            interval = scipy_stats.bootstrap(
-                (positions,), statistic, vectorized=False, confidence_level=0.95,
-                n_resamples=stats.BOOTSTRAP_RESAMPLES, method=method,
-                rng=np.random.default_rng(stats.BOOTSTRAP_SEED)).confidence_interval
-        if math.isfinite(interval.low) and math.isfinite(interval.high):
-            break
-    result["ci_low"], result["ci_high"] = float(interval.low), float(interval.high)
+    result["ci_low"], result["ci_high"] = stats.seed_bootstrap_interval(statistic, len(seeds))
     return result
 
 

@@ -463,9 +463,7 @@ def build_model(cfg, input_shape, num_classes):
 
 def train_and_evaluate(dataset, cfg, seed):
     """One fresh model, seeded by `seed`, trained on the fixed budget; test and train accuracy."""
-    import keras
-
-    keras.utils.set_random_seed(seed)
+    train.seed_everything(seed)
     model = build_model(cfg, dataset.input_shape, dataset.num_classes)
     history = train.fit(model, repeat_to_budget(dataset, cfg["examples_per_epoch"]), cfg["epochs"],
                         cfg["batch_size"])

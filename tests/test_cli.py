@@ -84,3 +84,12 @@ def test_a_set_variant_gets_its_own_results_folder_and_ledger_rows(tmp_path):
     ledger = (tmp_path / "README.md").read_text()
     assert "| G1 | gap_vs_flatten | empirical | not run yet |" in ledger
     assert "[gap_vs_flatten (dataset=mnist1d)](gap_vs_flatten@dataset=mnist1d/summary.md#g4)" in ledger
+
+
+def test_a_config_the_trials_cannot_run_is_a_usage_error_before_any_training(tmp_path):
+    # lstm_variable_length cuts every series into chunks: a chunk that does not divide the lengths cannot run.
+    result = runner("lstm_variable_length", "--profile", "smoke", "--set", "chunk=7",
+                    "--tracking-uri", f"sqlite:///{tmp_path / 'm.db'}", "--results-dir", tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "multiple of chunk=7" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "lstm_variable_length").exists()
