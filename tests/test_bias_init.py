@@ -64,13 +64,13 @@ def test_verdict_numbers_agree_with_trials_csv(smoke):
     trials, claims = smoke["trials"], {c["id"]: c for c in smoke["summary"]["claims"]}
     auc = trials.pivot(index="seed", columns="arm", values="train/auc")
     b1 = claims["B1"]["measured"]["difference"]
-    assert b1["mean"] == pytest.approx((auc["cnn_tn01_vgg"] - auc["cnn_tn01_zero"]).mean(), abs=1e-5)
+    assert b1["mean"] == pytest.approx((auc["cnn_tn01_vgg"] - auc["cnn_tn01_zero"]).mean(), rel=1e-12)
     for model in MODULE.MODELS:
         table = np.array([[auc[MODULE.arm_name(model, w, b)].mean() for b in MODULE.BIAS_INITS[model]]
                           for w in MODULE.WEIGHT_INITS])
         spread = claims["B2"]["measured"]["spread"][model]
-        assert spread["bias_spread"] == pytest.approx(np.ptp(table, axis=1).mean(), abs=1e-5)
-        assert spread["weight_spread"] == pytest.approx(np.ptp(table, axis=0).mean(), abs=1e-5)
+        assert spread["bias_spread"] == pytest.approx(np.ptp(table, axis=1).mean(), rel=1e-12)
+        assert spread["weight_spread"] == pytest.approx(np.ptp(table, axis=0).mean(), rel=1e-12)
     dead = trials.pivot(index="seed", columns="arm", values="dead/count_init")
     for arm, values in claims["B3"]["measured"]["dead_units_at_init_in_0.01_arms"].items():
         assert values == list(dead[arm].astype(float))

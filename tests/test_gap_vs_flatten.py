@@ -87,7 +87,7 @@ def test_results_files_agree_with_each_other(smoke_run):
     summary = json.loads((folder / "summary.json").read_text())
     g3 = next(c for c in summary["claims"] if c["id"] == "G3")
     gaps = trials.pivot(index="seed", columns="arm", values="generalization_gap")
-    assert g3["measured"]["difference"]["mean"] == pytest.approx((gaps["gap"] - gaps["flatten"]).mean(), abs=1e-5)
+    assert g3["measured"]["difference"]["mean"] == pytest.approx((gaps["gap"] - gaps["flatten"]).mean(), rel=1e-12)
     markdown = (folder / "summary.md").read_text()
     assert "python runner.py gap_vs_flatten" in markdown and "![per_arm.png](per_arm.png)" in markdown
     for name in ("per_arm.png", "learning_curves.png", "accuracy_vs_shift.png"):

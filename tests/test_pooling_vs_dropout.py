@@ -75,7 +75,7 @@ def test_trials_csv_and_verdicts_agree(smoke):
     p2 = next(c for c in smoke["summary"]["claims"] if c["id"] == "P2")
     accuracy = trials.pivot(index="seed", columns="arm", values="position/test/accuracy")
     assert p2["measured"]["difference"]["mean"] == pytest.approx((accuracy["none"] - accuracy["maxpool"]).mean(),
-                                                                 abs=1e-5)
+                                                                 rel=1e-12)
 
 
 # ---- P4: the exact values -------------------------------------------------------------------------
