@@ -6,6 +6,7 @@ comes back, so an interrupted or failed run loses nothing that finished; `--resu
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import platform
 import re
@@ -145,8 +146,40 @@ def print_verdicts(experiment: Experiment, verdicts: dict[str, Outcome], out) ->
         out(f"{claim.id:<6} {claim.kind:<10} {outcome.verdict:<13} {outcome.reason}")
 
 
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
+class InterruptGuard:
+    """Ctrl-C and SIGTERM become KeyboardInterrupt, except inside `bookkeeping()`, where they wait for the
+    block to end. A signal landing between MLflow's create_run and the runner noting the new run as open,
+    or between logging a trial and ending its run, would otherwise leave a child run RUNNING for good."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.depth, self.pending, self.previous = 0, None, {}
+
+    def __enter__(self):
+        self.previous = {signum: signal.signal(signum, self._handle) for signum in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc_info):
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum, frame):
+        if self.depth:
+            self.pending = signum
+            return
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    @contextlib.contextmanager
+    def bookkeeping(self):
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+        if not self.depth and self.pending is not None:
+            signum, self.pending = self.pending, None
+            raise KeyboardInterrupt(f"signal {signum}")
 
 
 def run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out=print) -> RunOutcome:
@@ -183,31 +216,34 @@ def run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out=p
         "mlflow.note.content": note_markdown(experiment, None),
         **{f"version.{k}": v for k, v in versions.items()},
     }
-    parent_id = tracker.resumable_parent(config_hash) if options.resume else None
-    if parent_id:
-        tracker.reopen(parent_id, parent_tags)
-    else:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        parent_id = tracker.start_parent(f"{options.profile}-{stamp}", parent_tags, cfg)
-
     open_runs: dict[tuple[str, int], str] = {}
     failure: list[str] = []
     progress = {"done": 0, "started": time.perf_counter()}
     headline = _headline_metric(experiment)
 
+    guard = InterruptGuard()
+
     def on_start(trial: Trial) -> None:
-        open_runs[(trial.arm, trial.seed)] = tracker.start_trial(parent_id, trial.arm, trial.seed, config_hash)
+        with guard.bookkeeping():
+            open_runs[(trial.arm, trial.seed)] = tracker.start_trial(parent_id, trial.arm, trial.seed, config_hash)
 
     def on_done(trial: Trial, result) -> bool:
-        run_id = open_runs.pop((trial.arm, trial.seed))
+        with guard.bookkeeping():
+            return record(trial, result)
+
+    def record(trial: Trial, result) -> bool:
+        # The run leaves open_runs only once it is ended, so a logging error still gets it ended FAILED.
+        run_id = open_runs[(trial.arm, trial.seed)]
         if isinstance(result, TrialError):
             tracker.set_tags(run_id, {"claimlab.error": result.summary})
             tracker.client.log_text(run_id, result.traceback, "error.txt")
             tracker.end(run_id, "FAILED")
+            del open_runs[(trial.arm, trial.seed)]
             failure.append(f"trial {trial.arm}/seed{trial.seed} failed: {result.summary}")
             return False
         tracker.log_trial(run_id, trial.arm, trial.seed, trial.cfg, result)
         tracker.end(run_id, "FINISHED")
+        del open_runs[(trial.arm, trial.seed)]
         results[(trial.arm, trial.seed)] = result
         report.write_trials_csv(results_dir, report.trials_frame(results))
         progress["done"] += 1
@@ -219,42 +255,53 @@ def run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out=p
             f"({result.seconds:.1f} s)  elapsed {_clock(elapsed)}  ETA {_clock(eta)}", flush=True)
         return True
 
-    previous_handler = signal.signal(signal.SIGTERM, _raise_interrupt)
-    status, checks = "complete", {}
-    try:
-        checks = run_checks(experiment, cfg)
-        if checks:
-            _log_checks(tracker, parent_id, config_hash, cfg, checks)
-        if planned:
-            out(f"{experiment.name}: {len(planned)} trials ({len(arms)} arms x {len(seeds)} seeds), "
-                f"profile {options.profile}, jobs {options.jobs}"
-                + (f"; {len(results)} already finished in MLflow" if results else ""), flush=True)
-        trials = [Trial(arm, seed, config_module.trial_config(cfg, experiment.arms[arm])) for arm, seed in todo]
-        run_trials(experiment.name, trials, options.jobs, on_start, on_done)
-        if failure:
-            status = "failed"
-    except KeyboardInterrupt:
-        status = "interrupted"
-    except Exception as error:
-        for run_id in open_runs.values():
-            tracker.end(run_id, "FAILED")
-        tracker.end(parent_id, "FAILED")
-        raise RunFailure(f"{experiment.name} failed: {type(error).__name__}: {error}") from error
-    finally:
-        signal.signal(signal.SIGTERM, previous_handler)
+    def open_parent() -> str:
+        reopened = tracker.resumable_parent(config_hash) if options.resume else None
+        if reopened:
+            tracker.reopen(reopened, parent_tags)
+            return reopened
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        return tracker.start_parent(f"{options.profile}-{stamp}", parent_tags, cfg)
 
-    end_status = {"complete": "FINISHED", "interrupted": "KILLED", "failed": "FAILED"}[status]
-    for run_id in open_runs.values():
-        tracker.end(run_id, end_status)
+    with guard:
+        parent_id, status, checks = None, "complete", {}
+        try:
+            with guard.bookkeeping():
+                parent_id = open_parent()
+            checks = run_checks(experiment, cfg)
+            if checks:
+                _log_checks(tracker, parent_id, config_hash, cfg, checks)
+            if planned:
+                out(f"{experiment.name}: {len(planned)} trials ({len(arms)} arms x {len(seeds)} seeds), "
+                    f"profile {options.profile}, jobs {options.jobs}"
+                    + (f"; {len(results)} already finished in MLflow" if results else ""), flush=True)
+            trials = [Trial(arm, seed, config_module.trial_config(cfg, experiment.arms[arm])) for arm, seed in todo]
+            run_trials(experiment.name, trials, options.jobs, on_start, on_done)
+            if failure:
+                status = "failed"
+        except KeyboardInterrupt:
+            if parent_id is None:  # interrupted before anything was opened: nothing to close
+                raise
+            status = "interrupted"
+        except Exception as error:
+            with guard.bookkeeping():
+                for run_id in [*open_runs.values(), *([parent_id] if parent_id else [])]:
+                    tracker.end(run_id, "FAILED")
+            raise RunFailure(f"{experiment.name} failed: {type(error).__name__}: {error}") from error
 
-    try:
-        provenance = Provenance(commit, dirty, versions, config_hash, started)
-        summary, verdicts = _judge_and_report(experiment, cfg, options, tracker, parent_id, provenance,
-                                              results_dir, planned, results, checks, status)
-    except Exception as error:  # whatever breaks while reporting, the parent run must not stay RUNNING
-        tracker.end(parent_id, "FAILED")
-        raise RunFailure(f"{experiment.name}: reporting failed: {type(error).__name__}: {error}") from error
-    tracker.end(parent_id, end_status)
+        # A second Ctrl-C from here on waits until every run is closed and the results are written.
+        with guard.bookkeeping():
+            end_status = {"complete": "FINISHED", "interrupted": "KILLED", "failed": "FAILED"}[status]
+            for run_id in open_runs.values():
+                tracker.end(run_id, end_status)
+            try:
+                provenance = Provenance(commit, dirty, versions, config_hash, started)
+                summary, verdicts = _judge_and_report(experiment, cfg, options, tracker, parent_id, provenance,
+                                                      results_dir, planned, results, checks, status)
+            except Exception as error:  # whatever breaks while reporting, the parent run must not stay RUNNING
+                tracker.end(parent_id, "FAILED")
+                raise RunFailure(f"{experiment.name}: reporting failed: {type(error).__name__}: {error}") from error
+            tracker.end(parent_id, end_status)
 
     print_verdicts(experiment, verdicts, out)
     out(f"\nresults: {results_dir}/summary.md   MLflow: {options.tracking_uri} (experiment {experiment.name}, "

@@ -1,5 +1,6 @@
 """Ctrl-C / SIGTERM end the open runs KILLED, keep every finished trial, and --resume finishes the rest."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -54,3 +55,26 @@ def test_interrupted_run_is_killed_and_resume_runs_only_what_is_missing(tmp_path
     # The trials that had finished were not run again: their runs are the very same.
     assert {t.info.run_id for t in finished} <= {t.info.run_id for t in finished_after}
     assert len(pd.read_csv(tmp_path / "results" / "gap_vs_flatten" / "trials.csv")) == 12
+
+
+def test_a_signal_during_bookkeeping_waits_for_the_block_to_end():
+    from claimlab.run import InterruptGuard
+
+    steps = []
+    with InterruptGuard() as guard:
+        with pytest.raises(KeyboardInterrupt):
+            with guard.bookkeeping():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.05)  # the handler has run by now; it must not have raised
+                steps.append("created the run")
+                with guard.bookkeeping():  # nested blocks deliver only when the outermost ends
+                    os.kill(os.getpid(), signal.SIGINT)
+                    time.sleep(0.05)
+                steps.append("noted it as open")
+        assert steps == ["created the run", "noted it as open"]
+        with pytest.raises(KeyboardInterrupt):  # outside bookkeeping a signal interrupts at once
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+            steps.append("never")
+    assert steps == ["created the run", "noted it as open"]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the previous handlers are back
