@@ -96,14 +96,20 @@ def learning_curves_figure(results: dict, arms: list[str]):
     from claimlab import stats
 
     plt = _pyplot()
-    keys = sorted({key for result in results.values() for key in result.history})
+    # train/x beside val/x, one quantity a row: over-fitting shows as the two panels of a row parting.
+    keys = sorted({key for result in results.values() for key in result.history},
+                  key=lambda key: (key.rpartition("/")[2], key))
     if not keys:
         return None
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys) + (2.5 if len(arms) > 10 else 0), 3.8),
+    columns = min(2, len(keys))
+    rows = -(-len(keys) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(5.5 * columns + (2.5 if len(arms) > 10 else 0), 3.6 * rows),
                              squeeze=False)
     colours = plt.get_cmap("tab10" if len(arms) <= 10 else "tab20")
     styles = ["-", "--", ":"]  # past 20 arms, colours repeat with another line style
-    for ax, key in zip(axes[0], keys):
+    for ax in axes.flat[len(keys):]:
+        ax.remove()
+    for ax, key in zip(axes.flat, keys):
         for i, arm in enumerate(arms):
             curves = [r.history[key] for (a, _), r in results.items() if a == arm and key in r.history]
             if not curves:
@@ -123,9 +129,10 @@ def learning_curves_figure(results: dict, arms: list[str]):
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
     if len(arms) <= 10:
-        axes[0][-1].legend(fontsize=7)
+        axes[0][columns - 1].legend(fontsize=7)
     else:
-        axes[0][-1].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1), ncol=1 + len(arms) // 20)
+        axes[0][columns - 1].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1),
+                                    ncol=1 + len(arms) // 20)
     fig.suptitle("Learning curves: mean over seeds, 95% CI band")
     fig.tight_layout()
     return fig
