@@ -40,7 +40,13 @@ class Experiment:
 
     @property
     def config(self) -> dict:
-        return dict(getattr(self.module, "CONFIG", {}))
+        """CONFIG and the decision THRESHOLDS together: both are keys `--set` can change."""
+        return {**getattr(self.module, "CONFIG", {}), **self.thresholds}
+
+    @property
+    def thresholds(self) -> dict:
+        """The rules' margins and tolerances, declared before any run (module-level THRESHOLDS)."""
+        return dict(getattr(self.module, "THRESHOLDS", {}))
 
     @property
     def profiles(self) -> dict[str, dict]:
@@ -63,11 +69,11 @@ class Experiment:
         if prepare:
             prepare(dict(cfg))
 
-    def checks(self) -> list:
+    def checks(self, cfg: dict) -> list:
         """The exact-check functions every claim's rule needs, each once, in claim order."""
         seen, checks = set(), []
         for claim in self.claims:
-            for check in claim.rule.checks:
+            for check in claim.rule_for(cfg).checks:
                 if check.__name__ not in seen:
                     seen.add(check.__name__)
                     checks.append(check)
@@ -91,6 +97,9 @@ def _validate(name: str, module: ModuleType) -> None:
             raise TypeError(f"experiments/{name}.py must define {attribute}")
     if getattr(module, "ARMS", None) and not hasattr(module, "run_trial"):
         raise TypeError(f"experiments/{name}.py declares ARMS but no run_trial(arm, seed, cfg)")
+    overlap = set(getattr(module, "THRESHOLDS", {})) & set(getattr(module, "CONFIG", {}))
+    if overlap:
+        raise TypeError(f"experiments/{name}.py declares {sorted(overlap)} in both CONFIG and THRESHOLDS")
     ids = [claim.id for claim in module.CLAIMS]
     if len(ids) != len(set(ids)):
         raise TypeError(f"experiments/{name}.py declares a claim id twice: {ids}")

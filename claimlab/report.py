@@ -89,11 +89,25 @@ def per_arm_figure(trials, metrics: list[str], arms: list[str]):
     return fig
 
 
-def learning_curves_figure(results: dict, arms: list[str]):
-    """Per-epoch curves: per-arm mean over seeds with a 95% CI band."""
+def mean_ci_band(ax, x, per_seed_rows, colour, label=None, linestyle="-", marker=None):
+    """One arm's curve: the mean over seeds of `per_seed_rows` (seeds x len(x)) as a line, with the 95%
+    t interval of the mean as a band (no band where fewer than two seeds are finite)."""
     import numpy as np
 
     from claimlab import stats
+
+    matrix = np.asarray(per_seed_rows, dtype=float).reshape(-1, len(x))
+    summaries = [stats.describe(matrix[:, j]) for j in range(len(x))]
+    ax.plot(x, [s["mean"] for s in summaries], color=colour, linestyle=linestyle, marker=marker, label=label)
+    low = np.array([s["ci_low"] for s in summaries])
+    high = np.array([s["ci_high"] for s in summaries])
+    if np.isfinite(low).all():
+        ax.fill_between(x, low, high, color=colour, alpha=0.15)
+
+
+def learning_curves_figure(results: dict, arms: list[str]):
+    """Per-epoch curves: per-arm mean over seeds with a 95% CI band."""
+    import numpy as np
 
     plt = _pyplot()
     # train/x beside val/x, one quantity a row: over-fitting shows as the two panels of a row parting.
@@ -115,16 +129,8 @@ def learning_curves_figure(results: dict, arms: list[str]):
             if not curves:
                 continue
             length = min(len(c) for c in curves)
-            matrix = np.array([c[:length] for c in curves], dtype=float)
-            epochs = np.arange(1, length + 1)
-            summaries = [stats.describe(matrix[:, e]) for e in range(length)]
-            mean = np.array([s["mean"] for s in summaries])
-            colour = colours(i % colours.N)
-            ax.plot(epochs, mean, color=colour, linestyle=styles[(i // colours.N) % 3], label=arm)
-            low = np.array([s["ci_low"] for s in summaries])
-            high = np.array([s["ci_high"] for s in summaries])
-            if np.isfinite(low).all():
-                ax.fill_between(epochs, low, high, color=colour, alpha=0.15)
+            mean_ci_band(ax, np.arange(1, length + 1), [c[:length] for c in curves], colours(i % colours.N),
+                         label=arm, linestyle=styles[(i // colours.N) % 3])
         ax.set_title(key)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
@@ -156,36 +162,32 @@ def write_figures(results_dir: Path, figures: dict) -> list[str]:
 
 
 def _measured_table(measured: dict) -> list[str]:
-    """Markdown rows for what a rule measured, in the shapes the built-in rules use:
-    "arms" {arm: stats.describe(...)}, "pairs" {name: stats.paired_difference(...)}, "difference",
-    "equivalence" (stats.equivalence) and "comparisons" (Exact). A Custom rule that uses these keys
-    gets the same tables; anything else it measured stays in summary.json only."""
+    """Markdown tables of a rule's typed evidence (claimlab.verdict.Outcome.to_dict()): per-arm
+    summaries, paired comparisons (judged and reported-only), and an exact check's claimed/measured
+    values. Whatever else a rule measured (`details`) stays in summary.json."""
     lines = []
-    arms = {k: v for k, v in measured.get("arms", {}).items() if isinstance(v, dict) and "mean" in v}
+    arms = measured.get("arms", [])
     if arms:
-        lines += ["| arm | n | mean | std | 95% CI |", "|---|---|---|---|---|"]
-        for arm, s in arms.items():
-            lines.append(f"| {arm} | {s.get('n')} | {_num(s['mean'])} | {_num(s.get('std'))} | "
-                         f"[{_num(s.get('ci_low'))}, {_num(s.get('ci_high'))}] |")
+        lines += ["| metric | arm | n | mean | std | 95% CI |", "|---|---|---|---|---|---|"]
+        for a in arms:
+            lines.append(f"| {a['metric']} | {a['arm']} | {a['n']} | {_num(a['mean'])} | {_num(a['std'])} | "
+                         f"[{_num(a['ci_low'])}, {_num(a['ci_high'])}] |")
         lines.append("")
-    pairs = dict(measured.get("pairs", {}))
-    if "difference" in measured:
-        pairs["difference"] = measured["difference"]
-    equivalence = measured.get("equivalence")
-    if isinstance(equivalence, dict) and "margin" in equivalence:
-        pairs[f"difference (margin ±{equivalence['margin']})"] = equivalence
-    pairs = {k: v for k, v in pairs.items() if isinstance(v, dict) and "mean" in v}
-    if pairs:
-        lines += ["| comparison | mean difference | 95% CI | n |", "|---|---|---|---|"]
-        for name, p in pairs.items():
-            lines.append(f"| {name} | {_num(p.get('mean'))} | [{_num(p.get('ci_low'))}, {_num(p.get('ci_high'))}] "
-                         f"| {p.get('n')} |")
-        lines.append("")
-    comparisons = {k: v for k, v in measured.get("comparisons", {}).items() if isinstance(v, dict) and "claimed" in v}
+    comparisons = measured.get("comparisons", [])
     if comparisons:
+        lines += ["| comparison | metric | mean | 95% CI | margin, 90% CI | n | result |", "|---|---|---|---|---|---|---|"]
+        for c in comparisons:
+            tost = "" if c.get("margin") is None else (
+                f"±{c['margin']:g}, [{_num(c.get('tost_ci_low'))}, {_num(c.get('tost_ci_high'))}]")
+            result = f"{c['state']}" + ("" if c.get("judged", True) else " (reported, not judged)")
+            lines.append(f"| {c['name']} | {c['metric']} | {_num(c['mean'])} | [{_num(c['ci_low'])}, "
+                         f"{_num(c['ci_high'])}] | {tost} | {c['n']} | {result} |")
+        lines.append("")
+    checked = measured.get("checked", [])
+    if checked:
         lines += ["| quantity | claimed | measured | match |", "|---|---|---|---|"]
-        for key, c in comparisons.items():
-            lines.append(f"| {key} | {c['claimed']!r} | {c.get('measured')!r} | {'yes' if c.get('match') else 'no'} |")
+        for c in checked:
+            lines.append(f"| {c['quantity']} | {c['claimed']!r} | {c['measured']!r} | {'yes' if c['match'] else 'no'} |")
         lines.append("")
     return lines
 
@@ -259,7 +261,7 @@ def _frame_markdown(frame) -> list[str]:
 
 def write_summary(results_dir: Path, summary: dict, figure_files: list[str], trials) -> None:
     results_dir.mkdir(parents=True, exist_ok=True)
-    (results_dir / "summary.json").write_text(json.dumps(json_safe(summary), indent=2) + "\n")
+    (results_dir / "summary.json").write_text(json.dumps(json_safe(summary), indent=2, default=repr) + "\n")
     (results_dir / "summary.md").write_text(summary_markdown(summary, figure_files, trials))
 
 

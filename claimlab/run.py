@@ -92,14 +92,14 @@ def _clock(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def note_markdown(experiment: Experiment, verdicts: dict[str, Outcome] | None) -> str:
+def note_markdown(experiment: Experiment, cfg: dict, verdicts: dict[str, Outcome] | None) -> str:
     """The parent run's description in the MLflow UI: each claim quoted, its rule, its verdict."""
     parts = [f"**{experiment.name}**: {experiment.title}", ""]
     for claim in experiment.claims:
         outcome = (verdicts or {}).get(claim.id)
         verdict = f"**{outcome.verdict}**: {outcome.reason}" if outcome else "*pending*"
         parts += [f"### {claim.id} ({claim.kind}): {verdict}", "", f"> {claim.quote}", "",
-                  f"Source: {claim.source.cite()}", "", f"Rule: {claim.rule.describe()}", ""]
+                  f"Source: {claim.source.cite()}", "", f"Rule: {claim.rule_for(cfg).describe()}", ""]
     return "\n".join(parts)
 
 
@@ -108,7 +108,7 @@ def run_checks(experiment: Experiment, cfg: dict) -> dict[str, dict]:
     from claimlab import train
 
     measured = {}
-    for check in experiment.checks():
+    for check in experiment.checks(cfg):
         train.seed_everything(0)
         try:
             measured[check.__name__] = check(dict(cfg))
@@ -129,7 +129,7 @@ def judge(experiment: Experiment, evidence: Evidence, complete: bool, finished: 
                 INCONCLUSIVE, f"run incomplete ({finished} of {planned} trials); finish it with --resume")
             continue
         try:
-            verdicts[claim.id] = claim.rule.evaluate(evidence)
+            verdicts[claim.id] = claim.rule_for(evidence.cfg).evaluate(evidence)
         except Exception as error:  # a rule that cannot be evaluated on these trials says why
             verdicts[claim.id] = Outcome(INCONCLUSIVE, f"rule could not be evaluated: {type(error).__name__}: {error}")
         if claim.kind == "exact":
@@ -213,13 +213,13 @@ def run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out=p
         "claimlab.claims": ",".join(c.id for c in experiment.claims), "claimlab.profile": options.profile,
         "claimlab.config_hash": config_hash, "claimlab.command": options.command,
         "mlflow.source.git.commit": commit, "claimlab.git_dirty": str(dirty),
-        "mlflow.note.content": note_markdown(experiment, None),
+        "mlflow.note.content": note_markdown(experiment, cfg, None),
         **{f"version.{k}": v for k, v in versions.items()},
     }
     open_runs: dict[tuple[str, int], str] = {}
     failure: list[str] = []
     progress = {"done": 0, "started": time.perf_counter()}
-    headline = _headline_metric(experiment)
+    headline = _headline_metric(experiment, cfg)
 
     guard = InterruptGuard()
 
@@ -336,8 +336,8 @@ def _judge_and_report(experiment: Experiment, cfg: dict, options: RunOptions, tr
         "claims": [
             {"id": c.id, "kind": c.kind, "quote": c.quote,
              "source": {"file": c.source.file, "lines": c.source.lines, "title": c.source.title},
-             "hypothesis": c.hypothesis, "rule": c.rule.describe(), "verdict": verdicts[c.id].verdict,
-             "reason": verdicts[c.id].reason, "measured": verdicts[c.id].measured}
+             "hypothesis": c.hypothesis, "rule": c.rule_for(cfg).describe(), "verdict": verdicts[c.id].verdict,
+             "reason": verdicts[c.id].reason, "measured": verdicts[c.id].to_dict()}
             for c in experiment.claims
         ],
     }
@@ -353,7 +353,7 @@ def _judge_and_report(experiment: Experiment, cfg: dict, options: RunOptions, tr
         "verdict": [verdicts[c.id].verdict for c in experiment.claims],
         "evidence": [verdicts[c.id].reason for c in experiment.claims],
     }
-    tracker.set_tags(parent_id, {"mlflow.note.content": note_markdown(experiment, verdicts),
+    tracker.set_tags(parent_id, {"mlflow.note.content": note_markdown(experiment, cfg, verdicts),
                                  "claimlab.status": status,
                                  **{f"verdict.{cid}": o.verdict for cid, o in verdicts.items()}})
     tracker.log_results(parent_id, results_dir, verdict_table, figures)
@@ -362,10 +362,10 @@ def _judge_and_report(experiment: Experiment, cfg: dict, options: RunOptions, tr
     return summary, verdicts
 
 
-def _headline_metric(experiment: Experiment) -> str:
+def _headline_metric(experiment: Experiment, cfg: dict) -> str:
     for claim in experiment.claims:
-        if claim.rule.metrics:
-            return claim.rule.metrics[0]
+        if claim.rule_for(cfg).metrics:
+            return claim.rule_for(cfg).metrics[0]
     return "test/accuracy"
 
 
@@ -389,7 +389,7 @@ def _log_checks(tracker, parent_id: str, config_hash: str, cfg: dict, checks: di
 def _figures(experiment: Experiment, results: dict, trials_df, evidence) -> dict:
     metrics = []
     for claim in experiment.claims:
-        metrics += [m for m in claim.rule.metrics if m not in metrics and m in trials_df]
+        metrics += [m for m in claim.rule_for(evidence.cfg).metrics if m not in metrics and m in trials_df]
     arms = list(experiment.arms)
     figures = {}
     if metrics:

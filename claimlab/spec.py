@@ -44,8 +44,9 @@ class Claim:
     """One claim from the catalogue, quoted verbatim, with the rule that will judge it.
 
     kind: "exact" (a deterministic fact checked on real Keras/TF objects) or "empirical" (training
-    behaviour, judged over seeds). `rule` is a claimlab.verdict rule object; its description is
-    written into every result, so the rule is on record before any number is seen.
+    behaviour, judged over seeds). `rule` is a claimlab.verdict rule object, or a function of the resolved
+    config that returns one; its description is written into every result, so the rule is on record
+    before any number is seen.
     """
 
     id: str
@@ -54,6 +55,13 @@ class Claim:
     source: Source
     hypothesis: str
     rule: Any
+
+    def rule_for(self, cfg: dict):
+        """The rule as this run applies it: a `cfg -> rule` factory is built from the resolved config, so
+        every threshold its text names is the one applied."""
+        from claimlab.verdict import resolve_rule
+
+        return resolve_rule(self.rule, cfg)
 
     def __post_init__(self):
         if self.kind not in ("exact", "empirical"):

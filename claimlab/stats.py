@@ -114,13 +114,10 @@ def mean_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> tu
     return (low, high)
 
 
-def paired_difference(a: Sequence[float], b: Sequence[float], confidence: float = CONFIDENCE) -> dict:
-    """Mean of a - b over paired seeds, with its confidence interval. a and b must be aligned by seed."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if a.shape != b.shape:
-        raise ValueError(f"paired_difference needs aligned samples, got {a.shape} and {b.shape}")
-    differences = a - b
-    x = _finite(differences)
+def mean_with_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> dict:
+    """Mean of per-seed values (a paired difference, a contrast) with the decision interval."""
+    raw = np.asarray(values, dtype=float).ravel()
+    x = _finite(raw)
     low, high = mean_interval(x, confidence)
     return {
         "n": int(len(x)),
@@ -128,8 +125,18 @@ def paired_difference(a: Sequence[float], b: Sequence[float], confidence: float 
         "ci_low": low,
         "ci_high": high,
         "confidence": confidence,
-        "differences": [float(d) for d in differences],
+        "values": [float(d) for d in raw],
     }
+
+
+def paired_difference(a: Sequence[float], b: Sequence[float], confidence: float = CONFIDENCE) -> dict:
+    """Mean of a - b over paired seeds, with its confidence interval. a and b must be aligned by seed."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"paired_difference needs aligned samples, got {a.shape} and {b.shape}")
+    result = mean_with_interval(a - b, confidence)
+    result["differences"] = result.pop("values")
+    return result
 
 
 def equivalence(a: Sequence[float], b: Sequence[float], margin: float, alpha: float = 0.05) -> dict:

@@ -254,9 +254,8 @@ def run_trial(arm, seed, cfg):
 def figures(evidence):
     """G4: test accuracy against the shift, per head, mean over seeds with a 95% CI band."""
     import matplotlib.pyplot as plt
-    import numpy as np
 
-    from claimlab import stats
+    from claimlab.report import mean_ci_band
 
     trials = evidence.trials
     shifts = sorted(int(c.rsplit("_", 1)[1]) for c in trials if c.startswith("shift/accuracy_") and
@@ -264,12 +263,8 @@ def figures(evidence):
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for i, head in enumerate(h for h in HEADS if h in set(trials["arm"])):
         rows = trials[trials["arm"] == head]
-        summaries = [stats.describe(rows[f"shift/accuracy_{s}"].to_numpy()) for s in shifts]
-        mean = np.array([s["mean"] for s in summaries])
-        ax.plot(shifts, mean, marker="o", color=f"C{i}", label=head)
-        low, high = np.array([s["ci_low"] for s in summaries]), np.array([s["ci_high"] for s in summaries])
-        if np.isfinite(low).all():
-            ax.fill_between(shifts, low, high, color=f"C{i}", alpha=0.15)
+        mean_ci_band(ax, shifts, rows[[f"shift/accuracy_{s}" for s in shifts]].to_numpy(), f"C{i}", label=head,
+                     marker="o")
     ax.set_xlabel(f"test shift (pixels; {evidence.cfg['dataset']}, trained unshifted)")
     ax.set_ylabel("test accuracy")
     ax.set_title("G4: accuracy against translation")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from claimlab import registry
+from claimlab import config, registry
 
 CLAIMS = [(e.name, c) for e in registry.load_all() for c in e.claims]
 
@@ -17,5 +17,6 @@ def test_quote_is_verbatim_in_the_cited_lines(experiment, claim):
 
 @pytest.mark.parametrize("experiment,claim", CLAIMS, ids=[f"{e}:{c.id}" for e, c in CLAIMS])
 def test_every_claim_states_its_rule(experiment, claim):
-    assert len(claim.rule.describe()) > 40
+    cfg = config.resolve(registry.load(experiment))
+    assert len(claim.rule_for(cfg).describe()) > 40
     assert claim.hypothesis
