@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 
-from claimlab.verdict import INCONCLUSIVE, Outcome
-
 _COLOUR_CODES = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -45,8 +43,3 @@ def max_abs_difference(a, b) -> float:
 
     return float(np.abs(np.asarray(a, dtype="float64") - np.asarray(b, dtype="float64")).max())
 
-
-def check_failed(measured) -> Outcome:
-    """For a Custom rule: a check that did not run or raised decides nothing: inconclusive, with its error."""
-    error = (measured or {}).get("error", "the check did not run")
-    return Outcome(INCONCLUSIVE, f"check failed: {error}", {"measured": measured})

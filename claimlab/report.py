@@ -251,6 +251,18 @@ def summary_markdown(summary: dict, figure_files: list[str], trials) -> str:
     return "\n".join(lines)
 
 
+def note_markdown(experiment, cfg: dict, verdicts: dict | None) -> str:
+    """The parent run's description in the MLflow UI: each claim quoted, its rule, its verdict (pending
+    until the run is judged)."""
+    parts = [f"**{experiment.name}**: {experiment.title}", ""]
+    for claim in experiment.claims:
+        outcome = (verdicts or {}).get(claim.id)
+        verdict = f"**{outcome.verdict}**: {outcome.reason}" if outcome else "*pending*"
+        parts += [f"### {claim.id} ({claim.kind}): {verdict}", "", f"> {claim.quote}", "",
+                  f"Source: {claim.source.cite()}", "", f"Rule: {claim.rule_for(cfg).describe()}", ""]
+    return "\n".join(parts)
+
+
 def _frame_markdown(frame) -> list[str]:
     """A DataFrame as markdown rows (pandas' to_markdown needs an extra package)."""
     lines = ["| | " + " | ".join(map(str, frame.columns)) + " |", "|---" * (len(frame.columns) + 1) + "|"]

@@ -2,30 +2,36 @@
 
 The runner is the only writer to MLflow and results/. Every finished trial is logged the moment it
 comes back, so an interrupted or failed run loses nothing that finished; `--resume` picks up from there.
+
+Read top-down: `run_experiment` is the whole story in a screen. It opens the parent run and runs the
+exact checks and the trials (`_run_checks_and_trials`, with `RunState` as run_trials' callbacks), then
+closes the runs and reports (`_close_runs_and_report`): `judge`, `build_summary`, `write_results_files`,
+the ledger, and `log_to_parent`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
-import platform
-import re
 import signal
-import subprocess
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from claimlab import config as config_module
 from claimlab import report
 from claimlab.errors import RunFailure, UsageError
-from claimlab.execute import Trial, TrialError, run_trials
-from claimlab.registry import PROJECT_ROOT, Experiment
+from claimlab.execute import TRIAL_THREADS, Trial, TrialError, run_trials
+from claimlab.provenance import Provenance
+from claimlab.registry import Experiment
 from claimlab.verdict import INCONCLUSIVE, Evidence, Outcome
 
+if TYPE_CHECKING:  # the Tracker imports MLflow: run.py imports it only when a run starts
+    from claimlab.tracking import Tracker
+
 EXIT_OK, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 130
-RESULT_MAKING_CODE = ("claimlab", "experiments", "runner.py", "pyproject.toml")
+END_STATUS = {"complete": "FINISHED", "interrupted": "KILLED", "failed": "FAILED"}  # run status -> MLflow's
 
 
 @dataclass
@@ -40,67 +46,31 @@ class RunOptions:
 
 
 @dataclass
-class Provenance:
-    """Where a run's numbers came from, for summary.json and the parent run's tags."""
-
-    commit: str
-    dirty: bool
-    versions: dict
-    config_hash: str
-    started: float  # time.perf_counter() at the start, for the wall time
-
-
-@dataclass
 class RunOutcome:
     status: str  # complete | interrupted | failed
     summary: dict = field(default_factory=dict)
     exit_code: int = EXIT_OK
 
 
-def package_versions() -> dict[str, str]:
-    """Versions without importing the packages (importlib.metadata reads the installed metadata)."""
-    versions = {"python": platform.python_version()}
-    for label, candidates in {
-        "tensorflow": ("tensorflow-cpu", "tensorflow"), "keras": ("keras",), "mlflow": ("mlflow", "mlflow-skinny"),
-        "numpy": ("numpy",), "scipy": ("scipy",), "pandas": ("pandas",), "scikit-learn": ("scikit-learn",),
-        "mnist1d": ("mnist1d",),
-    }.items():
-        for name in candidates:
-            try:
-                versions[label] = importlib.metadata.version(name)
-                break
-            except importlib.metadata.PackageNotFoundError:
-                continue
-    return versions
+@dataclass
+class ExperimentRun:
+    """What every step of one invocation reads, fixed before the first trial: the experiment and its
+    resolved config, the options, where its results go, the MLflow tracker, the provenance, the signal
+    guard and where progress is printed."""
 
-
-def git_commit() -> tuple[str, bool]:
-    """The commit the code came from, and whether the code that makes results (claimlab/, experiments/,
-    runner.py, pyproject.toml) differs from it. Edits to tests, docs or results/ do not count."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                                check=True, timeout=10).stdout.strip()
-        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", *RESULT_MAKING_CODE],
-                                cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
-        return commit, bool(status)
-    except (OSError, subprocess.SubprocessError):
-        return "unknown", False
+    experiment: Experiment
+    cfg: dict
+    options: RunOptions
+    results_dir: Path
+    tracker: Tracker
+    provenance: Provenance
+    guard: InterruptGuard
+    out: Callable[..., None]  # print, or whatever the caller collects the lines with
 
 
 def _clock(seconds: float) -> str:
     seconds = int(max(0, seconds))
     return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-def note_markdown(experiment: Experiment, cfg: dict, verdicts: dict[str, Outcome] | None) -> str:
-    """The parent run's description in the MLflow UI: each claim quoted, its rule, its verdict."""
-    parts = [f"**{experiment.name}**: {experiment.title}", ""]
-    for claim in experiment.claims:
-        outcome = (verdicts or {}).get(claim.id)
-        verdict = f"**{outcome.verdict}**: {outcome.reason}" if outcome else "*pending*"
-        parts += [f"### {claim.id} ({claim.kind}): {verdict}", "", f"> {claim.quote}", "",
-                  f"Source: {claim.source.cite()}", "", f"Rule: {claim.rule_for(cfg).describe()}", ""]
-    return "\n".join(parts)
 
 
 def run_checks(experiment: Experiment, cfg: dict) -> dict[str, dict]:
@@ -182,156 +152,221 @@ class InterruptGuard:
             raise KeyboardInterrupt(f"signal {signum}")
 
 
-def run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out=print) -> RunOutcome:
-    from claimlab.tracking import Tracker
+class RunState:
+    """The trials of one invocation as they start and finish: the parent run, the child runs open in
+    MLflow, the results so far (with --resume, starting from those already in the store), the failures,
+    and the progress line printed as each trial finishes.
 
-    from claimlab import train
-    from claimlab.execute import TRIAL_THREADS
+    `on_start` and `on_done` are run_trials' callbacks. Each does its MLflow work inside the guard's
+    bookkeeping block, so a signal cannot land between creating a child run and noting it as open, or
+    between logging a trial and ending its run.
+    """
 
-    started = time.perf_counter()
-    train.limit_threads(TRIAL_THREADS)  # before the exact checks start TensorFlow in this process
-    if experiment.trains:
-        try:
-            experiment.prepare(cfg)
-        except ValueError as error:  # prepare() rejects a config its trials cannot run: a usage error
-            raise UsageError(f"{experiment.name}: {error}") from None
-    results_dir = options.results_root / report.results_folder(experiment.name, options.overrides)
-    tracker = Tracker(options.tracking_uri, experiment.name)
-    config_hash = config_module.config_hash(cfg)
-    commit, dirty = git_commit()
-    versions = package_versions()
-    seeds = list(range(cfg["seeds"]))
-    arms = list(experiment.arms)
-    # Seed-major order: an interrupted run still holds whole seeds, which is what paired statistics need.
-    planned = [(arm, seed) for seed in seeds for arm in arms]
+    def __init__(self, run: ExperimentRun, planned: list[tuple[str, int]], finished: dict):
+        self.run = run
+        self.planned = planned
+        self.parent_id: str | None = None  # set once the parent run is open
+        self.results = {key: finished[key] for key in planned if key in finished}
+        self.todo = [key for key in planned if key not in self.results]
+        self.open_runs: dict[tuple[str, int], str] = {}
+        self.failures: list[str] = []
+        self.finished_here = 0  # trials this invocation finished: the ETA counts only these
+        self.started = time.perf_counter()
+        self.headline = _headline_metric(run.experiment, run.cfg)
 
-    done = tracker.finished_trials(config_hash) if options.resume else {}
-    results = {key: done[key] for key in planned if key in done}
-    todo = [key for key in planned if key not in results]
+    def on_start(self, trial: Trial) -> None:
+        with self.run.guard.bookkeeping():
+            self.open_runs[(trial.arm, trial.seed)] = self.run.tracker.start_trial(
+                self.parent_id, trial.arm, trial.seed, self.run.provenance.config_hash)
 
-    parent_tags = {
-        "claimlab.claims": ",".join(c.id for c in experiment.claims), "claimlab.profile": options.profile,
-        "claimlab.config_hash": config_hash, "claimlab.command": options.command,
-        "mlflow.source.git.commit": commit, "claimlab.git_dirty": str(dirty),
-        "mlflow.note.content": note_markdown(experiment, cfg, None),
-        **{f"version.{k}": v for k, v in versions.items()},
-    }
-    open_runs: dict[tuple[str, int], str] = {}
-    failure: list[str] = []
-    progress = {"done": 0, "started": time.perf_counter()}
-    headline = _headline_metric(experiment, cfg)
+    def on_done(self, trial: Trial, result) -> bool:
+        """Log the trial and end its run; False (schedule no more trials) when the trial failed."""
+        with self.run.guard.bookkeeping():
+            if isinstance(result, TrialError):
+                self._record_failure(trial, result)
+                return False
+            self._record_result(trial, result)
+            self._print_progress(trial, result)
+            return True
 
-    guard = InterruptGuard()
+    # A run leaves open_runs only once it is ended, so a logging error still gets it ended FAILED.
+    def _record_failure(self, trial: Trial, error: TrialError) -> None:
+        tracker, run_id = self.run.tracker, self.open_runs[(trial.arm, trial.seed)]
+        tracker.set_tags(run_id, {"claimlab.error": error.summary})
+        tracker.client.log_text(run_id, error.traceback, "error.txt")
+        tracker.end(run_id, "FAILED")
+        del self.open_runs[(trial.arm, trial.seed)]
+        self.failures.append(f"trial {trial.arm}/seed{trial.seed} failed: {error.summary}")
 
-    def on_start(trial: Trial) -> None:
-        with guard.bookkeeping():
-            open_runs[(trial.arm, trial.seed)] = tracker.start_trial(parent_id, trial.arm, trial.seed, config_hash)
-
-    def on_done(trial: Trial, result) -> bool:
-        with guard.bookkeeping():
-            return record(trial, result)
-
-    def record(trial: Trial, result) -> bool:
-        # The run leaves open_runs only once it is ended, so a logging error still gets it ended FAILED.
-        run_id = open_runs[(trial.arm, trial.seed)]
-        if isinstance(result, TrialError):
-            tracker.set_tags(run_id, {"claimlab.error": result.summary})
-            tracker.client.log_text(run_id, result.traceback, "error.txt")
-            tracker.end(run_id, "FAILED")
-            del open_runs[(trial.arm, trial.seed)]
-            failure.append(f"trial {trial.arm}/seed{trial.seed} failed: {result.summary}")
-            return False
+    def _record_result(self, trial: Trial, result) -> None:
+        tracker, run_id = self.run.tracker, self.open_runs[(trial.arm, trial.seed)]
         tracker.log_trial(run_id, trial.arm, trial.seed, trial.cfg, result)
         tracker.end(run_id, "FINISHED")
-        del open_runs[(trial.arm, trial.seed)]
-        results[(trial.arm, trial.seed)] = result
-        report.write_trials_csv(results_dir, report.trials_frame(results))
-        progress["done"] += 1
-        elapsed = time.perf_counter() - progress["started"]
-        remaining = len(todo) - progress["done"]
-        eta = elapsed / progress["done"] * remaining
-        value = result.metrics.get(headline, float("nan"))
-        out(f"[{len(results):>3}/{len(planned)}] {trial.arm:<14} seed {trial.seed:<3} {headline} {value:.4f}  "
-            f"({result.seconds:.1f} s)  elapsed {_clock(elapsed)}  ETA {_clock(eta)}", flush=True)
-        return True
+        del self.open_runs[(trial.arm, trial.seed)]
+        self.results[(trial.arm, trial.seed)] = result
+        report.write_trials_csv(self.run.results_dir, report.trials_frame(self.results))
+        self.finished_here += 1
 
-    def open_parent() -> str:
-        reopened = tracker.resumable_parent(config_hash) if options.resume else None
-        if reopened:
-            tracker.reopen(reopened, parent_tags)
-            return reopened
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        return tracker.start_parent(f"{options.profile}-{stamp}", parent_tags, cfg)
+    def _print_progress(self, trial: Trial, result) -> None:
+        elapsed = time.perf_counter() - self.started
+        eta = elapsed / self.finished_here * (len(self.todo) - self.finished_here)
+        value = result.metrics.get(self.headline, float("nan"))
+        self.run.out(f"[{len(self.results):>3}/{len(self.planned)}] {trial.arm:<14} seed {trial.seed:<3} "
+                     f"{self.headline} {value:.4f}  ({result.seconds:.1f} s)  elapsed {_clock(elapsed)}  "
+                     f"ETA {_clock(eta)}", flush=True)
 
-    with guard:
-        parent_id, status, checks = None, "complete", {}
-        try:
-            with guard.bookkeeping():
-                parent_id = open_parent()
-            checks = run_checks(experiment, cfg)
-            if checks:
-                _log_checks(tracker, parent_id, config_hash, cfg, checks)
-            if planned:
-                out(f"{experiment.name}: {len(planned)} trials ({len(arms)} arms x {len(seeds)} seeds), "
-                    f"profile {options.profile}, jobs {options.jobs}"
-                    + (f"; {len(results)} already finished in MLflow" if results else ""), flush=True)
-            trials = [Trial(arm, seed, config_module.trial_config(cfg, experiment.arms[arm])) for arm, seed in todo]
-            run_trials(experiment.name, trials, options.jobs, on_start, on_done)
-            if failure:
-                status = "failed"
-        except KeyboardInterrupt:
-            if parent_id is None:  # interrupted before anything was opened: nothing to close
-                raise
-            status = "interrupted"
-        except Exception as error:
-            with guard.bookkeeping():
-                for run_id in [*open_runs.values(), *([parent_id] if parent_id else [])]:
-                    tracker.end(run_id, "FAILED")
-            raise RunFailure(f"{experiment.name} failed: {type(error).__name__}: {error}") from error
+    def end_open_runs(self, status: str) -> None:
+        for run_id in self.open_runs.values():
+            self.run.tracker.end(run_id, status)
 
+
+def run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out=print) -> RunOutcome:
+    """Run one experiment: its exact checks and every trial not yet finished, each logged as it ends;
+    then the verdicts, results/<name>/, the ledger and the parent run's tags, metrics and artifacts.
+
+    Ctrl-C or SIGTERM ends the open runs KILLED and still reports what finished (EXIT_INTERRUPTED). A
+    failed trial ends its run FAILED and stops new trials from starting; the run still reports what
+    finished, then raises RunFailure. Any other error ends every open run FAILED and raises RunFailure.
+    """
+    from claimlab.tracking import Tracker
+
+    started = time.perf_counter()
+    _prepare(experiment, cfg)
+    results_dir = options.results_root / report.results_folder(experiment.name, options.overrides)
+    tracker = Tracker(options.tracking_uri, experiment.name)
+    provenance = Provenance.capture(config_module.config_hash(cfg), started)
+    run = ExperimentRun(experiment, cfg, options, results_dir, tracker, provenance, InterruptGuard(), out)
+    finished = tracker.finished_trials(provenance.config_hash) if options.resume else {}
+    state = RunState(run, plan_trials(experiment, cfg), finished)
+
+    with run.guard:
+        status, checks = _run_checks_and_trials(run, state)
         # A second Ctrl-C from here on waits until every run is closed and the results are written.
-        with guard.bookkeeping():
-            end_status = {"complete": "FINISHED", "interrupted": "KILLED", "failed": "FAILED"}[status]
-            for run_id in open_runs.values():
-                tracker.end(run_id, end_status)
-            try:
-                provenance = Provenance(commit, dirty, versions, config_hash, started)
-                summary, verdicts = _judge_and_report(experiment, cfg, options, tracker, parent_id, provenance,
-                                                      results_dir, planned, results, checks, status)
-            except Exception as error:  # whatever breaks while reporting, the parent run must not stay RUNNING
-                tracker.end(parent_id, "FAILED")
-                raise RunFailure(f"{experiment.name}: reporting failed: {type(error).__name__}: {error}") from error
-            tracker.end(parent_id, end_status)
+        with run.guard.bookkeeping():
+            summary, verdicts = _close_runs_and_report(run, state, status, checks)
 
     print_verdicts(experiment, verdicts, out)
     out(f"\nresults: {results_dir}/summary.md   MLflow: {options.tracking_uri} (experiment {experiment.name}, "
-        f"parent run {parent_id})   wall time {_clock(time.perf_counter() - started)}", flush=True)
+        f"parent run {state.parent_id})   wall time {_clock(time.perf_counter() - started)}   "
+        f"UI: {tracker.ui_url(state.parent_id)}", flush=True)
     if status == "interrupted":
-        out(f"interrupted after {len(results)} of {len(planned)} trials; every finished trial is kept. "
-            "Finish with the same command and --resume.", flush=True)
+        out(f"interrupted after {len(state.results)} of {len(state.planned)} trials; every finished trial is "
+            "kept. Finish with the same command and --resume.", flush=True)
         return RunOutcome(status, summary, EXIT_INTERRUPTED)
     if status == "failed":
-        raise RunFailure(failure[0] + " (finished trials are kept; fix it and rerun with --resume)")
+        raise RunFailure(state.failures[0] + " (finished trials are kept; fix it and rerun with --resume)")
     return RunOutcome(status, summary, EXIT_OK)
 
 
-def _judge_and_report(experiment: Experiment, cfg: dict, options: RunOptions, tracker, parent_id: str,
-                      provenance: Provenance, results_dir: Path, planned: list, results: dict, checks: dict,
-                      status: str):
-    """Verdicts from the rules, then results/<name>/, the ledger and the parent run's artifacts."""
-    trials_df = report.trials_frame(results)
-    evidence = Evidence(trials=trials_df, checks=checks, cfg=cfg)
-    verdicts = judge(experiment, evidence, status == "complete", len(results), len(planned), provenance.versions)
-    summary = {
+def _prepare(experiment: Experiment, cfg: dict) -> None:
+    """Fix TensorFlow's thread count before the exact checks start it in this process, and let the
+    experiment reject a config its trials cannot run: a usage error, before anything is opened."""
+    from claimlab import train
+
+    train.limit_threads(TRIAL_THREADS)
+    if experiment.trains:
+        try:
+            experiment.prepare(cfg)
+        except ValueError as error:
+            raise UsageError(f"{experiment.name}: {error}") from None
+
+
+def plan_trials(experiment: Experiment, cfg: dict) -> list[tuple[str, int]]:
+    """Every (arm, seed), seed-major: an interrupted run still holds whole seeds, which is what paired
+    statistics need."""
+    return [(arm, seed) for seed in range(cfg["seeds"]) for arm in experiment.arms]
+
+
+def _run_checks_and_trials(run: ExperimentRun, state: RunState) -> tuple[str, dict]:
+    """Open the parent run, run the exact checks, then every trial still to do. Returns the status
+    (complete, failed or interrupted) and the checks' measured values. Any other error ends every open
+    run FAILED and raises RunFailure."""
+    experiment, checks = run.experiment, {}
+    try:
+        with run.guard.bookkeeping():
+            state.parent_id = _open_parent(run)
+        checks = run_checks(experiment, run.cfg)
+        if checks:
+            _log_checks(run.tracker, state.parent_id, run.provenance.config_hash, run.cfg, checks)
+        if state.planned:
+            run.out(f"{experiment.name}: {len(state.planned)} trials ({len(experiment.arms)} arms x "
+                    f"{run.cfg['seeds']} seeds), profile {run.options.profile}, jobs {run.options.jobs}"
+                    + (f"; {len(state.results)} already finished in MLflow" if state.results else ""), flush=True)
+        trials = [Trial(arm, seed, config_module.trial_config(run.cfg, experiment.arms[arm]))
+                  for arm, seed in state.todo]
+        run_trials(experiment.name, trials, run.options.jobs, state.on_start, state.on_done)
+    except KeyboardInterrupt:
+        if state.parent_id is None:  # interrupted before anything was opened: nothing to close
+            raise
+        return "interrupted", checks
+    except Exception as error:
+        with run.guard.bookkeeping():
+            for run_id in [*state.open_runs.values(), *([state.parent_id] if state.parent_id else [])]:
+                run.tracker.end(run_id, "FAILED")
+        raise RunFailure(f"{experiment.name} failed: {type(error).__name__}: {error}") from error
+    return ("failed" if state.failures else "complete"), checks
+
+
+def _open_parent(run: ExperimentRun) -> str:
+    """With --resume, reopen this config's latest parent run that did not finish; else start one."""
+    tags = {
+        "claimlab.claims": ",".join(c.id for c in run.experiment.claims), "claimlab.profile": run.options.profile,
+        "claimlab.config_hash": run.provenance.config_hash, "claimlab.command": run.options.command,
+        "mlflow.note.content": report.note_markdown(run.experiment, run.cfg, None), **run.provenance.tags(),
+    }
+    reopened = run.tracker.resumable_parent(run.provenance.config_hash) if run.options.resume else None
+    if reopened:
+        run.tracker.reopen(reopened, tags)
+        return reopened
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return run.tracker.start_parent(f"{run.options.profile}-{stamp}", tags, run.cfg)
+
+
+def _close_runs_and_report(run: ExperimentRun, state: RunState, status: str, checks: dict):
+    """End the child runs still open, report, then end the parent run with the run's status. Whatever
+    breaks while reporting, the parent run must not stay RUNNING: it ends FAILED and RunFailure says why."""
+    end_status = END_STATUS[status]
+    state.end_open_runs(end_status)
+    try:
+        summary, verdicts = _judge_and_report(run, state, status, checks)
+    except Exception as error:
+        run.tracker.end(state.parent_id, "FAILED")
+        raise RunFailure(f"{run.experiment.name}: reporting failed: {type(error).__name__}: {error}") from error
+    run.tracker.end(state.parent_id, end_status)
+    return summary, verdicts
+
+
+def _judge_and_report(run: ExperimentRun, state: RunState, status: str, checks: dict):
+    """Verdicts from the rules, then results/<name>/, the ledger and the parent run's tags, metrics and
+    artifacts. Returns summary.json's content and the verdicts."""
+    trials = report.trials_frame(state.results)
+    evidence = Evidence(trials=trials, checks=checks, cfg=run.cfg)
+    verdicts = judge(run.experiment, evidence, status == "complete", len(state.results), len(state.planned),
+                     run.provenance.versions)
+    summary = build_summary(run, state, status, checks, verdicts)
+    figures = write_results_files(run, state.results, trials, evidence, summary)
+    try:
+        report.write_ledger(run.options.results_root)
+        log_to_parent(run, state.parent_id, status, verdicts, figures)
+    finally:
+        _close_figures(figures)
+    return summary, verdicts
+
+
+def build_summary(run: ExperimentRun, state: RunState, status: str, checks: dict,
+                  verdicts: dict[str, Outcome]) -> dict:
+    """summary.json: what was run, on what, where it is in MLflow, and each claim with its verdict."""
+    experiment, cfg, options, provenance = run.experiment, run.cfg, run.options, run.provenance
+    return {
         "experiment": experiment.name, "title": experiment.title, "status": status, "profile": options.profile,
         "seeds": list(range(cfg["seeds"])), "variant": options.overrides, "arms": experiment.arms,
-        "trials": {"finished": len(results), "planned": len(planned)}, "command": options.command,
+        "trials": {"finished": len(state.results), "planned": len(state.planned)}, "command": options.command,
         "commit": provenance.commit, "dirty": provenance.dirty, "versions": provenance.versions,
         "machine": report.machine_description(), "config": cfg, "config_hash": provenance.config_hash,
         "wall_seconds": time.perf_counter() - provenance.started,
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "mlflow": {"tracking_uri": options.tracking_uri, "experiment_id": tracker.experiment_id,
-                   "parent_run_id": parent_id},
+        "mlflow": {"tracking_uri": options.tracking_uri, "experiment_id": run.tracker.experiment_id,
+                   "parent_run_id": state.parent_id},
         "checks": checks,
         "claims": [
             {"id": c.id, "kind": c.kind, "quote": c.quote,
@@ -341,25 +376,35 @@ def _judge_and_report(experiment: Experiment, cfg: dict, options: RunOptions, tr
             for c in experiment.claims
         ],
     }
-    figures = _figures(experiment, results, trials_df, evidence) if results or not experiment.trains else {}
+
+
+def write_results_files(run: ExperimentRun, results: dict, trials, evidence: Evidence, summary: dict) -> dict:
+    """results/<name>/: trials.csv, the figures, summary.json and summary.md. Returns the figures (open
+    matplotlib figures, for the parent run's artifacts)."""
+    figures = _figures(run.experiment, results, trials, evidence) if results or not run.experiment.trains else {}
     if results:
-        report.write_trials_csv(results_dir, trials_df)
-    figure_files = report.write_figures(results_dir, figures)
-    report.write_summary(results_dir, summary, figure_files, trials_df)
-    report.write_ledger(options.results_root)
+        report.write_trials_csv(run.results_dir, trials)
+    figure_files = report.write_figures(run.results_dir, figures)
+    report.write_summary(run.results_dir, summary, figure_files, trials)
+    return figures
 
+
+def log_to_parent(run: ExperimentRun, parent_id: str, status: str, verdicts: dict[str, Outcome],
+                  figures: dict) -> None:
+    """The parent run's description with the verdicts, its status and verdict tags, the verdicts' numbers
+    as metrics (for comparing runs), and the verdict table, figures and results files as artifacts."""
+    from claimlab.tracking import parent_metrics
+
+    claims = run.experiment.claims
     verdict_table = {
-        "claim": [c.id for c in experiment.claims], "kind": [c.kind for c in experiment.claims],
-        "verdict": [verdicts[c.id].verdict for c in experiment.claims],
-        "evidence": [verdicts[c.id].reason for c in experiment.claims],
+        "claim": [c.id for c in claims], "kind": [c.kind for c in claims],
+        "verdict": [verdicts[c.id].verdict for c in claims], "evidence": [verdicts[c.id].reason for c in claims],
     }
-    tracker.set_tags(parent_id, {"mlflow.note.content": note_markdown(experiment, cfg, verdicts),
-                                 "claimlab.status": status,
-                                 **{f"verdict.{cid}": o.verdict for cid, o in verdicts.items()}})
-    tracker.log_results(parent_id, results_dir, verdict_table, figures)
-    _close_figures(figures)
-
-    return summary, verdicts
+    run.tracker.set_tags(parent_id, {"mlflow.note.content": report.note_markdown(run.experiment, run.cfg, verdicts),
+                                     "claimlab.status": status,
+                                     **{f"verdict.{cid}": o.verdict for cid, o in verdicts.items()}})
+    run.tracker.log_metrics(parent_id, parent_metrics(verdicts))
+    run.tracker.log_results(parent_id, run.results_dir, verdict_table, figures)
 
 
 def _headline_metric(experiment: Experiment, cfg: dict) -> str:
@@ -371,12 +416,14 @@ def _headline_metric(experiment: Experiment, cfg: dict) -> str:
 
 def _log_checks(tracker, parent_id: str, config_hash: str, cfg: dict, checks: dict) -> None:
     """The exact checks as one child run: numeric values as metrics, everything in checks.json."""
+    from claimlab.tracking import metric_key
+
     run_id = tracker.client.create_run(
         tracker.experiment_id, run_name="exact-checks",
         tags={"mlflow.parentRunId": parent_id, "claimlab.role": "checks", "claimlab.config_hash": config_hash},
     ).info.run_id
-    numeric = {  # MLflow accepts letters, digits and _-. /: other characters in a key become _
-        re.sub(r"[^A-Za-z0-9_\-. /]", "_", f"{name}/{key}"): value
+    numeric = {
+        metric_key(name, key): value
         for name, values in checks.items() for key, value in values.items()
         if isinstance(value, (int, float)) and not isinstance(value, bool)
     }

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
+import re
 import time
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlparse
 
 from claimlab.errors import UsageError
 from claimlab.spec import TrialResult
+from claimlab.verdict import VERDICT_CODE, Outcome
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+MLFLOW_UI = "http://127.0.0.1:5000"  # where `mlflow ui` serves when not told otherwise
 PARAM_LIMIT = 6000  # MLflow 3 keeps at most this many characters of a param value
 BATCH_METRICS, BATCH_PARAMS = 1000, 100
 
@@ -59,6 +64,45 @@ def _artifact_location(uri: str, experiment_name: str) -> str | None:
     return None
 
 
+def metric_key(*parts: str) -> str:
+    """A metric key MLflow accepts, from parts joined by '/': letters, digits and `_-. /` (anything else
+    becomes _), and no empty or dot-only segment (MLflow rejects a key that would normalise, as a path,
+    to another key). A rejected key would fail the whole batch, and with it the run's report."""
+    key = re.sub(r"[^A-Za-z0-9_\-. /]", "_", "/".join(parts))
+    return "/".join(segment for segment in key.split("/") if segment.strip("."))
+
+
+def parent_metrics(verdicts: dict[str, Outcome]) -> dict[str, float]:
+    """A run's verdicts as parent-run metrics, so the quick, full and --set variant runs of one experiment
+    line up in MLflow's compare view.
+
+    Per claim: `CLAIM/verdict_code` (supported 1, inconclusive 0, refuted -1); the deciding comparison,
+    when exactly one decided, as `CLAIM/difference`, `CLAIM/ci_low`, `CLAIM/ci_high`; and every comparison
+    as `CLAIM/NAME/difference` and so on (a name that repeats within a claim gets " on METRIC" appended).
+    Per arm and metric: `arm/ARM/METRIC/mean`, `/ci_low`, `/ci_high`. Non-finite values are left out: the
+    compare view shows a missing value more plainly than a NaN.
+    """
+    metrics = {}
+    for claim_id, outcome in verdicts.items():
+        metrics[metric_key(claim_id, "verdict_code")] = VERDICT_CODE[outcome.verdict]
+        headline = outcome.headline()
+        if headline is not None:
+            metrics.update(_estimate_metrics(claim_id, "difference", headline))
+        repeated = {name for name, count in Counter(c.name for c in outcome.comparisons).items() if count > 1}
+        for comparison in outcome.comparisons:
+            name = f"{comparison.name} on {comparison.metric}" if comparison.name in repeated else comparison.name
+            metrics.update(_estimate_metrics(metric_key(claim_id, name), "difference", comparison))
+        for arm in outcome.arms:  # arms judged by several claims have the same summary in each
+            metrics.update(_estimate_metrics(metric_key("arm", arm.arm, arm.metric), "mean", arm))
+    return {key: float(value) for key, value in metrics.items() if value is not None and math.isfinite(value)}
+
+
+def _estimate_metrics(prefix: str, estimate_name: str, estimate) -> dict:
+    """An estimate (a Comparison or an ArmSummary: mean, ci_low, ci_high) as three metrics under prefix."""
+    return {metric_key(prefix, estimate_name): estimate.mean, metric_key(prefix, "ci_low"): estimate.ci_low,
+            metric_key(prefix, "ci_high"): estimate.ci_high}
+
+
 def _quiet_mlflow() -> None:
     for name in ("mlflow", "alembic", "sqlalchemy"):
         logging.getLogger(name).setLevel(logging.ERROR)
@@ -85,6 +129,12 @@ class Tracker:
         else:
             self.experiment_id = existing.experiment_id
         self.experiment_name = experiment_name
+
+    def ui_url(self, run_id: str) -> str:
+        """A link to a run in the UI's Model-training view (MLflow 3 opens experiments in its GenAI view):
+        on the tracking server when the store is one, else where `mlflow ui` serves by default."""
+        base = self.uri.rstrip("/") if urlparse(self.uri).scheme in ("http", "https") else MLFLOW_UI
+        return f"{base}/#/experiments/{self.experiment_id}/runs/{run_id}?workflowType=machine_learning"
 
     # ---- parent runs -------------------------------------------------------------------------
     def start_parent(self, run_name: str, tags: dict, params: dict) -> str:

@@ -58,15 +58,15 @@ Design choices, made before any run:
   seed noise: the bias axis has 5 (cnn) or 4 (mlp) levels against 3 weight inits, which inflates the
   bias spread, while the shared kernels (common random numbers) shrink the noise in the bias axis only.
   The two effects pull in opposite directions; both are stated here rather than corrected for.
-- The rules are below, next to each claim; their margins are module constants, fixed before any run.
+- The rules are built from the run's config (b2_rule, b3_rule, above the claims); their margins are the
+  THRESHOLDS, fixed before any run.
 """
-
-import math
 
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.spec import Claim, Source, TrialResult
-from claimlab.verdict import INCONCLUSIVE, REFUTED, SUPPORTED, Better, Custom, Outcome
+from claimlab.verdict import (INCONCLUSIVE, REFUTED, SUPPORTED, AllOf, Better, Custom, Equivalent, Outcome,
+                              SeedStatistic, Summarize, arm_summaries)
 
 SOURCE_FILE = "000_2706fe11d950e137.txt"
 QUESTION = "Why are different bias values used in different types of layers"
@@ -88,6 +88,13 @@ CONFIG = {
     "random_bias_stddev": 0.1,  # "small random" biases, drawn like the snippet's weights
     "accuracy_threshold": 0.8,  # training accuracy that counts as "trained" for epochs_to_threshold
     "probe_examples": 256,  # the fixed batch on which dead ReLUs are counted
+}
+# Decision thresholds, fixed before any run; config keys, so `--set auc_margin=0.03` changes the rule and its text.
+THRESHOLDS = {
+    "auc_margin": 0.02,  # B2 "similar training speed": mean per-epoch training accuracy within 2 points
+    "epochs_margin": 1.0,  # B2 ... and epochs to the accuracy threshold within one epoch
+    "test_accuracy_margin": 0.02,  # B3: 0.01 vs 0 bias "no improvement" = test accuracy within 2 points
+    "min_seeds_for_spread": 3,  # B2: a bootstrap over fewer seeds than this decides nothing
 }
 CHOICES = {"dataset": ("digits", "keras:mnist", "keras:fashion_mnist")}
 PROFILES = {
@@ -113,21 +120,12 @@ ARMS = {
     for model in MODELS for weight in WEIGHT_INITS for bias in BIAS_INITS[model]
 }
 
-# ---- decision margins, fixed before any run --------------------------------------------------------
-AUC_MARGIN = 0.02  # "similar training speed": mean per-epoch training accuracy within 2 points
-EPOCHS_MARGIN = 1.0  # ... and epochs to the accuracy threshold within one epoch
-TEST_ACCURACY_MARGIN = 0.02  # B3: 0.01 vs 0 bias "no improvement" = test accuracy within 2 points
-MIN_SEEDS_FOR_SPREAD = 3  # a bootstrap over fewer seeds than this decides nothing
 
-
-# ---- the rules -------------------------------------------------------------------------------------
-def _seed_matrix(evidence, metric, arms):
-    """(arms x seeds) values of `metric` over the seeds every one of `arms` finished."""
-    import numpy as np
-
-    series = [evidence.values(metric, arm) for arm in arms]
-    seeds = sorted(set.intersection(*(set(s.index) for s in series)))
-    return np.array([[float(s.loc[seed]) for seed in seeds] for s in series]), seeds
+# ---- the rules: built from the run's config, so each text names the threshold it applies ------------
+def thresholds(cfg):
+    """The run's decision thresholds. Configs recorded before THRESHOLDS were config keys (results/ up to
+    commit 525dad3) carry none of them: those runs applied these same values, then module constants."""
+    return {key: cfg.get(key, default) for key, default in THRESHOLDS.items()}
 
 
 def spreads(means):
@@ -140,131 +138,103 @@ def spreads(means):
             "weight_minus_bias": weight_spread - bias_spread}
 
 
-def spread_comparison(evidence, model, metric="train/auc"):
-    """B2 part (a) for one model: weight_minus_bias from the arm means, with a 95% bootstrap interval
-    over seeds (the seeds are resampled jointly for every arm, which keeps the arms paired)."""
-    import numpy as np
+def grid_arms(model):
+    """The model's arms, weight init by weight init: the rows of its (weight inits x bias inits) table."""
+    return [arm_name(model, weight, bias) for weight in WEIGHT_INITS for bias in BIAS_INITS[model]]
 
-    from claimlab import stats
 
-    arms = [arm_name(model, w, b) for w in WEIGHT_INITS for b in BIAS_INITS[model]]
-    matrix, seeds = _seed_matrix(evidence, metric, arms)
+def spread_difference(model, metric, min_seeds):
+    """B2 (a) on one model: weight spread - bias spread of the arm means of `metric`, with a 95% interval
+    from resampling the seeds jointly for every arm."""
     shape = (len(WEIGHT_INITS), len(BIAS_INITS[model]))
-    table = matrix.mean(axis=1).reshape(shape)
-    result = {"metric": metric, "n": len(seeds), **spreads(table),
-              "arm_means": {w: dict(zip(BIAS_INITS[model], map(float, row))) for w, row in zip(WEIGHT_INITS, table)},
-              "ci_low": math.nan, "ci_high": math.nan}
-    if len(seeds) < MIN_SEEDS_FOR_SPREAD or not np.isfinite(matrix).all():
-        return result
 
-    def statistic(seed_indices):
-        resampled = matrix[:, seed_indices].mean(axis=1).reshape(shape)
-        return spreads(resampled)["weight_minus_bias"]
+    def weight_minus_bias(matrix):  # matrix: the model's arms (grid_arms order) x seeds
+        return spreads(matrix.mean(axis=1).reshape(shape))["weight_minus_bias"]
 
-    result["ci_low"], result["ci_high"] = stats.seed_bootstrap_interval(statistic, len(seeds))
-    return result
+    meaning = (f"from the {model} arms' means over seeds, the range across weight inits "
+               f"({', '.join(WEIGHT_INITS)}) within a bias init, averaged over the bias inits "
+               f"({', '.join(BIAS_INITS[model])}), minus the range across bias inits within a weight init, "
+               "averaged over the weight inits")
+    return SeedStatistic(f"{model}: weight spread - bias spread", metric, grid_arms(model), weight_minus_bias,
+                         meaning, min_seeds=min_seeds)
 
 
-def similar_speed(evidence, arm, reference, metric, margin):
-    """TOST equivalence of one metric between two arms, paired by seed. epochs_to_threshold is only
-    compared when every compared run reached the threshold (a censored value is not a measurement)."""
-    from claimlab import stats
-
-    a, b = evidence.paired(metric, arm, reference)
-    result = {"arm": arm, "reference": reference, "metric": metric, **stats.equivalence(a, b, margin)}
-    if metric == "train/epochs_to_threshold":
-        reached = evidence.paired("train/reached_threshold", arm, reference)
-        if not (reached[0].all() and reached[1].all()):
-            result.update(equivalent=False, different=False, censored=True)
-    return result
-
-
-def evaluate_b2(evidence):
-    # (a) weight init matters more than bias init, on each model.
-    part_a = {model: spread_comparison(evidence, model) for model in MODELS}
-    for model, r in part_a.items():
-        side = "unknown" if not math.isfinite(r["ci_low"]) else (
-            "above" if r["ci_low"] > 0 else "below" if r["ci_high"] < 0 else "straddles")
-        r["verdict"] = {"above": SUPPORTED, "below": REFUTED}.get(side, INCONCLUSIVE)
-    # (b) similar speed with zero or small random bias, on the snippet's own setup.
-    part_b = []
+def b2_rule(cfg):
+    """(a) weight init moves train/auc more than bias init, on both models; (b) on the snippet's kernels,
+    zero and small random biases train as fast as the snippet's own biases (8 equivalences)."""
+    t = thresholds(cfg)
+    similar_speed = []
     for model in MODELS:
-        reference = arm_name(model, SNIPPET_WEIGHT, SNIPPET_BIAS[model])
+        snippet = arm_name(model, SNIPPET_WEIGHT, SNIPPET_BIAS[model])
         for bias in ("zero", "rand"):
-            for metric, margin in (("train/auc", AUC_MARGIN), ("train/epochs_to_threshold", EPOCHS_MARGIN)):
-                part_b.append(similar_speed(evidence, arm_name(model, SNIPPET_WEIGHT, bias), reference, metric, margin))
-    if all(c["n"] >= 2 and c["equivalent"] for c in part_b):
-        verdict_b = SUPPORTED
-    elif any(c["n"] >= 2 and c["different"] for c in part_b):
-        verdict_b = REFUTED
-    else:
-        verdict_b = INCONCLUSIVE
-
-    verdicts_a = [r["verdict"] for r in part_a.values()]
-    if all(v == SUPPORTED for v in verdicts_a) and verdict_b == SUPPORTED:
-        verdict = SUPPORTED
-    elif REFUTED in verdicts_a or verdict_b == REFUTED:
-        verdict = REFUTED
-    else:
-        verdict = INCONCLUSIVE
-    reason = "; ".join(
-        f"{model}: spread of train/auc by weight init {r['weight_spread']:.4f} vs by bias init "
-        f"{r['bias_spread']:.4f}, difference {r['weight_minus_bias']:+.4f} [95% CI {r['ci_low']:+.4f}, "
-        f"{r['ci_high']:+.4f}] ({r['verdict']})" for model, r in part_a.items())
-    reason += "; zero/rand vs snippet bias: " + ", ".join(
-        f"{c['arm'].split('_')[0]} {c['arm'].rsplit('_', 1)[1]} {c['metric'].split('/')[1]} "
-        f"{c['mean']:+.3f} [90% CI {c['tost_ci_low']:+.3f}, {c['tost_ci_high']:+.3f}]"
-        + (" censored" if c.get("censored") else "") for c in part_b) + f" ({verdict_b})"
-    secondary = {model: {m: spread_comparison(evidence, model, m) for m in ("train/epochs_to_threshold", "test/accuracy")}
-                 for model in MODELS}
-    # The same numbers as rows of the summary's comparison table.
-    pairs = {f"{model}: weight spread - bias spread (train/auc)": r for model, r in part_a.items()}
-    pairs.update({f"{c['arm']} - {c['reference']} ({c['metric']}, margin +-{c['margin']})": c for c in part_b})
-    return Outcome(verdict, reason, {"pairs": pairs, "spread": part_a, "similar_speed": part_b,
-                                     "similar_speed_verdict": verdict_b,
-                                     "secondary_spreads_not_deciding": secondary})
+            arm = arm_name(model, SNIPPET_WEIGHT, bias)
+            similar_speed += [
+                Equivalent("train/auc", arm, to=snippet, margin=t["auc_margin"]),
+                Equivalent("train/epochs_to_threshold", arm, to=snippet, margin=t["epochs_margin"],
+                           censored_unless="train/reached_threshold"),
+            ]
+    secondary = [spread_difference(model, metric, t["min_seeds_for_spread"])
+                 for model in MODELS for metric in ("train/epochs_to_threshold", "test/accuracy")]
+    return AllOf(
+        *(spread_difference(model, "train/auc", t["min_seeds_for_spread"]) for model in MODELS),
+        AllOf(*similar_speed, label="(b) similar speed"),
+        also_report=[*secondary, Summarize("train/auc", list(ARMS))],  # the arm means the spreads come from
+    )
 
 
-def evaluate_b3(evidence):
-    from claimlab import stats
+def b3_rule(cfg):
+    """The 0.01 bias makes every ReLU fire at init, yet is not a consistent improvement over 0."""
+    margin = thresholds(cfg)["test_accuracy_margin"]
+    pairs = [(arm_name(model, weight, "c001"), arm_name(model, weight, "zero"))
+             for model in MODELS for weight in WEIGHT_INITS]
 
-    # "ensures that all ReLU units fire in the beginning": no dead unit at init in any 0.01 arm.
-    small_arms = [arm_name(m, w, "c001") for m in MODELS for w in WEIGHT_INITS]
-    dead_at_init = {arm: [float(v) for v in evidence.values("dead/count_init", arm)] for arm in small_arms}
-    all_fire = all(v == 0 for values in dead_at_init.values() for v in values)
-    # "not clear if this provides a consistent improvement": test accuracy 0.01 vs 0, per combination.
-    comparisons = {}
-    for model in MODELS:
-        for weight in WEIGHT_INITS:
-            a, b = evidence.paired("test/accuracy", arm_name(model, weight, "c001"), arm_name(model, weight, "zero"))
-            difference = stats.paired_difference(a, b)
-            equivalence = stats.equivalence(a, b, TEST_ACCURACY_MARGIN) if len(a) >= 2 else {"equivalent": False}
-            comparisons[f"{model}_{weight}"] = {
-                **difference, "tost_ci_low": equivalence.get("tost_ci_low"), "tost_ci_high": equivalence.get("tost_ci_high"),
-                "improves": difference["n"] >= 2 and difference["ci_low"] > 0,
-                "worse": difference["n"] >= 2 and difference["ci_high"] < 0,
-                "equivalent": bool(equivalence["equivalent"]),
-            }
-    consistent_improvement = all(c["improves"] for c in comparisons.values())
-    no_improvement_somewhere = any(c["worse"] or c["equivalent"] for c in comparisons.values())
-    if not all_fire or consistent_improvement:
-        verdict = REFUTED
-    elif no_improvement_somewhere:
-        verdict = SUPPORTED
-    else:
-        verdict = INCONCLUSIVE
-    fired = "every unit fires at init in every 0.01 arm" if all_fire else "dead units at init in 0.01 arms: " + ", ".join(
-        f"{arm} {values}" for arm, values in dead_at_init.items() if any(values))
-    reason = fired + "; test accuracy 0.01 - 0: " + ", ".join(
-        f"{name} {c['mean']:+.4f} [{c['ci_low']:+.4f}, {c['ci_high']:+.4f}]"
-        + (" better" if c["improves"] else " worse" if c["worse"] else " equivalent" if c["equivalent"] else "")
-        for name, c in comparisons.items())
-    dead_share = {arm: {"init": stats.describe(evidence.values("dead/share_init", arm).to_numpy()),
-                        "trained": stats.describe(evidence.values("dead/share_trained", arm).to_numpy())}
-                  for arm in sorted(set(evidence.trials["arm"]))}
-    return Outcome(verdict, reason, {"dead_units_at_init_in_0.01_arms": dead_at_init, "all_fire": all_fire,
-                                     "pairs": comparisons, "consistent_improvement": consistent_improvement,
-                                     "dead_share": dead_share})
+    def evaluate(evidence):
+        from claimlab import stats
+
+        # "ensures that all ReLU units fire in the beginning": no dead unit at init in any 0.01 arm.
+        dead_at_init = {small: [float(v) for v in evidence.values("dead/count_init", small)] for small, _ in pairs}
+        all_fire = all(v == 0 for values in dead_at_init.values() for v in values)
+        # "not clear if this provides a consistent improvement": test accuracy 0.01 vs 0, per combination.
+        better = [Better("test/accuracy", small, than=zero).compare(evidence) for small, zero in pairs]
+        same = [Equivalent("test/accuracy", small, to=zero, margin=margin).compare(evidence) for small, zero in pairs]
+        consistent_improvement = all(b.verdict == SUPPORTED for b in better)
+        no_improvement_somewhere = any(b.verdict == REFUTED or e.verdict == SUPPORTED for b, e in zip(better, same))
+        if not all_fire or consistent_improvement:
+            verdict = REFUTED
+        elif no_improvement_somewhere:
+            verdict = SUPPORTED
+        else:
+            verdict = INCONCLUSIVE
+        fired = "every unit fires at init in every 0.01 arm" if all_fire else "dead units at init in 0.01 arms: " + (
+            ", ".join(f"{arm} {values}" for arm, values in dead_at_init.items() if any(values)))
+        reason = fired + "; test accuracy 0.01 - 0: " + ", ".join(
+            f"{small.removesuffix('_c001')} {b.mean:+.4f} [{b.ci_low:+.4f}, {b.ci_high:+.4f}]"
+            + {SUPPORTED: " better", REFUTED: " worse"}.get(b.verdict, " equivalent" if e.verdict == SUPPORTED else "")
+            for (small, _), b, e in zip(pairs, better, same))
+        dead_share = {arm: {"init": stats.describe(evidence.values("dead/share_init", arm).to_numpy()),
+                            "trained": stats.describe(evidence.values("dead/share_trained", arm).to_numpy())}
+                      for arm in sorted(set(evidence.trials["arm"]))}
+        arms = (arm_summaries(evidence, "dead/count_init", [small for small, _ in pairs])
+                + arm_summaries(evidence, "test/accuracy", [arm for pair in pairs for arm in pair]))
+        return Outcome(verdict, reason, arms=arms, comparisons=[c for pair in zip(better, same) for c in pair],
+                       details={"dead_units_at_init_in_0.01_arms": dead_at_init, "all_fire": all_fire,
+                                "consistent_improvement": consistent_improvement, "dead_share": dead_share})
+
+    return Custom(
+        evaluate,
+        description=(
+            "Fire: dead/count_init (ReLU units, conv channels counted as units, that output 0 for every "
+            "example of the fixed probe batch at initialisation) must be 0 in every seed of every c001 arm "
+            "(cnn and mlp, 3 weight inits). Improvement: for each of the 6 (model, weight init) pairs, "
+            "d = test/accuracy[c001] - test/accuracy[zero], paired by seed, with the project's 95% CI "
+            "(BCa bootstrap, widened to the t interval under 8 seeds); 'better' if the CI lies above 0, "
+            f"'worse' if below 0, 'equivalent' if the 90% CI lies inside +-{margin:g} (TOST). "
+            "Refuted if some c001 arm has a dead unit at init, or if c001 is 'better' in all 6 pairs (a "
+            "consistent improvement); supported if every unit fires and c001 is 'worse' or 'equivalent' in "
+            "at least one pair; inconclusive otherwise."
+        ),
+        metrics=["test/accuracy", "dead/share_init"],
+    )
 
 
 # ---- the claims -----------------------------------------------------------------------------------
@@ -300,25 +270,7 @@ CLAIMS = [
             "changing the weight init; (b) on the snippet's setup (tn01 kernels, snippet bias = conv 0 / dense 1 "
             "for the CNN, all 1 for the MLP), zero and small random biases train as fast as the snippet's."
         ),
-        rule=Custom(
-            evaluate_b2,
-            description=(
-                "(a) For each model, from the per-arm means of train/auc over seeds, bias spread = range across "
-                "bias inits within a weight init, averaged over the weight inits; weight spread = range across "
-                "weight inits within a bias init, averaged over the bias inits; D = weight spread - bias spread. "
-                "95% CI of D: BCa bootstrap over seeds (percentile if BCa fails), seeds resampled jointly for all "
-                f"arms, {MIN_SEEDS_FOR_SPREAD}+ seeds needed. Per model: supported if the CI lies above 0, refuted "
-                "if below 0, inconclusive otherwise. (b) On each model with tn01 kernels, the zero-bias and "
-                "rand-bias arms are each compared with the snippet's bias (cnn: vgg, mlp: one), paired by seed, "
-                f"on train/auc (margin +-{AUC_MARGIN}) and train/epochs_to_threshold (margin +-{EPOCHS_MARGIN} "
-                "epoch; only when every compared run reached the threshold): each comparison is equivalent if "
-                "its 90% CI lies inside the margin (TOST), different if its 95% CI lies wholly outside. (b) is "
-                "supported if all 8 comparisons are equivalent, refuted if any is different, inconclusive "
-                "otherwise. B2 is supported if (a) is supported on both models and (b) is supported; refuted if "
-                "(a) is refuted on either model or (b) is refuted; inconclusive otherwise."
-            ),
-            metrics=["train/auc", "train/epochs_to_threshold"],
-        ),
+        rule=b2_rule,
     ),
     Claim(
         id="B3",
@@ -336,21 +288,7 @@ CLAIMS = [
             "example), yet 0.01 does not consistently improve test accuracy over 0 across the 6 (model, weight "
             "init) combinations: in at least one it is no better (equivalent) or worse."
         ),
-        rule=Custom(
-            evaluate_b3,
-            description=(
-                "Fire: dead/count_init (ReLU units, conv channels counted as units, that output 0 for every "
-                "example of the fixed probe batch at initialisation) must be 0 in every seed of every c001 arm "
-                "(cnn and mlp, 3 weight inits). Improvement: for each of the 6 (model, weight init) pairs, "
-                "d = test/accuracy[c001] - test/accuracy[zero], paired by seed, with the project's 95% CI "
-                "(BCa bootstrap, widened to the t interval under 8 seeds); 'better' if the CI lies above 0, "
-                f"'worse' if below 0, 'equivalent' if the 90% CI lies inside +-{TEST_ACCURACY_MARGIN} (TOST). "
-                "Refuted if some c001 arm has a dead unit at init, or if c001 is 'better' in all 6 pairs (a "
-                "consistent improvement); supported if every unit fires and c001 is 'worse' or 'equivalent' in "
-                "at least one pair; inconclusive otherwise."
-            ),
-            metrics=["test/accuracy", "dead/share_init"],
-        ),
+        rule=b3_rule,
     ),
 ]
 

@@ -45,9 +45,9 @@ Design choices, made before any run:
   depend on which check ran before.
 """
 
-from claimlab.checks import check_failed, fresh_keras, shape_of
+from claimlab.checks import fresh_keras, shape_of
 from claimlab.spec import Claim, Source
-from claimlab.verdict import REFUTED, SUPPORTED, Custom, Exact, Outcome
+from claimlab.verdict import Exact
 
 TITLE = "Convolution and pooling shapes and parameter counts (X1 X2 X4 X8 X9 X10 X11), measured in Keras"
 
@@ -60,6 +60,7 @@ CONFIG = {
     "formula_strides": (1, 2, 3),  # s
     "formula_paddings": (0, 1, 2),  # p
 }
+ARMS = {}  # exact checks only: nothing to train
 
 SOURCE_000 = "000_2706fe11d950e137.txt"
 SOURCE_001 = "001_448bd649d2fb709b.txt"
@@ -244,26 +245,6 @@ def conv_output_size_formula(cfg):
     }
 
 
-def judge_output_size_formula(evidence):
-    measured = evidence.checks.get("conv_output_size_formula")
-    if measured is None or "error" in measured:
-        return check_failed(measured)
-    example_ok = (measured["example_formula"] == 14 and measured["example_output_shape"] == [14, 14, 20]
-                  and measured["tf_nn_explicit_padding_output_shape"] == [14, 14, 20])
-    grid_ok = not measured["mismatches"]
-    verdict = SUPPORTED if example_ok and grid_ok else REFUTED
-    reason = (
-        f"32x32x3, 20 filters 8x8, stride 2, padding 1: formula {measured['example_formula']:g}, Keras "
-        f"ZeroPadding2D(1)+Conv2D {measured['example_output_shape']}, tf.nn.conv2d "
-        f"{measured['tf_nn_explicit_padding_output_shape']} (Keras padding='valid' gives "
-        f"{measured['keras_valid_output_shape']}, 'same' {measured['keras_same_output_shape']}); grid: formula = "
-        f"real size at {measured['whole_number_points_matching']} whole-number points, "
-        f"{len(measured['mismatches'])} mismatches; at {measured['fractional_points_floored']} of "
-        f"{measured['grid_points']} points the formula gives a fraction and Keras/TF take its floor"
-    )
-    return Outcome(verdict, reason, {"measured": measured})
-
-
 # ---- X9: parameter sharing ---------------------------------------------------------------------------
 def parameter_sharing_counts(cfg):
     """The same 14x14x20 output from a shared-kernel Conv2D and from a locally connected layer."""
@@ -338,6 +319,32 @@ def max_pool_same_padding(cfg):
         "tf_nn_same_shape": list(tf_pooled["SAME"].shape),
         "same_values_equal_valid_values": bool(np.array_equal(pooled["same"], pooled["valid"])),
     }
+
+
+# ---- rule factories (cfg -> rule: the text names the config it runs with) and reason contexts -----
+def output_size_context(measured):
+    """X8: what else the check measured, unjudged: Keras' own padding modes and the grid's tally."""
+    return (f"Keras padding='valid' gives {measured['keras_valid_output_shape']}, 'same' "
+            f"{measured['keras_same_output_shape']}; grid: formula = real size at "
+            f"{measured['whole_number_points_matching']} whole-number points; at "
+            f"{measured['fractional_points_floored']} of {measured['grid_points']} points the formula gives a "
+            "fraction and Keras/TF take its floor")
+
+
+def x8_rule(cfg):
+    return Exact(
+        conv_output_size_formula,
+        expect={"example_formula": 14, "example_output_shape": [14, 14, 20],
+                "tf_nn_explicit_padding_output_shape": [14, 14, 20], "mismatches": []},
+        note=("The example: 32x32x3, 20 filters 8x8, stride 2, padding 1; example_formula is (n+2p-f)/s+1, the "
+              "output shapes are ZeroPadding2D(1)+Conv2D and tf.nn.conv2d with explicit padding 1. mismatches: "
+              f"the grid points (n in {list(cfg['formula_input_sizes'])}, f in {list(cfg['formula_filter_sizes'])}, "
+              f"s in {list(cfg['formula_strides'])}, p in {list(cfg['formula_paddings'])}, n+2p >= f; a real "
+              "convolution of an input zero-padded by p) where the real output size differs from the formula "
+              "where that is a whole number, or from its floor elsewhere, each as [n, f, s, p, measured, "
+              "formula]. The number of grid points where the formula as written gives a fraction is reported."),
+        context=output_size_context,
+    )
 
 
 # ---- the claims -----------------------------------------------------------------------------------
@@ -419,17 +426,7 @@ CLAIMS = [
             "A real convolution of a 32x32x3 input zero-padded by 1 with 20 8x8 filters at stride 2 outputs "
             "14x14x20, and the output size equals (n+2p-f)/s+1 wherever that is a whole number."
         ),
-        rule=Custom(
-            judge_output_size_formula,
-            "Supported if (a) the formula gives 14 for n=32, f=8, s=2, p=1 and both ZeroPadding2D(1)+Conv2D and "
-            "tf.nn.conv2d with explicit padding 1 output 14x14x20, and (b) on the grid n in "
-            f"{list(CONFIG['formula_input_sizes'])}, f in {list(CONFIG['formula_filter_sizes'])}, s in "
-            f"{list(CONFIG['formula_strides'])}, p in {list(CONFIG['formula_paddings'])} (n+2p >= f; a real "
-            "convolution of an input zero-padded by p) the real output size equals the formula at every point where the "
-            "formula gives a whole number and equals its floor elsewhere; refuted otherwise. The number of grid "
-            "points where the formula as written gives a fraction is reported.",
-            checks=[conv_output_size_formula],
-        ),
+        rule=x8_rule,
     ),
     Claim(
         id="X9",
@@ -486,5 +483,3 @@ CLAIMS = [
                            "tf_nn_valid_shape": [1, 2, 2, 5], "tf_nn_same_shape": [1, 2, 2, 5]}),
     ),
 ]
-
-ARMS = {}  # exact checks only: nothing to train

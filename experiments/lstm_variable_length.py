@@ -55,10 +55,12 @@ Design choices, made before any run:
   not included); the median leaves out the first epoch's tracing. Measured on one TF thread per trial.
 - No early stopping, no model selection: every arm trains for the same number of epochs.
 - L2 asks whether the asker's options are interchangeable: each option's test accuracy is compared with
-  bucketing (the exact computation without padding) by an equivalence test with a margin of 0.05.
+  bucketing (the exact computation without padding) by an equivalence test with the margin
+  `accuracy_margin` (THRESHOLDS; L4b uses the same one).
 - L4 has two parts: L4a (exact) compares one forward pass and one gradient of a stateless and a
   stateful LSTM with the same weights (seed 0 initial weights, one batch of the long-dependency task;
-  the gradients are compared per weight by cosine similarity and relative difference); L4b
+  the gradients are compared per weight by cosine similarity and relative difference, within the
+  float32 round-off tolerances `forward_tolerance` and `gradient_tolerance`); L4b
   (empirical) trains both on the long-dependency task.
 - L3's check gives its LSTM a random non-zero bias: with Keras' default zero bias, zeros read from the
   zero initial state leave the state exactly at zero, and pre-padding would pass even without a mask.
@@ -72,7 +74,7 @@ import numpy as np
 
 from claimlab import train
 from claimlab.spec import Claim, DatasetInfo, Source, TrialResult
-from claimlab.verdict import Better, Custom, Equivalent, Exact
+from claimlab.verdict import AllOf, AtMost, Better, Equivalent, Exact, Summarize
 
 SOURCE_FILE = "000_2706fe11d950e137.txt"
 QUESTION = "Training LSTMs in Keras with time series of different length"
@@ -97,6 +99,12 @@ CONFIG = {
     "batch_size": 32,
     "learning_rate": 3e-3,
 }
+# The rules' decision thresholds, fixed before any run (config keys: `--set` changes them).
+THRESHOLDS = {
+    "accuracy_margin": 0.05,  # L2, L4b: "as good as" means test accuracies within 5 points
+    "forward_tolerance": 1e-5,  # L3, L4a: float32 round-off on LSTM outputs in (-1, 1)
+    "gradient_tolerance": 1e-4,  # L4a: ||g_full - g_chunked|| / ||g_full||: equal up to float32 round-off
+}
 PROFILES = {
     "smoke": {"seeds": 2, "epochs": 2, "train_per_length": 32, "val_per_length": 32, "test_per_length": 32,
               "long_train": 128, "long_val": 64, "long_test": 64},
@@ -110,13 +118,179 @@ ARMS = {
     "long_full": {"task": "long_dependency", "method": "full_sequence"},
     "long_chunked": {"task": "long_dependency", "method": "stateful_chunks"},
 }
+L2_OPTIONS = ("post_pad", "pre_pad", "post_pad_mask", "stateful_chunks")  # the asker's options, judged ...
+L2_REFERENCE = "bucketing"  # ... against the answer's way: no padding, equal-length batches
 
-# Rules' thresholds, fixed before any run.
-L2_OPTIONS = ("post_pad", "pre_pad", "post_pad_mask", "stateful_chunks")
-L2_REFERENCE = "bucketing"
-ACCURACY_MARGIN = 0.05  # "as good as": test accuracies within 5 points
-FORWARD_TOLERANCE = 1e-5  # float32 round-off on LSTM outputs in (-1, 1)
-GRADIENT_TOLERANCE = 1e-4  # ||g_full - g_chunked|| / ||g_full||: equal up to float32 round-off
+
+# ---- L1: the exact count --------------------------------------------------------------------------
+def lstm_any_length_parameter_count(cfg):
+    """L1: the answer's model, and predict on (10, 5, 32) and (5, 100, 32)."""
+    import keras
+    from keras import layers
+
+    lstm_input = layers.Input(shape=(None, 32))
+    model = keras.Model(lstm_input, layers.LSTM(64)(lstm_input))
+    before = model.count_params()
+    rng = np.random.default_rng(cfg["data_seed"])
+    short = model.predict(rng.random((10, 5, 32)), verbose=0)
+    long = model.predict(rng.random((5, 100, 32)), verbose=0)
+    return {
+        "lstm_parameters": int(before),
+        "formula_4_units_inputs_units_1": 4 * 64 * (32 + 64 + 1),
+        "output_shape_batch10_len5": list(short.shape),
+        "output_shape_batch5_len100": list(long.shape),
+        "parameters_after_both_predicts": int(model.count_params()),
+    }
+
+
+# ---- the rules, built from the resolved config (the thresholds --set gives) -------------------------
+def thresholds(cfg):
+    """The run's decision thresholds. Configs recorded before THRESHOLDS were config keys (results/ up to
+    commit 525dad3) carry none of them: those runs applied these same values, then module constants."""
+    return {key: cfg.get(key, default) for key, default in THRESHOLDS.items()}
+
+
+def l2_rule(cfg):
+    """Every option equivalent to bucketing within the margin; time per epoch reported for each."""
+    margin = thresholds(cfg)["accuracy_margin"]
+    return AllOf(
+        *[Equivalent("test/accuracy", option, to=L2_REFERENCE, margin=margin) for option in L2_OPTIONS],
+        also_report=[Summarize("time/epoch_seconds", list(L2_OPTIONS) + [L2_REFERENCE])],
+    )
+
+
+def l3_rule(cfg):
+    return Exact(masked_padding_matches_unpadded,
+                 expect={"post_padded_masked_max_abs_diff": 0.0, "pre_padded_masked_max_abs_diff": 0.0},
+                 abs_tol=thresholds(cfg)["forward_tolerance"],
+                 note="The unmasked differences are measured alongside to show what the mask changes.")
+
+
+def gradient_cosines(measured):
+    """What L4a's reason adds, unjudged: the cosine similarity of the full and chunked gradient per weight."""
+    return "gradient cosine full vs chunked BPTT: " + ", ".join(
+        f"{key.removeprefix('cosine_')} {value:.4f}" for key, value in measured.items() if key.startswith("cosine_"))
+
+
+def l4a_rule(cfg):
+    t = thresholds(cfg)
+    return Exact(stateful_chunks_vs_full_sequence,
+                 expect={"forward_max_abs_diff": AtMost(t["forward_tolerance"]),
+                         "max_relative_gradient_diff": AtMost(t["gradient_tolerance"])},
+                 note="One batch of the long-dependency task, seed 0 initial weights. forward_max_abs_diff is the "
+                      "max |output difference|; max_relative_gradient_diff the largest, over the trainable weights, "
+                      "of ||g_full - g_chunked|| / ||g_full||; the bounds are float32 round-off. The cosine "
+                      "similarity of the two gradients per weight is reported.",
+                 context=gradient_cosines)
+
+
+def l4b_rule(cfg):
+    return Equivalent("test/accuracy", arm="long_chunked", to="long_full", margin=thresholds(cfg)["accuracy_margin"])
+
+
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="L1",
+        kind="exact",
+        quote=(
+            "lstm_input = layers.Input(shape=(None, n_feats))\n"
+            "lstm_output = layers.LSTM(latent_dim)(lstm_input)\n"
+            "Total params: 24,832\n"
+            "the number of parameters used in a LSTM layer does not depend on the batch size or time-series "
+            "length (it only depends on input feature vector's length and the latent dimension of LSTM).\n"
+            "model.predict(np.random.rand(10, 5, n_feats)) # This works\n"
+            "model.predict(np.random.rand(5, 100, n_feats)) # This also works"
+        ),
+        source=Source(SOURCE_FILE, "32-51", QUESTION),
+        hypothesis=(
+            "keras.Input(shape=(None, 32)) -> layers.LSTM(64) has 24,832 parameters; predict accepts inputs of "
+            "shape (10, 5, 32) and (5, 100, 32), returns (10, 64) and (5, 64), and the count does not change."
+        ),
+        rule=Exact(lstm_any_length_parameter_count,
+                   expect={"lstm_parameters": 24_832, "output_shape_batch10_len5": [10, 64],
+                           "output_shape_batch5_len100": [5, 64], "parameters_after_both_predicts": 24_832}),
+    ),
+    Claim(
+        id="L2",
+        kind="empirical",
+        quote=(
+            "I see basically two options to bring them to shape (batch_size, timesteps, output_features):\n"
+            "Extend the shorter series by some default value (0)\n"
+            "Compute the GCD of the lengths, cut the series into pieces, and use a stateful LSTM\n"
+            "Are there any other / better solutions?\n"
+            "Have you tried feeding the LSTM layer with inputs of different length?"
+        ),
+        source=Source(SOURCE_FILE, "18-28", QUESTION),
+        hypothesis=(
+            "On interrupted series of 5-30 steps whose label depends on every step, each of the asker's options "
+            "(zero padding post or pre without a mask, zero padding with a mask, a stateful LSTM over GCD-length "
+            "pieces) reaches the test accuracy of the answer's way (no padding, equal-length batches), within "
+            "the accuracy margin. Time per epoch is reported for every option."
+        ),
+        rule=l2_rule,
+    ),
+    Claim(
+        id="L3",
+        kind="exact",
+        quote=(
+            "Extend the shorter series by some default value (0), i.e. for the above example we would have the "
+            "following batch:\n"
+            "d1, ..., d10\n"
+            "d15, ..., d20, 0, 0, 0, 0, 0"
+        ),
+        source=Source(SOURCE_FILE, "19-21", QUESTION),
+        hypothesis=(
+            "Zero padding with a Keras Masking layer is a faithful way to batch series of different lengths: an "
+            "LSTM's output on a padded and masked batch (post or pre padding) equals its output on each series "
+            "alone, unpadded. (Without the mask it is reported, not judged.)"
+        ),
+        rule=l3_rule,
+    ),
+    Claim(
+        id="L4a",
+        kind="exact",
+        quote=(
+            "Compute the GCD of the lengths, cut the series into pieces, and use a stateful LSTM, i.e.:\n"
+            "reset_state\n"
+            "Is training a stateless LSTM with a complete sequence equivalent to training a stateful LSTM with "
+            "pieces?"
+        ),
+        source=Source(SOURCE_FILE, "22-27", QUESTION),
+        hypothesis=(
+            "With the same weights, a stateful LSTM fed a series in chunks (state carried, reset between series) "
+            "computes the same output as a stateless LSTM fed the whole series, and the gradient of the loss "
+            "at the series' end is the same for both (so one training step is the same)."
+        ),
+        rule=l4a_rule,
+    ),
+    Claim(
+        id="L4b",
+        kind="empirical",
+        quote="Is training a stateless LSTM with a complete sequence equivalent to training a stateful LSTM with pieces?",
+        source=Source(SOURCE_FILE, "27", QUESTION),
+        hypothesis=(
+            "On a task whose dependency (a reading marked in the first chunk, the label at the end) spans more "
+            "than one chunk, a stateful LSTM trained on the chunks reaches the test accuracy of a stateless LSTM "
+            "trained on the complete sequences, within the accuracy margin."
+        ),
+        rule=l4b_rule,
+    ),
+    Claim(
+        id="L5",
+        kind="empirical",
+        quote=(
+            "Consider, for example, a continuous series from day 1 to day 10 and another continuous series from "
+            "day 15 to day 20. Simply concatenating them to a single series might yield wrong results."
+        ),
+        source=Source(SOURCE_FILE, "18", QUESTION),
+        hypothesis=(
+            "A model trained and tested on windows of the concatenated series (no boundary between series) has a "
+            "lower test accuracy than the same LSTM trained on each series separately (bucketing)."
+        ),
+        rule=Better("test/accuracy", arm="bucketing", than="concatenated"),
+    ),
+]
 
 
 # ---- data -----------------------------------------------------------------------------------------
@@ -402,27 +576,8 @@ def run_trial(arm, seed, cfg):
     return TrialResult(metrics=metrics, history=history, datasets=[dataset_info(cfg, splits)])
 
 
-# ---- exact checks ---------------------------------------------------------------------------------
-def lstm_any_length_parameter_count(cfg):
-    """L1: the answer's model, and predict on (10, 5, 32) and (5, 100, 32)."""
-    import keras
-    from keras import layers
 
-    lstm_input = layers.Input(shape=(None, 32))
-    model = keras.Model(lstm_input, layers.LSTM(64)(lstm_input))
-    before = model.count_params()
-    rng = np.random.default_rng(cfg["data_seed"])
-    short = model.predict(rng.random((10, 5, 32)), verbose=0)
-    long = model.predict(rng.random((5, 100, 32)), verbose=0)
-    return {
-        "lstm_parameters": int(before),
-        "formula_4_units_inputs_units_1": 4 * 64 * (32 + 64 + 1),
-        "output_shape_batch10_len5": list(short.shape),
-        "output_shape_batch5_len100": list(long.shape),
-        "parameters_after_both_predicts": int(model.count_params()),
-    }
-
-
+# ---- exact checks (L3, L4a) ------------------------------------------------------------------------
 def masked_padding_matches_unpadded(cfg):
     """L3: one series of each length, padded (post and pre) in one batch, through an LSTM with and without
     a Masking layer, against the same LSTM on each series alone without padding."""
@@ -489,193 +644,9 @@ def stateful_chunks_vs_full_sequence(cfg):
         full, chunked = np.asarray(full, dtype="float64").ravel(), np.asarray(chunked, dtype="float64").ravel()
         measured[f"cosine_{name}"] = float(full @ chunked / (np.linalg.norm(full) * np.linalg.norm(chunked)))
         measured[f"relative_diff_{name}"] = float(np.linalg.norm(full - chunked) / np.linalg.norm(full))
+    measured["max_relative_gradient_diff"] = max(value for key, value in measured.items()
+                                                 if key.startswith("relative_diff_"))
     return measured
-
-
-# ---- rules that need more than one comparison -----------------------------------------------------
-def judge_options_against_bucketing(evidence):
-    """L2: every option equivalent to bucketing within the margin -> supported; any shown different ->
-    refuted; otherwise inconclusive."""
-    from claimlab import stats
-    from claimlab.verdict import INCONCLUSIVE, REFUTED, SUPPORTED, Outcome, arm_summaries
-
-    tests = {}
-    for option in L2_OPTIONS:
-        accuracy, reference = evidence.paired("test/accuracy", option, L2_REFERENCE)
-        tests[option] = stats.equivalence(accuracy, reference, ACCURACY_MARGIN)
-    if all(t["n"] >= 2 and t["equivalent"] for t in tests.values()):
-        verdict = SUPPORTED
-    elif any(t["n"] >= 2 and t["different"] for t in tests.values()):
-        verdict = REFUTED
-    else:
-        verdict = INCONCLUSIVE
-    arms = list(L2_OPTIONS) + [L2_REFERENCE]
-    accuracy = arm_summaries(evidence, "test/accuracy", arms)
-    seconds = arm_summaries(evidence, "time/epoch_seconds", arms)
-
-    def state(t):
-        return "equivalent" if t["equivalent"] else "different" if t["different"] else "undecided"
-
-    reason = "test accuracy minus bucketing's: " + "; ".join(
-        f"{o} {t['mean']:+.3f} [90% CI {t['tost_ci_low']:+.3f}, {t['tost_ci_high']:+.3f}] {state(t)}"
-        for o, t in tests.items()
-    ) + f" (margin {ACCURACY_MARGIN}, n={min(t['n'] for t in tests.values())}). Mean accuracy / s per epoch: " + ", ".join(
-        f"{arm} {accuracy[arm]['mean']:.3f} / {seconds[arm]['mean']:.3f}" for arm in arms)
-    # "pairs" and "arms" are the keys claimlab.report renders as tables in summary.md.
-    pairs = {f"{option} - {L2_REFERENCE} (margin ±{ACCURACY_MARGIN})": t for option, t in tests.items()}
-    return Outcome(verdict, reason, {"pairs": pairs, "arms": accuracy, "epoch_seconds": seconds})
-
-
-def judge_full_vs_chunked_computation(evidence):
-    """L4a: equal forward outputs and equal gradients -> supported; either different -> refuted."""
-    from claimlab.verdict import INCONCLUSIVE, REFUTED, SUPPORTED, Outcome
-
-    measured = evidence.checks.get(stateful_chunks_vs_full_sequence.__name__)
-    if measured is None or "error" in measured:
-        return Outcome(INCONCLUSIVE, f"check failed: {(measured or {}).get('error', 'did not run')}", {"measured": measured})
-    forward_equal = measured["forward_max_abs_diff"] <= FORWARD_TOLERANCE
-    relative = {k.removeprefix("relative_diff_"): v for k, v in measured.items() if k.startswith("relative_diff_")}
-    cosines = {k.removeprefix("cosine_"): v for k, v in measured.items() if k.startswith("cosine_")}
-    gradients_equal = all(v <= GRADIENT_TOLERANCE for v in relative.values())
-    verdict = SUPPORTED if forward_equal and gradients_equal else REFUTED
-    reason = (
-        f"forward: max |full - chunked| = {measured['forward_max_abs_diff']:.2e} "
-        f"({'equal' if forward_equal else 'different'}); gradient cosine full vs chunked BPTT: "
-        + ", ".join(f"{name} {value:.4f}" for name, value in cosines.items())
-        + f"; largest relative difference {max(relative.values()):.3g} "
-        + f"({'equal' if gradients_equal else 'different'})"
-    )
-    # "comparisons" is the key claimlab.report renders as a claimed / measured table in summary.md.
-    comparisons = {"forward_max_abs_diff": {"claimed": f"<= {FORWARD_TOLERANCE:g}", "match": forward_equal,
-                                            "measured": measured["forward_max_abs_diff"]}}
-    for name, value in relative.items():
-        comparisons[f"relative_diff_{name}"] = {"claimed": f"<= {GRADIENT_TOLERANCE:g}", "measured": value,
-                                                "match": value <= GRADIENT_TOLERANCE}
-    return Outcome(verdict, reason, {"comparisons": comparisons, "measured": measured,
-                                     "forward_equal": forward_equal, "gradients_equal": gradients_equal})
-
-
-# ---- the claims -----------------------------------------------------------------------------------
-CLAIMS = [
-    Claim(
-        id="L1",
-        kind="exact",
-        quote=(
-            "lstm_input = layers.Input(shape=(None, n_feats))\n"
-            "lstm_output = layers.LSTM(latent_dim)(lstm_input)\n"
-            "Total params: 24,832\n"
-            "the number of parameters used in a LSTM layer does not depend on the batch size or time-series "
-            "length (it only depends on input feature vector's length and the latent dimension of LSTM).\n"
-            "model.predict(np.random.rand(10, 5, n_feats)) # This works\n"
-            "model.predict(np.random.rand(5, 100, n_feats)) # This also works"
-        ),
-        source=Source(SOURCE_FILE, "32-51", QUESTION),
-        hypothesis=(
-            "keras.Input(shape=(None, 32)) -> layers.LSTM(64) has 24,832 parameters; predict accepts inputs of "
-            "shape (10, 5, 32) and (5, 100, 32), returns (10, 64) and (5, 64), and the count does not change."
-        ),
-        rule=Exact(lstm_any_length_parameter_count,
-                   expect={"lstm_parameters": 24_832, "output_shape_batch10_len5": [10, 64],
-                           "output_shape_batch5_len100": [5, 64], "parameters_after_both_predicts": 24_832}),
-    ),
-    Claim(
-        id="L2",
-        kind="empirical",
-        quote=(
-            "I see basically two options to bring them to shape (batch_size, timesteps, output_features):\n"
-            "Extend the shorter series by some default value (0)\n"
-            "Compute the GCD of the lengths, cut the series into pieces, and use a stateful LSTM\n"
-            "Are there any other / better solutions?\n"
-            "Have you tried feeding the LSTM layer with inputs of different length?"
-        ),
-        source=Source(SOURCE_FILE, "18-28", QUESTION),
-        hypothesis=(
-            "On interrupted series of 5-30 steps whose label depends on every step, each of the asker's options "
-            "(zero padding post or pre without a mask, zero padding with a mask, a stateful LSTM over GCD-length "
-            "pieces) reaches the test accuracy of the answer's way (no padding, equal-length batches), within "
-            f"+-{ACCURACY_MARGIN}. Time per epoch is reported for every arm."
-        ),
-        rule=Custom(
-            judge_options_against_bucketing,
-            f"For each option in {', '.join(L2_OPTIONS)}: d = test/accuracy[option] - test/accuracy[{L2_REFERENCE}], "
-            f"paired by seed, TOST with margin +-{ACCURACY_MARGIN} (equivalent if the 90% CI of mean d lies inside "
-            "the margin; different if the 95% CI lies wholly outside it). Supported if every option is "
-            "equivalent; refuted if any option is different; inconclusive otherwise. time/epoch_seconds "
-            "(median training-pass seconds per epoch) is reported, not judged.",
-            metrics=("test/accuracy", "time/epoch_seconds"),
-        ),
-    ),
-    Claim(
-        id="L3",
-        kind="exact",
-        quote=(
-            "Extend the shorter series by some default value (0), i.e. for the above example we would have the "
-            "following batch:\n"
-            "d1, ..., d10\n"
-            "d15, ..., d20, 0, 0, 0, 0, 0"
-        ),
-        source=Source(SOURCE_FILE, "19-21", QUESTION),
-        hypothesis=(
-            "Zero padding with a Keras Masking layer is a faithful way to batch series of different lengths: an "
-            "LSTM's output on a padded and masked batch (post or pre padding) equals its output on each series "
-            "alone, unpadded. (Without the mask it is reported, not judged.)"
-        ),
-        rule=Exact(masked_padding_matches_unpadded,
-                   expect={"post_padded_masked_max_abs_diff": 0.0, "pre_padded_masked_max_abs_diff": 0.0},
-                   abs_tol=FORWARD_TOLERANCE,
-                   note="The unmasked differences are measured alongside to show what the mask changes."),
-    ),
-    Claim(
-        id="L4a",
-        kind="exact",
-        quote=(
-            "Compute the GCD of the lengths, cut the series into pieces, and use a stateful LSTM, i.e.:\n"
-            "reset_state\n"
-            "Is training a stateless LSTM with a complete sequence equivalent to training a stateful LSTM with "
-            "pieces?"
-        ),
-        source=Source(SOURCE_FILE, "22-27", QUESTION),
-        hypothesis=(
-            "With the same weights, a stateful LSTM fed a series in chunks (state carried, reset between series) "
-            "computes the same output as a stateless LSTM fed the whole series, and the gradient of the loss "
-            "at the series' end is the same for both (so one training step is the same)."
-        ),
-        rule=Custom(
-            judge_full_vs_chunked_computation,
-            f"Exact check `{stateful_chunks_vs_full_sequence.__name__}` (one batch of the long-dependency task, "
-            f"seed 0 initial weights): supported if the max |output difference| <= {FORWARD_TOLERANCE:g} and, for "
-            f"every trainable weight, ||g_full - g_chunked|| / ||g_full|| <= {GRADIENT_TOLERANCE:g} (float32 "
-            "round-off); refuted otherwise. The cosine similarity of the two gradients per weight is reported.",
-            checks=(stateful_chunks_vs_full_sequence,),
-        ),
-    ),
-    Claim(
-        id="L4b",
-        kind="empirical",
-        quote="Is training a stateless LSTM with a complete sequence equivalent to training a stateful LSTM with pieces?",
-        source=Source(SOURCE_FILE, "27", QUESTION),
-        hypothesis=(
-            "On a task whose dependency (a reading marked in the first chunk, the label at the end) spans more "
-            "than one chunk, a stateful LSTM trained on the chunks reaches the test accuracy of a stateless LSTM "
-            f"trained on the complete sequences, within +-{ACCURACY_MARGIN}."
-        ),
-        rule=Equivalent("test/accuracy", arm="long_chunked", to="long_full", margin=ACCURACY_MARGIN),
-    ),
-    Claim(
-        id="L5",
-        kind="empirical",
-        quote=(
-            "Consider, for example, a continuous series from day 1 to day 10 and another continuous series from "
-            "day 15 to day 20. Simply concatenating them to a single series might yield wrong results."
-        ),
-        source=Source(SOURCE_FILE, "18", QUESTION),
-        hypothesis=(
-            "A model trained and tested on windows of the concatenated series (no boundary between series) has a "
-            "lower test accuracy than the same LSTM trained on each series separately (bucketing)."
-        ),
-        rule=Better("test/accuracy", arm="bucketing", than="concatenated"),
-    ),
-]
 
 
 # ---- the claim's own figures ----------------------------------------------------------------------
@@ -684,6 +655,7 @@ def figures(evidence):
     import matplotlib.pyplot as plt
 
     from claimlab import stats
+    from claimlab.report import mean_ci_band
 
     trials = evidence.trials
     arms = [arm for arm in INTERRUPTED_ARMS if arm in set(trials["arm"])]
@@ -693,13 +665,13 @@ def figures(evidence):
     fig, (by_length, by_time) = plt.subplots(1, 2, figsize=(11, 4))
     for i, arm in enumerate(arms):
         rows = trials[trials["arm"] == arm]
-        summaries = [stats.describe(rows[f"test/accuracy_len{n}"].to_numpy()) for n in lengths]
-        by_length.plot(lengths, [s["mean"] for s in summaries], marker="o", color=f"C{i}", label=arm)
+        mean_ci_band(by_length, lengths, rows[[f"test/accuracy_len{n}" for n in lengths]].to_numpy(), f"C{i}",
+                     label=arm, marker="o")
         accuracy, seconds = stats.describe(rows["test/accuracy"].to_numpy()), stats.describe(rows["time/epoch_seconds"].to_numpy())
         by_time.errorbar(seconds["mean"], accuracy["mean"], xerr=seconds["std"] if len(rows) > 1 else None,
                          yerr=accuracy["std"] if len(rows) > 1 else None, fmt="o", color=f"C{i}", label=arm)
     by_length.set_xlabel("series length (steps)")
-    by_length.set_ylabel("test accuracy (mean over seeds)")
+    by_length.set_ylabel("test accuracy (mean over seeds, 95% CI)")
     by_length.set_title("accuracy by series length")
     by_time.set_xlabel("training seconds per epoch (median; 1 thread)")
     by_time.set_ylabel("test accuracy (mean +- std over seeds)")

@@ -34,7 +34,11 @@ def test_every_claim_gets_a_verdict(smoke):
     # Two seeds cannot feed a bootstrap of the spreads: B2's part (a) must say so, not decide.
     b2 = next(c for c in summary["claims"] if c["id"] == "B2")
     assert b2["verdict"] == "inconclusive"
-    assert all(r["verdict"] == "inconclusive" and r["n"] == 2 for r in b2["measured"]["spread"].values())
+    spreads = [c for c in b2["measured"]["comparisons"] if c["name"].endswith("weight spread - bias spread")]
+    assert [(c["metric"], c["judged"]) for c in spreads] == [
+        ("train/auc", True), ("train/auc", True), ("train/epochs_to_threshold", False), ("test/accuracy", False),
+        ("train/epochs_to_threshold", False), ("test/accuracy", False)]
+    assert all(c["verdict"] == "inconclusive" and c["n"] == 2 and c["ci_low"] is None for c in spreads)
 
 
 def test_child_runs_log_the_arm_the_speed_and_dead_relu_metrics(smoke):
@@ -63,17 +67,31 @@ def test_child_runs_log_the_arm_the_speed_and_dead_relu_metrics(smoke):
 def test_verdict_numbers_agree_with_trials_csv(smoke):
     trials, claims = smoke["trials"], {c["id"]: c for c in smoke["summary"]["claims"]}
     auc = trials.pivot(index="seed", columns="arm", values="train/auc")
-    b1 = claims["B1"]["measured"]["difference"]
+    (b1,) = claims["B1"]["measured"]["comparisons"]
     assert b1["mean"] == pytest.approx((auc["cnn_tn01_vgg"] - auc["cnn_tn01_zero"]).mean(), rel=1e-12)
+    b2 = {(c["name"], c["metric"]): c for c in claims["B2"]["measured"]["comparisons"]}
+    b2_arms = {(a["metric"], a["arm"]): a for a in claims["B2"]["measured"]["arms"]}
     for model in MODULE.MODELS:
         table = np.array([[auc[MODULE.arm_name(model, w, b)].mean() for b in MODULE.BIAS_INITS[model]]
                           for w in MODULE.WEIGHT_INITS])
-        spread = claims["B2"]["measured"]["spread"][model]
-        assert spread["bias_spread"] == pytest.approx(np.ptp(table, axis=1).mean(), rel=1e-12)
-        assert spread["weight_spread"] == pytest.approx(np.ptp(table, axis=0).mean(), rel=1e-12)
+        weight_minus_bias = np.ptp(table, axis=0).mean() - np.ptp(table, axis=1).mean()
+        spread = b2[(f"{model}: weight spread - bias spread", "train/auc")]
+        assert spread["mean"] == pytest.approx(weight_minus_bias, rel=1e-12)
+        for arm in MODULE.grid_arms(model):  # every arm mean the spreads come from is in the table
+            assert b2_arms[("train/auc", arm)]["mean"] == pytest.approx(auc[arm].mean(), rel=1e-12)
+    zero_vs_vgg = b2[("cnn_tn01_zero - cnn_tn01_vgg", "train/auc")]
+    assert zero_vs_vgg["mean"] == pytest.approx((auc["cnn_tn01_zero"] - auc["cnn_tn01_vgg"]).mean(), rel=1e-12)
+    assert zero_vs_vgg["margin"] == MODULE.THRESHOLDS["auc_margin"] and zero_vs_vgg["judged"]
     dead = trials.pivot(index="seed", columns="arm", values="dead/count_init")
-    for arm, values in claims["B3"]["measured"]["dead_units_at_init_in_0.01_arms"].items():
+    b3 = claims["B3"]["measured"]
+    for arm, values in b3["details"]["dead_units_at_init_in_0.01_arms"].items():
         assert values == list(dead[arm].astype(float))
+    accuracy = trials.pivot(index="seed", columns="arm", values="test/accuracy")
+    assert len(b3["comparisons"]) == 12  # per (model, weight init): c001 better than zero?, and equivalent?
+    for comparison in b3["comparisons"]:
+        small, zero = comparison["name"].split(" - ")
+        assert zero == small.replace("_c001", "_zero") and comparison["metric"] == "test/accuracy"
+        assert comparison["mean"] == pytest.approx((accuracy[small] - accuracy[zero]).mean(), rel=1e-12, abs=1e-15)
 
 
 def test_zero_bias_he_and_tn01_nets_have_the_same_dead_units(smoke):
@@ -171,39 +189,103 @@ def test_a_trial_is_deterministic_for_a_seed():
 
 
 # ---- the rules on hand-made evidence ----------------------------------------------------------------
-def _evidence(auc, epochs=2.0, dead_c001=0.0, test_accuracy=lambda model, weight, bias, seed: 0.9, seeds=6):
+CFG = config.resolve(EXPERIMENT, "smoke")
+
+
+def _evidence(auc, epochs=2.0, reached=1.0, dead_c001=0.0, test_accuracy=lambda model, weight, bias, seed: 0.9,
+              seeds=6):
     rows = []
     for arm, spec in MODULE.ARMS.items():
         for seed in range(seeds):
             rows.append({"arm": arm, "seed": seed,
                          "train/auc": auc(spec["model"], spec["weight_init"], spec["bias_init"], seed),
-                         "train/epochs_to_threshold": epochs, "train/reached_threshold": 1.0,
+                         "train/epochs_to_threshold": epochs, "train/reached_threshold": reached,
                          "test/accuracy": test_accuracy(spec["model"], spec["weight_init"], spec["bias_init"], seed),
                          "dead/count_init": dead_c001 if spec["bias_init"] == "c001" else 3.0,
                          "dead/share_init": 0.0, "dead/share_trained": 0.0})
-    return Evidence(trials=pd.DataFrame(rows), cfg={})
+    return Evidence(trials=pd.DataFrame(rows), cfg=CFG)
 
 
 WEIGHT_EFFECT = {"he": 0.9, "glorot": 0.8, "tn01": 0.6}
 
 
+def noise(seed):
+    return 0.001 * ((seed * 7) % 5 - 2)  # tiny, deterministic seed noise
+
+
+def _spread(outcome, model, metric="train/auc"):
+    (comparison,) = [c for c in outcome.comparisons if c.name == f"{model}: weight spread - bias spread" and
+                     c.metric == metric]
+    return comparison
+
+
 def test_b2_supported_when_only_weight_init_matters_and_refuted_when_bias_dominates():
-    noise = lambda seed: 0.001 * ((seed * 7) % 5 - 2)  # noqa: E731 - tiny, deterministic seed noise
-    outcome = MODULE.evaluate_b2(_evidence(lambda m, w, b, s: WEIGHT_EFFECT[w] + noise(s)))
+    outcome = MODULE.b2_rule(CFG).evaluate(_evidence(lambda m, w, b, s: WEIGHT_EFFECT[w] + noise(s)))
     assert outcome.verdict == "supported", outcome.reason
-    assert outcome.measured["spread"]["cnn"]["weight_minus_bias"] == pytest.approx(0.3)
+    assert outcome.details["parts"] == ["supported", "supported", "supported"]
+    assert _spread(outcome, "cnn").mean == pytest.approx(0.3) and _spread(outcome, "cnn").ci_low > 0
+    assert not _spread(outcome, "cnn", "test/accuracy").judged  # the secondary spreads are reported only
     bias_effect = {"zero": 0.0, "vgg": -0.5, "one": -0.5, "c001": 0.0, "rand": 0.0}
-    outcome = MODULE.evaluate_b2(_evidence(lambda m, w, b, s: 0.9 + bias_effect[b] + 0.01 * (w == "he") + noise(s)))
+    outcome = MODULE.b2_rule(CFG).evaluate(
+        _evidence(lambda m, w, b, s: 0.9 + bias_effect[b] + 0.01 * (w == "he") + noise(s)))
     assert outcome.verdict == "refuted", outcome.reason
-    assert outcome.measured["similar_speed_verdict"] == "refuted"  # zero vs vgg differs by 0.5 > margin
+    assert outcome.details["parts"] == ["refuted", "refuted", "refuted"]
+    assert _spread(outcome, "mlp").mean == pytest.approx(0.01 - 0.5)
+    comparisons = {(c.name, c.metric): c for c in outcome.comparisons}
+    zero_vs_vgg = comparisons[("cnn_tn01_zero - cnn_tn01_vgg", "train/auc")]
+    assert zero_vs_vgg.state == "different" and zero_vs_vgg.mean == pytest.approx(0.5)  # far outside +-auc_margin
+
+
+def test_b2_is_inconclusive_when_a_threshold_was_never_reached():
+    """Part (a) and the train/auc equivalences hold, but epochs to a threshold no run reached is no measurement."""
+    outcome = MODULE.b2_rule(CFG).evaluate(_evidence(lambda m, w, b, s: WEIGHT_EFFECT[w] + noise(s), reached=0.0))
+    assert outcome.details["parts"] == ["supported", "supported", "inconclusive"] and outcome.verdict == "inconclusive"
+    censored = [c.state for c in outcome.comparisons if c.metric == "train/epochs_to_threshold" and c.judged]
+    assert censored == ["censored"] * 4
 
 
 def test_b3_refuted_by_a_dead_unit_or_a_consistent_gain_supported_otherwise():
-    flat = _evidence(lambda m, w, b, s: 0.9)
-    assert MODULE.evaluate_b3(flat).verdict == "supported"  # all fire; accuracy equal -> equivalent
-    dead = _evidence(lambda m, w, b, s: 0.9, dead_c001=1.0)
-    assert MODULE.evaluate_b3(dead).verdict == "refuted"
-    gain = _evidence(lambda m, w, b, s: 0.9,
-                     test_accuracy=lambda m, w, b, s: 0.85 + 0.05 * (b == "c001") + 0.001 * (s % 3))
-    outcome = MODULE.evaluate_b3(gain)
-    assert outcome.verdict == "refuted" and outcome.measured["consistent_improvement"], outcome.reason
+    rule = MODULE.b3_rule(CFG)
+    flat = rule.evaluate(_evidence(lambda m, w, b, s: 0.9))
+    assert flat.verdict == "supported", flat.reason  # all fire; accuracy equal -> equivalent
+    assert [c.state for c in flat.comparisons] == ["not significant", "equivalent"] * 6
+    assert flat.details["all_fire"] and not flat.details["consistent_improvement"]
+    dead = rule.evaluate(_evidence(lambda m, w, b, s: 0.9, dead_c001=1.0))
+    assert dead.verdict == "refuted" and not dead.details["all_fire"] and "dead units at init" in dead.reason
+    gain = rule.evaluate(_evidence(lambda m, w, b, s: 0.9,
+                                   test_accuracy=lambda m, w, b, s: 0.85 + 0.05 * (b == "c001") + 0.001 * (s % 3)))
+    assert gain.verdict == "refuted" and gain.details["consistent_improvement"], gain.reason
+    assert [c.state for c in gain.comparisons[::2]] == ["better"] * 6
+
+
+# ---- the thresholds are config keys: the rules apply and print the run's values -----------------------
+@pytest.mark.parametrize("key,value,claim_id,printed", [
+    ("auc_margin", "0.05", "B2", "inside +-0.05"),
+    ("epochs_margin", "2.5", "B2", "inside +-2.5"),
+    ("min_seeds_for_spread", "7", "B2", "7+ seeds needed"),
+    ("test_accuracy_margin", "0.03", "B3", "inside +-0.03"),
+])
+def test_each_threshold_override_is_the_one_the_rule_text_names(key, value, claim_id, printed):
+    cfg = config.resolve(EXPERIMENT, "smoke", overrides={key: value})
+    claim = next(c for c in EXPERIMENT.claims if c.id == claim_id)
+    assert printed in claim.rule_for(cfg).describe()
+    assert printed not in claim.rule_for(CFG).describe()
+
+
+def test_each_threshold_override_is_the_one_the_rule_applies():
+    evidence = _evidence(lambda m, w, b, s: WEIGHT_EFFECT[w] + noise(s))  # 6 seeds
+    override = lambda **values: config.resolve(EXPERIMENT, "smoke", overrides=values)  # noqa: E731
+    b2 = MODULE.b2_rule(override(auc_margin="0.05", epochs_margin="2.5")).evaluate(evidence)
+    margins = {c.metric: c.margin for c in b2.comparisons if c.name == "mlp_tn01_rand - mlp_tn01_one"}
+    assert margins == {"train/auc": 0.05, "train/epochs_to_threshold": 2.5}
+    too_few = MODULE.b2_rule(override(min_seeds_for_spread="7")).evaluate(evidence)
+    assert _spread(too_few, "cnn").verdict == "inconclusive" and math.isnan(_spread(too_few, "cnn").ci_low)
+    assert too_few.verdict == "inconclusive"  # the same evidence supports B2 with the default 3
+    b3 = MODULE.b3_rule(override(test_accuracy_margin="0.03")).evaluate(evidence)
+    assert {c.margin for c in b3.comparisons[1::2]} == {0.03}
+
+
+def test_a_config_recorded_before_thresholds_were_config_keys_gets_the_same_rules():
+    """results/ written before THRESHOLDS existed record no threshold in their config; they ran with these."""
+    assert MODULE.b2_rule({}).describe() == MODULE.b2_rule(CFG).describe()
+    assert MODULE.b3_rule({}).describe() == MODULE.b3_rule(CFG).describe()

@@ -23,8 +23,11 @@ def rejudge(folder: Path) -> tuple[dict, dict]:
     """(committed claims by id, today's outcomes by id) for one results folder."""
     summary = json.loads((folder / "summary.json").read_text())
     experiment = registry.load(summary["experiment"])
-    cfg = {key: tuple(value) if isinstance(experiment.config.get(key), tuple) else value
-           for key, value in summary["config"].items()}
+    # Keys a committed run predates (thresholds declared later) take today's declared value, which is
+    # the value that run applied (it was a module constant then).
+    recorded = {key: tuple(value) if isinstance(experiment.config.get(key), tuple) else value
+                for key, value in summary["config"].items()}
+    cfg = {**experiment.config, **recorded}
     trials_path = folder / "trials.csv"
     trials = pd.read_csv(trials_path) if trials_path.exists() else pd.DataFrame(columns=["arm", "seed"])
     evidence = Evidence(trials=trials, checks=summary["checks"], cfg=cfg)

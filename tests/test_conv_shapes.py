@@ -7,8 +7,11 @@ counts a convolution or pooling layer: the message says what the claim expects a
 import pytest
 
 from conftest import mlflow_runs
+from claimlab import config, registry
+from claimlab.verdict import Evidence
 
 CLAIM_IDS = ["X1", "X2", "X4", "X8", "X9", "X10", "X11"]
+EXPERIMENT = registry.load("conv_shapes")
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +69,29 @@ def test_x8_formula_matches_real_output_sizes(run):
     assert m["grid_points"] == 582
     assert m["whole_number_points_matching"] == 355 and m["fractional_points_floored"] == 227
     assert m["mismatches"] == [], f"real conv sizes differ from floor((n+2p-f)/s)+1 at {m['mismatches'][:5]}"
-    assert run["verdicts"]["X8"]["verdict"] == "supported"
+    x8 = run["verdicts"]["X8"]
+    assert x8["verdict"] == "supported"
+    assert [(c["quantity"], c["match"]) for c in x8["measured"]["checked"]] == [
+        ("example_formula", True), ("example_output_shape", True), ("tf_nn_explicit_padding_output_shape", True),
+        ("mismatches", True)]
+    assert "at 227 of 582 points the formula gives a fraction" in x8["reason"]
+
+
+def test_x8_rule_names_the_grid_of_the_run_and_a_mismatch_refutes():
+    x8 = next(c for c in EXPERIMENT.claims if c.id == "X8")
+    default = config.resolve(EXPERIMENT, "smoke")
+    other = config.resolve(EXPERIMENT, "smoke", overrides={"formula_strides": "(1, 4)", "formula_paddings": "(3,)"})
+    assert "s in [1, 2, 3], p in [0, 1, 2]" in x8.rule_for(default).describe()
+    assert "s in [1, 4], p in [3]" in x8.rule_for(other).describe()
+    measured = {"example_formula": 14.0, "example_output_shape": [14, 14, 20],
+                "tf_nn_explicit_padding_output_shape": [14, 14, 20], "keras_valid_output_shape": [13, 13, 20],
+                "keras_same_output_shape": [16, 16, 20], "grid_points": 3, "whole_number_points_matching": 1,
+                "fractional_points_floored": 1, "mismatches": []}
+    outcome = x8.rule_for(default).evaluate(Evidence(None, {"conv_output_size_formula": measured}))
+    assert outcome.verdict == "supported", outcome.reason
+    wrong = {**measured, "mismatches": [[5, 2, 2, 0, 3, 2.5]]}  # a real size that is not the formula's floor
+    outcome = x8.rule_for(default).evaluate(Evidence(None, {"conv_output_size_formula": wrong}))
+    assert outcome.verdict == "refuted" and [c.match for c in outcome.checked] == [True, True, True, False]
 
 
 def test_x9_parameter_sharing_3860_vs_756560(run):

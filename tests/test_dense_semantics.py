@@ -8,8 +8,10 @@ import pytest
 
 from conftest import mlflow_runs
 from claimlab import config, registry
+from claimlab.verdict import Evidence
 
 CLAIM_IDS = ["X5", "X6", "X13", "X15"]
+EXPERIMENT = registry.load("dense_semantics")
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,9 @@ def test_x5_keras3_accepts_input_dim_on_the_second_layer(run):
     assert m["parameters"] == (3 * 6 + 6) + (6 * 6 + 6) + (6 * 3 + 3)
     assert any("input_dim" in w for w in m["warnings"]), f"the Keras 3 warning about input_dim is gone: {m['warnings']}"
     x5 = run["verdicts"]["X5"]
-    assert x5["verdict"] == "refuted" and "measured none" in x5["reason"]
+    assert x5["verdict"] == "refuted" and "ignoring input_dim=3 on the second layer" in x5["reason"]
+    assert x5["measured"]["checked"] == [{"quantity": "raises", "claimed": "an exception", "measured": None,
+                                          "match": False}]
 
 
 def test_x6_dense1_fits_the_least_squares_solution(run):
@@ -51,7 +55,11 @@ def test_x6_dense1_fits_the_least_squares_solution(run):
     # OLS recovers the generating coefficients up to the noise (0.1 on 256 samples)
     assert m["ols_coefficients"] == pytest.approx(list(cfg["regression_coefficients"]), abs=0.05)
     assert m["ols_intercept"] == pytest.approx(cfg["regression_intercept"], abs=0.05)
-    assert run["verdicts"]["X6"]["verdict"] == "supported"
+    x6 = run["verdicts"]["X6"]
+    assert x6["verdict"] == "supported"
+    assert [(c["quantity"], c["claimed"], c["measured"], c["match"]) for c in x6["measured"]["checked"]] == [
+        ("parameters", 4, 4, True), ("bias_is_trainable_weight", True, True, True),
+        ("max_abs_difference_from_ols", "<= 0.001", m["max_abs_difference_from_ols"], True)]
 
 
 def test_x13_ten_features_into_a_five_feature_input_raises(run):
@@ -59,7 +67,10 @@ def test_x13_ten_features_into_a_five_feature_input_raises(run):
     assert m["raises"] == "ValueError", f"model.fit on 10 features into Input(shape=(5,)) now raises {m['raises']}"
     assert "expected shape=(None, 5)" in m["message"] and "found shape=(" in m["message"] and "10)" in m["message"], m["message"]
     assert m["predict_raises"] == "ValueError" and "expected shape=(None, 5)" in m["predict_message"]
-    assert run["verdicts"]["X13"]["verdict"] == "supported"
+    x13 = run["verdicts"]["X13"]
+    assert x13["verdict"] == "supported" and "model.fit raised ValueError" in x13["reason"]
+    assert x13["measured"]["checked"] == [{"quantity": "raises", "claimed": "an exception", "measured": "ValueError",
+                                           "match": True}]
 
 
 def test_x15_dense_kernel_and_bias(run):
@@ -71,6 +82,27 @@ def test_x15_dense_kernel_and_bias(run):
     assert m["wide_kernel_shape"] == [20, 64] and m["wide_output_units"] == 64
     assert m["wide_parameters"] == 20 * 64 + 64
     assert run["verdicts"]["X15"]["verdict"] == "supported"
+
+
+def _rule(claim_id, cfg):
+    return next(c for c in EXPERIMENT.claims if c.id == claim_id).rule_for(cfg)
+
+
+def test_the_rules_name_and_apply_the_config_of_the_run():
+    default = config.resolve(EXPERIMENT, "smoke")
+    stricter = config.resolve(EXPERIMENT, "smoke", overrides={"ols_tolerance": "5e-8"})
+    assert "max_abs_difference_from_ols <= 0.001" in _rule("X6", default).describe()
+    assert "max_abs_difference_from_ols <= 5e-08" in _rule("X6", stricter).describe()
+    measured = {"parameters": 4, "kernel_shape": [3, 1], "bias_is_trainable_weight": True,
+                "max_abs_difference_from_ols": 7.1e-08, "keras_coefficients": [1.5, -2.0, 0.5], "keras_intercept": 3.0,
+                "ols_coefficients": [1.5, -2.0, 0.5], "ols_intercept": 3.0}
+    evidence = Evidence(trials=None, checks={"dense_linear_regression": measured})
+    assert _rule("X6", default).evaluate(evidence).verdict == "supported"
+    assert _rule("X6", stricter).evaluate(evidence).verdict == "refuted"
+    failed = Evidence(trials=None, checks={"dense_linear_regression": {"error": "RuntimeError: boom"}})
+    assert _rule("X6", default).evaluate(failed).verdict == "inconclusive"  # a check that raised decides nothing
+    wider = config.resolve(EXPERIMENT, "smoke", overrides={"fed_features": "12", "input_features": "4"})
+    assert "32 samples of 12 features fed into keras.Input(shape=(4,))" in _rule("X13", wider).describe()
 
 
 def test_regression_data_depend_on_data_seed_only():

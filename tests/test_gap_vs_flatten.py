@@ -76,7 +76,8 @@ def test_summary_json_schema(smoke_run):
         assert claim["verdict"] in ("supported", "refuted", "inconclusive")
         assert claim["source"]["file"] == "002_6725717de9344925.txt"
     g3 = next(c for c in summary["claims"] if c["id"] == "G3")
-    difference = g3["measured"]["difference"]
+    (difference,) = g3["measured"]["comparisons"]
+    assert difference["name"] == "gap - flatten" and difference["metric"] == "generalization_gap"
     assert difference["n"] == 2 and difference["ci_low"] <= difference["mean"] <= difference["ci_high"]
 
 
@@ -87,7 +88,7 @@ def test_results_files_agree_with_each_other(smoke_run):
     summary = json.loads((folder / "summary.json").read_text())
     g3 = next(c for c in summary["claims"] if c["id"] == "G3")
     gaps = trials.pivot(index="seed", columns="arm", values="generalization_gap")
-    assert g3["measured"]["difference"]["mean"] == pytest.approx((gaps["gap"] - gaps["flatten"]).mean(), rel=1e-12)
+    assert g3["measured"]["comparisons"][0]["mean"] == pytest.approx((gaps["gap"] - gaps["flatten"]).mean(), rel=1e-12)
     markdown = (folder / "summary.md").read_text()
     assert "python runner.py gap_vs_flatten" in markdown and "![per_arm.png](per_arm.png)" in markdown
     for name in ("per_arm.png", "learning_curves.png", "accuracy_vs_shift.png"):

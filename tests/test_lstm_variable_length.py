@@ -74,9 +74,16 @@ def test_child_runs_hold_the_metrics_and_curves(smoke, smoke_cfg):
 
 def test_l2_reports_accuracy_and_time_for_every_option(smoke):
     l2 = next(c for c in smoke["summary"]["claims"] if c["id"] == "L2")
-    assert set(l2["measured"]["arms"]) == {"post_pad", "pre_pad", "post_pad_mask", "stateful_chunks", "bucketing"}
-    assert set(l2["measured"]["epoch_seconds"]) == set(l2["measured"]["arms"])
-    assert len(l2["measured"]["pairs"]) == 4
+    options = {"post_pad", "pre_pad", "post_pad_mask", "stateful_chunks", "bucketing"}
+    arms = l2["measured"]["arms"]
+    assert {a["arm"] for a in arms if a["metric"] == "test/accuracy"} == options
+    assert {a["arm"] for a in arms if a["metric"] == "time/epoch_seconds"} == options
+    assert all(a["n"] == 2 and a["mean"] > 0 for a in arms if a["metric"] == "time/epoch_seconds")
+    comparisons = l2["measured"]["comparisons"]
+    assert [c["name"] for c in comparisons] == [f"{o} - bucketing" for o in ("post_pad", "pre_pad", "post_pad_mask",
+                                                                             "stateful_chunks")]
+    assert all(c["judged"] and c["metric"] == "test/accuracy" and c["margin"] == 0.05 for c in comparisons)
+    assert l2["measured"]["details"]["parts"] == [c["verdict"] for c in comparisons]
 
 
 # ---- exact checks: the measured values --------------------------------------------------------------
@@ -113,7 +120,70 @@ def test_l4a_stateful_chunks_equal_forward_but_truncated_gradients(smoke):
     for name in ("lstm_kernel", "lstm_recurrent_kernel", "lstm_bias"):
         assert measured[f"relative_diff_{name}"] > 0.05, (name, measured)
         assert 0.5 < measured[f"cosine_{name}"] < 0.9999, (name, measured)
-    assert next(c for c in smoke["summary"]["claims"] if c["id"] == "L4a")["verdict"] == "refuted"
+    relative = [value for key, value in measured.items() if key.startswith("relative_diff_")]
+    assert len(relative) == 5 and measured["max_relative_gradient_diff"] == max(relative)
+    l4a = next(c for c in smoke["summary"]["claims"] if c["id"] == "L4a")
+    assert l4a["verdict"] == "refuted"
+    checked = {c["quantity"]: c for c in l4a["measured"]["checked"]}
+    assert checked["forward_max_abs_diff"]["match"] is True  # the forward pass is the same ...
+    assert checked["max_relative_gradient_diff"]["match"] is False  # ... the gradient is not: that refutes
+    assert checked["max_relative_gradient_diff"]["measured"] == measured["max_relative_gradient_diff"]
+    assert "gradient cosine full vs chunked BPTT: lstm_kernel" in l4a["reason"]
+    assert "<= 1e-05" in l4a["rule"] and "<= 0.0001" in l4a["rule"]
+
+
+# ---- the rules: thresholds from the resolved config ------------------------------------------------
+def test_rules_name_the_thresholds_of_the_resolved_config(experiment, module):
+    assert set(module.THRESHOLDS) == {"accuracy_margin", "forward_tolerance", "gradient_tolerance"}
+    assert not set(module.THRESHOLDS) & set(module.CONFIG)
+    cfg = config.resolve(experiment, "smoke", overrides={"accuracy_margin": "0.07", "forward_tolerance": "2e-05",
+                                                         "gradient_tolerance": "0.0003"})
+    rules = {claim.id: claim.rule_for(cfg) for claim in experiment.claims}
+    l2 = rules["L2"].describe()
+    assert l2.count("+-0.07") == 2 * 4 and "+-0.05" not in l2  # each option: TOST and outside-margin bounds
+    assert [part.margin for part in rules["L2"].parts] == [0.07] * 4
+    assert "absolute tolerance of 2e-05" in rules["L3"].describe() and rules["L3"].abs_tol == 2e-05
+    assert "forward_max_abs_diff <= 2e-05" in rules["L4a"].describe()
+    assert "max_relative_gradient_diff <= 0.0003" in rules["L4a"].describe()
+    assert "+-0.07" in rules["L4b"].describe() and rules["L4b"].margin == 0.07
+    for claim in experiment.claims:
+        assert "0.05" not in claim.hypothesis and "1e-" not in claim.hypothesis, claim.id
+
+
+def test_l4a_verdict_applies_the_configured_gradient_tolerance(module):
+    from claimlab.verdict import Evidence
+
+    measured = {"forward_max_abs_diff": 1e-7, "max_relative_gradient_diff": 2e-4, "cosine_lstm_kernel": 0.99}
+    evidence = Evidence(trials=None, checks={"stateful_chunks_vs_full_sequence": measured})
+    strict = module.l4a_rule({**module.THRESHOLDS}).evaluate(evidence)
+    loose = module.l4a_rule({**module.THRESHOLDS, "gradient_tolerance": 3e-4}).evaluate(evidence)
+    assert (strict.verdict, loose.verdict) == ("refuted", "supported")
+    assert "gradient cosine full vs chunked BPTT: lstm_kernel 0.9900" in strict.reason
+    failed = module.l4a_rule(module.THRESHOLDS).evaluate(Evidence(trials=None, checks={}))
+    assert failed.verdict == "inconclusive"  # a check that did not run decides nothing
+
+
+def test_l2_rule_on_hand_made_trials(module):
+    import pandas as pd
+
+    from claimlab.verdict import Evidence
+
+    noise = [0.001, -0.002, 0.0, 0.002, -0.001]
+
+    def trials(post_pad_gap):
+        rows = []
+        for arm in module.L2_OPTIONS + (module.L2_REFERENCE,):
+            offset = post_pad_gap if arm == "post_pad" else 0.0
+            rows += [{"arm": arm, "seed": seed, "test/accuracy": 0.9 - offset + (e if arm != "bucketing" else 0.0),
+                      "time/epoch_seconds": 0.1} for seed, e in enumerate(noise)]
+        return Evidence(trials=pd.DataFrame(rows))
+
+    rule = module.l2_rule(module.THRESHOLDS)
+    assert rule.evaluate(trials(0.0)).verdict == "supported"  # every option within +-0.05
+    assert rule.evaluate(trials(0.2)).verdict == "refuted"  # post_pad clearly 20 points worse
+    assert rule.evaluate(trials(0.05)).verdict == "inconclusive"  # on the margin: neither shown
+    seconds = [a for a in rule.evaluate(trials(0.0)).arms if a.metric == "time/epoch_seconds"]
+    assert [a.arm for a in seconds] == list(module.L2_OPTIONS) + ["bucketing"]
 
 
 # ---- the input forms of the arms --------------------------------------------------------------------

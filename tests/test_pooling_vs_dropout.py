@@ -33,9 +33,17 @@ def test_every_claim_gets_a_verdict_with_its_rule(smoke):
         assert claim["verdict"] in ("supported", "refuted", "inconclusive"), claim
         assert claim["rule"] and claim["source"]["file"] == "003_8f61efd7de26bf97.txt"
         assert any(line.startswith(claim["id"]) for line in smoke["output"].splitlines())
+    # P3 under the smoke profile: its contrasts use the smoke sizes (80 and 320), not the default ones.
     p3 = next(c for c in claims if c["id"] == "P3")
-    assert set(p3["measured"]["shrink_small_minus_large"]) == set(ARMS) - {"none"}
-    assert p3["measured"]["shrink_small_minus_large"]["maxpool"]["n"] == 2
+    shrinks = {c["name"]: c for c in p3["measured"]["comparisons"] if c["name"].startswith("shrink of")}
+    assert set(shrinks) == {f"shrink of {arm}'s advantage, n80 minus n320" for arm in set(ARMS) - {"none"}}
+    assert {name for name, c in shrinks.items() if c["judged"]} == {
+        "shrink of maxpool's advantage, n80 minus n320", "shrink of avgpool's advantage, n80 minus n320"}
+    assert all(c["n"] == 2 for c in shrinks.values())
+    advantages = [(c["name"], c["metric"]) for c in p3["measured"]["comparisons"] if not c["name"].startswith("shrink")]
+    assert sorted(advantages) == sorted((f"{arm} - none", f"n{size}/test/accuracy")
+                                        for arm in set(ARMS) - {"none"} for size in (80, 320))
+    assert "n=80" in p3["rule"] and "n=320" in p3["rule"] and "6400" not in p3["rule"]
     assert (smoke["results"] / "accuracy_vs_train_size.png").stat().st_size > 1000
     assert (smoke["results"] / "position_task.png").stat().st_size > 1000
 
@@ -74,8 +82,17 @@ def test_trials_csv_and_verdicts_agree(smoke):
     trials = pd.read_csv(smoke["results"] / "trials.csv")
     p2 = next(c for c in smoke["summary"]["claims"] if c["id"] == "P2")
     accuracy = trials.pivot(index="seed", columns="arm", values="position/test/accuracy")
-    assert p2["measured"]["difference"]["mean"] == pytest.approx((accuracy["none"] - accuracy["maxpool"]).mean(),
-                                                                 rel=1e-12)
+    judged, *reported = p2["measured"]["comparisons"]
+    assert (judged["name"], judged["metric"], judged["judged"]) == ("none - maxpool", "position/test/accuracy", True)
+    assert judged["mean"] == pytest.approx((accuracy["none"] - accuracy["maxpool"]).mean(), rel=1e-12)
+    assert judged["margin"] == 0.02 and judged["tost_ci_low"] <= judged["mean"] <= judged["tost_ci_high"]
+    assert [(c["name"], c["judged"]) for c in reported] == [("none - avgpool", False), ("none - strided", False)]
+    assert reported[1]["mean"] == pytest.approx((accuracy["none"] - accuracy["strided"]).mean(), rel=1e-12)
+    p1 = next(c for c in smoke["summary"]["claims"] if c["id"] == "P1")
+    means = trials.pivot(index="seed", columns="arm", values="test/accuracy_mean_over_sizes")
+    first = p1["measured"]["comparisons"][0]
+    assert (first["name"], first["metric"]) == ("dropout - maxpool", "test/accuracy_mean_over_sizes")
+    assert first["mean"] == pytest.approx((means["dropout"] - means["maxpool"]).mean(), rel=1e-12)
 
 
 # ---- P4: the exact values -------------------------------------------------------------------------
@@ -183,9 +200,13 @@ def test_p3_rule_supported_when_pooling_helps_less_with_more_data_and_refuted_wh
                          "n1000/test/accuracy": [0.8 + large_advantage + e for e in NOISE]}
         return evidence(arms)
 
-    assert MODULE.P3_RULE.evaluate(trials(0.10, 0.00)).verdict == "supported"
-    assert MODULE.P3_RULE.evaluate(trials(0.00, 0.10)).verdict == "refuted"
-    assert MODULE.P3_RULE.evaluate(trials(0.05, 0.05)).verdict == "inconclusive"
+    rule = MODULE.p3_rule({"train_sizes": (1000, 100)})  # smallest and largest, whatever the order
+    assert rule.evaluate(trials(0.10, 0.00)).verdict == "supported"
+    assert rule.evaluate(trials(0.00, 0.10)).verdict == "refuted"
+    assert rule.evaluate(trials(0.05, 0.05)).verdict == "inconclusive"
+    shrink = rule.evaluate(trials(0.10, 0.00)).comparisons[0]
+    assert shrink.name == "shrink of maxpool's advantage, n100 minus n1000"
+    assert shrink.mean == pytest.approx(0.10, abs=1e-12)  # (0.7 - 0.6) - (0.8 - 0.8), the noise averages out
 
 
 def test_p1_rule_needs_dropout_to_beat_both_pooling_arms():
@@ -196,9 +217,13 @@ def test_p1_rule_needs_dropout_to_beat_both_pooling_arms():
                          "avgpool": {metric: [0.8 - over_avg] * 5, "n100/test/accuracy": [0.8] * 5}},
                         cfg={"train_sizes": (100,)})
 
-    assert MODULE.P1_RULE.evaluate(trials(0.05, 0.05)).verdict == "supported"
-    assert MODULE.P1_RULE.evaluate(trials(0.05, 0.0)).verdict == "inconclusive"
-    assert MODULE.P1_RULE.evaluate(trials(0.05, -0.05)).verdict == "refuted"
+    rule = MODULE.p1_rule({"train_sizes": (100,)})
+    assert rule.evaluate(trials(0.05, 0.05)).verdict == "supported"
+    assert rule.evaluate(trials(0.05, 0.0)).verdict == "inconclusive"
+    assert rule.evaluate(trials(0.05, -0.05)).verdict == "refuted"
+    per_size = [c for c in rule.evaluate(trials(0.05, 0.05)).comparisons if not c.judged]
+    assert [(c.name, c.metric) for c in per_size] == [("dropout - maxpool", "n100/test/accuracy"),
+                                                      ("dropout - avgpool", "n100/test/accuracy")]
 
 
 def test_p2_rule_refutes_when_max_pooling_loses_nothing_measurable():
@@ -206,6 +231,25 @@ def test_p2_rule_refutes_when_max_pooling_loses_nothing_measurable():
         metric = MODULE.P2_METRIC
         return evidence({"none": {metric: [0.9 + e for e in NOISE]}, "maxpool": {metric: [0.9 - loss] * 5}})
 
-    assert MODULE.P2_RULE.evaluate(trials(0.10)).verdict == "supported"
-    assert MODULE.P2_RULE.evaluate(trials(0.0)).verdict == "refuted"  # equivalent within +-0.02
-    assert MODULE.P2_RULE.evaluate(trials(-0.10)).verdict == "refuted"
+    rule = MODULE.p2_rule({"p2_equivalence_margin": 0.02})
+    assert rule.evaluate(trials(0.10)).verdict == "supported"
+    assert rule.evaluate(trials(0.0)).verdict == "refuted"  # equivalent within +-0.02
+    assert rule.evaluate(trials(-0.10)).verdict == "refuted"
+    # The margin applied is the config's: too narrow a margin cannot show equivalence.
+    assert MODULE.p2_rule({"p2_equivalence_margin": 0.0001}).evaluate(trials(0.0)).verdict == "inconclusive"
+
+
+def test_rules_follow_the_resolved_config():
+    """Thresholds are config keys (THRESHOLDS, not CONFIG), and every rule's text names the value applied."""
+    assert "p2_equivalence_margin" in MODULE.THRESHOLDS and "p2_equivalence_margin" not in MODULE.CONFIG
+    assert config.resolve(EXPERIMENT, "smoke")["p2_equivalence_margin"] == 0.02
+    cfg = config.resolve(EXPERIMENT, "smoke", overrides={"p2_equivalence_margin": "0.035"})
+    rules = {claim.id: claim.rule_for(cfg) for claim in EXPERIMENT.claims}
+    assert "+-0.035" in rules["P2"].describe() and "0.02" not in rules["P2"].describe()
+    assert rules["P2"].parts[0].equivalence_margin == 0.035
+    assert rules["P3"].metrics == ["n80/test/accuracy", "n320/test/accuracy"]  # the smoke sizes
+    assert "n=80" in rules["P3"].describe() and "n=320" in rules["P3"].describe()
+    assert "400" not in rules["P3"].describe() and "400" not in rules["P1"].describe()
+    assert rules["P1"].metrics == [MODULE.P1_METRIC, "n80/test/accuracy", "n320/test/accuracy"]
+    for claim in EXPERIMENT.claims:
+        assert "0.02" not in claim.hypothesis and "p2_equivalence_margin" not in claim.hypothesis

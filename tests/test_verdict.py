@@ -1,10 +1,11 @@
 """Decision rules on hand-made trial tables: each verdict must follow from the rule's text."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from claimlab.verdict import (INCONCLUSIVE, REFUTED, SUPPORTED, Better, Equivalent, Evidence, Exact,
-                              Ranking)
+from claimlab.verdict import (INCONCLUSIVE, REFUTED, SUPPORTED, AllOf, AtMost, Better, Contrast, Equivalent,
+                              Evidence, Exact, Raised, Ranking, SeedStatistic, Summarize)
 
 
 def evidence(per_arm: dict[str, list[float]], metric="acc") -> Evidence:
@@ -31,7 +32,7 @@ def test_better_with_lower_is_better_flips_the_claimed_side():
 
 def test_better_pairs_only_the_seeds_both_arms_finished():
     outcome = Better("acc", "a", than="b").evaluate(evidence({"a": [0.9, 0.91, 0.92], "b": [0.8, 0.8]}))
-    assert outcome.measured["difference"]["n"] == 2
+    assert outcome.comparisons[0].n == 2 and outcome.headline() is outcome.comparisons[0]
 
 
 def test_better_with_one_seed_is_inconclusive():
@@ -76,14 +77,71 @@ def test_exact_rule_with_a_failed_check_is_inconclusive_and_says_why():
     assert outcome.verdict == INCONCLUSIVE and "boom" in outcome.reason
 
 
-def test_summary_tables_render_built_in_shapes_and_skip_unknown_ones():
+def test_better_with_a_margin_is_refuted_by_equivalence_but_a_significant_difference_comes_first():
+    tiny_but_sure = {"a": [0.901, 0.902, 0.9015, 0.9012, 0.9018], "b": [0.900, 0.901, 0.9005, 0.9002, 0.9008]}
+    assert Better("acc", "a", than="b", equivalence_margin=0.02).evaluate(evidence(tiny_but_sure)).verdict == SUPPORTED
+    same = {"a": [0.90, 0.91, 0.92, 0.90, 0.91], "b": [0.901, 0.909, 0.921, 0.899, 0.911]}
+    outcome = Better("acc", "a", than="b", equivalence_margin=0.02).evaluate(evidence(same))
+    assert outcome.verdict == REFUTED and outcome.comparisons[0].state == "equivalent"
+    assert Better("acc", "a", than="b").evaluate(evidence(same)).verdict == INCONCLUSIVE  # no margin: undecided
+
+
+def test_equivalent_censored_comparisons_decide_nothing():
+    rows = [{"arm": arm, "seed": s, "epochs": 3.0, "reached": float(arm == "a" or s > 0)}
+            for arm in ("a", "b") for s in range(5)]
+    outcome = Equivalent("epochs", "a", to="b", margin=1.0, censored_unless="reached").evaluate(
+        Evidence(trials=pd.DataFrame(rows)))
+    assert outcome.verdict == INCONCLUSIVE and outcome.comparisons[0].state == "censored"
+
+
+def test_contrast_is_a_difference_of_differences():
+    per_arm = {"a": [0.9, 0.8, 0.85], "b": [0.5, 0.4, 0.45]}
+    rows = [{"arm": arm, "seed": s, "small": v, "large": v * 0.5} for arm, vs in per_arm.items() for s, v in enumerate(vs)]
+    rule = Contrast("shrink", [(1, "small", "a"), (-1, "small", "b"), (-1, "large", "a"), (1, "large", "b")], "gap shrink")
+    comparison = rule.compare(Evidence(trials=pd.DataFrame(rows)))
+    assert comparison.mean == pytest.approx(0.2) and comparison.n == 3 and comparison.verdict == SUPPORTED
+
+
+def test_all_of_supports_only_when_every_part_does_and_reported_parts_never_decide():
+    rule = AllOf(Better("acc", "a", than="b"), Better("acc", "a", than="c"),
+                 also_report=[Better("acc", "c", than="a"), Summarize("acc", ["a", "b"])])
+    arms = {**CLEAR_WIN, "c": [0.70, 0.72, 0.71, 0.69, 0.70]}
+    outcome = rule.evaluate(evidence(arms))
+    assert outcome.verdict == SUPPORTED  # the reported c - a (refuted on its own) does not decide
+    assert [c.judged for c in outcome.comparisons] == [True, True, False]
+    assert outcome.headline() is None  # two judged comparisons: no single headline
+    assert "(1) Paired by seed" in rule.describe() and "Reported, not judged" in rule.describe()
+    assert AllOf(Better("acc", "a", than="b"), Better("acc", "b", than="a")).evaluate(evidence(arms)).verdict == REFUTED
+    noisy = {**NOISE, "c": [0.70, 0.72, 0.71, 0.69, 0.70]}
+    assert AllOf(Better("acc", "a", than="b"), Better("acc", "a", than="c")).evaluate(evidence(noisy)).verdict == INCONCLUSIVE
+
+
+def test_seed_statistic_resamples_seeds_and_needs_its_minimum():
+    arms = {"a": [0.9, 0.92, 0.91, 0.93], "b": [0.5, 0.52, 0.49, 0.51]}
+    rule = SeedStatistic("range", "acc", ["a", "b"], lambda m: float(np.ptp(m.mean(axis=1))), "max - min of arm means")
+    comparison = rule.compare(evidence(arms))
+    assert comparison.verdict == SUPPORTED and comparison.mean == pytest.approx(0.41) and comparison.n == 4
+    few = SeedStatistic("range", "acc", ["a", "b"], lambda m: float(np.ptp(m.mean(axis=1))), "range", min_seeds=5)
+    assert few.compare(evidence(arms)).verdict == INCONCLUSIVE
+
+
+def test_exact_matchers_bound_and_error():
+    ev = Evidence(trials=pd.DataFrame(), checks={"count_check": {"error_type": "ValueError", "diff": 2e-6}})
+    check = count_check
+    check.__name__ = "count_check"
+    assert Exact(check, {"diff": AtMost(1e-5), "error_type": Raised()}).evaluate(ev).verdict == SUPPORTED
+    assert Exact(check, {"diff": AtMost(1e-7)}).evaluate(ev).verdict == REFUTED
+    assert "diff <= 1e-07" in Exact(check, {"diff": AtMost(1e-7)}).describe()
+    ev_none = Evidence(trials=pd.DataFrame(), checks={"count_check": {"error_type": None}})
+    assert Exact(check, {"error_type": Raised()}).evaluate(ev_none).verdict == REFUTED
+
+
+def test_summary_tables_render_the_typed_evidence():
     from claimlab.report import _measured_table
 
-    rows = _measured_table({
-        "arms": {"a": {"n": 5, "mean": 0.9, "std": 0.01, "ci_low": 0.88, "ci_high": 0.92}},
-        "equivalence": {"x vs y": {"tost_ci_low": 0.1}},  # a Custom rule's own layout: not a table here
-        "pairs": {"a vs b": {"mean": 0.1, "ci_low": 0.05, "ci_high": 0.15, "n": 5}, "odd": 3},
-    })
-    assert "| a | 5 | 0.9000 | 0.0100 | [0.8800, 0.9200] |" in rows
-    assert "| a vs b | 0.1000 | [0.0500, 0.1500] | 5 |" in rows
-    assert not any("odd" in row or "x vs y" in row for row in rows)
+    outcome = AllOf(Better("acc", "a", than="b"), also_report=[Equivalent("acc", "a", to="b", margin=0.5)]).evaluate(
+        evidence(CLEAR_WIN))
+    rows = _measured_table(outcome.to_dict())
+    assert any(row.startswith("| acc | a | 5 | 0.9120 |") for row in rows), rows
+    assert any(row.startswith("| a - b | acc | 0.1080 |") and row.endswith("| 5 | better |") for row in rows), rows
+    assert any("±0.5, [" in row and "(reported, not judged)" in row for row in rows), rows
