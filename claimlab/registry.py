@@ -48,6 +48,21 @@ class Experiment:
         """The rules' margins and tolerances, declared before any run (module-level THRESHOLDS)."""
         return dict(getattr(self.module, "THRESHOLDS", {}))
 
+    def if_diverged(self, cfg: dict) -> dict:
+        """What a diverged trial counts as on each judged metric: module-level IF_DIVERGED, a dict or a
+        function of the config (chance accuracy depends on the dataset's classes)."""
+        declared = getattr(self.module, "IF_DIVERGED", {})
+        return dict(declared(cfg) if callable(declared) else declared)
+
+    def undeclared_divergence(self, cfg: dict) -> list[str]:
+        """Judged metrics of empirical claims with no IF_DIVERGED declaration (should be none)."""
+        from claimlab.verdict import if_diverged_for
+
+        declared = self.if_diverged(cfg)
+        metrics = dict.fromkeys(m for claim in self.claims if claim.kind == "empirical"
+                                for m in claim.rule_for(cfg).metrics)
+        return [metric for metric in metrics if if_diverged_for(declared, metric) is None]
+
     @property
     def profiles(self) -> dict[str, dict]:
         return dict(getattr(self.module, "PROFILES", {}))

@@ -25,7 +25,7 @@ from claimlab.errors import RunFailure, UsageError
 from claimlab.execute import TRIAL_THREADS, Trial, TrialError, run_trials
 from claimlab.provenance import Provenance
 from claimlab.registry import Experiment
-from claimlab.verdict import INCONCLUSIVE, Evidence, Outcome
+from claimlab.verdict import INCONCLUSIVE, Evidence, Outcome, if_diverged_for
 
 if TYPE_CHECKING:  # the Tracker imports MLflow: run.py imports it only when a run starts
     from claimlab.tracking import Tracker
@@ -99,12 +99,32 @@ def judge(experiment: Experiment, evidence: Evidence, complete: bool, finished: 
                 INCONCLUSIVE, f"run incomplete ({finished} of {planned} trials); finish it with --resume")
             continue
         try:
-            verdicts[claim.id] = claim.rule_for(evidence.cfg).evaluate(evidence)
+            rule = claim.rule_for(evidence.cfg)
+            verdicts[claim.id] = rule.evaluate(evidence)
+            if claim.kind == "empirical":
+                note_diverged_seeds(verdicts[claim.id], evidence, rule.metrics)
         except Exception as error:  # a rule that cannot be evaluated on these trials says why
             verdicts[claim.id] = Outcome(INCONCLUSIVE, f"rule could not be evaluated: {type(error).__name__}: {error}")
         if claim.kind == "exact":
             verdicts[claim.id].reason += measured_on
     return verdicts
+
+
+def note_diverged_seeds(outcome: Outcome, evidence: Evidence, metrics: list[str]) -> None:
+    """How many seeds of each arm diverged in a training the rule's metrics come from, in the details
+    (every arm, zeros included) and, when any did, in the reason with what they were scored as."""
+    import pandas as pd
+
+    counts, seeds = {}, {}
+    for arm in sorted(evidence.arms_present()):
+        flags = pd.concat([evidence.diverged(arm, metric) for metric in metrics] or [evidence.diverged(arm)], axis=1)
+        counts[arm], seeds[arm] = int(flags.any(axis=1).sum()), len(flags)
+    outcome.details["diverged_seeds"] = counts
+    diverged = [f"{arm} {count}/{seeds[arm]}" for arm, count in counts.items() if count]
+    if diverged:
+        declared = {metric: if_diverged_for(evidence.if_diverged, metric) for metric in metrics}
+        scored = ", ".join(f"{metric} {rule.describe()}" for metric, rule in declared.items() if rule)
+        outcome.reason += f"; diverged seeds: {', '.join(diverged)} ({scored})"
 
 
 def print_verdicts(experiment: Experiment, verdicts: dict[str, Outcome], out) -> None:
@@ -113,7 +133,7 @@ def print_verdicts(experiment: Experiment, verdicts: dict[str, Outcome], out) ->
     out("-" * 100)
     for claim in experiment.claims:
         outcome = verdicts[claim.id]
-        out(f"{claim.id:<6} {claim.kind:<10} {outcome.verdict:<13} {outcome.reason}")
+        out(f"{claim.id:<6} {claim.kind:<10} {outcome.label():<13} {outcome.reason}")
 
 
 class InterruptGuard:
@@ -340,7 +360,7 @@ def _judge_and_report(run: ExperimentRun, state: RunState, status: str, checks: 
     """Verdicts from the rules, then results/<name>/, the ledger and the parent run's tags, metrics and
     artifacts. Returns summary.json's content and the verdicts."""
     trials = report.trials_frame(state.results)
-    evidence = Evidence(trials=trials, checks=checks, cfg=run.cfg)
+    evidence = Evidence(trials=trials, checks=checks, cfg=run.cfg, if_diverged=run.experiment.if_diverged(run.cfg))
     verdicts = judge(run.experiment, evidence, status == "complete", len(state.results), len(state.planned),
                      run.provenance.versions)
     summary = build_summary(run, state, status, checks, verdicts)
@@ -368,11 +388,13 @@ def build_summary(run: ExperimentRun, state: RunState, status: str, checks: dict
         "mlflow": {"tracking_uri": options.tracking_uri, "experiment_id": run.tracker.experiment_id,
                    "parent_run_id": state.parent_id},
         "checks": checks,
+        "if_diverged": {metric: rule.describe() for metric, rule in experiment.if_diverged(cfg).items()},
         "claims": [
             {"id": c.id, "kind": c.kind, "quote": c.quote,
              "source": {"file": c.source.file, "lines": c.source.lines, "title": c.source.title},
              "hypothesis": c.hypothesis, "rule": c.rule_for(cfg).describe(), "verdict": verdicts[c.id].verdict,
-             "reason": verdicts[c.id].reason, "measured": verdicts[c.id].to_dict()}
+             "qualifier": verdicts[c.id].qualifier, "reason": verdicts[c.id].reason,
+             "measured": verdicts[c.id].to_dict()}
             for c in experiment.claims
         ],
     }

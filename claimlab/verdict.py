@@ -12,10 +12,16 @@ The vocabulary:
 - comparisons, paired by seed: Better (one arm beats another; optionally "refuted if equivalent
   within a margin"), Equivalent (TOST within a margin), Contrast (any signed combination of arms and
   metrics, e.g. a difference of differences), SeedStatistic (any statistic of several arms' per-seed
-  values, with a seed-bootstrap interval);
+  values, with a jackknife t interval over seeds);
 - Ranking: a claimed order, judged pair by adjacent pair;
 - AllOf: supported if every part is, refuted if any part is, inconclusive otherwise; `also_report`
   adds comparisons that are shown but do not decide;
+
+The statistics every comparison shares (issue 8): a 95% paired t interval (claimlab.stats says why);
+a floor (fewer than 3 finite paired seeds, or no variation between seeds, decides nothing); a smallest
+effect of interest (a significant effect whose CI lies inside it is "negligible"); and, where any one
+of k comparisons can refute (Ranking, AllOf), Holm's correction over the k refute p-values. Diverged
+trials count as the experiment's IF_DIVERGED declares.
 - Summarize: per-arm summaries of a metric, for `also_report`;
 - Exact: a deterministic check against claimed values (equalities, or AtMost / Raised matchers);
 - Custom: logic that none of the above expresses (it still returns the typed Outcome).
@@ -32,24 +38,90 @@ from typing import Any, Callable, Sequence
 
 SUPPORTED, REFUTED, INCONCLUSIVE = "supported", "refuted", "inconclusive"
 VERDICT_CODE = {SUPPORTED: 1, INCONCLUSIVE: 0, REFUTED: -1}  # numeric, for MLflow's compare view
+NUMERICALLY_ZERO = 1e-12  # a spread of per-seed values below this is float round-off, not variation
 
 
 # ---- evidence in, outcome out ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class IfDiverged:
+    """What a diverged trial (a non-finite training loss: its `diverged` metric is 1) counts as on one
+    judged metric, declared by the experiment in IF_DIVERGED before any run. Leaving diverged seeds out
+    silently would make an arm that diverges look better than it is, so each metric says:
+    - `IfDiverged.scores(value, why)`: the trial counts as `value` (chance accuracy, the worst value);
+    - `IfDiverged.excluded(why)`: the trial is left out of comparisons, and the verdict says so;
+    - `IfDiverged.kept(why)`: the trial's own value stands (measured before training, or a timing).
+    `flag` is the 0/1 trial metric that says the training behind this metric diverged."""
+
+    mode: str  # "score", "exclude" or "keep"
+    why: str
+    value: float | None = None
+    flag: str = "diverged"
+
+    @classmethod
+    def scores(cls, value: float, why: str, flag: str = "diverged") -> "IfDiverged":
+        return cls("score", why, float(value), flag)
+
+    @classmethod
+    def excluded(cls, why: str, flag: str = "diverged") -> "IfDiverged":
+        return cls("exclude", why, flag=flag)
+
+    @classmethod
+    def kept(cls, why: str, flag: str = "diverged") -> "IfDiverged":
+        return cls("keep", why, flag=flag)
+
+    def describe(self) -> str:
+        what = {"exclude": "is left out (flagged)", "keep": "keeps its value"}.get(self.mode)
+        return f"{what or f'scores {self.value:g}'} ({self.why})"
+
+
+def if_diverged_for(declarations: dict[str, IfDiverged], metric: str) -> IfDiverged | None:
+    """The declaration for a metric: its own key, else the first matching glob pattern (`*test/accuracy`)."""
+    import fnmatch
+
+    if metric in declarations:
+        return declarations[metric]
+    return next((rule for pattern, rule in declarations.items() if fnmatch.fnmatchcase(metric, pattern)), None)
+
+
 @dataclass
 class Evidence:
     """What a rule may look at: the finished trials (a pandas DataFrame with one row per (arm, seed)
-    and a column per final metric), the exact checks' measured values, and the resolved config."""
+    and a column per final metric), the exact checks' measured values, the resolved config, and what a
+    diverged trial counts as on each metric (the experiment's IF_DIVERGED)."""
 
     trials: Any
     checks: dict[str, dict] = field(default_factory=dict)
     cfg: dict = field(default_factory=dict)
+    if_diverged: dict[str, IfDiverged] = field(default_factory=dict)
+
+    def diverged(self, arm: str, metric: str | None = None):
+        """Per seed: did the training behind `metric` (by default, the trial) diverge? Trials that record no
+        flag did not."""
+        declared = if_diverged_for(self.if_diverged, metric) if metric else None
+        flag = declared.flag if declared else "diverged"
+        rows = self.trials[self.trials["arm"] == arm].set_index("seed").sort_index()
+        if flag not in rows:
+            return rows["arm"].map(lambda _: False)
+        return rows[flag].fillna(0).astype(float) > 0
 
     def values(self, metric: str, arm: str):
-        """Per-seed values of a metric for one arm, indexed by seed."""
+        """Per-seed values of a metric for one arm, indexed by seed, diverged trials counted as declared."""
         rows = self.trials[self.trials["arm"] == arm]
         if metric not in rows:
             raise KeyError(f"no trial reported the metric {metric!r}; reported: {sorted(self.trials.columns)}")
-        return rows.set_index("seed")[metric].astype(float).sort_index()
+        values = rows.set_index("seed")[metric].astype(float).sort_index()
+        diverged = self.diverged(arm, metric)
+        if not diverged.any():
+            return values
+        rule = if_diverged_for(self.if_diverged, metric)
+        if rule is None:
+            raise KeyError(f"{arm} diverged on seeds {list(diverged[diverged].index)}, and IF_DIVERGED declares "
+                           f"nothing for {metric!r}: declare what a diverged trial scores on it")
+        if rule.mode == "score":
+            values[diverged] = rule.value
+        elif rule.mode == "exclude":
+            values[diverged] = math.nan
+        return values
 
     def paired(self, metric: str, arm: str, other: str):
         """Two aligned arrays over the seeds both arms finished."""
@@ -81,13 +153,22 @@ class ArmSummary:
     ci_low: float
     ci_high: float
     not_finite: int = 0
+    diverged: int = 0  # seeds whose training loss went non-finite (scored as IF_DIVERGED declares)
 
 
 @dataclass
 class Comparison:
-    """A paired comparison: the mean of per-seed values d and its 95% CI; for an equivalence test also
-    the margin and the 90% (TOST) interval. `state` says what the numbers show in words; `verdict` what
-    the comparison alone would conclude; `judged` is False for comparisons that are reported only."""
+    """A paired comparison: the mean of per-seed values d and its 95% paired t interval; for an equivalence
+    test also the margin and the 90% (TOST) interval. `state` says what the numbers show in words;
+    `verdict` what the comparison concludes (after the family-wise correction, when it is one of
+    several); `judged` is False for comparisons that are reported only.
+
+    `p_support` / `p_refute` are the p-values of the tests whose rejection supports / refutes the claim
+    (nan below the evidence floor); `p_refute` is the one (a significant reversal, or
+    equivalence / difference from a margin); in a family of k comparisons where any one refutes, Holm
+    adjusts it (`p_refute_adjusted`) and the Bonferroni interval at 1 - 0.05/k is shown beside the
+    unadjusted one. `qualifier` says why a verdict is weaker than it looks: negligible (the whole CI
+    inside the smallest effect of interest), too few seeds, no variation between seeds."""
 
     name: str
     metric: str
@@ -103,6 +184,18 @@ class Comparison:
     tost_ci_high: float | None = None
     judged: bool = True
     differences: list = field(default_factory=list)
+    se: float = math.nan
+    df: int = 0
+    p_value: float = math.nan
+    p_support: float = math.nan
+    p_refute: float = math.nan
+    unadjusted_verdict: str = ""
+    family: int = 1
+    p_refute_adjusted: float | None = None
+    adjusted_ci_low: float | None = None
+    adjusted_ci_high: float | None = None
+    smallest_effect: float | None = None
+    qualifier: str = ""
 
 
 @dataclass
@@ -123,6 +216,11 @@ class Outcome:
     comparisons: list[Comparison] = field(default_factory=list)
     checked: list[CheckedValue] = field(default_factory=list)
     details: dict = field(default_factory=dict)  # anything else measured: summary.json only
+    qualifier: str = ""  # "negligible: within +-0.01", "too few seeds: 2 < 3", ...: shown with the verdict
+
+    def label(self) -> str:
+        """The verdict as a reader sees it: 'supported (negligible: within +-0.01)'."""
+        return f"{self.verdict} ({self.qualifier})" if self.qualifier else self.verdict
 
     def headline(self) -> Comparison | None:
         """The comparison that decided the claim, when exactly one did."""
@@ -151,7 +249,8 @@ def arm_summaries(evidence: Evidence, metric: str, arms: Sequence[str]) -> list[
     from claimlab import stats
 
     present = evidence.arms_present()
-    return [ArmSummary(metric, arm, **stats.describe(evidence.values(metric, arm).to_numpy()))
+    return [ArmSummary(metric, arm, **stats.describe(evidence.values(metric, arm).to_numpy()),
+                       diverged=int(evidence.diverged(arm, metric).sum()))
             for arm in arms if arm in present]
 
 
@@ -166,11 +265,84 @@ def side_of_zero(low: float, high: float) -> str:
     return "straddles"
 
 
-def _sign_verdict(low: float, high: float, n: int, claimed_side: str = "above", min_n: int = 2) -> str:
+def too_little_evidence(n: int, sd: float) -> str:
+    """Why a sample decides nothing, or '': too few finite (paired) seeds, or no variation at all (tied
+    seeds give a zero-width interval, which is not certainty: accuracies are quantised, ties happen)."""
+    from claimlab import stats
+
+    if n < stats.MIN_SEEDS:
+        return f"too few seeds: {n} < {stats.MIN_SEEDS}"
+    if not (sd > NUMERICALLY_ZERO):  # differences of quantised accuracies vary by ~1e-17 when tied
+        return "no variation between seeds"
+    return ""
+
+
+def negligible(low: float, high: float, smallest_effect: float | None) -> str:
+    """'negligible: within +-m' when the whole CI lies inside the smallest effect of interest."""
+    if smallest_effect is None or not (-smallest_effect < low and high < smallest_effect):
+        return ""
+    return f"negligible: within +-{smallest_effect:g}"
+
+
+def sign_comparison(name: str, metric: str, test: dict, claimed_side: str, smallest_effect: float | None,
+                    words: dict[str, str]) -> Comparison:
+    """A comparison judged by which side of 0 the 95% CI of `test` (a stats.mean_test / jackknife_test
+    result) lies on. `words` names the states: {'supported': 'better', 'refuted': 'worse'}."""
+    low, high = test["ci_low"], test["ci_high"]
+    floor = too_little_evidence(test["n"], test["sd"])
     side = side_of_zero(low, high)
-    if n < min_n or side in ("straddles", "unknown"):
-        return INCONCLUSIVE
-    return SUPPORTED if side == claimed_side else REFUTED
+    if floor or side in ("straddles", "unknown"):
+        verdict = INCONCLUSIVE
+    else:
+        verdict = SUPPORTED if side == claimed_side else REFUTED
+    on_other_side = test["mean"] < 0 if claimed_side == "above" else test["mean"] > 0
+    p_support, p_refute = (1.0, test["p_value"]) if on_other_side else (test["p_value"], 1.0)
+    if floor:
+        p_support = p_refute = math.nan
+    qualifier = floor or (negligible(low, high, smallest_effect) if verdict != INCONCLUSIVE else "")
+    return Comparison(name, metric, test["mean"], low, high, test["n"], verdict,
+                      floor or words.get(verdict, "not significant"), differences=test.get("differences", []),
+                      se=test["se"], df=test["df"], p_value=test["p_value"], p_support=p_support, p_refute=p_refute,
+                      unadjusted_verdict=verdict, smallest_effect=smallest_effect, qualifier=qualifier)
+
+
+def correct_for_family(comparisons: Sequence[Comparison]) -> None:
+    """Family-wise error control where any one of k comparisons refutes: Holm over their refute
+    p-values. A refutation that does not survive becomes inconclusive; every comparison gets its
+    adjusted p-value and the Bonferroni interval at 1 - 0.05/k beside the unadjusted 95% CI. Always
+    recomputed from the unadjusted verdicts, so applying it again to a larger family is safe."""
+    from claimlab import stats
+
+    k = len(comparisons)
+    adjusted = stats.holm([c.p_refute for c in comparisons])
+    for comparison, p in zip(comparisons, adjusted):
+        in_family(comparison, k, p)
+        comparison.verdict = comparison.unadjusted_verdict
+        if comparison.unadjusted_verdict == REFUTED and not p < stats.ALPHA:
+            comparison.verdict = INCONCLUSIVE
+            comparison.qualifier = f"refutes before correction, not after Holm over {k}"
+
+
+def in_family(comparison: Comparison, k: int, p_adjusted: float) -> None:
+    """Record that a comparison is one of k: its family-adjusted p-value and its Bonferroni interval."""
+    from claimlab import stats
+
+    comparison.family, comparison.p_refute_adjusted = k, p_adjusted
+    comparison.adjusted_ci_low, comparison.adjusted_ci_high = stats.interval_around(
+        comparison.mean, comparison.se, comparison.df, 1 - stats.ALPHA / k)
+
+
+def family_text(k: int) -> str:
+    from claimlab import stats
+
+    return (f"The refute path is any one of {k} comparisons, so it is corrected ({stats.FAMILY_METHOD} over the "
+            f"{k} refute p-values, family-wise alpha 0.05); the support path needs all {k} and is not.")
+
+
+def family_qualifier(comparisons: Sequence[Comparison], verdict: str) -> str:
+    """The qualifiers of the comparisons that carry the verdict (or explain an inconclusive one)."""
+    relevant = [c.qualifier for c in comparisons if c.qualifier and (c.verdict == verdict or verdict == INCONCLUSIVE)]
+    return "; ".join(dict.fromkeys(relevant))
 
 
 class Rule:
@@ -192,22 +364,38 @@ def resolve_rule(rule, cfg: dict) -> Rule:
     return rule if isinstance(rule, Rule) else rule(cfg)
 
 
+def evidence_floor_text() -> str:
+    from claimlab import stats
+
+    return (f"Fewer than {stats.MIN_SEEDS} finite paired seeds, or no variation between seeds, decides nothing "
+            "(inconclusive).")
+
+
+def smallest_effect_text(smallest_effect: float) -> str:
+    return (f"Smallest effect of interest +-{smallest_effect:g}: a significant d whose whole CI lies inside it "
+            "is reported as negligible.")
+
+
 # ---- comparisons paired by seed -------------------------------------------------------------------
 class Contrast(Rule):
     """The per-seed value d = sum of coefficient x metric[arm] over `terms` (paired by seed); supported if
     the 95% CI of mean d lies wholly on `claimed_side` of 0 ('above' or 'below'), refuted if wholly on the
     other side, inconclusive otherwise. `meaning` says in words what d is."""
 
-    def __init__(self, name: str, terms: Sequence[tuple[float, str, str]], meaning: str,
-                 claimed_side: str = "above"):
+    def __init__(self, name: str, terms: Sequence[tuple[float, str, str]], meaning: str, *,
+                 smallest_effect: float, claimed_side: str = "above"):
         self.name, self.terms, self.meaning, self.claimed_side = name, list(terms), meaning, claimed_side
+        self.smallest_effect = smallest_effect
         self.metrics = list(dict.fromkeys(metric for _, metric, _ in self.terms))
         self.checks = []
 
     def describe(self) -> str:
+        from claimlab import stats
+
         other = "below" if self.claimed_side == "above" else "above"
-        return (f"Paired by seed, d = {self.meaning}. Supported if the 95% CI of mean d lies wholly "
-                f"{self.claimed_side} 0, refuted if it lies wholly {other} 0, inconclusive otherwise.")
+        return (f"Paired by seed, d = {self.meaning}. Supported if the 95% CI of mean d ({stats.INTERVAL_METHOD}) "
+                f"lies wholly {self.claimed_side} 0, refuted if it lies wholly {other} 0, inconclusive otherwise. "
+                f"{smallest_effect_text(self.smallest_effect)} {evidence_floor_text()}")
 
     def per_seed(self, evidence: Evidence):
         matrix = evidence.seed_matrix([(metric, arm) for _, metric, arm in self.terms])
@@ -219,17 +407,16 @@ class Contrast(Rule):
     def compare(self, evidence: Evidence) -> Comparison:
         from claimlab import stats
 
-        diff = stats.mean_with_interval(self.per_seed(evidence))
-        verdict = _sign_verdict(diff["ci_low"], diff["ci_high"], diff["n"], self.claimed_side)
-        state = {"above": "above 0", "below": "below 0"}.get(side_of_zero(diff["ci_low"], diff["ci_high"]),
-                                                             "straddles 0")
-        return Comparison(self.name, self.metrics[0], diff["mean"], diff["ci_low"], diff["ci_high"], diff["n"],
-                          verdict, state, differences=diff["values"])
+        test = stats.mean_test(self.per_seed(evidence))
+        test["differences"] = test["values"]
+        return sign_comparison(self.name, " / ".join(self.metrics), test, self.claimed_side, self.smallest_effect,
+                               {SUPPORTED: f"{self.claimed_side} 0",
+                                REFUTED: "below 0" if self.claimed_side == "above" else "above 0"})
 
     def evaluate(self, evidence: Evidence) -> Outcome:
         c = self.compare(evidence)
         reason = f"{self.name} = {fmt(c.mean)} [95% CI {fmt(c.ci_low)}, {fmt(c.ci_high)}], n={c.n} seeds"
-        return Outcome(c.verdict, reason, comparisons=[c])
+        return Outcome(c.verdict, reason, comparisons=[c], qualifier=c.qualifier)
 
 
 class Better(Rule):
@@ -237,40 +424,44 @@ class Better(Rule):
     also refuted when the two are equivalent within +-margin (TOST): for claims that something matters,
     a difference too small to matter counts against them. The sign is checked first."""
 
-    def __init__(self, metric: str, arm: str, than: str, higher_is_better: bool = True,
-                 equivalence_margin: float | None = None):
+    def __init__(self, metric: str, arm: str, than: str, higher_is_better: bool = True, *,
+                 smallest_effect: float, equivalence_margin: float | None = None):
         self.metric, self.arm, self.than, self.higher_is_better = metric, arm, than, higher_is_better
-        self.equivalence_margin = equivalence_margin
+        self.smallest_effect, self.equivalence_margin = smallest_effect, equivalence_margin
         self.metrics, self.checks = [metric], []
 
     def describe(self) -> str:
+        from claimlab import stats
+
         direction = "higher" if self.higher_is_better else "lower"
         text = (f"Paired by seed, d = {self.metric}[{self.arm}] - {self.metric}[{self.than}] ({direction} is "
-                f"better). Supported if the 95% CI of mean d lies wholly on the {self.arm} side of 0, refuted "
-                f"if it lies wholly on the {self.than} side")
+                f"better). Supported if the 95% CI of mean d ({stats.INTERVAL_METHOD}) lies wholly on the "
+                f"{self.arm} side of 0, refuted if it lies wholly on the {self.than} side")
         if self.equivalence_margin is not None:
             text += (f", or if the 90% CI lies inside +-{self.equivalence_margin:g} (equivalent, TOST at alpha "
                      "0.05); inconclusive otherwise. Checked in that order: a significant difference smaller than "
                      "the margin still counts as supported.")
-            return text
-        return text + ", inconclusive otherwise."
+        else:
+            text += ", inconclusive otherwise."
+        return f"{text} {smallest_effect_text(self.smallest_effect)} {evidence_floor_text()}"
 
     def compare(self, evidence: Evidence) -> Comparison:
         from claimlab import stats
 
         a, b = evidence.paired(self.metric, self.arm, self.than)
-        diff = stats.paired_difference(a, b)
         claimed_side = "above" if self.higher_is_better else "below"
-        verdict = _sign_verdict(diff["ci_low"], diff["ci_high"], diff["n"], claimed_side)
-        state = {SUPPORTED: "better", REFUTED: "worse"}.get(verdict, "not significant")
-        comparison = Comparison(f"{self.arm} - {self.than}", self.metric, diff["mean"], diff["ci_low"],
-                                diff["ci_high"], diff["n"], verdict, state, differences=diff["differences"])
-        if self.equivalence_margin is not None and diff["n"] >= 2:
+        comparison = sign_comparison(f"{self.arm} - {self.than}", self.metric, stats.paired_difference(a, b),
+                                     claimed_side, self.smallest_effect,
+                                     {SUPPORTED: "better", REFUTED: "worse"})
+        if self.equivalence_margin is not None:
             tost = stats.equivalence(a, b, self.equivalence_margin)
             comparison.margin = self.equivalence_margin
             comparison.tost_ci_low, comparison.tost_ci_high = tost["tost_ci_low"], tost["tost_ci_high"]
-            if verdict == INCONCLUSIVE and tost["equivalent"]:
-                comparison.verdict, comparison.state = REFUTED, "equivalent"
+            if not comparison.qualifier:
+                comparison.p_refute = min(comparison.p_refute, tost["p_equivalent"])
+            if comparison.verdict == INCONCLUSIVE and not comparison.qualifier and tost["equivalent"]:
+                comparison.verdict = comparison.unadjusted_verdict = REFUTED
+                comparison.state = "equivalent"
         return comparison
 
     def evaluate(self, evidence: Evidence) -> Outcome:
@@ -280,11 +471,12 @@ class Better(Rule):
             reason += f", 90% CI [{fmt(c.tost_ci_low)}, {fmt(c.tost_ci_high)}] vs margin +-{c.margin:g}"
         reason += f", n={c.n} seeds"
         return Outcome(c.verdict, reason, arms=arm_summaries(evidence, self.metric, [self.arm, self.than]),
-                       comparisons=[c])
+                       comparisons=[c], qualifier=c.qualifier)
 
 
 class Equivalent(Rule):
-    """Arm `arm` and arm `to` are equivalent on `metric` within +-margin (TOST, paired by seed).
+    """Arm `arm` and arm `to` are equivalent on `metric` within +-margin (TOST, paired by seed). The
+    margin is the smallest effect of interest: a difference inside it is, by declaration, negligible.
 
     `censored_unless`: a 0/1 metric that must be 1 in every compared trial for the comparison to count
     (e.g. "reached the accuracy threshold": an epochs-to-threshold value of a run that never reached
@@ -295,9 +487,12 @@ class Equivalent(Rule):
         self.metrics, self.checks = [metric], []
 
     def describe(self) -> str:
+        from claimlab import stats
+
         text = (f"Paired by seed, d = {self.metric}[{self.arm}] - {self.metric}[{self.to}]. Supported (equivalent) "
-                f"if the 90% CI of mean d lies inside +-{self.margin:g} (TOST at alpha 0.05); refuted if the 95% "
-                f"CI lies wholly outside +-{self.margin:g}; inconclusive otherwise.")
+                f"if the 90% CI of mean d ({stats.INTERVAL_METHOD}) lies inside +-{self.margin:g} (TOST at alpha "
+                f"0.05); refuted if the 95% CI lies wholly outside +-{self.margin:g}; inconclusive otherwise. "
+                f"{evidence_floor_text()}")
         if self.censored_unless:
             text += f" Compared only when {self.censored_unless} is 1 in every compared trial."
         return text
@@ -311,43 +506,52 @@ class Equivalent(Rule):
         if self.censored_unless:
             reached_a, reached_b = evidence.paired(self.censored_unless, self.arm, self.to)
             censored = not (reached_a.all() and reached_b.all())
+        floor = too_little_evidence(result["n"], result["sd"])
         if censored:
             verdict, state = INCONCLUSIVE, "censored"
-        elif result["n"] >= 2 and result["equivalent"]:
+        elif floor:
+            verdict, state = INCONCLUSIVE, floor
+        elif result["equivalent"]:
             verdict, state = SUPPORTED, "equivalent"
-        elif result["n"] >= 2 and result["different"]:
+        elif result["different"]:
             verdict, state = REFUTED, "different"
         else:
             verdict, state = INCONCLUSIVE, "undecided"
         return Comparison(f"{self.arm} - {self.to}", self.metric, result["mean"], result["ci_low"],
                           result["ci_high"], result["n"], verdict, state, margin=self.margin,
                           tost_ci_low=result["tost_ci_low"], tost_ci_high=result["tost_ci_high"],
-                          differences=[float(x) for x in a - b])
+                          differences=result["differences"], se=result["se"], df=result["df"],
+                          p_value=result["p_equivalent"],
+                          p_support=math.nan if censored or floor else result["p_equivalent"],
+                          p_refute=math.nan if censored or floor else result["p_different"],
+                          unadjusted_verdict=verdict, smallest_effect=self.margin, qualifier=floor)
 
     def evaluate(self, evidence: Evidence) -> Outcome:
         c = self.compare(evidence)
         reason = (f"{self.metric}: {c.name} = {fmt(c.mean)} [90% CI {fmt(c.tost_ci_low)}, {fmt(c.tost_ci_high)}], "
                   f"margin +-{self.margin:g}, n={c.n} seeds" + (" (censored)" if c.state == "censored" else ""))
         return Outcome(c.verdict, reason, arms=arm_summaries(evidence, self.metric, [self.arm, self.to]),
-                       comparisons=[c])
+                       comparisons=[c], qualifier=c.qualifier)
 
 
 class SeedStatistic(Rule):
     """A statistic of several arms' per-seed values of one metric (`statistic(matrix)` on an arms x seeds
-    matrix -> float), with a 95% interval from resampling the seeds jointly for every arm (which keeps
-    the arms paired). Supported if the interval lies wholly above 0, refuted if wholly below, else
-    inconclusive; with fewer than `min_seeds` seeds it decides nothing. `meaning` defines the statistic."""
+    matrix -> float), with a 95% t interval around its jackknife standard error over seeds (each seed
+    left out of every arm at once, which keeps the arms paired). Supported if the interval lies wholly
+    above 0, refuted if wholly below, else inconclusive. `meaning` defines the statistic."""
 
-    def __init__(self, name: str, metric: str, arms: Sequence[str], statistic: Callable, meaning: str,
-                 min_seeds: int = 3):
+    def __init__(self, name: str, metric: str, arms: Sequence[str], statistic: Callable, meaning: str, *,
+                 smallest_effect: float):
         self.name, self.metric, self.arms, self.statistic = name, metric, list(arms), statistic
-        self.meaning, self.min_seeds = meaning, min_seeds
+        self.meaning, self.smallest_effect = meaning, smallest_effect
         self.metrics, self.checks = [metric], []
 
     def describe(self) -> str:
-        return (f"{self.name} = {self.meaning}, on {self.metric}. 95% CI: BCa bootstrap over seeds (percentile "
-                f"if BCa fails), seeds resampled jointly for all arms, {self.min_seeds}+ seeds needed. Supported "
-                "if the CI lies above 0, refuted if below 0, inconclusive otherwise.")
+        from claimlab import stats
+
+        return (f"{self.name} = {self.meaning}, on {self.metric}. 95% CI: {stats.SEED_STATISTIC_METHOD} (seeds "
+                "left out jointly for all arms). Supported if the CI lies above 0, refuted if below 0, inconclusive "
+                f"otherwise. {smallest_effect_text(self.smallest_effect)} {evidence_floor_text()}")
 
     def compare(self, evidence: Evidence) -> Comparison:
         import numpy as np
@@ -355,19 +559,15 @@ class SeedStatistic(Rule):
         from claimlab import stats
 
         matrix = evidence.seed_matrix([(self.metric, arm) for arm in self.arms])
-        n = matrix.shape[1]
-        estimate = float(self.statistic(matrix)) if n else math.nan
-        low = high = math.nan
-        if n >= self.min_seeds and np.isfinite(matrix).all():
-            low, high = stats.seed_bootstrap_interval(lambda seeds: self.statistic(matrix[:, seeds]), n)
-        verdict = _sign_verdict(low, high, n, "above", self.min_seeds)
-        state = {SUPPORTED: "above 0", REFUTED: "below 0"}.get(verdict, "undecided")
-        return Comparison(self.name, self.metric, estimate, low, high, n, verdict, state)
+        matrix = matrix[:, np.isfinite(matrix).all(axis=0)]  # a seed with any excluded value leaves every arm
+        test = stats.jackknife_test(lambda seeds: self.statistic(matrix[:, seeds]), matrix.shape[1])
+        return sign_comparison(self.name, self.metric, test, "above", self.smallest_effect,
+                               {SUPPORTED: "above 0", REFUTED: "below 0"})
 
     def evaluate(self, evidence: Evidence) -> Outcome:
         c = self.compare(evidence)
         reason = f"{self.name} ({self.metric}) = {fmt(c.mean)} [95% CI {fmt(c.ci_low)}, {fmt(c.ci_high)}], n={c.n} seeds"
-        return Outcome(c.verdict, reason, comparisons=[c])
+        return Outcome(c.verdict, reason, comparisons=[c], qualifier=c.qualifier)
 
 
 class Summarize(Rule):
@@ -378,7 +578,8 @@ class Summarize(Rule):
         self.metrics, self.checks = [metric], []
 
     def describe(self) -> str:
-        return f"{self.metric} per arm ({', '.join(self.arms)})"
+        shown = ", ".join(self.arms) if len(self.arms) <= 6 else f"{len(self.arms)} arms"
+        return f"{self.metric} per arm ({shown})"
 
     def evaluate(self, evidence: Evidence) -> Outcome:
         arms = arm_summaries(evidence, self.metric, self.arms)
@@ -408,19 +609,32 @@ def _reported(comparison: Comparison) -> Comparison:
     return replace(comparison, judged=False)
 
 
+def _judged(outcome: Outcome) -> list[Comparison]:
+    return [c for c in outcome.comparisons if c.judged]
+
+
 class AllOf(Rule):
     """Several rules that must all hold: supported if every part is supported, refuted if any part is
-    refuted, inconclusive otherwise. `also_report` rules are evaluated and shown, never decide."""
+    refuted (Holm-corrected over every judged comparison of every part), inconclusive otherwise.
+    `also_report` rules are evaluated and shown, never decide."""
 
     def __init__(self, *parts: Rule, also_report: Sequence[Rule] = (), label: str = ""):
+        if any(isinstance(part, AllOf) for part in parts):
+            raise TypeError("AllOf inside AllOf: list the parts in one AllOf, so one correction covers them all")
         self.parts, self.also_report, self.label = list(parts), list(also_report), label
         self.metrics = list(dict.fromkeys(m for rule in self.parts + self.also_report for m in rule.metrics))
         self.checks = [check for rule in self.parts for check in rule.checks]
 
     def describe(self) -> str:
-        parts = " ".join(f"({i}) {rule.describe()}" for i, rule in enumerate(self.parts, 1))
-        text = (f"{self.label + ': ' if self.label else ''}{len(self.parts)} parts. {parts} Supported if every "
-                "part is supported; refuted if any part is refuted; inconclusive otherwise.")
+        if len(self.parts) == 1:
+            text = self.parts[0].describe()
+        else:
+            parts = " ".join(f"({i}) {rule.describe()}" for i, rule in enumerate(self.parts, 1))
+            text = (f"{len(self.parts)} parts. {parts} Supported if every part is supported; refuted if any part "
+                    "is refuted; inconclusive otherwise.")
+        text = f"{self.label + ': ' if self.label else ''}{text}"
+        if count_comparisons(self) > 1:
+            text += " " + family_text(count_comparisons(self))
         if self.also_report:
             text += " Reported, not judged: " + "; ".join(rule.describe() for rule in self.also_report) + "."
         return text
@@ -428,41 +642,68 @@ class AllOf(Rule):
     def evaluate(self, evidence: Evidence) -> Outcome:
         outcomes = [rule.evaluate(evidence) for rule in self.parts]
         reported = [rule.evaluate(evidence) for rule in self.also_report]
-        verdict = verdict_of_all([o.verdict for o in outcomes])
+        leaves = [c for outcome in outcomes for c in _judged(outcome)]
+        if len(leaves) > 1:
+            correct_for_family(leaves)
+        verdict = verdict_of_all([verdict_of_all([c.verdict for c in _judged(o)]) if _judged(o) else o.verdict
+                                  for o in outcomes])
         reason = "; ".join(o.reason for o in outcomes)
+        if len(leaves) > 1:
+            reason += f" [Holm over {len(leaves)} comparisons]"
         if self.label:
             reason = f"{self.label}: {reason} ({verdict})"
         merged = _merge(outcomes)
         extra = _merge(reported, judged=False)
+        qualifier = family_qualifier(leaves, verdict) or "; ".join(
+            dict.fromkeys(o.qualifier for o in outcomes if o.qualifier and o.verdict == verdict))
         return Outcome(verdict, reason, arms=merged["arms"] + [a for a in extra["arms"] if a not in merged["arms"]],
-                       comparisons=merged["comparisons"] + extra["comparisons"],
-                       checked=merged["checked"], details={"parts": [o.verdict for o in outcomes]})
+                       comparisons=merged["comparisons"] + extra["comparisons"], checked=merged["checked"],
+                       details={"parts": [o.verdict for o in outcomes]}, qualifier=qualifier)
+
+
+def count_comparisons(rule: Rule) -> int:
+    """How many judged comparisons a rule decides on (0 for exact checks and custom rules)."""
+    if isinstance(rule, AllOf):
+        return sum(count_comparisons(part) for part in rule.parts)
+    if isinstance(rule, Ranking):
+        return len(rule.order) - 1
+    if isinstance(rule, (Better, Equivalent, Contrast, SeedStatistic)):
+        return 1
+    return 0
 
 
 class Ranking(Rule):
     """Arms rank in the claimed order on `metric`: each adjacent pair is judged with Better.
 
     Supported if every adjacent pair is significantly in the claimed order; refuted if any adjacent
-    pair is significantly reversed; inconclusive otherwise.
+    pair is significantly reversed after Holm's correction over the pairs; inconclusive otherwise.
     """
 
-    def __init__(self, metric: str, order: Sequence[str], higher_is_better: bool = True, also_report=()):
+    def __init__(self, metric: str, order: Sequence[str], higher_is_better: bool = True, also_report=(), *,
+                 smallest_effect: float):
         self.metric, self.order, self.higher_is_better = metric, list(order), higher_is_better
-        self.also_report = list(also_report)
+        self.also_report, self.smallest_effect = list(also_report), smallest_effect
         self.metrics, self.checks = [metric], []
 
     def describe(self) -> str:
+        from claimlab import stats
+
         chain = " > ".join(self.order)
         return (
             f"Claimed order on {self.metric} ({'higher' if self.higher_is_better else 'lower'} is better): "
-            f"{chain}. Each adjacent pair is compared paired by seed with a 95% CI of the mean difference. "
-            "Supported if every adjacent pair is significantly in the claimed order; refuted if any adjacent "
-            "pair is significantly reversed; inconclusive otherwise."
+            f"{chain}. Each adjacent pair is compared paired by seed with a 95% CI of the mean difference "
+            f"({stats.INTERVAL_METHOD}). Supported if every adjacent pair is significantly in the claimed order; "
+            "refuted if any adjacent pair is significantly reversed; inconclusive otherwise. "
+            f"{smallest_effect_text(self.smallest_effect)} {evidence_floor_text()}"
+            + (f" {family_text(len(self.order) - 1)}" if len(self.order) > 2 else "")
         )
 
     def evaluate(self, evidence: Evidence) -> Outcome:
-        comparisons = [Better(self.metric, upper, lower, self.higher_is_better).compare(evidence)
+        comparisons = [Better(self.metric, upper, lower, self.higher_is_better,
+                              smallest_effect=self.smallest_effect).compare(evidence)
                        for upper, lower in zip(self.order, self.order[1:])]
+        if len(comparisons) > 1:
+            correct_for_family(comparisons)
         verdict = verdict_of_all([c.verdict for c in comparisons])
         arms = arm_summaries(evidence, self.metric, self.order + self.also_report)
 
@@ -472,10 +713,14 @@ class Ranking(Rule):
         measured_order = [a.arm for a in sorted(arms, key=rank_key)]
         means = {a.arm: a.mean for a in arms}
         reason = f"measured order by mean {self.metric}: " + " > ".join(f"{a} {means[a]:.3f}" for a in measured_order)
-        reversed_pairs = [c.name.replace(" - ", " vs ") for c in comparisons if c.verdict == REFUTED]
+        reversed_pairs = [c for c in comparisons if c.unadjusted_verdict == REFUTED]
         if reversed_pairs:
-            reason += "; significantly reversed: " + ", ".join(reversed_pairs)
-        return Outcome(verdict, reason, arms=arms, comparisons=comparisons, details={"measured_order": measured_order})
+            reason += "; reversed: " + ", ".join(
+                f"{c.name.replace(' - ', ' vs ')} (p={c.p_value:.3f}"
+                + (f", Holm p={c.p_refute_adjusted:.3f} over {c.family})" if c.family > 1 else ")")
+                for c in reversed_pairs)
+        return Outcome(verdict, reason, arms=arms, comparisons=comparisons, details={"measured_order": measured_order},
+                       qualifier=family_qualifier(comparisons, verdict))
 
 
 # ---- exact checks -----------------------------------------------------------------------------------

@@ -65,8 +65,8 @@ Design choices, made before any run:
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.spec import Claim, Source, TrialResult
-from claimlab.verdict import (INCONCLUSIVE, REFUTED, SUPPORTED, AllOf, Better, Custom, Equivalent, Outcome,
-                              SeedStatistic, Summarize, arm_summaries)
+from claimlab.verdict import (INCONCLUSIVE, REFUTED, SUPPORTED, AllOf, Better, Custom, Equivalent, IfDiverged,
+                              Outcome, SeedStatistic, Summarize, arm_summaries, in_family)
 
 SOURCE_FILE = "000_2706fe11d950e137.txt"
 QUESTION = "Why are different bias values used in different types of layers"
@@ -90,11 +90,21 @@ CONFIG = {
     "probe_examples": 256,  # the fixed batch on which dead ReLUs are counted
 }
 # Decision thresholds, fixed before any run; config keys, so `--set auc_margin=0.03` changes the rule and its text.
+# Each margin is also the smallest effect of interest on its metric (B1, the B2 spreads, B3): a
+# significant difference whose CI lies inside it is reported as negligible.
 THRESHOLDS = {
     "auc_margin": 0.02,  # B2 "similar training speed": mean per-epoch training accuracy within 2 points
     "epochs_margin": 1.0,  # B2 ... and epochs to the accuracy threshold within one epoch
     "test_accuracy_margin": 0.02,  # B3: 0.01 vs 0 bias "no improvement" = test accuracy within 2 points
-    "min_seeds_for_spread": 3,  # B2: a bootstrap over fewer seeds than this decides nothing
+}
+# What a diverged trial (non-finite training loss) counts as on each metric a rule reads.
+IF_DIVERGED = {
+    "train/auc": IfDiverged.scores(0.1, "chance: the mean training accuracy of a model that guesses among 10 digits"),
+    "test/accuracy": IfDiverged.scores(0.1, "chance on 10 classes (every dataset choice has 10)"),
+    "train/epochs_to_threshold": IfDiverged.excluded("a diverged run never reaches the threshold: censored"),
+    "dead/count_init": IfDiverged.kept("measured at initialisation, before any training"),
+    "dead/share_init": IfDiverged.kept("measured at initialisation, before any training"),
+    "dead/share_trained": IfDiverged.excluded("the units of a diverged net are NaN, neither dead nor alive"),
 }
 CHOICES = {"dataset": ("digits", "keras:mnist", "keras:fashion_mnist")}
 PROFILES = {
@@ -122,12 +132,6 @@ ARMS = {
 
 
 # ---- the rules: built from the run's config, so each text names the threshold it applies ------------
-def thresholds(cfg):
-    """The run's decision thresholds. Configs recorded before THRESHOLDS were config keys (results/ up to
-    commit 525dad3) carry none of them: those runs applied these same values, then module constants."""
-    return {key: cfg.get(key, default) for key, default in THRESHOLDS.items()}
-
-
 def spreads(means):
     """From a (weight inits x bias inits) table of arm means: the bias spread (range across bias inits
     within a weight init, averaged over weight inits), the weight spread (range across weight inits
@@ -143,7 +147,7 @@ def grid_arms(model):
     return [arm_name(model, weight, bias) for weight in WEIGHT_INITS for bias in BIAS_INITS[model]]
 
 
-def spread_difference(model, metric, min_seeds):
+def spread_difference(model, metric, smallest_effect):
     """B2 (a) on one model: weight spread - bias spread of the arm means of `metric`, with a 95% interval
     from resampling the seeds jointly for every arm."""
     shape = (len(WEIGHT_INITS), len(BIAS_INITS[model]))
@@ -156,35 +160,36 @@ def spread_difference(model, metric, min_seeds):
                f"({', '.join(BIAS_INITS[model])}), minus the range across bias inits within a weight init, "
                "averaged over the weight inits")
     return SeedStatistic(f"{model}: weight spread - bias spread", metric, grid_arms(model), weight_minus_bias,
-                         meaning, min_seeds=min_seeds)
+                         meaning, smallest_effect=smallest_effect)
 
 
 def b2_rule(cfg):
     """(a) weight init moves train/auc more than bias init, on both models; (b) on the snippet's kernels,
     zero and small random biases train as fast as the snippet's own biases (8 equivalences)."""
-    t = thresholds(cfg)
     similar_speed = []
     for model in MODELS:
         snippet = arm_name(model, SNIPPET_WEIGHT, SNIPPET_BIAS[model])
         for bias in ("zero", "rand"):
             arm = arm_name(model, SNIPPET_WEIGHT, bias)
             similar_speed += [
-                Equivalent("train/auc", arm, to=snippet, margin=t["auc_margin"]),
-                Equivalent("train/epochs_to_threshold", arm, to=snippet, margin=t["epochs_margin"],
+                Equivalent("train/auc", arm, to=snippet, margin=cfg["auc_margin"]),
+                Equivalent("train/epochs_to_threshold", arm, to=snippet, margin=cfg["epochs_margin"],
                            censored_unless="train/reached_threshold"),
             ]
-    secondary = [spread_difference(model, metric, t["min_seeds_for_spread"])
+    margins = {"train/auc": cfg["auc_margin"], "train/epochs_to_threshold": cfg["epochs_margin"],
+               "test/accuracy": cfg["test_accuracy_margin"]}
+    secondary = [spread_difference(model, metric, margins[metric])
                  for model in MODELS for metric in ("train/epochs_to_threshold", "test/accuracy")]
     return AllOf(
-        *(spread_difference(model, "train/auc", t["min_seeds_for_spread"]) for model in MODELS),
-        AllOf(*similar_speed, label="(b) similar speed"),
+        *(spread_difference(model, "train/auc", margins["train/auc"]) for model in MODELS),
+        *similar_speed,
         also_report=[*secondary, Summarize("train/auc", list(ARMS))],  # the arm means the spreads come from
     )
 
 
 def b3_rule(cfg):
     """The 0.01 bias makes every ReLU fire at init, yet is not a consistent improvement over 0."""
-    margin = thresholds(cfg)["test_accuracy_margin"]
+    margin = cfg["test_accuracy_margin"]
     pairs = [(arm_name(model, weight, "c001"), arm_name(model, weight, "zero"))
              for model in MODELS for weight in WEIGHT_INITS]
 
@@ -195,10 +200,14 @@ def b3_rule(cfg):
         dead_at_init = {small: [float(v) for v in evidence.values("dead/count_init", small)] for small, _ in pairs}
         all_fire = all(v == 0 for values in dead_at_init.values() for v in values)
         # "not clear if this provides a consistent improvement": test accuracy 0.01 vs 0, per combination.
-        better = [Better("test/accuracy", small, than=zero).compare(evidence) for small, zero in pairs]
+        better = [Better("test/accuracy", small, than=zero, smallest_effect=margin).compare(evidence)
+                  for small, zero in pairs]
         same = [Equivalent("test/accuracy", small, to=zero, margin=margin).compare(evidence) for small, zero in pairs]
-        consistent_improvement = all(b.verdict == SUPPORTED for b in better)
-        no_improvement_somewhere = any(b.verdict == REFUTED or e.verdict == SUPPORTED for b, e in zip(better, same))
+        consistent_improvement = all(b.verdict == SUPPORTED for b in better)  # all 6 needed: no correction
+        # One "worse" or "equivalent" among 12 tests supports the claim: Holm over the 12 keeps that honest.
+        no_improvement_p = stats.holm([b.p_refute for b in better] + [e.p_support for e in same])
+        worse_p, equivalent_p = no_improvement_p[:len(pairs)], no_improvement_p[len(pairs):]
+        no_improvement_somewhere = any(p < stats.ALPHA for p in no_improvement_p)
         if not all_fire or consistent_improvement:
             verdict = REFUTED
         elif no_improvement_somewhere:
@@ -207,18 +216,24 @@ def b3_rule(cfg):
             verdict = INCONCLUSIVE
         fired = "every unit fires at init in every 0.01 arm" if all_fire else "dead units at init in 0.01 arms: " + (
             ", ".join(f"{arm} {values}" for arm, values in dead_at_init.items() if any(values)))
-        reason = fired + "; test accuracy 0.01 - 0: " + ", ".join(
+        reason = fired + "; test accuracy 0.01 - 0 (Holm over 12): " + ", ".join(
             f"{small.removesuffix('_c001')} {b.mean:+.4f} [{b.ci_low:+.4f}, {b.ci_high:+.4f}]"
-            + {SUPPORTED: " better", REFUTED: " worse"}.get(b.verdict, " equivalent" if e.verdict == SUPPORTED else "")
-            for (small, _), b, e in zip(pairs, better, same))
+            + (" better" if b.verdict == SUPPORTED else " worse" if p_worse < stats.ALPHA
+               else " equivalent" if p_same < stats.ALPHA else "")
+            for (small, _), b, p_worse, p_same in zip(pairs, better, worse_p, equivalent_p))
+        for comparison, p in zip(better + same, no_improvement_p):
+            in_family(comparison, len(no_improvement_p), p)
         dead_share = {arm: {"init": stats.describe(evidence.values("dead/share_init", arm).to_numpy()),
                             "trained": stats.describe(evidence.values("dead/share_trained", arm).to_numpy())}
                       for arm in sorted(set(evidence.trials["arm"]))}
         arms = (arm_summaries(evidence, "dead/count_init", [small for small, _ in pairs])
                 + arm_summaries(evidence, "test/accuracy", [arm for pair in pairs for arm in pair]))
+        floors = "; ".join(dict.fromkeys(c.qualifier for c in better + same if c.qualifier.startswith(("too few", "no var"))))
         return Outcome(verdict, reason, arms=arms, comparisons=[c for pair in zip(better, same) for c in pair],
                        details={"dead_units_at_init_in_0.01_arms": dead_at_init, "all_fire": all_fire,
-                                "consistent_improvement": consistent_improvement, "dead_share": dead_share})
+                                "consistent_improvement": consistent_improvement, "dead_share": dead_share,
+                                "holm_adjusted_p": {"worse": worse_p, "equivalent": equivalent_p}},
+                       qualifier=floors if verdict == INCONCLUSIVE else "")
 
     return Custom(
         evaluate,
@@ -226,14 +241,16 @@ def b3_rule(cfg):
             "Fire: dead/count_init (ReLU units, conv channels counted as units, that output 0 for every "
             "example of the fixed probe batch at initialisation) must be 0 in every seed of every c001 arm "
             "(cnn and mlp, 3 weight inits). Improvement: for each of the 6 (model, weight init) pairs, "
-            "d = test/accuracy[c001] - test/accuracy[zero], paired by seed, with the project's 95% CI "
-            "(BCa bootstrap, widened to the t interval under 8 seeds); 'better' if the CI lies above 0, "
-            f"'worse' if below 0, 'equivalent' if the 90% CI lies inside +-{margin:g} (TOST). "
-            "Refuted if some c001 arm has a dead unit at init, or if c001 is 'better' in all 6 pairs (a "
-            "consistent improvement); supported if every unit fires and c001 is 'worse' or 'equivalent' in "
-            "at least one pair; inconclusive otherwise."
+            "d = test/accuracy[c001] - test/accuracy[zero], paired by seed, with a 95% paired t interval; "
+            "'better' if the CI lies above 0; 'worse' if the two-sided t test shows d below 0, 'equivalent' if "
+            f"TOST shows d inside +-{margin:g} (alpha 0.05), both after Holm's correction over the 12 tests "
+            "(6 'worse', 6 'equivalent'), because any one of them supports the claim. Refuted if some c001 "
+            "arm has a dead unit at init, or if c001 is 'better' in all 6 pairs (a consistent improvement; all "
+            "6 are needed, so uncorrected); supported if every unit fires and c001 is 'worse' or 'equivalent' "
+            f"in at least one pair; inconclusive otherwise. Fewer than 3 finite paired seeds, or no variation "
+            "between seeds, decides nothing."
         ),
-        metrics=["test/accuracy", "dead/share_init"],
+        metrics=["test/accuracy", "dead/count_init", "dead/share_init"],
     )
 
 
@@ -254,7 +271,8 @@ CLAIMS = [
             "reason, i.e. on the snippet's own setup (truncated-normal 0.1 kernels, small VGG-like CNN) it "
             "trains faster than all-zero biases: higher train/auc (mean per-epoch training accuracy)."
         ),
-        rule=Better("train/auc", arm=arm_name("cnn", "tn01", "vgg"), than=arm_name("cnn", "tn01", "zero")),
+        rule=lambda cfg: Better("train/auc", arm=arm_name("cnn", "tn01", "vgg"), than=arm_name("cnn", "tn01", "zero"),
+                                smallest_effect=cfg["auc_margin"]),
     ),
     Claim(
         id="B2",

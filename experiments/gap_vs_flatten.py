@@ -41,7 +41,7 @@ depends on that.
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.spec import Claim, Source, TrialResult
-from claimlab.verdict import Better, Exact, Ranking
+from claimlab.verdict import Better, Exact, IfDiverged, Ranking
 
 SOURCE_FILE = "002_6725717de9344925.txt"
 QUESTION = "Why does the global average pooling work in ResNet?"
@@ -60,7 +60,20 @@ CONFIG = {
     "learning_rate": 1e-3,
     "max_shift": 4,  # G4: test shifts 0..max_shift pixels (positions on MNIST-1D)
 }
+# Decision thresholds, declared before any run (issue 8), and `--set`-able like the config.
+THRESHOLDS = {
+    # The smallest effect of interest for G1, G3, G4, all in accuracy points: one point, the smallest
+    # difference in test accuracy (or in a gap or a drop made of accuracies) that would change which
+    # head a practitioner picks; a significant difference whose CI lies inside it is called negligible.
+    "smallest_effect": 0.01,
+}
 CHOICES = {"dataset": ("shifted_digits", "mnist1d", "keras:mnist", "keras:fashion_mnist")}
+# What a diverged trial (non-finite training loss) counts as on each judged metric.
+IF_DIVERGED = {
+    "test/accuracy": IfDiverged.scores(0.1, "chance: every dataset choice has 10 balanced classes"),
+    "generalization_gap": IfDiverged.excluded("a gap between two chance-level accuracies measures nothing"),
+    "shift/accuracy_drop": IfDiverged.excluded("a drop from a chance-level accuracy measures nothing"),
+}
 PROFILES = {
     "smoke": {"seeds": 2, "epochs": 2, "max_shift": 2},
     "quick": {"seeds": 5},
@@ -109,8 +122,8 @@ CLAIMS = [
             "On one shared trunk, test accuracy ranks the asker's heads as GAP (93%) > GMP (85%) > "
             "4-strip GMP (75%) > one-filter conv (25%) > EMA (12%). The flatten head is reported alongside."
         ),
-        rule=Ranking("test/accuracy", order=("gap", "gmp", "split4_gmp", "conv1_kernel", "ema"),
-                     also_report=("flatten",)),
+        rule=lambda cfg: Ranking("test/accuracy", order=("gap", "gmp", "split4_gmp", "conv1_kernel", "ema"),
+                                 also_report=("flatten",), smallest_effect=cfg["smallest_effect"]),
     ),
     Claim(
         id="G2",
@@ -135,7 +148,8 @@ CLAIMS = [
         ),
         source=Source(SOURCE_FILE, "67", QUESTION),
         hypothesis="The GAP head has a smaller train-test accuracy gap than the Flatten+Dense head.",
-        rule=Better("generalization_gap", arm="gap", than="flatten", higher_is_better=False),
+        rule=lambda cfg: Better("generalization_gap", arm="gap", than="flatten", higher_is_better=False,
+                                smallest_effect=cfg["smallest_effect"]),
     ),
     Claim(
         id="G4",
@@ -149,7 +163,8 @@ CLAIMS = [
             "Trained on unshifted inputs, the GAP head loses less test accuracy than the Flatten+Dense head "
             "when test inputs are shifted by 1..max_shift pixels."
         ),
-        rule=Better("shift/accuracy_drop", arm="gap", than="flatten", higher_is_better=False),
+        rule=lambda cfg: Better("shift/accuracy_drop", arm="gap", than="flatten", higher_is_better=False,
+                                smallest_effect=cfg["smallest_effect"]),
     ),
 ]
 

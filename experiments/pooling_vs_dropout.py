@@ -73,7 +73,7 @@ import math
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.spec import Claim, Source, TrialResult
-from claimlab.verdict import AllOf, Better, Contrast, Exact
+from claimlab.verdict import AllOf, Better, Contrast, Exact, IfDiverged
 
 SOURCE_FILE = "003_8f61efd7de26bf97.txt"
 QUESTION = "Recently, pooling layers have fallen out of favor"
@@ -106,7 +106,28 @@ THRESHOLDS = {
     # P2 is refuted if max pooling's position-task accuracy is within +-2 points of none's: a loss of
     # less than 2 accuracy points is not the "loss of information" the notes warn about.
     "p2_equivalence_margin": 0.02,
+    # P1's and P3's smallest effect of interest, in test-accuracy points: the same 2 points, so a
+    # significant difference (or shrink) whose CI lies inside +-2 points is reported as negligible.
+    "smallest_effect": 0.02,
 }
+
+
+def if_diverged(cfg):
+    """What a diverged training (non-finite loss) counts as: chance accuracy of the task it trained on.
+    Each training-set size and the position task have their own flag; the mean over sizes counts as
+    chance if any size's training diverged (an average over a diverged model measures nothing)."""
+    mnist1d_chance = IfDiverged.scores(0.1, "chance on MNIST-1D's 10 classes", flag="diverged")
+    return {
+        P1_METRIC: mnist1d_chance,
+        **{size_metric(size): IfDiverged.scores(0.1, "chance on MNIST-1D's 10 classes",
+                                                flag=size_metric(size, "diverged"))
+           for size in cfg["train_sizes"]},
+        P2_METRIC: IfDiverged.scores(1 / cfg["position_classes"], f"chance on {cfg['position_classes']} positions",
+                                     flag="position/diverged"),
+    }
+
+
+IF_DIVERGED = if_diverged
 PROFILES = {
     "smoke": {"seeds": 2, "epochs": 1, "examples_per_epoch": 320, "train_sizes": (80, 320),
               "val_examples": 100, "position_train": 320, "position_val": 100, "position_test": 400},
@@ -176,8 +197,9 @@ def parameter_counts_with_and_without_pooling(cfg):
 def p1_rule(cfg):
     """Dropout beats both pooling arms on the mean over sizes; every size's difference is reported."""
     return AllOf(
-        *[Better(P1_METRIC, "dropout", than=pooling) for pooling in POOLING_ARMS],
-        also_report=[Better(size_metric(size), "dropout", than=pooling)
+        *[Better(P1_METRIC, "dropout", than=pooling, smallest_effect=cfg["smallest_effect"])
+          for pooling in POOLING_ARMS],
+        also_report=[Better(size_metric(size), "dropout", than=pooling, smallest_effect=cfg["smallest_effect"])
                      for size in sorted(cfg["train_sizes"]) for pooling in POOLING_ARMS],
     )
 
@@ -185,12 +207,14 @@ def p1_rule(cfg):
 def p2_rule(cfg):
     """Max pooling loses accuracy on the position task: significance first, then equivalence (refuted)."""
     return AllOf(
-        Better(P2_METRIC, "none", than="maxpool", equivalence_margin=cfg["p2_equivalence_margin"]),
-        also_report=[Better(P2_METRIC, "none", than=arm) for arm in ("avgpool", "strided")],
+        Better(P2_METRIC, "none", than="maxpool", equivalence_margin=cfg["p2_equivalence_margin"],
+               smallest_effect=cfg["p2_equivalence_margin"]),
+        also_report=[Better(P2_METRIC, "none", than=arm, smallest_effect=cfg["p2_equivalence_margin"])
+                     for arm in ("avgpool", "strided")],
     )
 
 
-def advantage_shrink(arm, smallest, largest):
+def advantage_shrink(arm, smallest, largest, smallest_effect):
     """How much an arm's test-accuracy advantage over `none` shrinks from the smallest training set to the
     largest: (arm - none at smallest) - (arm - none at largest), per seed."""
     return Contrast(
@@ -199,7 +223,7 @@ def advantage_shrink(arm, smallest, largest):
                (-1, size_metric(largest), arm), (+1, size_metric(largest), "none")],
         meaning=(f"({arm} - none at n={smallest}) - ({arm} - none at n={largest}) in test accuracy, how much "
                  f"{arm}'s advantage over none shrinks from the smallest to the largest training set"),
-        claimed_side="above",
+        claimed_side="above", smallest_effect=smallest_effect,
     )
 
 
@@ -210,9 +234,10 @@ def p3_rule(cfg):
     smallest, largest = sizes[0], sizes[-1]
     others = [arm for arm in ARMS if arm != "none" and arm not in POOLING_ARMS]
     return AllOf(
-        *[advantage_shrink(arm, smallest, largest) for arm in POOLING_ARMS],
-        also_report=[advantage_shrink(arm, smallest, largest) for arm in others]
-        + [Better(size_metric(size), arm, than="none") for arm in ARMS if arm != "none" for size in sizes],
+        *[advantage_shrink(arm, smallest, largest, cfg["smallest_effect"]) for arm in POOLING_ARMS],
+        also_report=[advantage_shrink(arm, smallest, largest, cfg["smallest_effect"]) for arm in others]
+        + [Better(size_metric(size), arm, than="none", smallest_effect=cfg["smallest_effect"])
+           for arm in ARMS if arm != "none" for size in sizes],
     )
 
 

@@ -30,7 +30,7 @@ def rejudge(folder: Path) -> tuple[dict, dict]:
     cfg = {**experiment.config, **recorded}
     trials_path = folder / "trials.csv"
     trials = pd.read_csv(trials_path) if trials_path.exists() else pd.DataFrame(columns=["arm", "seed"])
-    evidence = Evidence(trials=trials, checks=summary["checks"], cfg=cfg)
+    evidence = Evidence(trials=trials, checks=summary["checks"], cfg=cfg, if_diverged=experiment.if_diverged(cfg))
     committed = {c["id"]: c for c in summary["claims"]}
     return committed, {claim.id: claim.rule_for(cfg).evaluate(evidence) for claim in experiment.claims}
 

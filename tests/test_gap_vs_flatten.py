@@ -145,3 +145,26 @@ def test_a_trial_is_deterministic_for_a_seed_and_differs_across_seeds():
     assert results[0].metrics == results[1].metrics
     assert results[0].history == results[1].history
     assert results[0].metrics["test/loss"] != results[2].metrics["test/loss"]
+
+
+def test_a_diverged_seed_scores_as_declared_and_every_verdict_counts_it_per_arm():
+    """gap's seed 0 diverged with a (finite, high) recorded accuracy: G1 must count it as chance (0.1) and
+    G3 must leave its gap out; both verdicts report the diverged seed per arm."""
+    from claimlab.run import judge
+    from claimlab.verdict import Evidence
+
+    experiment = registry.load("gap_vs_flatten")
+    cfg = config.resolve(experiment, "quick")
+    accuracy = {"gap": 0.95, "gmp": 0.90, "split4_gmp": 0.85, "conv1_kernel": 0.80, "ema": 0.75, "flatten": 0.97}
+    rows = [{"arm": head, "seed": seed, "test/accuracy": accuracy[head] + 0.002 * ((seed + k) % 5),
+             "generalization_gap": 0.01 * ((seed + k) % 3), "shift/accuracy_drop": 0.1 + 0.01 * ((seed * k) % 4),
+             "diverged": float(head == "gap" and seed == 0)}
+            for k, head in enumerate(accuracy) for seed in range(5)]
+    evidence = Evidence(pd.DataFrame(rows), {}, cfg, experiment.if_diverged(cfg))
+    verdicts = judge(experiment, evidence, True, len(rows), len(rows), {})
+    g1, g3 = verdicts["G1"], verdicts["G3"]
+    gap_arm = next(a for a in g1.arms if a.arm == "gap")
+    assert gap_arm.diverged == 1 and gap_arm.mean == pytest.approx((0.1 + sum(0.95 + 0.002 * s for s in range(1, 5))) / 5)
+    assert g1.details["diverged_seeds"] == {head: int(head == "gap") for head in sorted(accuracy)}
+    assert "diverged seeds: gap 1/5" in g1.reason and "test/accuracy scores 0.1" in g1.reason
+    assert g3.comparisons[0].n == 4 and "generalization_gap is left out" in g3.reason

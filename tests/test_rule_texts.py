@@ -7,7 +7,7 @@ the new value. A rule text that hard-codes its threshold (as P2's once hard-code
 
 import pytest
 
-from claimlab import config, registry
+from claimlab import config, registry, verdict
 
 EXPERIMENTS = registry.load_all()
 # The P2 margin is named explicitly too: it is the case that once drifted from its text.
@@ -47,3 +47,29 @@ def test_every_metric_a_rule_reads_exists_under_the_profile_that_runs_it(experim
             for size in experiment.config.get("train_sizes", ()):
                 if size not in smoke.get("train_sizes", ()):
                     assert f"n{size}/" not in metric, (claim.id, metric)
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS, ids=[e.name for e in EXPERIMENTS])
+@pytest.mark.parametrize("profile", config.PROFILES)
+def test_every_judged_metric_declares_what_a_diverged_trial_scores(experiment, profile):
+    cfg = config.resolve(experiment, profile)
+    assert experiment.undeclared_divergence(cfg) == []
+
+
+def comparative_rules(rule):
+    """Every paired comparison a rule is built from (inside AllOf and also_report too)."""
+    parts = [*getattr(rule, "parts", []), *getattr(rule, "also_report", [])]
+    own = [rule] if isinstance(rule, (verdict.Better, verdict.Contrast, verdict.Ranking, verdict.SeedStatistic)) else []
+    return own + [inner for part in parts for inner in comparative_rules(part)]
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS, ids=[e.name for e in EXPERIMENTS])
+def test_every_comparison_names_its_method_and_a_declared_smallest_effect(experiment):
+    cfg = config.resolve(experiment, "quick")
+    for claim in experiment.claims:
+        rule = claim.rule_for(cfg)
+        for comparison in comparative_rules(rule):
+            assert comparison.smallest_effect in experiment.thresholds.values(), (claim.id, comparison.describe())
+        if claim.kind == "empirical" and not isinstance(rule, verdict.Custom):
+            text = rule.describe()
+            assert "paired t interval" in text or "jackknife" in text or "TOST" in text, claim.id

@@ -26,7 +26,7 @@ def test_paired_difference_pairs_by_position():
     a, b = [0.9, 0.8, 0.7, 0.95], [0.8, 0.7, 0.6, 0.85]
     d = stats.paired_difference(a, b)
     assert d["mean"] == pytest.approx(0.1)
-    assert d["ci_low"] == pytest.approx(0.1) and d["ci_high"] == pytest.approx(0.1)  # constant differences
+    assert d["sd"] == pytest.approx(0.0, abs=1e-12)  # constant differences: the rules call this "no variation"
     # Unpaired, these samples overlap heavily; paired, the difference is exact. Pairing must matter:
     assert stats.describe(a)["ci_low"] < stats.describe(b)["ci_high"]
 
@@ -41,12 +41,31 @@ def test_paired_difference_interval_covers_the_mean_and_is_reproducible():
     assert first["ci_low"] > 0  # a clear positive shift of 0.3 with sd 0.1 over 10 pairs
 
 
-def test_small_samples_use_the_wider_of_bootstrap_and_t():
+def test_the_decision_interval_is_the_t_interval_and_its_p_value_agrees_with_scipy():
+    from scipy import stats as scipy_stats
+
     values = [0.1, 0.3, -0.05, 0.2, 0.15]
-    low, high = stats.mean_interval(values)
-    t_low, t_high = stats.t_interval(values)
-    b_low, b_high = stats.bootstrap_interval(values)
-    assert low == pytest.approx(min(t_low, b_low)) and high == pytest.approx(max(t_high, b_high))
+    test = stats.mean_test(values)
+    assert (test["ci_low"], test["ci_high"]) == pytest.approx(stats.t_interval(values))
+    assert test["p_value"] == pytest.approx(scipy_stats.ttest_1samp(values, 0.0).pvalue)
+    # the interval excludes 0 exactly when p < 0.05
+    assert (test["ci_low"] > 0) == (test["p_value"] < 0.05)
+
+
+def test_holm_matches_the_hand_computed_step_down():
+    # sorted 0.01, 0.02, 0.04 over k=3: 0.03, max(0.03, 0.04) = 0.04, max(0.04, 0.04) = 0.04
+    assert stats.holm([0.04, 0.01, 0.02]) == pytest.approx([0.04, 0.03, 0.04])
+    assert stats.holm([0.5, float("nan")]) == pytest.approx([1.0, 1.0])  # nan counts as 1, capped at 1
+    assert stats.holm([0.024, 1.0, 1.0, 1.0]) == pytest.approx([0.096, 1.0, 1.0, 1.0])
+
+
+def test_equivalence_p_values_agree_with_its_intervals():
+    base = np.array([0.90, 0.91, 0.92, 0.93, 0.94, 0.95])
+    tiny = base + np.array([0.001, -0.002, 0.001, 0.0, 0.002, -0.001])
+    result = stats.equivalence(tiny, base, margin=0.01)
+    assert result["p_equivalent"] < 0.05 and -0.01 < result["tost_ci_low"] < result["tost_ci_high"] < 0.01
+    far = stats.equivalence(base + 0.05 + (tiny - base), base, margin=0.01)
+    assert far["p_different"] < 0.05 and far["ci_low"] > 0.01
 
 
 def test_paired_difference_rejects_unaligned_samples():

@@ -14,39 +14,42 @@ def evidence(per_arm: dict[str, list[float]], metric="acc") -> Evidence:
     return Evidence(trials=pd.DataFrame(rows))
 
 
+SMALL = 0.001  # a smallest effect of interest below every effect these tables show
 CLEAR_WIN = {"a": [0.90, 0.92, 0.91, 0.93, 0.90], "b": [0.80, 0.81, 0.80, 0.82, 0.79]}
 NOISE = {"a": [0.90, 0.80, 0.91, 0.79, 0.85], "b": [0.82, 0.89, 0.80, 0.88, 0.84]}
 
 
 def test_better_supported_refuted_inconclusive():
-    assert Better("acc", "a", than="b").evaluate(evidence(CLEAR_WIN)).verdict == SUPPORTED
-    assert Better("acc", "b", than="a").evaluate(evidence(CLEAR_WIN)).verdict == REFUTED
-    assert Better("acc", "a", than="b").evaluate(evidence(NOISE)).verdict == INCONCLUSIVE
+    assert Better("acc", "a", than="b", smallest_effect=SMALL).evaluate(evidence(CLEAR_WIN)).verdict == SUPPORTED
+    assert Better("acc", "b", than="a", smallest_effect=SMALL).evaluate(evidence(CLEAR_WIN)).verdict == REFUTED
+    assert Better("acc", "a", than="b", smallest_effect=SMALL).evaluate(evidence(NOISE)).verdict == INCONCLUSIVE
 
 
 def test_better_with_lower_is_better_flips_the_claimed_side():
-    rule = Better("acc", "b", than="a", higher_is_better=False)
+    rule = Better("acc", "b", than="a", higher_is_better=False, smallest_effect=SMALL)
     assert rule.evaluate(evidence(CLEAR_WIN)).verdict == SUPPORTED
     assert "lower is better" in rule.describe()
 
 
 def test_better_pairs_only_the_seeds_both_arms_finished():
-    outcome = Better("acc", "a", than="b").evaluate(evidence({"a": [0.9, 0.91, 0.92], "b": [0.8, 0.8]}))
-    assert outcome.comparisons[0].n == 2 and outcome.headline() is outcome.comparisons[0]
+    rule = Better("acc", "a", than="b", smallest_effect=SMALL)
+    outcome = rule.evaluate(evidence({"a": [0.9, 0.91, 0.92, 0.95], "b": [0.8, 0.8, 0.82]}))
+    assert outcome.comparisons[0].n == 3 and outcome.headline() is outcome.comparisons[0]
 
 
 def test_better_with_one_seed_is_inconclusive():
-    assert Better("acc", "a", than="b").evaluate(evidence({"a": [0.9], "b": [0.1]})).verdict == INCONCLUSIVE
+    outcome = Better("acc", "a", than="b", smallest_effect=SMALL).evaluate(evidence({"a": [0.9], "b": [0.1]}))
+    assert outcome.verdict == INCONCLUSIVE and outcome.qualifier == "too few seeds: 1 < 3"
 
 
 def test_ranking_needs_every_adjacent_pair_and_is_refuted_by_one_reversal():
-    arms = {"x": [0.95, 0.96, 0.95, 0.97, 0.96], "y": [0.85, 0.86, 0.85, 0.87, 0.86],
+    arms = {"x": [0.95, 0.96, 0.95, 0.97, 0.96], "y": [0.85, 0.86, 0.86, 0.87, 0.84],
             "z": [0.50, 0.52, 0.51, 0.50, 0.53]}
-    assert Ranking("acc", ["x", "y", "z"]).evaluate(evidence(arms)).verdict == SUPPORTED
-    outcome = Ranking("acc", ["x", "z", "y"]).evaluate(evidence(arms))
+    assert Ranking("acc", ["x", "y", "z"], smallest_effect=SMALL).evaluate(evidence(arms)).verdict == SUPPORTED
+    outcome = Ranking("acc", ["x", "z", "y"], smallest_effect=SMALL).evaluate(evidence(arms))
     assert outcome.verdict == REFUTED and "z vs y" in outcome.reason
     noisy = {**arms, "y": [0.99, 0.80, 0.97, 0.84, 0.99]}
-    assert Ranking("acc", ["x", "y", "z"]).evaluate(evidence(noisy)).verdict == INCONCLUSIVE
+    assert Ranking("acc", ["x", "y", "z"], smallest_effect=SMALL).evaluate(evidence(noisy)).verdict == INCONCLUSIVE
 
 
 def test_equivalent_rule():
@@ -78,12 +81,15 @@ def test_exact_rule_with_a_failed_check_is_inconclusive_and_says_why():
 
 
 def test_better_with_a_margin_is_refuted_by_equivalence_but_a_significant_difference_comes_first():
-    tiny_but_sure = {"a": [0.901, 0.902, 0.9015, 0.9012, 0.9018], "b": [0.900, 0.901, 0.9005, 0.9002, 0.9008]}
-    assert Better("acc", "a", than="b", equivalence_margin=0.02).evaluate(evidence(tiny_but_sure)).verdict == SUPPORTED
+    tiny_but_sure = {"a": [0.901, 0.9022, 0.9015, 0.9011, 0.9018], "b": [0.900, 0.901, 0.9005, 0.9002, 0.9008]}
+    with_margin = Better("acc", "a", than="b", equivalence_margin=0.02, smallest_effect=0.02)
+    outcome = with_margin.evaluate(evidence(tiny_but_sure))
+    assert outcome.verdict == SUPPORTED and outcome.label() == "supported (negligible: within +-0.02)"
     same = {"a": [0.90, 0.91, 0.92, 0.90, 0.91], "b": [0.901, 0.909, 0.921, 0.899, 0.911]}
-    outcome = Better("acc", "a", than="b", equivalence_margin=0.02).evaluate(evidence(same))
+    outcome = with_margin.evaluate(evidence(same))
     assert outcome.verdict == REFUTED and outcome.comparisons[0].state == "equivalent"
-    assert Better("acc", "a", than="b").evaluate(evidence(same)).verdict == INCONCLUSIVE  # no margin: undecided
+    no_margin = Better("acc", "a", than="b", smallest_effect=SMALL)
+    assert no_margin.evaluate(evidence(same)).verdict == INCONCLUSIVE  # undecided
 
 
 def test_equivalent_censored_comparisons_decide_nothing():
@@ -95,34 +101,48 @@ def test_equivalent_censored_comparisons_decide_nothing():
 
 
 def test_contrast_is_a_difference_of_differences():
-    per_arm = {"a": [0.9, 0.8, 0.85], "b": [0.5, 0.4, 0.45]}
+    per_arm = {"a": [0.9, 0.8, 0.85], "b": [0.5, 0.42, 0.45]}
     rows = [{"arm": arm, "seed": s, "small": v, "large": v * 0.5} for arm, vs in per_arm.items() for s, v in enumerate(vs)]
-    rule = Contrast("shrink", [(1, "small", "a"), (-1, "small", "b"), (-1, "large", "a"), (1, "large", "b")], "gap shrink")
+    rule = Contrast("shrink", [(1, "small", "a"), (-1, "small", "b"), (-1, "large", "a"), (1, "large", "b")],
+                    "gap shrink", smallest_effect=SMALL)
     comparison = rule.compare(Evidence(trials=pd.DataFrame(rows)))
-    assert comparison.mean == pytest.approx(0.2) and comparison.n == 3 and comparison.verdict == SUPPORTED
+    # per seed: half of (a - b) = 0.2, 0.19, 0.2
+    assert comparison.mean == pytest.approx(0.59 / 3) and comparison.n == 3 and comparison.verdict == SUPPORTED
+    assert comparison.metric == "small / large"
 
 
 def test_all_of_supports_only_when_every_part_does_and_reported_parts_never_decide():
-    rule = AllOf(Better("acc", "a", than="b"), Better("acc", "a", than="c"),
-                 also_report=[Better("acc", "c", than="a"), Summarize("acc", ["a", "b"])])
+    rule = AllOf(Better("acc", "a", than="b", smallest_effect=SMALL),
+                 Better("acc", "a", than="c", smallest_effect=SMALL),
+                 also_report=[Better("acc", "c", than="a", smallest_effect=SMALL), Summarize("acc", ["a", "b"])])
     arms = {**CLEAR_WIN, "c": [0.70, 0.72, 0.71, 0.69, 0.70]}
     outcome = rule.evaluate(evidence(arms))
     assert outcome.verdict == SUPPORTED  # the reported c - a (refuted on its own) does not decide
     assert [c.judged for c in outcome.comparisons] == [True, True, False]
     assert outcome.headline() is None  # two judged comparisons: no single headline
     assert "(1) Paired by seed" in rule.describe() and "Reported, not judged" in rule.describe()
-    assert AllOf(Better("acc", "a", than="b"), Better("acc", "b", than="a")).evaluate(evidence(arms)).verdict == REFUTED
+    both_ways = AllOf(Better("acc", "a", than="b", smallest_effect=SMALL),
+                      Better("acc", "b", than="a", smallest_effect=SMALL))
+    assert both_ways.evaluate(evidence(arms)).verdict == REFUTED
     noisy = {**NOISE, "c": [0.70, 0.72, 0.71, 0.69, 0.70]}
-    assert AllOf(Better("acc", "a", than="b"), Better("acc", "a", than="c")).evaluate(evidence(noisy)).verdict == INCONCLUSIVE
+    two = AllOf(Better("acc", "a", than="b", smallest_effect=SMALL), Better("acc", "a", than="c", smallest_effect=SMALL))
+    assert two.evaluate(evidence(noisy)).verdict == INCONCLUSIVE
+    assert "Holm over the 2 refute p-values" in two.describe()
 
 
-def test_seed_statistic_resamples_seeds_and_needs_its_minimum():
+def test_seed_statistic_leaves_seeds_out_jointly_and_needs_the_seed_floor():
     arms = {"a": [0.9, 0.92, 0.91, 0.93], "b": [0.5, 0.52, 0.49, 0.51]}
-    rule = SeedStatistic("range", "acc", ["a", "b"], lambda m: float(np.ptp(m.mean(axis=1))), "max - min of arm means")
+    rule = SeedStatistic("range", "acc", ["a", "b"], lambda m: float(np.ptp(m.mean(axis=1))),
+                         "max - min of arm means", smallest_effect=SMALL)
     comparison = rule.compare(evidence(arms))
     assert comparison.verdict == SUPPORTED and comparison.mean == pytest.approx(0.41) and comparison.n == 4
-    few = SeedStatistic("range", "acc", ["a", "b"], lambda m: float(np.ptp(m.mean(axis=1))), "range", min_seeds=5)
-    assert few.compare(evidence(arms)).verdict == INCONCLUSIVE
+    # the range of two arm means is their mean difference: the jackknife interval is the paired t interval
+    from claimlab import stats
+
+    paired = stats.paired_difference(arms["a"], arms["b"])
+    assert (comparison.ci_low, comparison.ci_high) == pytest.approx((paired["ci_low"], paired["ci_high"]))
+    two_seeds = {arm: values[:2] for arm, values in arms.items()}
+    assert rule.compare(evidence(two_seeds)).verdict == INCONCLUSIVE
 
 
 def test_exact_matchers_bound_and_error():
@@ -139,9 +159,82 @@ def test_exact_matchers_bound_and_error():
 def test_summary_tables_render_the_typed_evidence():
     from claimlab.report import _measured_table
 
-    outcome = AllOf(Better("acc", "a", than="b"), also_report=[Equivalent("acc", "a", to="b", margin=0.5)]).evaluate(
-        evidence(CLEAR_WIN))
+    outcome = AllOf(Better("acc", "a", than="b", smallest_effect=SMALL),
+                    also_report=[Equivalent("acc", "a", to="b", margin=0.5)]).evaluate(evidence(CLEAR_WIN))
     rows = _measured_table(outcome.to_dict())
     assert any(row.startswith("| acc | a | 5 | 0.9120 |") for row in rows), rows
     assert any(row.startswith("| a - b | acc | 0.1080 |") and row.endswith("| 5 | better |") for row in rows), rows
+    assert rows[0] == "| metric | arm | n | mean | std | 95% CI | diverged |"
     assert any("±0.5, [" in row and "(reported, not judged)" in row for row in rows), rows
+
+
+# ---- issue 8: floors, family-wise correction, smallest effects, diverged seeds ----------------------
+def test_two_tied_seeds_cannot_support_a_claim():
+    """Two seeds that each differ by +0.0019 give a zero-width interval [0.0019, 0.0019]: not certainty."""
+    tied = {"a": [0.8019, 0.9019], "b": [0.8, 0.9]}
+    outcome = Better("acc", "a", than="b", smallest_effect=SMALL).evaluate(evidence(tied))
+    assert outcome.verdict == INCONCLUSIVE and outcome.qualifier == "too few seeds: 2 < 3"
+    many_tied = {"a": [0.8019 + k / 10 for k in range(10)], "b": [0.8 + k / 10 for k in range(10)]}
+    outcome = Better("acc", "a", than="b", smallest_effect=SMALL).evaluate(evidence(many_tied))
+    assert outcome.verdict == INCONCLUSIVE and outcome.qualifier == "no variation between seeds"
+    assert Equivalent("acc", "a", to="b", margin=0.01).evaluate(evidence(many_tied)).verdict == INCONCLUSIVE
+
+
+GMP_BEATS_GAP = {  # one reversed pair with p ~ 0.03 among four adjacent pairs; the others clearly in order
+    "p": [0.990, 0.991, 0.989, 0.992, 0.990], "q": [0.95, 0.96, 0.94, 0.95, 0.97],
+    "r": [0.96, 0.965, 0.965, 0.965, 0.98], "s": [0.70, 0.72, 0.71, 0.69, 0.70], "t": [0.40, 0.42, 0.41, 0.39, 0.43],
+}
+
+
+def test_ranking_corrects_its_refute_path_with_holm():
+    pair = Better("acc", "r", than="q", smallest_effect=SMALL).compare(evidence(GMP_BEATS_GAP))
+    assert pair.verdict == SUPPORTED and 0.0125 < pair.p_value < 0.05  # r beats q uncorrected ...
+    alone = Ranking("acc", ["q", "r"], smallest_effect=SMALL).evaluate(evidence(GMP_BEATS_GAP))
+    assert alone.verdict == REFUTED  # ... so a claimed q > r is refuted when it is the only comparison,
+    four = Ranking("acc", ["p", "q", "r", "s", "t"], smallest_effect=SMALL)
+    outcome = four.evaluate(evidence(GMP_BEATS_GAP))
+    assert outcome.verdict == INCONCLUSIVE  # ... but not when it is one of four
+    reversed_pair = outcome.comparisons[1]
+    assert reversed_pair.unadjusted_verdict == REFUTED and reversed_pair.family == 4
+    assert reversed_pair.p_refute_adjusted == pytest.approx(min(1.0, 4 * reversed_pair.p_value))
+    assert reversed_pair.adjusted_ci_low < reversed_pair.ci_low  # the Bonferroni interval is wider
+    assert "Holm over the 4 refute p-values" in four.describe() and "Holm p=" in outcome.reason
+    assert outcome.qualifier == "refutes before correction, not after Holm over 4"
+
+
+def test_a_significant_effect_inside_the_smallest_effect_is_reported_as_negligible():
+    small_but_sure = {"a": [0.905, 0.9062, 0.9055, 0.9051, 0.9058], "b": [0.900, 0.901, 0.9005, 0.9002, 0.9008]}
+    assert Better("acc", "a", than="b", smallest_effect=0.01).evaluate(
+        evidence(small_but_sure)).label() == "supported (negligible: within +-0.01)"
+    assert Better("acc", "a", than="b", smallest_effect=0.001).evaluate(evidence(small_but_sure)).label() == SUPPORTED
+    assert "Smallest effect of interest +-0.01" in Better("acc", "a", than="b", smallest_effect=0.01).describe()
+
+
+def test_diverged_seeds_score_what_the_experiment_declares():
+    from claimlab.verdict import IfDiverged
+
+    rows = [{"arm": arm, "seed": s, "acc": value, "diverged": float(arm == "a" and s < 2)}
+            for arm, values in CLEAR_WIN.items() for s, value in enumerate(values)]
+    chance = Evidence(trials=pd.DataFrame(rows), if_diverged={"acc": IfDiverged.scores(0.1, "chance")})
+    assert list(chance.values("acc", "a"))[:2] == [0.1, 0.1]  # not the (finite) accuracies recorded
+    outcome = Better("acc", "a", than="b", smallest_effect=SMALL).evaluate(chance)
+    assert outcome.verdict != SUPPORTED and outcome.arms[0].diverged == 2  # diverging counts against a
+    excluded = Evidence(trials=pd.DataFrame(rows), if_diverged={"acc": IfDiverged.excluded("no value")})
+    assert Better("acc", "a", than="b", smallest_effect=SMALL).compare(excluded).n == 3
+    undeclared = Evidence(trials=pd.DataFrame(rows))
+    with pytest.raises(KeyError, match="IF_DIVERGED declares nothing for 'acc'"):
+        undeclared.values("acc", "a")
+
+
+def test_all_of_takes_its_parts_flat_so_one_correction_covers_them():
+    part = AllOf(Better("acc", "a", than="b", smallest_effect=SMALL))
+    with pytest.raises(TypeError, match="AllOf inside AllOf"):
+        AllOf(part, Better("acc", "a", than="b", smallest_effect=SMALL))
+
+
+def test_if_diverged_declarations_describe_themselves():
+    from claimlab.verdict import IfDiverged
+
+    assert IfDiverged.scores(0.1, "chance").describe() == "scores 0.1 (chance)"
+    assert IfDiverged.excluded("no value").describe() == "is left out (flagged) (no value)"
+    assert IfDiverged.kept("a timing").describe() == "keeps its value (a timing)"
