@@ -35,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train the arms of a claim experiment over several seeds, log to MLflow, write a verdict.",
     )
     parser.add_argument("experiment", nargs="?", help="experiment name (see --list), or 'all'")
-    parser.add_argument("--list", action="store_true", help="list the experiments and their claims")
+    parser.add_argument("--list", action="store_true",
+                        help="list the experiments and their claims; with NAME, every config key of NAME with its "
+                             "value under --profile and its valid values")
     parser.add_argument("--profile", default=config.DEFAULT_PROFILE, choices=config.PROFILES,
                         help="smoke (tests, seconds), quick (default, >= 5 seeds), full (>= 10 seeds)")
     parser.add_argument("--seeds", type=int, help="number of seeds (overrides the profile)")
@@ -67,6 +69,14 @@ def list_experiments(out) -> None:
     for experiment in registry.load_all():
         ids = ",".join(claim.id for claim in experiment.claims)
         out(f"{experiment.name:<24} {ids:<24} {experiment.title}")
+
+
+def list_config(experiment, profile: str, out) -> None:
+    """Every key `--set` accepts for one experiment: its value under the profile and its domain."""
+    cfg = config.resolve(experiment, profile)
+    out(f"{experiment.name} ({profile} profile): --set KEY=VALUE accepts")
+    for key, value in cfg.items():
+        out(f"  {key:<26} {value!r:<28} {experiment.domains[key].describe()}")
 
 
 def resolve_for(experiment, args, overrides: dict[str, str], lenient: bool) -> tuple[dict, dict]:
@@ -108,7 +118,10 @@ def main(argv: list[str] | None = None, out=None) -> int:
 def _main(argv: list[str], out) -> int:
     args = build_parser().parse_args(argv)
     if args.list:
-        list_experiments(out)
+        if args.experiment and args.experiment != "all":
+            list_config(registry.load(args.experiment), args.profile, out)
+        else:
+            list_experiments(out)
         return 0
     if not args.experiment:
         raise UsageError("name an experiment (python runner.py --list shows them) or 'all'")
@@ -127,6 +140,9 @@ def _main(argv: list[str], out) -> int:
     from claimlab import tracking
     from claimlab.run import RunOptions, run_experiment
 
+    from claimlab.report import check_writable
+
+    check_writable(args.results_dir)
     uri = tracking.resolve_uri(args.tracking_uri)
     tracking.check_reachable(uri)
     options = RunOptions(profile=args.profile, tracking_uri=uri, results_root=args.results_dir, jobs=args.jobs,

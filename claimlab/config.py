@@ -11,6 +11,7 @@ import ast
 import hashlib
 import json
 
+from claimlab.domains import Integer, check_value
 from claimlab.errors import UsageError
 
 PROFILES = ("smoke", "quick", "full")
@@ -24,8 +25,9 @@ PROFILE_DEFAULTS = {
     "full": {"seeds": 10},
 }
 
-# Keys the machinery itself understands, present in every experiment's config.
+# Keys the machinery itself understands, present in every experiment's config, and their domains.
 BASE_CONFIG = {"seeds": 5, "data_seed": 0}
+BASE_DOMAINS = {"seeds": Integer(min=1), "data_seed": Integer(min=0)}
 
 # Keys that identify how trials were run, not what they computed: left out of the trial's identity.
 NOT_TRIAL_IDENTITY = ("seeds",)
@@ -76,14 +78,21 @@ def resolve(experiment, profile: str = DEFAULT_PROFILE, overrides: dict[str, str
         if "epochs" not in cfg:
             raise UsageError(f"--epochs: {experiment.name} has no epochs (it trains nothing)")
         cfg["epochs"] = epochs
-    for key, allowed in experiment.choices.items():
-        if cfg.get(key) not in allowed:
-            raise UsageError(f"--set {key}={cfg.get(key)}: choose one of {', '.join(map(str, allowed))}")
-    if not isinstance(cfg["seeds"], int) or cfg["seeds"] < 1:
-        raise UsageError(f"seeds must be a positive integer, got {cfg['seeds']!r}")
-    if "epochs" in cfg and (not isinstance(cfg["epochs"], int) or cfg["epochs"] < 1):
-        raise UsageError(f"epochs must be a positive integer, got {cfg['epochs']!r}")
+    check_domains(experiment, cfg)
     return cfg
+
+
+def check_domains(experiment, cfg: dict) -> None:
+    """Every key inside its declared domain, then the module's cross-key checks; else a UsageError (exit 2)
+    naming the valid values. Runs before any MLflow run, data load or training."""
+    domains = experiment.domains
+    for key, value in cfg.items():
+        problem = check_value(key, value, domains[key])
+        if problem:
+            raise UsageError(f"--set {problem} (python runner.py --list {experiment.name} shows every key)")
+    problems = experiment.config_problems(cfg)
+    if problems:
+        raise UsageError(f"{experiment.name}: {problems[0]}")
 
 
 def trial_config(cfg: dict, arm_overrides: dict) -> dict:

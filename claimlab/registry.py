@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -72,6 +73,21 @@ class Experiment:
         return dict(getattr(self.module, "CHOICES", {}))
 
     @property
+    def domains(self) -> dict:
+        """The valid values of every config key: the machinery's own keys, the module's DOMAINS, and
+        its CHOICES as OneOf domains."""
+        from claimlab.config import BASE_DOMAINS
+        from claimlab.domains import OneOf
+
+        return {**BASE_DOMAINS, **getattr(self.module, "DOMAINS", {}),
+                **{key: OneOf(tuple(allowed)) for key, allowed in self.choices.items()}}
+
+    def config_problems(self, cfg: dict) -> list[str]:
+        """What the module's optional check_config(cfg) finds wrong with keys taken together."""
+        check = getattr(self.module, "check_config", None)
+        return list(check(dict(cfg))) if check else []
+
+    @property
     def trains(self) -> bool:
         return bool(self.arms)
 
@@ -100,10 +116,25 @@ class Experiment:
         return draw(results) if draw else {}
 
 
+EXTRA_PATH_VARIABLE = "CLAIMLAB_EXPERIMENTS_PATH"  # more experiment folders (os.pathsep-separated)
+
+
+def _folders() -> list[Path]:
+    """experiments/, then any folders in $CLAIMLAB_EXPERIMENTS_PATH: the test suite's fault-probe
+    experiment lives in tests/, not beside the claims (worker processes inherit the variable)."""
+    extra = [Path(p) for p in os.environ.get(EXTRA_PATH_VARIABLE, "").split(os.pathsep) if p]
+    return [EXPERIMENTS_DIR, *extra]
+
+
+def _module_files() -> dict[str, Path]:
+    files = {}
+    for folder in reversed(_folders()):  # experiments/ wins a name clash
+        files.update({path.stem: path for path in folder.glob("*.py") if not path.stem.startswith("_")})
+    return files
+
+
 def names() -> list[str]:
-    return sorted(
-        path.stem for path in EXPERIMENTS_DIR.glob("*.py") if not path.stem.startswith("_")
-    )
+    return sorted(_module_files())
 
 
 def _validate(name: str, module: ModuleType) -> None:
@@ -115,6 +146,14 @@ def _validate(name: str, module: ModuleType) -> None:
     overlap = set(getattr(module, "THRESHOLDS", {})) & set(getattr(module, "CONFIG", {}))
     if overlap:
         raise TypeError(f"experiments/{name}.py declares {sorted(overlap)} in both CONFIG and THRESHOLDS")
+    from claimlab.config import BASE_CONFIG, BASE_DOMAINS
+
+    keys = {*BASE_CONFIG, *getattr(module, "CONFIG", {}), *getattr(module, "THRESHOLDS", {})}
+    declared = {*BASE_DOMAINS, *getattr(module, "DOMAINS", {}), *getattr(module, "CHOICES", {})}
+    if keys - declared:
+        raise TypeError(f"experiments/{name}.py declares no domain (DOMAINS) for {sorted(keys - declared)}")
+    if declared - keys:
+        raise TypeError(f"experiments/{name}.py declares domains for keys it does not have: {sorted(declared - keys)}")
     ids = [claim.id for claim in module.CLAIMS]
     if len(ids) != len(set(ids)):
         raise TypeError(f"experiments/{name}.py declares a claim id twice: {ids}")
@@ -127,9 +166,25 @@ def load(name: str) -> Experiment:
         close = difflib.get_close_matches(name, available, n=1, cutoff=0.5)
         hint = f" Did you mean {close[0]}?" if close else ""
         raise UsageError(f"unknown experiment {name!r}.{hint} Available: {', '.join(available)}")
-    module = importlib.import_module(f"experiments.{name}")
+    path = _module_files()[name]
+    if path.parent == EXPERIMENTS_DIR:
+        module = importlib.import_module(f"experiments.{name}")
+    else:
+        module = _import_file(f"claimlab_extra_experiments.{name}", path)
     _validate(name, module)
     return Experiment(name, module)
+
+
+def _import_file(module_name: str, path: Path) -> ModuleType:
+    import importlib.util
+    import sys
+
+    if module_name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]
 
 
 def load_all() -> list[Experiment]:

@@ -204,7 +204,7 @@ class RunState:
         with self.run.guard.bookkeeping():
             if isinstance(result, TrialError):
                 self._record_failure(trial, result)
-                return False
+                return result.worker_died  # a trial that kills its worker fails alone; an error stops the run
             self._record_result(trial, result)
             self._print_progress(trial, result)
             return True
@@ -213,7 +213,8 @@ class RunState:
     def _record_failure(self, trial: Trial, error: TrialError) -> None:
         tracker, run_id = self.run.tracker, self.open_runs[(trial.arm, trial.seed)]
         tracker.set_tags(run_id, {"claimlab.error": error.summary})
-        tracker.client.log_text(run_id, error.traceback, "error.txt")
+        if error.traceback:
+            tracker.client.log_text(run_id, error.traceback, "error.txt")
         tracker.end(run_id, "FAILED")
         del self.open_runs[(trial.arm, trial.seed)]
         self.failures.append(f"trial {trial.arm}/seed{trial.seed} failed: {error.summary}")
@@ -255,6 +256,10 @@ def run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out=p
     results_dir = options.results_root / report.results_folder(experiment.name, options.overrides)
     tracker = Tracker(options.tracking_uri, experiment.name)
     provenance = Provenance.capture(config_module.config_hash(cfg), started)
+    orphans = tracker.end_orphans(provenance.config_hash)
+    if orphans:
+        out(f"{experiment.name}: ended {orphans} run(s) of this config that a runner which is gone left RUNNING "
+            "(now KILLED)", flush=True)
     run = ExperimentRun(experiment, cfg, options, results_dir, tracker, provenance, InterruptGuard(), out)
     finished = tracker.finished_trials(provenance.config_hash) if options.resume else {}
     state = RunState(run, plan_trials(experiment, cfg), finished)
@@ -274,7 +279,8 @@ def run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out=p
             "kept. Finish with the same command and --resume.", flush=True)
         return RunOutcome(status, summary, EXIT_INTERRUPTED)
     if status == "failed":
-        raise RunFailure(state.failures[0] + " (finished trials are kept; fix it and rerun with --resume)")
+        count = f"{len(state.failures)} trial{'s' if len(state.failures) > 1 else ''} failed, first: "
+        raise RunFailure(count + state.failures[0] + " (finished trials are kept; fix it and rerun with --resume)")
     return RunOutcome(status, summary, EXIT_OK)
 
 
@@ -364,9 +370,11 @@ def _judge_and_report(run: ExperimentRun, state: RunState, status: str, checks: 
     verdicts = judge(run.experiment, evidence, status == "complete", len(state.results), len(state.planned),
                      run.provenance.versions)
     summary = build_summary(run, state, status, checks, verdicts)
-    figures = write_results_files(run, state.results, trials, evidence, summary)
+    with report.results_lock(run.options.results_root):  # a second runner writing results/ waits its turn
+        figures = write_results_files(run, state.results, trials, evidence, summary)
     try:
-        report.write_ledger(run.options.results_root)
+        with report.results_lock(run.options.results_root):
+            report.write_ledger(run.options.results_root)
         log_to_parent(run, state.parent_id, status, verdicts, figures)
     finally:
         _close_figures(figures)

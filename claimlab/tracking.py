@@ -27,6 +27,50 @@ BATCH_METRICS, BATCH_PARAMS = 1000, 100
 
 ROLE, ARM, SEED, CONFIG_HASH = "claimlab.role", "claimlab.arm", "claimlab.seed", "claimlab.config_hash"
 HISTORY_KEYS = "claimlab.history_keys"
+OWNER = "claimlab.owner"  # host:pid:start of the runner process that opened the run (see Owner)
+SQLITE_BUSY_MS = 60_000  # how long a writer waits for another process's SQLite lock before failing
+RETRIES = 5  # and then how many times a locked write is retried, with backoff
+
+
+class Owner:
+    """Which process owns a RUNNING run: its host, pid, and the pid's start time (so a pid the system
+    reused for another process is not mistaken for the owner). A run whose owner is gone is an orphan."""
+
+    @staticmethod
+    def _start_ticks(pid: int) -> str:
+        """The process's start time in clock ticks since boot (Linux /proc), or '' elsewhere."""
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return ""
+        return stat.rsplit(")", 1)[1].split()[19]  # field 22; the command name may contain spaces
+
+    @classmethod
+    def me(cls) -> str:
+        import socket
+
+        return f"{socket.gethostname()}:{os.getpid()}:{cls._start_ticks(os.getpid())}"
+
+    @classmethod
+    def is_gone(cls, owner: str | None) -> bool:
+        """True when the owner is known dead: same host, and its pid is gone or belongs to a newer process.
+        A run with no owner tag (opened before owners were recorded) counts as gone; a run owned on another
+        host is never judged from here."""
+        import socket
+
+        if not owner:
+            return True
+        host, _, rest = owner.partition(":")
+        pid_text, _, ticks = rest.partition(":")
+        if host != socket.gethostname():
+            return False
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:  # alive, another user's
+            return False
+        return bool(ticks) and cls._start_ticks(int(pid_text)) != ticks
 
 
 def resolve_uri(cli_uri: str | None) -> str:
@@ -52,8 +96,91 @@ def check_reachable(uri: str) -> None:
         path = Path(uri[len("sqlite:///"):])
         if not path.parent.exists():
             raise UsageError(f"--tracking-uri {uri}: the folder {path.parent} does not exist")
+        check_sqlite_store(path, uri)
     elif scheme not in ("", "file", "databricks"):
         raise UsageError(f"--tracking-uri {uri}: unsupported scheme {scheme!r}; use sqlite:///FILE or http://HOST:PORT")
+
+
+def check_sqlite_store(path: Path, uri: str) -> None:
+    """A store file that exists must be an SQLite database that MLflow made (or an empty one): say so
+    before MLflow fails on it with a raw SQLAlchemy error, or migrates someone else's database."""
+    import sqlite3
+
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    if path.is_dir():
+        raise UsageError(f"--tracking-uri {uri}: {path} is a folder, not a database file")
+    from contextlib import closing
+
+    try:
+        read_only = f"{path.resolve().as_uri()}?mode=ro"
+        with closing(sqlite3.connect(read_only, uri=True, timeout=SQLITE_BUSY_MS / 1000)) as connection:
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as error:
+        raise UsageError(f"--tracking-uri {uri}: {path} is not a usable SQLite database ({error}); move it "
+                         "aside or pass another --tracking-uri") from None
+    if tables and not {"alembic_version", "experiments", "runs"} <= tables:
+        raise UsageError(f"--tracking-uri {uri}: {path} is an SQLite database but not an MLflow store; pass "
+                         "another --tracking-uri") from None
+    if any(name.startswith("_alembic_tmp_") for name in tables):
+        raise UsageError(f"--tracking-uri {uri}: {path} holds a half-finished MLflow migration (from a crash "
+                         "during store creation); restore a backup or start a new store") from None
+
+
+def _busy_timeout_on_sqlite_connections() -> None:
+    """Every SQLite connection this process opens waits up to SQLITE_BUSY_MS for a lock another process
+    holds (SQLite's default is 5 s, too short beside a second runner writing a batch)."""
+    import sqlite3
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if getattr(_busy_timeout_on_sqlite_connections, "installed", False):
+        return
+
+    @event.listens_for(Engine, "connect")
+    def _set_busy_timeout(connection, _record):
+        if isinstance(connection, sqlite3.Connection):
+            connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
+
+    _busy_timeout_on_sqlite_connections.installed = True
+
+
+class RetryingClient:
+    """An MlflowClient whose calls are retried, with backoff, when SQLite reports the database locked
+    (after the busy timeout): another runner writing at the same moment is not a failure."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def __getattr__(self, name):
+        method = getattr(self._client, name)
+        if not callable(method):
+            return method
+
+        def call(*args, **kwargs):
+            for attempt in range(RETRIES + 1):
+                try:
+                    return method(*args, **kwargs)
+                except Exception as error:
+                    if "database is locked" not in str(error) or attempt == RETRIES:
+                        raise
+                    time.sleep(0.5 * 2 ** attempt)
+
+        return call
+
+
+def _store_lock(uri: str):
+    """A lock file beside a SQLite store, held while the store is created or migrated: MLflow's
+    migrations are not safe to run twice at once (two fresh runners would leave the file broken)."""
+    from contextlib import nullcontext
+
+    from filelock import FileLock
+
+    if not uri.startswith("sqlite:///"):
+        return nullcontext()
+    path = Path(uri[len("sqlite:///"):])
+    return FileLock(str(path.with_name(path.name + ".lock")), timeout=300)
 
 
 def _artifact_location(uri: str, experiment_name: str) -> str | None:
@@ -117,18 +244,27 @@ class Tracker:
         import mlflow
         from mlflow import MlflowClient
 
+        _quiet_mlflow()  # again: importing mlflow set its loggers to INFO
         self.uri = uri
+        _busy_timeout_on_sqlite_connections()
         mlflow.set_tracking_uri(uri)
-        self.client = MlflowClient(tracking_uri=uri)
-        existing = self.client.get_experiment_by_name(experiment_name)
-        if existing is None:
-            self.experiment_id = self.client.create_experiment(
-                experiment_name, artifact_location=_artifact_location(uri, experiment_name),
-                tags={"claimlab.experiment": experiment_name},
-            )
-        else:
-            self.experiment_id = existing.experiment_id
+        # One process at a time creates (and migrates) the store, which MlflowClient() does, and the experiment.
+        with _store_lock(uri):
+            try:
+                self.client = RetryingClient(MlflowClient(tracking_uri=uri))
+                existing = self.client.get_experiment_by_name(experiment_name)
+            except Exception as error:
+                raise UsageError(f"--tracking-uri {uri}: MLflow cannot open this store ({type(error).__name__}: "
+                                 f"{str(error).splitlines()[0][:200]})") from None
+            if existing is None:
+                self.experiment_id = self.client.create_experiment(
+                    experiment_name, artifact_location=_artifact_location(uri, experiment_name),
+                    tags={"claimlab.experiment": experiment_name},
+                )
+            else:
+                self.experiment_id = existing.experiment_id
         self.experiment_name = experiment_name
+        self.owner = Owner.me()
 
     def ui_url(self, run_id: str) -> str:
         """A link to a run in the UI's Model-training view (MLflow 3 opens experiments in its GenAI view):
@@ -138,31 +274,46 @@ class Tracker:
 
     # ---- parent runs -------------------------------------------------------------------------
     def start_parent(self, run_name: str, tags: dict, params: dict) -> str:
-        run = self.client.create_run(self.experiment_id, run_name=run_name, tags={ROLE: "parent", **tags})
+        run = self.client.create_run(self.experiment_id, run_name=run_name,
+                                     tags={ROLE: "parent", OWNER: self.owner, **tags})
         self.log_params(run.info.run_id, params)
         return run.info.run_id
 
     def resumable_parent(self, config_hash: str):
-        """The latest parent run of this config that did not finish, or None."""
+        """The latest parent run of this config that ended unfinished (KILLED or FAILED), or None. A RUNNING
+        one belongs to a live runner (end_orphans has ended the others): it is not taken over."""
         runs = self.client.search_runs(
             [self.experiment_id],
             filter_string=f"tags.`{ROLE}` = 'parent' and tags.`{CONFIG_HASH}` = '{config_hash}'",
-            order_by=["attributes.start_time DESC"], max_results=1,
+            order_by=["attributes.start_time DESC"], max_results=20,
         )
-        if runs and runs[0].info.status != "FINISHED":
-            return runs[0].info.run_id
-        return None
+        ended = [run for run in runs if run.info.status != "RUNNING"]
+        return ended[0].info.run_id if ended and ended[0].info.status != "FINISHED" else None
 
     def reopen(self, run_id: str, tags: dict) -> None:
         self.client.update_run(run_id, status="RUNNING")
-        self.set_tags(run_id, tags)
+        self.set_tags(run_id, {OWNER: self.owner, **tags})
+
+    def end_orphans(self, config_hash: str) -> int:
+        """End as KILLED every RUNNING run (parent or trial) of this config whose owner process is gone:
+        what a SIGKILLed or crashed runner left open. Returns how many were ended."""
+        runs = self.client.search_runs(
+            [self.experiment_id],
+            filter_string=f"tags.`{CONFIG_HASH}` = '{config_hash}' and attributes.status = 'RUNNING'",
+            max_results=50000,
+        )
+        orphans = [run for run in runs if Owner.is_gone(run.data.tags.get(OWNER))]
+        for run in orphans:
+            self.set_tags(run.info.run_id, {"claimlab.ended_as_orphan_by": self.owner})
+            self.client.set_terminated(run.info.run_id, status="KILLED")
+        return len(orphans)
 
     # ---- trials ------------------------------------------------------------------------------
     def start_trial(self, parent_id: str, arm: str, seed: int, config_hash: str) -> str:
         run = self.client.create_run(
             self.experiment_id, run_name=f"{arm}/seed{seed}",
             tags={"mlflow.parentRunId": parent_id, ROLE: "trial", ARM: arm, SEED: str(seed),
-                  CONFIG_HASH: config_hash},
+                  CONFIG_HASH: config_hash, OWNER: self.owner},
         )
         return run.info.run_id
 

@@ -64,6 +64,7 @@ Design choices, made before any run:
 
 from claimlab import data as datasets
 from claimlab import train
+from claimlab.domains import Integer, Real, Sizes
 from claimlab.spec import Claim, Source, TrialResult
 from claimlab.verdict import (INCONCLUSIVE, REFUTED, SUPPORTED, AllOf, Better, Custom, Equivalent, IfDiverged,
                               Outcome, SeedStatistic, Summarize, arm_summaries, in_family)
@@ -97,6 +98,38 @@ THRESHOLDS = {
     "epochs_margin": 1.0,  # B2 ... and epochs to the accuracy threshold within one epoch
     "test_accuracy_margin": 0.02,  # B3: 0.01 vs 0 bias "no improvement" = test accuracy within 2 points
 }
+# The valid values of every key above (dataset's are its CHOICES).
+DOMAINS = {
+    "cnn_filters": Sizes(min=1),
+    "cnn_dense_units": Sizes(min=1),
+    "mlp_units": Sizes(min=1),
+    "epochs": Integer(min=1),
+    "batch_size": Integer(min=1),
+    "learning_rate": Real(0, min_open=True),
+    "momentum": Real(0, 1, max_open=True),
+    "snippet_weight_stddev": Real(0, min_open=True),
+    "small_bias": Real(0, min_open=True),  # a positive constant: 0 is the zero arm
+    "random_bias_stddev": Real(0, min_open=True),
+    "accuracy_threshold": Real(0, 1, min_open=True),  # a training accuracy; 0 is reached before training
+    "probe_examples": Integer(min=1),
+    "auc_margin": Real(0, min_open=True),
+    "epochs_margin": Real(0, min_open=True),
+    "test_accuracy_margin": Real(0, min_open=True),
+}
+
+
+def check_config(cfg):
+    """Keys that constrain each other: each problem as one line that says the valid values."""
+    problems = []
+    # Each CNN block ends in a 2x max-pool: the 8x8 digits have room for 3 blocks, 28x28 MNIST for 4.
+    side = 8 if cfg["dataset"] == "digits" else 28
+    blocks = len(cfg["cnn_filters"])
+    if 2 ** blocks > side:
+        problems.append(f"cnn_filters={cfg['cnn_filters']} has {blocks} blocks, each halving the image; "
+                        f"the {side}x{side} images of {cfg['dataset']} allow at most {side.bit_length() - 1}")
+    return problems
+
+
 # What a diverged trial (non-finite training loss) counts as on each metric a rule reads.
 IF_DIVERGED = {
     "train/auc": IfDiverged.scores(0.1, "chance: the mean training accuracy of a model that guesses among 10 digits"),

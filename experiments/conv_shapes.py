@@ -46,6 +46,7 @@ Design choices, made before any run:
 """
 
 from claimlab.checks import fresh_keras, shape_of
+from claimlab.domains import Integer, Sizes
 from claimlab.spec import Claim, Source
 from claimlab.verdict import Exact
 
@@ -60,6 +61,27 @@ CONFIG = {
     "formula_strides": (1, 2, 3),  # s
     "formula_paddings": (0, 1, 2),  # p
 }
+DOMAINS = {
+    "mnist_size": Integer(min=1),
+    "rgb_image_size": Integer(min=3),  # a 3x3 kernel without padding
+    "formula_input_sizes": Sizes(min=1),
+    "formula_filter_sizes": Sizes(min=1),
+    "formula_strides": Sizes(min=1),
+    "formula_paddings": Sizes(min=0),
+}
+
+
+def check_config(cfg):
+    """Keys that constrain each other: each problem as one line that says the valid values."""
+    problems = []
+    # X8 skips the grid points where the filter is larger than the padded input: some point must remain.
+    largest_input = max(cfg["formula_input_sizes"]) + 2 * max(cfg["formula_paddings"])
+    if largest_input < min(cfg["formula_filter_sizes"]):
+        problems.append(f"the X8 grid has no point with n + 2p >= f: the smallest filter "
+                        f"{min(cfg['formula_filter_sizes'])} must be at most the largest n + 2p = {largest_input}")
+    return problems
+
+
 ARMS = {}  # exact checks only: nothing to train
 
 SOURCE_000 = "000_2706fe11d950e137.txt"

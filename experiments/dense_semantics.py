@@ -39,10 +39,12 @@ Design choices, made before any run:
 """
 
 from claimlab.checks import fresh_keras, max_abs_difference, raised
+from claimlab.domains import Integer, Real, TupleOf
 from claimlab.spec import Claim, Source
 from claimlab.verdict import AtMost, Exact, Raised
 
 TITLE = "Dense layer semantics and input-shape errors (X5 X6 X13 X15), measured in Keras 3"
+
 
 # ---- configuration: every value the checks use, in one place ---------------------------------------
 CONFIG = {
@@ -63,6 +65,29 @@ CONFIG = {
 THRESHOLDS = {
     "ols_tolerance": 1e-3,  # X6: max |Keras - OLS| over the 3 coefficients and the intercept
 }
+DOMAINS = {
+    "regression_samples": Integer(min=4),  # 3 coefficients + the intercept: fewer leave OLS underdetermined
+    "regression_coefficients": TupleOf(Real(), length=3),  # X6's model is Dense(1, input_dim=3)
+    "regression_intercept": Real(),
+    "regression_noise": Real(min=0),
+    # Below 1 or full-batch gradient descent diverges: the MSE's curvature along the intercept is 2.
+    "regression_learning_rate": Real(0, 1, min_open=True, max_open=True),
+    "regression_epochs": Integer(min=1),
+    "input_features": Integer(min=1),
+    "fed_features": Integer(min=1),
+    "ols_tolerance": Real(0, min_open=True),
+}
+
+
+def check_config(cfg):
+    """Keys that constrain each other: each problem as one line that says the valid values."""
+    problems = []
+    # X13 asks whether feeding a different number of features raises; the same number would just train.
+    if cfg["fed_features"] == cfg["input_features"]:
+        problems.append(f"fed_features={cfg['fed_features']} must differ from input_features={cfg['input_features']}")
+    return problems
+
+
 ARMS = {}  # exact checks only: nothing to train
 
 SOURCE_001 = "001_448bd649d2fb709b.txt"

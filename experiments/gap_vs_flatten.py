@@ -40,6 +40,7 @@ depends on that.
 
 from claimlab import data as datasets
 from claimlab import train
+from claimlab.domains import Integer, Real, Sizes
 from claimlab.spec import Claim, Source, TrialResult
 from claimlab.verdict import Better, Exact, IfDiverged, Ranking
 
@@ -67,6 +68,36 @@ THRESHOLDS = {
     # head a practitioner picks; a significant difference whose CI lies inside it is called negligible.
     "smallest_effect": 0.01,
 }
+# The valid values of every key above (dataset's are its CHOICES).
+DOMAINS = {
+    "canvas": Integer(min=8),  # the 8x8 digits must fit
+    "trunk_filters": Sizes(min=1),
+    "flatten_dense_units": Integer(min=0),  # 0: no hidden layer, Flatten -> softmax
+    "ema_beta": Real(0, 1),
+    "epochs": Integer(min=1),
+    "batch_size": Integer(min=1),
+    "learning_rate": Real(0, min_open=True),
+    "max_shift": Integer(min=1),  # G4's drop averages the accuracy at shifts 1..max_shift
+    "smallest_effect": Real(0, min_open=True),
+}
+
+
+def check_config(cfg):
+    """Keys that constrain each other: each problem as one line that says the valid values."""
+    problems = []
+    if cfg["dataset"] == "shifted_digits" and cfg["canvas"] < 8 + 2 * cfg["max_shift"]:
+        problems.append(f"canvas={cfg['canvas']} must be at least 8 + 2 * max_shift = {8 + 2 * cfg['max_shift']}, "
+                        "so that the 8x8 digits shifted by max_shift pixels stay on the canvas")
+    # The trunk max-pools 2x between blocks; split4_gmp then cuts the positions into 4 equal strips.
+    side = {"shifted_digits": cfg["canvas"], "mnist1d": 40}.get(cfg["dataset"], 28)  # keras: 28x28 images
+    side //= 2 ** (len(cfg["trunk_filters"]) - 1)
+    positions = side if cfg["dataset"] == "mnist1d" else side * side
+    if positions == 0 or positions % 4:
+        problems.append(f"trunk_filters={cfg['trunk_filters']} leaves {positions} positions on {cfg['dataset']}; "
+                        "split4_gmp needs a positive multiple of 4 (fewer blocks, or another canvas)")
+    return problems
+
+
 CHOICES = {"dataset": ("shifted_digits", "mnist1d", "keras:mnist", "keras:fashion_mnist")}
 # What a diverged trial (non-finite training loss) counts as on each judged metric.
 IF_DIVERGED = {

@@ -35,6 +35,7 @@ Design choices, made before any run:
 """
 
 from claimlab.checks import max_abs_difference, raised, shape_of
+from claimlab.domains import Integer, Sizes, TupleOf
 from claimlab.spec import Claim, Source
 from claimlab.verdict import Exact
 
@@ -44,6 +45,7 @@ SOURCE_004 = "004_6e8709b0f2e54d47.txt"
 
 TITLE = "Recurrent layers: SimpleRNN input rank, LSTM parameter counts, output shapes and states"
 
+
 # ---- configuration: the sizes of the inputs the checks feed (the claims' own sizes are fixed below) ----
 CONFIG = {
     "batch": 3,  # X16b, X17: batch of the probe input
@@ -51,6 +53,13 @@ CONFIG = {
     "features": 2,  # X17: features per step
     "n_hidden": 5,  # X17: LSTM units
     "formula_cases": ((1, 300), (3, 4), (4, 4), (4, 1), (32, 64)),  # X16b: (input_dim, units) pairs
+}
+DOMAINS = {
+    "batch": Integer(min=1),
+    "steps": Integer(min=2),  # X17 recomputes the last step from the one before it
+    "features": Integer(min=1),
+    "n_hidden": Integer(min=1),
+    "formula_cases": TupleOf(Sizes(min=1, length=2)),
 }
 PROFILES = {"smoke": {"seeds": 1}, "quick": {"seeds": 1}, "full": {"seeds": 1}}  # nothing is seeded per trial
 ARMS = {}

@@ -73,6 +73,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from claimlab import train
+from claimlab.domains import Integer, Real, Sizes
 from claimlab.spec import Claim, DatasetInfo, Source, TrialResult
 from claimlab.verdict import AllOf, AtMost, Better, Equivalent, Exact, IfDiverged, Summarize
 
@@ -105,6 +106,46 @@ THRESHOLDS = {
     "forward_tolerance": 1e-5,  # L3, L4a: float32 round-off on LSTM outputs in (-1, 1)
     "gradient_tolerance": 1e-4,  # L4a: ||g_full - g_chunked|| / ||g_full||: equal up to float32 round-off
 }
+DOMAINS = {
+    "lengths": Sizes(min=1),
+    "chunk": Integer(min=1),
+    "train_per_length": Integer(min=1),
+    "val_per_length": Integer(min=1),
+    "test_per_length": Integer(min=1),
+    "reading_mean": Real(),
+    "reading_std": Real(0, min_open=True),
+    "long_length": Integer(min=1),
+    "long_train": Integer(min=1),
+    "long_val": Integer(min=1),
+    "long_test": Integer(min=1),
+    "units": Integer(min=1),
+    "epochs": Integer(min=1),
+    "batch_size": Integer(min=1),
+    "learning_rate": Real(0, min_open=True),
+    "accuracy_margin": Real(0, min_open=True),
+    "forward_tolerance": Real(0, min_open=True),
+    "gradient_tolerance": Real(0, min_open=True),
+}
+
+
+def check_config(cfg):
+    """Keys that constrain each other: each problem as one line that says the valid values."""
+    problems = []
+    chunk = cfg["chunk"]
+    # The stateful arms cut every series into chunk-long pieces.
+    if any(length % chunk for length in (*cfg["lengths"], cfg["long_length"])):
+        problems.append(f"every series length must be a multiple of chunk={chunk}: lengths={cfg['lengths']}, "
+                        f"long_length={cfg['long_length']}")
+    # With one chunk the stateful arm is the full sequence, and L4 would compare it with itself.
+    if cfg["long_length"] < 2 * chunk:
+        problems.append(f"long_length={cfg['long_length']} must be at least 2 chunks (2 * chunk = {2 * chunk})")
+    # A stateful LSTM has a fixed batch size: every split of every length must fill whole batches.
+    for key in ("train_per_length", "val_per_length", "test_per_length", "long_train", "long_val", "long_test"):
+        if cfg[key] % cfg["batch_size"]:
+            problems.append(f"{key}={cfg[key]} must be a multiple of batch_size={cfg['batch_size']}")
+    return problems
+
+
 # What a diverged trial (non-finite training loss) counts as on each judged metric.
 IF_DIVERGED = {
     "test/accuracy": IfDiverged.scores(0.5, "chance on the binary tasks, whose labels are balanced by construction"),

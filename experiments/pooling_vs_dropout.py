@@ -72,6 +72,7 @@ import math
 
 from claimlab import data as datasets
 from claimlab import train
+from claimlab.domains import Integer, Real, Sizes
 from claimlab.spec import Claim, Source, TrialResult
 from claimlab.verdict import AllOf, Better, Contrast, Exact, IfDiverged
 
@@ -110,6 +111,54 @@ THRESHOLDS = {
     # significant difference (or shrink) whose CI lies inside +-2 points is reported as negligible.
     "smallest_effect": 0.02,
 }
+DOMAINS = {
+    "mnist1d_samples": Integer(min=100),  # fewer break the stratified split of the 10 classes
+    "train_sizes": Sizes(min=1),
+    "val_examples": Integer(min=1),
+    "conv_filters": Sizes(min=1),
+    "conv_kernels": Sizes(min=1),
+    "dense_units": Integer(min=1),
+    "pool_size": Integer(min=2),  # 1 would make the pooling and strided arms the plain net
+    "dropout_rate": Real(0, 1, min_open=True, max_open=True),
+    "epochs": Integer(min=1),
+    "examples_per_epoch": Integer(min=1),
+    "batch_size": Integer(min=1),
+    "learning_rate": Real(0, min_open=True),
+    "position_train": Integer(min=1),
+    "position_val": Integer(min=1),
+    "position_test": Integer(min=1),
+    "position_noise": Real(min=0),
+    "position_classes": Integer(min=2),
+    "p2_equivalence_margin": Real(0, min_open=True),
+    "smallest_effect": Real(0, min_open=True),
+}
+
+
+def check_config(cfg):
+    """Keys that constrain each other: each problem as one line that says the valid values."""
+    problems = []
+    # MNIST-1D keeps 80% of the samples for training, and claimlab.data holds 15% of those out for validation.
+    generated = int(cfg["mnist1d_samples"] * 0.8)
+    n_val = math.ceil(0.15 * generated)
+    n_train = generated - n_val
+    if max(cfg["train_sizes"]) > n_train:
+        problems.append(f"train_sizes={cfg['train_sizes']} must be at most the {n_train} training sequences of "
+                        f"mnist1d_samples={cfg['mnist1d_samples']}")
+    if cfg["val_examples"] > n_val:
+        problems.append(f"val_examples={cfg['val_examples']} must be at most the {n_val} validation sequences of "
+                        f"mnist1d_samples={cfg['mnist1d_samples']}")
+    # P3 compares the smallest training set with the largest.
+    if len(set(cfg["train_sizes"])) < 2:
+        problems.append(f"train_sizes={cfg['train_sizes']} needs at least two different sizes")
+    # The trunk zips the two: a longer one would be cut silently.
+    if len(cfg["conv_filters"]) != len(cfg["conv_kernels"]):
+        problems.append(f"conv_filters={cfg['conv_filters']} and conv_kernels={cfg['conv_kernels']} must have "
+                        "the same length, one entry per conv layer")
+    # Each conv layer is followed by a pooling of pool_size on the 40-step sequences.
+    if 40 // cfg["pool_size"] ** len(cfg["conv_filters"]) < 1:
+        problems.append(f"pool_size={cfg['pool_size']} after each of the {len(cfg['conv_filters'])} conv layers "
+                        "shrinks the 40 steps to nothing: pool_size ** layers must be at most 40")
+    return problems
 
 
 def if_diverged(cfg):

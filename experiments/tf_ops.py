@@ -32,6 +32,7 @@ Design choices, made before any run:
 """
 
 from claimlab.checks import max_abs_difference, raised
+from claimlab.domains import Integer
 from claimlab.spec import Claim, Source
 from claimlab.verdict import Exact
 
@@ -45,6 +46,10 @@ TITLE = "TensorFlow ops: max_pool on rank-3 tensors, tf.add vs bias_add, what tf
 CONFIG = {
     "dropout_calls": 1000,  # X14: calls of tf.nn.dropout on the 2x10x10 tensor (200,000 elements in all)
     "spatial_dropout_samples": 1000,  # X14: independent samples through SpatialDropout2D / noise_shape
+}
+DOMAINS = {
+    "dropout_calls": Integer(min=2),  # X14 compares each call's mask with the previous one
+    "spatial_dropout_samples": Integer(min=1),
 }
 PROFILES = {"smoke": {"seeds": 1}, "quick": {"seeds": 1}, "full": {"seeds": 1}}  # nothing is seeded per trial
 ARMS = {}

@@ -6,6 +6,8 @@ import time
 
 from conftest import ROOT, runner
 
+from claimlab import config, registry
+
 
 def test_list_is_fast_names_every_claim_and_imports_no_tensorflow():
     started = time.perf_counter()
@@ -93,3 +95,12 @@ def test_a_config_the_trials_cannot_run_is_a_usage_error_before_any_training(tmp
     assert result.returncode == 2, result.stderr
     assert "multiple of chunk=7" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "lstm_variable_length").exists()
+
+
+def test_list_name_shows_every_key_with_its_value_and_domain():
+    result = runner("--list", "gap_vs_flatten", "--profile", "smoke")
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
+    assert set(lines) == set(config.resolve(registry.load("gap_vs_flatten"), "smoke"))
+    assert "2" in lines["epochs"] and "an integer >= 1" in lines["epochs"]  # the smoke value, and the domain
+    assert "one of shifted_digits, mnist1d" in lines["dataset"]

@@ -41,6 +41,7 @@ def test_todays_rules_give_the_committed_verdicts(folder):
     assert set(committed) == set(outcomes)
     for claim_id, outcome in outcomes.items():
         assert outcome.verdict == committed[claim_id]["verdict"], (claim_id, outcome.reason)
+        assert outcome.qualifier == committed[claim_id].get("qualifier", ""), (claim_id, outcome.qualifier)
         headline = outcome.headline()
         recorded = committed[claim_id]["measured"].get("comparisons")
         if headline is not None and recorded:

@@ -1,5 +1,7 @@
 """Profiles and --set overrides: precedence, types, unknown keys."""
 
+import re
+
 import pytest
 
 from claimlab import config, registry
@@ -43,3 +45,40 @@ def test_config_hash_ignores_the_seed_count_but_not_the_epochs(experiment):
     a = config.resolve(experiment, "smoke")
     assert config.config_hash(a) == config.config_hash({**a, "seeds": 9})
     assert config.config_hash(a) != config.config_hash({**a, "epochs": 3})
+
+
+# ---- declared domains (issue 9) -------------------------------------------------------------------
+EXPERIMENTS = registry.load_all()
+
+
+@pytest.mark.parametrize("each", EXPERIMENTS, ids=[e.name for e in EXPERIMENTS])
+def test_every_key_has_a_domain_and_every_profile_is_inside_it(each):
+    for profile in config.PROFILES:
+        cfg = config.resolve(each, profile)  # raises if a profile value is outside its own domain
+        assert set(cfg) == set(each.domains)
+
+
+@pytest.mark.parametrize("key,text,says", [
+    ("batch_size", "0", "batch_size=0 must be an integer >= 1"),
+    ("learning_rate", "-1", "learning_rate=-1.0 must be a number > 0"),
+    ("max_shift", "-1", "max_shift=-1 must be an integer >= 1"),
+    ("ema_beta", "1.5", "ema_beta=1.5 must be a number in [0, 1]"),
+    ("learning_rate", "1e999", "learning_rate=inf must be a number > 0"),  # literal_eval gives inf
+])
+def test_a_value_outside_its_domain_is_refused_with_the_valid_range(experiment, key, text, says):
+    with pytest.raises(UsageError, match=re.escape(says)):
+        config.resolve(experiment, "smoke", overrides={key: text})
+
+
+def test_keys_that_constrain_each_other_are_checked_together(experiment):
+    with pytest.raises(UsageError, match="canvas=10 must be at least 8 \\+ 2 \\* max_shift"):
+        config.resolve(experiment, "quick", overrides={"canvas": "10"})
+
+
+def test_a_module_without_a_domain_for_a_key_does_not_load(tmp_path, monkeypatch):
+    (tmp_path / "half_declared.py").write_text(
+        "TITLE = 't'\nCLAIMS = []\nCONFIG = {'epochs': 1, 'width': 3}\n"
+        "from claimlab.domains import Integer\nDOMAINS = {'epochs': Integer(min=1)}\n")
+    monkeypatch.setenv(registry.EXTRA_PATH_VARIABLE, str(tmp_path))
+    with pytest.raises(TypeError, match=r"declares no domain \(DOMAINS\) for \['width'\]"):
+        registry.load("half_declared")

@@ -238,3 +238,13 @@ def test_if_diverged_declarations_describe_themselves():
     assert IfDiverged.scores(0.1, "chance").describe() == "scores 0.1 (chance)"
     assert IfDiverged.excluded("no value").describe() == "is left out (flagged) (no value)"
     assert IfDiverged.kept("a timing").describe() == "keeps its value (a timing)"
+
+
+def test_a_ranking_of_arms_that_all_diverged_says_so_instead_of_ranking_them():
+    from claimlab.verdict import IfDiverged
+
+    rows = [{"arm": arm, "seed": s, "acc": 0.1 + 0.01 * s, "diverged": 1.0} for arm in ("x", "y", "z") for s in range(5)]
+    evidence = Evidence(trials=pd.DataFrame(rows), if_diverged={"acc": IfDiverged.scores(0.1, "chance")})
+    outcome = Ranking("acc", ["x", "y", "z"], smallest_effect=SMALL).evaluate(evidence)
+    assert outcome.reason.startswith("every arm diverged (NaN loss)") and " > " not in outcome.reason
+    assert outcome.verdict == INCONCLUSIVE
