@@ -50,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where results/<name>/ and the ledger go (default: the project's results/)")
     parser.add_argument("--jobs", type=int, default=default_jobs(),
                         help=f"trials in parallel, one worker process each (default: {default_jobs()}, one per core)")
+    parser.add_argument("--executor", choices=("local", "ray"), default="local",
+                        help="where trials run: local worker processes (default), or Ray tasks on a Ray cluster "
+                             "(pip install -e \".[ray]\")")
+    parser.add_argument("--ray-address", help="the Ray cluster to join with --executor ray (e.g. 127.0.0.1:6379); "
+                                              "default: $RAY_ADDRESS, else a local Ray instance")
     parser.add_argument("--resume", action="store_true",
                         help="skip (arm, seed) trials already FINISHED in MLflow for the same config")
     return parser
@@ -127,6 +132,12 @@ def _main(argv: list[str], out) -> int:
         raise UsageError("name an experiment (python runner.py --list shows them) or 'all'")
     if args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.ray_address and args.executor != "ray":
+        raise UsageError("--ray-address needs --executor ray")
+    if args.executor == "ray":
+        from claimlab.ray_executor import require_ray
+
+        require_ray()
     overrides = parse_overrides(args.overrides)
     experiments = registry.load_all() if args.experiment == "all" else [registry.load(args.experiment)]
     lenient = args.experiment == "all"
@@ -146,7 +157,7 @@ def _main(argv: list[str], out) -> int:
     uri = tracking.resolve_uri(args.tracking_uri)
     tracking.check_reachable(uri)
     options = RunOptions(profile=args.profile, tracking_uri=uri, results_root=args.results_dir, jobs=args.jobs,
-                         resume=args.resume,
+                         resume=args.resume, executor=args.executor, ray_address=args.ray_address,
                          command="python runner.py " + " ".join(shlex.quote(a) for a in argv))
     exit_code, failures = 0, []
     for experiment, (cfg, applied) in zip(experiments, resolved):

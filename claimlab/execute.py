@@ -9,8 +9,8 @@ Every trial runs TensorFlow on TRIAL_THREADS threads, wherever it runs: a reduct
 different number of threads rounds differently, and the same seed must give the same numbers whether
 the run used --jobs 1 or --jobs 8 (and whether a trial was resumed from an earlier run).
 
-(A Ray backend would slot in here as another `run_trials` with the same callbacks; it is not built
-because nothing in this project needs more than one machine yet.)
+`--executor ray` runs the same trials as Ray tasks instead (claimlab/ray_executor.py), with the same
+callbacks: the runner still writes MLflow and results/ alone.
 """
 
 from __future__ import annotations
@@ -77,12 +77,17 @@ def _init_worker() -> None:
 
 
 def run_trials(experiment_name: str, trials: list[Trial], jobs: int,
-               on_start: Callable[[Trial], None], on_done: Callable[[Trial, object], bool]) -> None:
+               on_start: Callable[[Trial], None], on_done: Callable[[Trial, object], bool],
+               executor: str = "local", ray_address: str | None = None) -> None:
     """Run every trial; `on_start` before each begins, `on_done(trial, result)` as each ends.
 
     `on_done` returns False to stop scheduling new trials (a failure). At most `jobs` trials are in
-    flight at once, so at most `jobs` child runs are open in MLflow.
+    flight at once (on Ray: as many as the cluster has CPUs), so at most that many child runs are open.
     """
+    if executor == "ray":
+        from claimlab import ray_executor
+
+        return ray_executor.run_trials(experiment_name, trials, on_start, on_done, ray_address)
     if jobs <= 1:
         from claimlab import train
 

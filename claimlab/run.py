@@ -43,6 +43,8 @@ class RunOptions:
     resume: bool = False
     command: str = ""
     overrides: dict = field(default_factory=dict)  # the --set values, which name a variant's results folder
+    executor: str = "local"  # local: this machine's worker pool; ray: tasks on a Ray cluster
+    ray_address: str | None = None
 
 
 @dataclass
@@ -320,7 +322,8 @@ def _run_checks_and_trials(run: ExperimentRun, state: RunState) -> tuple[str, di
                     + (f"; {len(state.results)} already finished in MLflow" if state.results else ""), flush=True)
         trials = [Trial(arm, seed, config_module.trial_config(run.cfg, experiment.arms[arm]))
                   for arm, seed in state.todo]
-        run_trials(experiment.name, trials, run.options.jobs, state.on_start, state.on_done)
+        run_trials(experiment.name, trials, run.options.jobs, state.on_start, state.on_done,
+                   executor=run.options.executor, ray_address=run.options.ray_address)
     except KeyboardInterrupt:
         if state.parent_id is None:  # interrupted before anything was opened: nothing to close
             raise

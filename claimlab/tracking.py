@@ -92,6 +92,7 @@ def check_reachable(uri: str) -> None:
                 f"cannot reach the MLflow tracking server at {uri} ({type(error).__name__}); start it with "
                 f"`mlflow server --backend-store-uri sqlite:///mlflow.db` or pass --tracking-uri sqlite:///mlflow.db"
             ) from None
+        check_credentials(uri)
     elif scheme == "sqlite":
         path = Path(uri[len("sqlite:///"):])
         if not path.parent.exists():
@@ -181,6 +182,30 @@ def _store_lock(uri: str):
         return nullcontext()
     path = Path(uri[len("sqlite:///"):])
     return FileLock(str(path.with_name(path.name + ".lock")), timeout=300)
+
+
+def check_credentials(uri: str) -> None:
+    """A server with authentication (`mlflow server --app-name basic-auth`) must accept the credentials
+    MLflow's clients read from MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD: one authenticated
+    read before any training, so a missing or wrong login is a usage error, not a crash mid-run. The
+    credentials are never printed."""
+    import requests
+
+    username = os.environ.get("MLFLOW_TRACKING_USERNAME")
+    password = os.environ.get("MLFLOW_TRACKING_PASSWORD")
+    auth = (username, password or "") if username else None
+    try:
+        response = requests.get(uri.rstrip("/") + "/api/2.0/mlflow/experiments/search",
+                                params={"max_results": 1}, auth=auth, timeout=10)
+    except requests.RequestException as error:
+        raise UsageError(f"cannot reach the MLflow tracking server at {uri} ({type(error).__name__})") from None
+    if response.status_code == 401:
+        what = "refused the login in" if auth else "requires a login: set"
+        raise UsageError(f"the tracking server at {uri} {what} MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD "
+                         "(401 Unauthorized)")
+    if response.status_code == 403:
+        raise UsageError(f"the tracking server at {uri} accepted the login but refuses this user access "
+                         "(403 Forbidden): ask its admin for EDIT permission")
 
 
 def _artifact_location(uri: str, experiment_name: str) -> str | None:

@@ -1,46 +1,16 @@
 """Against a real `mlflow server` over HTTP: the same runs, params, curves and artifacts as with SQLite."""
 
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
-import requests
+import servers
 from mlflow import MlflowClient
 
 from conftest import runner
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def mlflow_server(tmp_path):
-    port = free_port()
-    mlflow_cli = Path(sys.executable).parent / "mlflow"
-    process = subprocess.Popen(
-        [str(mlflow_cli), "server", "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    uri = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if requests.get(f"{uri}/health", timeout=2).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.5)
-    else:
-        process.kill()
-        pytest.fail("mlflow server did not start within 90 s")
-    yield uri
-    process.terminate()
-    process.wait(timeout=30)
+    with servers.mlflow_server(tmp_path, f"sqlite:///{tmp_path / 'server.db'}") as uri:
+        yield uri
 
 
 def test_a_run_logged_to_a_tracking_server(mlflow_server, tmp_path):

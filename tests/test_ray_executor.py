@@ -1,0 +1,62 @@
+"""`--executor ray` on a real two-node Ray cluster started on this machine (ray.cluster_utils.Cluster,
+every node on 127.0.0.1, shut down by the test): the same trials, the same numbers as the local pool,
+and only the driver writes MLflow and results/."""
+
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+
+from conftest import runner
+
+SMOKE = ["gap_vs_flatten", "--profile", "smoke", "--seeds", "1", "--epochs", "1"]
+# Ray rewrites a 127.0.0.1 address to this machine's network address unless told it is not a cluster
+# machine; the cluster below listens on 127.0.0.1 only, so the driver is told so.
+LOOPBACK_DRIVER = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    pytest.importorskip("ray", reason="the test extra installs ray")
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, connect=False,
+                      head_node_args={"num_cpus": 1, "node_ip_address": "127.0.0.1", "include_dashboard": False})
+    cluster.add_node(num_cpus=1, node_ip_address="127.0.0.1")
+    cluster.wait_for_nodes()
+    try:
+        yield cluster.address
+    finally:
+        cluster.shutdown()
+
+
+def test_a_smoke_run_on_a_two_node_ray_cluster_matches_the_local_pool(tmp_path, ray_cluster):
+    local = runner(*SMOKE, "--jobs", "2", "--tracking-uri", f"sqlite:///{tmp_path / 'local.db'}",
+                   "--results-dir", tmp_path / "local")
+    assert local.returncode == 0, local.stderr
+    on_ray = runner(*SMOKE, "--executor", "ray", "--ray-address", ray_cluster, "--tracking-uri",
+                    f"sqlite:///{tmp_path / 'ray.db'}", "--results-dir", tmp_path / "ray", env=LOOPBACK_DRIVER,
+                    timeout=300)
+    assert on_ray.returncode == 0, on_ray.stderr
+
+    def numbers(folder):
+        trials = pd.read_csv(folder / "gap_vs_flatten" / "trials.csv").drop(columns=["seconds"])
+        return trials.sort_values(["arm", "seed"]).reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(numbers(tmp_path / "ray"), numbers(tmp_path / "local"))  # bit for bit
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'ray.db'}")
+    runs = client.search_runs([client.get_experiment_by_name("gap_vs_flatten").experiment_id])
+    assert sorted((r.data.tags.get("claimlab.role"), r.info.status) for r in runs).count(("trial", "FINISHED")) == 6
+
+
+def test_ray_address_without_the_ray_executor_is_a_usage_error():
+    result = runner(*SMOKE, "--ray-address", "127.0.0.1:6379")
+    assert result.returncode == 2 and "--ray-address needs --executor ray" in result.stderr
+
+
+def test_without_ray_installed_the_ray_executor_exits_2_with_the_install_line(tmp_path):
+    fake = tmp_path / "no_ray" / "ray"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('No module named ray (hidden by the test)')\n")
+    result = runner(*SMOKE, "--executor", "ray", env={"PYTHONPATH": str(fake.parent)})
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert 'pip install -e ".[ray]"' in result.stderr
