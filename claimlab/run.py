@@ -12,6 +12,8 @@ the ledger, and `log_to_parent`.
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import signal
 import time
 from dataclasses import dataclass, field
@@ -193,6 +195,7 @@ class RunState:
         self.open_runs: dict[tuple[str, int], str] = {}
         self.failures: list[str] = []
         self.finished_here = 0  # trials this invocation finished: the ETA counts only these
+        self.compute_here = 0.0  # their seconds inside the workers
         self.started = time.perf_counter()
         self.headline = _headline_metric(run.experiment, run.cfg)
 
@@ -229,6 +232,7 @@ class RunState:
         self.results[(trial.arm, trial.seed)] = result
         report.write_trials_csv(self.run.results_dir, report.trials_frame(self.results))
         self.finished_here += 1
+        self.compute_here += result.seconds
 
     def _print_progress(self, trial: Trial, result) -> None:
         elapsed = time.perf_counter() - self.started
@@ -255,6 +259,7 @@ def run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out=p
 
     started = time.perf_counter()
     _prepare(experiment, cfg)
+    prepared = time.perf_counter()
     results_dir = options.results_root / report.results_folder(experiment.name, options.overrides)
     tracker = Tracker(options.tracking_uri, experiment.name)
     provenance = Provenance.capture(config_module.config_hash(cfg), started)
@@ -267,10 +272,15 @@ def run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out=p
     state = RunState(run, plan_trials(experiment, cfg), finished)
 
     with run.guard:
+        trials_started = time.perf_counter()
         status, checks = _run_checks_and_trials(run, state)
+        trials_ended, mlflow_during_trials = time.perf_counter(), tracker.client.seconds
         # A second Ctrl-C from here on waits until every run is closed and the results are written.
         with run.guard.bookkeeping():
             summary, verdicts = _close_runs_and_report(run, state, status, checks)
+    _write_phases(run, state, {"prepare": prepared - started, "trials_wall": trials_ended - trials_started,
+                               "mlflow_during_trials": mlflow_during_trials,
+                               "report": time.perf_counter() - trials_ended, "run_wall": time.perf_counter() - started})
 
     print_verdicts(experiment, verdicts, out)
     out(f"\nresults: {results_dir}/summary.md   MLflow: {options.tracking_uri} (experiment {experiment.name}, "
@@ -297,6 +307,14 @@ def _prepare(experiment: Experiment, cfg: dict) -> None:
             experiment.prepare(cfg)
         except ValueError as error:
             raise UsageError(f"{experiment.name}: {error}") from None
+
+
+def _write_phases(run: ExperimentRun, state: RunState, phases: dict) -> None:
+    """Where the run's time went, for benchmarks/compare.py: to $CLAIMLAB_PHASES_FILE when it is set."""
+    path = os.environ.get("CLAIMLAB_PHASES_FILE")
+    if path:
+        Path(path).write_text(json.dumps({**phases, "mlflow": run.tracker.client.seconds, "jobs": run.options.jobs,
+                                          "trial_compute": state.compute_here, "trials_run": state.finished_here}))
 
 
 def plan_trials(experiment: Experiment, cfg: dict) -> list[tuple[str, int]]:

@@ -1,0 +1,117 @@
+"""Time the runner against the hand-written peer (benchmarks/peer.py), in one invocation, on one machine.
+
+    python benchmarks/compare.py gap_vs_flatten --profile quick --jobs 2
+
+Runs the peer, then `python runner.py NAME` into a temporary SQLite store and results folder (the
+project's results/ is not touched), samples the resident memory of the runner and its workers every
+0.2 s, and prints: both wall and CPU times, the ratio runner / peer, the runner's phases (from
+CLAIMLAB_PHASES_FILE, which the runner fills in: start-up and imports, data, trials, the trials' own
+compute, MLflow logging, reporting, and the workers' idle share), and the peak memory. A benchmark, not
+a test: nothing here asserts a time.
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cpu_name() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def tree_rss_mb(root_pid: int) -> float:
+    """Resident memory of a process and all its descendants, from /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    rss = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            pid = int(stat.parent.name)
+            children.setdefault(int(fields[1]), []).append(pid)
+            rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            continue
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack += children.get(pid, [])
+    return total / 2**20
+
+
+def timed(command: list[str], env: dict) -> dict:
+    """Run a command; its wall time, its (and its children's) CPU time, and the peak memory of its tree."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = [0.0]
+
+    def sample():
+        while process.poll() is None:
+            peak[0] = max(peak[0], tree_rss_mb(process.pid))
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = process.communicate()
+    wall = time.perf_counter() - started
+    sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if process.returncode:
+        sys.exit(f"{' '.join(command)} failed ({process.returncode}): {err.strip().splitlines()[-1:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall": wall, "cpu": cpu, "peak_mb": peak[0], "stdout": out}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("experiment", nargs="?", default="gap_vs_flatten")
+    parser.add_argument("--profile", default="quick")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    print(f"{cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}", flush=True)
+
+    peer = timed([sys.executable, str(ROOT / "benchmarks" / "peer.py"), args.experiment, "--profile", args.profile], env)
+    peer_trials = json.loads(peer["stdout"].strip().splitlines()[-1])["trials"]
+    with tempfile.TemporaryDirectory() as scratch:
+        phases_file = Path(scratch) / "phases.json"
+        runner = timed([sys.executable, str(ROOT / "runner.py"), args.experiment, "--profile", args.profile,
+                        "--jobs", str(args.jobs), "--tracking-uri", f"sqlite:///{scratch}/mlflow.db",
+                        "--results-dir", f"{scratch}/results"], {**env, "CLAIMLAB_PHASES_FILE": str(phases_file)})
+        phases = json.loads(phases_file.read_text())
+
+    print(f"\n{args.experiment}, profile {args.profile}, {len(peer_trials)} trials")
+    print(f"{'':<28}{'wall s':>9}{'cpu s':>9}{'peak MB':>9}")
+    print(f"{'peer (sequential loop)':<28}{peer['wall']:>9.1f}{peer['cpu']:>9.1f}{peer['peak_mb']:>9.0f}")
+    print(f"{f'runner (--jobs {args.jobs})':<28}{runner['wall']:>9.1f}{runner['cpu']:>9.1f}{runner['peak_mb']:>9.0f}")
+    print(f"\nrunner / peer wall time: {runner['wall'] / peer['wall']:.2f}")
+    print(f"mean trial: {sum(peer_trials) / len(peer_trials):.2f} s in the peer, "
+          f"{phases['trial_compute'] / max(1, phases['trials_run']):.2f} s in a runner worker")
+    startup = runner["wall"] - phases["run_wall"]
+    rows = [("start-up and imports", startup), ("data (prepare)", phases["prepare"]),
+            ("trials phase (wall)", phases["trials_wall"]), ("  of which MLflow logging", phases["mlflow_during_trials"]),
+            ("reporting (verdicts, files)", phases["report"]), ("MLflow logging, all", phases["mlflow"])]
+    print("\nrunner phases (s, share of wall):")
+    for name, seconds in rows:
+        print(f"  {name:<30}{seconds:>8.1f}{100 * seconds / runner['wall']:>7.1f}%")
+    idle = phases["trials_wall"] * phases["jobs"] - phases["trial_compute"]
+    print(f"  {'workers idle (jobs x trials wall - compute)':<30}{idle:>8.1f}"
+          f"{100 * idle / max(1e-9, phases['trials_wall'] * phases['jobs']):>7.1f}% of worker time")
+
+
+if __name__ == "__main__":
+    main()
