@@ -60,3 +60,34 @@ def test_without_ray_installed_the_ray_executor_exits_2_with_the_install_line(tm
     result = runner(*SMOKE, "--executor", "ray", env={"PYTHONPATH": str(fake.parent)})
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert 'pip install -e ".[ray]"' in result.stderr
+
+
+PROBE = ["fault_probe", "--profile", "smoke", "--seeds", "1", "--set", "seconds=0.0"]
+
+
+def probe_on_ray(tmp_path, ray_cluster, *extra):
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent / "fault_experiments"
+    return runner(*PROBE, *extra, "--executor", "ray", "--ray-address", ray_cluster,
+                  "--tracking-uri", f"sqlite:///{tmp_path / 'm.db'}", "--results-dir", tmp_path / "results",
+                  env={**LOOPBACK_DRIVER, "CLAIMLAB_EXPERIMENTS_PATH": str(folder)}, timeout=300)
+
+
+def trial_statuses(tmp_path):
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'm.db'}")
+    runs = client.search_runs([client.get_experiment_by_name("fault_probe").experiment_id])
+    return sorted((r.data.tags["claimlab.arm"], r.data.tags["claimlab.seed"], r.info.status)
+                  for r in runs if r.data.tags.get("claimlab.role") == "trial")
+
+
+def test_on_ray_a_trial_that_kills_its_worker_fails_alone_and_resume_runs_only_what_is_missing(tmp_path, ray_cluster):
+    failed = probe_on_ray(tmp_path, ray_cluster, "--set", "dying_arm=dies")
+    assert failed.returncode == 1 and "1 trial failed" in failed.stderr, failed.stderr
+    assert trial_statuses(tmp_path) == [("dies", "0", "FAILED"), ("large", "0", "FINISHED"), ("small", "0", "FINISHED")]
+
+    more_seeds = probe_on_ray(tmp_path, ray_cluster, "--set", "dying_arm=dies", "--seeds", "2", "--resume")
+    assert more_seeds.returncode == 1  # dies fails again, on both seeds
+    finished = [t for t in trial_statuses(tmp_path) if t[2] == "FINISHED"]
+    assert finished == [("large", "0", "FINISHED"), ("large", "1", "FINISHED"), ("small", "0", "FINISHED"),
+                        ("small", "1", "FINISHED")]  # seed 0 was reused, not run twice
