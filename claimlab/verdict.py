@@ -340,9 +340,13 @@ def family_text(k: int) -> str:
 
 
 def family_qualifier(comparisons: Sequence[Comparison], verdict: str) -> str:
-    """The qualifiers of the comparisons that carry the verdict (or explain an inconclusive one)."""
-    relevant = [c.qualifier for c in comparisons if c.qualifier and (c.verdict == verdict or verdict == INCONCLUSIVE)]
-    return "; ".join(dict.fromkeys(relevant))
+    """The qualifiers of the comparisons that carry the verdict (those with that verdict): a supported
+    claim is "negligible" only if every supporting comparison is, else "partly negligible"."""
+    carrying = [c for c in comparisons if c.verdict == verdict]
+    qualified = [c for c in carrying if c.qualifier]
+    if verdict == SUPPORTED and qualified and len(qualified) < len(carrying):
+        return "partly negligible: " + ", ".join(c.name for c in qualified)
+    return "; ".join(dict.fromkeys(c.qualifier for c in qualified))
 
 
 class Rule:

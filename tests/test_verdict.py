@@ -248,3 +248,14 @@ def test_a_ranking_of_arms_that_all_diverged_says_so_instead_of_ranking_them():
     outcome = Ranking("acc", ["x", "y", "z"], smallest_effect=SMALL).evaluate(evidence)
     assert outcome.reason.startswith("every arm diverged (NaN loss)") and " > " not in outcome.reason
     assert outcome.verdict == INCONCLUSIVE
+
+
+def test_a_family_is_negligible_only_where_the_comparisons_carrying_its_verdict_are():
+    arms = {"a": [0.905, 0.9062, 0.9055, 0.9051, 0.9058], "b": [0.900, 0.901, 0.9005, 0.9002, 0.9008],
+            "c": [0.80, 0.81, 0.79, 0.80, 0.82]}
+    one_small = AllOf(Better("acc", "a", than="b", smallest_effect=0.01),
+                      Better("acc", "a", than="c", smallest_effect=0.01))
+    outcome = one_small.evaluate(evidence(arms))
+    assert outcome.label() == "supported (partly negligible: a - b)"
+    noisy = {**arms, "c": [0.99, 0.80, 0.91, 0.85, 0.95]}  # a vs c undecided: the claim is inconclusive
+    assert one_small.evaluate(evidence(noisy)).label() == INCONCLUSIVE  # not "negligible" from the a - b part
