@@ -233,11 +233,13 @@ def _measured_table(measured: dict) -> list[str]:
                 f"±{c['margin']:g}, [{_num(c.get('tost_ci_low'))}, {_num(c.get('tost_ci_high'))}]")
             adjusted = "" if c.get("family", 1) <= 1 or c.get("p_refute_adjusted") is None else (
                 f"Holm p(refute) {c['p_refute_adjusted']:.3g} over {c['family']}; Bonferroni "
-                f"{100 * (1 - 0.05 / c['family']):.4g}% CI [{_num(c['adjusted_ci_low'])}, {_num(c['adjusted_ci_high'])}]")
+                f"{100 * (1 - 0.05 / c['family']):.4g}% CI "
+                f"[{_num(c['adjusted_ci_low'])}, {_num(c['adjusted_ci_high'])}]")
             result = f"{c['state']}" + (f" ({c['qualifier']})" if c.get("qualifier") else "")
             result += "" if c.get("judged", True) else " (reported, not judged)"
             lines.append(f"| {c['name']} | {c['metric']} | {_num(c['mean'])} | [{_num(c['ci_low'])}, "
-                         f"{_num(c['ci_high'])}] | {_p(c.get('p_value'))} | {adjusted} | {tost} | {c['n']} | {result} |")
+                         f"{_num(c['ci_high'])}] | {_p(c.get('p_value'))} | {adjusted} | {tost} | {c['n']} | "
+                         f"{result} |")
         lines.append("")
     checked = measured.get("checked", [])
     if checked:

@@ -717,8 +717,9 @@ class Ranking(Rule):
         measured_order = [a.arm for a in sorted(arms, key=rank_key)]
         means = {a.arm: a.mean for a in arms}
         if arms and all(a.diverged and a.diverged >= a.n for a in arms):  # all at their IF_DIVERGED score
-            return Outcome(verdict, f"every arm diverged (NaN loss) on every seed: no order to measure on {self.metric}",
-                           arms=arms, comparisons=comparisons, qualifier=family_qualifier(comparisons, verdict))
+            reason = f"every arm diverged (NaN loss) on every seed: no order to measure on {self.metric}"
+            return Outcome(verdict, reason, arms=arms, comparisons=comparisons,
+                           qualifier=family_qualifier(comparisons, verdict))
         reason = f"measured order by mean {self.metric}: " + " > ".join(f"{a} {means[a]:.3f}" for a in measured_order)
         reversed_pairs = [c for c in comparisons if c.unadjusted_verdict == REFUTED]
         if reversed_pairs:
