@@ -91,3 +91,38 @@ def test_on_ray_a_trial_that_kills_its_worker_fails_alone_and_resume_runs_only_w
     finished = [t for t in trial_statuses(tmp_path) if t[2] == "FINISHED"]
     assert finished == [("large", "0", "FINISHED"), ("large", "1", "FINISHED"), ("small", "0", "FINISHED"),
                         ("small", "1", "FINISHED")]  # seed 0 was reused, not run twice
+
+
+def test_on_ray_ctrl_c_ends_the_open_runs_killed_and_resume_finishes(tmp_path, ray_cluster):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from conftest import ROOT
+
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    folder = Path(__file__).resolve().parent / "fault_experiments"
+    args = [*PROBE, "--set", "seconds=4.0", "--set", f"marker_dir={markers}", "--executor", "ray",
+            "--ray-address", ray_cluster, "--tracking-uri", f"sqlite:///{tmp_path / 'm.db'}",
+            "--results-dir", str(tmp_path / "results")]
+    env = {**os.environ, **LOOPBACK_DRIVER, "CLAIMLAB_EXPERIMENTS_PATH": str(folder)}
+    process = subprocess.Popen([sys.executable, str(ROOT / "runner.py"), *args], env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not list(markers.glob("*.started")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.kill(process.pid, signal.SIGINT)  # Ctrl-C to the runner (the Ray driver) alone
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    statuses = trial_statuses(tmp_path)
+    assert statuses and all(status in ("FINISHED", "KILLED") for _, _, status in statuses), statuses
+
+    resumed = runner(*args, "--resume", env={**LOOPBACK_DRIVER, "CLAIMLAB_EXPERIMENTS_PATH": str(folder)},
+                     timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    finished = [t for t in trial_statuses(tmp_path) if t[2] == "FINISHED"]
+    assert len(finished) == 3 and len({(arm, seed) for arm, seed, _ in finished}) == 3
