@@ -98,23 +98,10 @@ class Flag:
         return None if isinstance(value, bool) else "must be true or false"
 
 
-@dataclass(frozen=True)
-class Sizes:
-    """A non-empty tuple of integers, each >= min (layer widths, training-set sizes, lengths)."""
-
-    min: int = 1
-    length: int | None = None  # exactly this many, when the model needs it
-
-    def describe(self) -> str:
-        count = f"{self.length} " if self.length else ""
-        return f"a tuple of {count}integers >= {self.min}"
-
-    def check(self, value) -> str | None:
-        if not isinstance(value, (tuple, list)) or not value or (self.length and len(value) != self.length):
-            return f"must be {self.describe()}"
-        if not all(_is_int(v) and v >= self.min for v in value):
-            return f"must be {self.describe()}"
-        return None
+def Sizes(min: int = 1, length: int | None = None) -> "TupleOf":  # noqa: N802 (reads as a domain)
+    """A non-empty tuple of integers, each >= min (layer widths, training-set sizes, lengths); `length`:
+    exactly this many, when the model needs it."""
+    return TupleOf(Integer(min=min), length)
 
 
 def check_value(key: str, value: Any, domain) -> str | None:
