@@ -9,7 +9,12 @@ Every trial runs TensorFlow on TRIAL_THREADS threads, wherever it runs: a reduct
 different number of threads rounds differently, and the same seed must give the same numbers whether
 the run used --jobs 1 or --jobs 8 (and whether a trial was resumed from an earlier run).
 
-`--executor ray` runs the same trials as Ray tasks instead (claimlab/ray_executor.py), with the same
+An experiment that defines `run_trials(arm, seeds, cfg)` trains several seeds of one arm at once (fused
+seeds, bit-identical to each seed alone: claimlab/train.py). Its trials then travel as batches, the
+seeds of one arm (`batches`); every other experiment's trials travel one by one. Either way each trial
+starts and ends on its own in MLflow.
+
+`--executor ray` runs the same batches as Ray tasks instead (claimlab/ray_executor.py), with the same
 callbacks: the runner still writes MLflow and results/ alone.
 """
 
@@ -22,6 +27,7 @@ import os
 import signal
 import time
 import traceback
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable
 
@@ -29,8 +35,28 @@ TRIAL_THREADS = 1
 
 
 def default_jobs() -> int:
-    """One single-threaded worker per core (at most 8: each holds its own TensorFlow, ~0.5 GB)."""
+    """One worker per GPU when TensorFlow sees GPUs; else one single-threaded worker per core (at most 8:
+    each holds its own TensorFlow, ~0.5 GB)."""
+    return visible_gpus() or cpu_jobs()
+
+
+def cpu_jobs() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
+
+
+def visible_gpus() -> int:
+    """How many GPUs TensorFlow sees. Where no NVIDIA device file exists the answer is 0 without
+    importing TensorFlow, so CPU machines pay nothing for asking."""
+    if not any(Path("/dev").glob("nvidia[0-9]*")):
+        return 0
+    from claimlab import train
+
+    return len(train.use_gpu_memory_growth())
+
+
+def gpu_for_each_worker(jobs: int, gpus: int) -> list[int]:
+    """Which GPU each of `jobs` workers runs on: one each, round-robin when there are more workers."""
+    return [worker % gpus for worker in range(jobs)] if gpus else []
 
 
 @dataclass(frozen=True)
@@ -68,42 +94,94 @@ def run_one(experiment_name: str, trial: Trial):
     return result
 
 
-def _init_worker() -> None:
+Batch = tuple  # of Trials of one arm, run as one work item
+
+
+def batches(trials: list[Trial], jobs: int, fuses_seeds: bool) -> list[Batch]:
+    """The work items: each trial alone, or, when the experiment fuses seeds, the trials of each arm in
+    as few batches as keep every worker busy (at least two items per worker), in the trials' order."""
+    if not fuses_seeds:
+        return [(trial,) for trial in trials]
+    by_arm: dict[str, list[Trial]] = {}
+    for trial in trials:
+        by_arm.setdefault(trial.arm, []).append(trial)
+    pieces = max(1, -(-2 * jobs // len(by_arm))) if jobs > 1 else 1  # per arm
+    items = []
+    for arm_trials in by_arm.values():
+        size = -(-len(arm_trials) // min(pieces, len(arm_trials)))
+        items += [tuple(arm_trials[i : i + size]) for i in range(0, len(arm_trials), size)]
+    return items
+
+
+def run_batch(experiment_name: str, batch: Batch) -> list:
+    """A batch's results in its order: one trial by run_one, several seeds of one arm by the experiment's
+    run_trials. A batch that raises fails each of its trials with the error; each trial's `seconds` is
+    its share of the batch's time."""
+    if len(batch) == 1:
+        return [run_one(experiment_name, batch[0])]
+    from claimlab import registry
+
+    started = time.perf_counter()
+    try:
+        experiment = registry.load(experiment_name)
+        results = experiment.run_trials(batch[0].arm, [trial.seed for trial in batch], dict(batch[0].cfg))
+    except Exception as error:
+        return [TrialError(f"{type(error).__name__}: {error}", traceback.format_exc())] * len(batch)
+    for result in results:
+        result.seconds = (time.perf_counter() - started) / len(batch)
+    return results
+
+
+def _init_worker(gpu_queue=None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if gpu_queue is not None:  # this worker's GPU, before TensorFlow is imported
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu_queue.get())
     from claimlab import train
+
+    train.use_gpu_memory_growth()  # no GPU: nothing to do
 
     train.limit_threads(TRIAL_THREADS)
 
 
 def run_trials(experiment_name: str, trials: list[Trial], jobs: int,
                on_start: Callable[[Trial], None], on_done: Callable[[Trial, object], bool],
-               executor: str = "local", ray_address: str | None = None) -> None:
+               executor: str = "local", ray_address: str | None = None, fuses_seeds: bool = False) -> None:
     """Run every trial; `on_start` before each begins, `on_done(trial, result)` as each ends.
 
-    `on_done` returns False to stop scheduling new trials (a failure). At most `jobs` trials are in
-    flight at once (on Ray: as many as the cluster has CPUs), so at most that many child runs are open.
+    `on_done` returns False to stop scheduling new trials (a failure). At most `jobs` batches are in
+    flight at once (on Ray: as many as the cluster has CPUs), so at most that many batches of child runs
+    are open.
     """
     if executor == "ray":
         from claimlab import ray_executor
 
-        return ray_executor.run_trials(experiment_name, trials, on_start, on_done, ray_address)
+        return ray_executor.run_trials(experiment_name, trials, on_start, on_done, ray_address, fuses_seeds)
+    work = batches(trials, jobs, fuses_seeds)
     if jobs <= 1:
         from claimlab import train
 
         train.limit_threads(TRIAL_THREADS)
-        for trial in trials:
-            on_start(trial)
-            if not on_done(trial, run_one(experiment_name, trial)):
+        train.use_gpu_memory_growth()
+        for batch in work:
+            for trial in batch:
+                on_start(trial)
+            if not all([on_done(trial, result) for trial, result in zip(batch, run_batch(experiment_name, batch))]):
                 return
         return
 
-    _run_in_pool(experiment_name, trials, jobs, on_start, on_done)
+    _run_in_pool(experiment_name, work, jobs, on_start, on_done)
 
 
 def _new_pool(jobs: int):
     context = multiprocessing.get_context("spawn")
-    return futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker)
+    gpus, gpu_queue = visible_gpus(), None
+    if gpus:  # each worker takes one GPU index as it starts (replaced workers too: a new pool, a new queue)
+        gpu_queue = context.Queue()
+        for gpu in gpu_for_each_worker(jobs, gpus):
+            gpu_queue.put(gpu)
+    return futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
+                                       initargs=(gpu_queue,))
 
 
 def _replace(pool, jobs: int):
@@ -112,59 +190,65 @@ def _replace(pool, jobs: int):
     return _new_pool(jobs)
 
 
-def _run_in_pool(experiment_name: str, trials: list[Trial], jobs: int, on_start, on_done) -> None:
+def _key(batch: Batch) -> tuple:
+    return tuple((trial.arm, trial.seed) for trial in batch)
+
+
+def _run_in_pool(experiment_name: str, work: list[Batch], jobs: int, on_start, on_done) -> None:
     """The pool version of run_trials. A worker that dies (the OOM killer, a segfault) breaks the whole
-    pool: it is replaced, and the trials that were in flight are retried, one retried trial at a time so
-    that a second death points at one trial. A trial in flight at two deaths fails (worker_died); the
-    other trials go on."""
+    pool: it is replaced, and the batches that were in flight are retried, one retried batch at a time so
+    that a second death points at one batch. A batch in flight at two deaths fails (worker_died); the
+    other batches go on."""
     pool = _new_pool(jobs)
-    pending, retry, in_flight = list(trials), [], {}
-    deaths: dict[tuple[str, int], int] = {}
+    pending, retry, in_flight = list(work), [], {}
+    deaths: dict[tuple, int] = {}  # by the (arm, seed)s of a batch
     try:
         while pending or retry or in_flight:
             while len(in_flight) < jobs and (pending or retry):
-                retrying = any((t.arm, t.seed) in deaths for t in in_flight.values())
+                retrying = any(_key(batch) in deaths for batch in in_flight.values())
                 if retry and not retrying:
-                    trial = retry.pop(0)  # its MLflow run is still open from its first start
+                    batch = retry.pop(0)  # its MLflow runs are still open from its first start
                 elif pending:
-                    trial = pending.pop(0)
-                    on_start(trial)
+                    batch = pending.pop(0)
+                    for trial in batch:
+                        on_start(trial)
                 else:
                     break
                 try:
-                    in_flight[pool.submit(run_one, experiment_name, trial)] = trial
+                    in_flight[pool.submit(run_batch, experiment_name, batch)] = batch
                 except BrokenProcessPool:  # a worker died since the last wait
-                    retry.insert(0, trial)  # started, never ran: not counted as a death
+                    retry.insert(0, batch)  # started, never ran: not counted as a death
                     if in_flight:
-                        break  # the wait below collects the trials that went down with the pool
+                        break  # the wait below collects the batches that went down with the pool
                     pool = _replace(pool, jobs)  # an idle worker died: nothing went down with it
             done, _ = futures.wait(in_flight, return_when=futures.FIRST_COMPLETED)
-            went_down = []  # trials whose worker died under them (a dead worker breaks the whole pool)
+            went_down = []  # batches whose worker died under them (a dead worker breaks the whole pool)
             for future in done:
-                trial = in_flight.pop(future)
+                batch = in_flight.pop(future)
                 if isinstance(future.exception(), BrokenProcessPool):
-                    went_down.append(trial)
+                    went_down.append(batch)
                     continue
                 try:
-                    result = future.result()
-                except Exception as error:  # the result could not come back (e.g. not picklable)
-                    result = TrialError(f"worker process failed: {type(error).__name__}: {error}",
-                                        traceback.format_exc())
-                if not on_done(trial, result):
+                    results = future.result()
+                except Exception as error:  # the results could not come back (e.g. not picklable)
+                    results = [TrialError(f"worker process failed: {type(error).__name__}: {error}",
+                                          traceback.format_exc())] * len(batch)
+                if not all([on_done(trial, result) for trial, result in zip(batch, results)]):
                     pending.clear()
                     retry.clear()
             if went_down:
-                went_down += in_flight.values()  # every trial in flight went down with the pool
+                went_down += in_flight.values()  # every batch in flight went down with the pool
                 in_flight.clear()
                 pool = _replace(pool, jobs)
-                for trial in went_down:
-                    key = (trial.arm, trial.seed)
+                for batch in went_down:
+                    key = _key(batch)
                     deaths[key] = deaths.get(key, 0) + 1
                     if deaths[key] <= WORKER_DEATHS_ALLOWED:
-                        retry.append(trial)
-                    elif not on_done(trial, TrialError(f"its worker process died {deaths[key]} times running it "
-                                                       "(killed by a signal, or out of memory)", "",
-                                                       worker_died=True)):
+                        retry.append(batch)
+                        continue
+                    error = TrialError(f"its worker process died {deaths[key]} times running it "
+                                       "(killed by a signal, or out of memory)", "", worker_died=True)
+                    if not all([on_done(trial, error) for trial in batch]):
                         pending.clear()
     finally:
         # On Ctrl-C or a failure: drop queued work and stop the workers now, not after their trials.

@@ -17,7 +17,7 @@ import os
 from typing import Callable
 
 from claimlab.errors import UsageError
-from claimlab.execute import TRIAL_THREADS, Trial, TrialError, run_one
+from claimlab.execute import TRIAL_THREADS, Trial, TrialError, batches, run_batch
 
 INSTALL_LINE = 'pip install -e ".[ray]"'
 
@@ -31,11 +31,11 @@ def require_ray():
     return ray
 
 
-def _trial_task(experiment_name: str, trial: Trial):
+def _batch_task(experiment_name: str, batch: tuple):
     from claimlab import train
 
     train.limit_threads(TRIAL_THREADS)  # a no-op once this worker's TensorFlow is set up
-    return run_one(experiment_name, trial)
+    return run_batch(experiment_name, batch)
 
 
 def _task_environment() -> dict:
@@ -63,26 +63,27 @@ def connect(address: str | None):
 
 
 def run_trials(experiment_name: str, trials: list[Trial], on_start: Callable, on_done: Callable,
-               address: str | None) -> None:
+               address: str | None, fuses_seeds: bool = False) -> None:
     ray, started_here = connect(address)
-    task = ray.remote(num_cpus=1, max_retries=1)(_trial_task)
+    task = ray.remote(num_cpus=1, max_retries=1)(_batch_task)
     capacity = max(1, int(ray.cluster_resources().get("CPU", 1)))
-    pending, in_flight = list(trials), {}
+    pending, in_flight = batches(trials, capacity, fuses_seeds), {}
     try:
         while pending or in_flight:
             while pending and len(in_flight) < capacity:
-                trial = pending.pop(0)
-                on_start(trial)
-                in_flight[task.remote(experiment_name, trial)] = trial
+                batch = pending.pop(0)
+                for trial in batch:
+                    on_start(trial)
+                in_flight[task.remote(experiment_name, batch)] = batch
             ready, _ = ray.wait(list(in_flight), num_returns=1)
             for reference in ready:
-                trial = in_flight.pop(reference)
+                batch = in_flight.pop(reference)
                 try:
-                    result = ray.get(reference)
+                    results = ray.get(reference)
                 except ray.exceptions.RayError as error:  # the task's worker died twice, or its node went away
-                    result = TrialError(f"Ray task failed: {type(error).__name__}: {str(error).splitlines()[0]}",
-                                        str(error), worker_died=True)
-                if not on_done(trial, result):
+                    results = [TrialError(f"Ray task failed: {type(error).__name__}: {str(error).splitlines()[0]}",
+                                          str(error), worker_died=True)] * len(batch)
+                if not all([on_done(trial, result) for trial, result in zip(batch, results)]):
                     pending.clear()
     finally:
         for reference in in_flight:  # Ctrl-C or a failure: stop what is still running

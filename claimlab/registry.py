@@ -94,6 +94,14 @@ class Experiment:
     def run_trial(self, arm: str, seed: int, cfg: dict):
         return self.module.run_trial(arm, seed, cfg)
 
+    @property
+    def fuses_seeds(self) -> bool:
+        """The module trains several seeds of one arm at once: run_trials(arm, seeds, cfg)."""
+        return hasattr(self.module, "run_trials")
+
+    def run_trials(self, arm: str, seeds: list[int], cfg: dict) -> list:
+        return self.module.run_trials(arm, list(seeds), cfg)
+
     def prepare(self, cfg: dict) -> None:
         """The module's optional `prepare(cfg)`: load the data once, so broken data fails before any trial."""
         prepare = getattr(self.module, "prepare", None)

@@ -341,7 +341,8 @@ def _run_checks_and_trials(run: ExperimentRun, state: RunState) -> tuple[str, di
         trials = [Trial(arm, seed, config_module.trial_config(run.cfg, experiment.arms[arm]))
                   for arm, seed in state.todo]
         run_trials(experiment.name, trials, run.options.jobs, state.on_start, state.on_done,
-                   executor=run.options.executor, ray_address=run.options.ray_address)
+                   executor=run.options.executor, ray_address=run.options.ray_address,
+                   fuses_seeds=experiment.fuses_seeds)
     except KeyboardInterrupt:
         if state.parent_id is None:  # interrupted before anything was opened: nothing to close
             raise

@@ -60,6 +60,29 @@ def limit_threads(threads: int) -> None:
         pass
 
 
+def build_per_seed(seeds, build) -> list:
+    """`build(seed)` for each seed, each right after seeding everything with that seed: the models (and
+    whatever else `build` returns) that the seeds' trials would each build alone."""
+    built = []
+    for seed in seeds:
+        seed_everything(seed)
+        built.append(build(seed))
+    return built
+
+
+def use_gpu_memory_growth() -> list:
+    """The GPUs TensorFlow sees, each set to take memory as it needs it rather than all at start, so that
+    several workers (and the runner) can share a GPU. Must come before TF starts its runtime."""
+    tf = import_tensorflow()
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:  # the runtime already started: the process keeps what it has
+            pass
+    return gpus
+
+
 def fit(model, data, epochs: int, batch_size: int, validation: bool = True) -> dict[str, list[float]]:
     """model.fit on the dataset's training split; returns per-epoch curves under our metric names."""
     history = model.fit(
@@ -83,3 +106,107 @@ def diverged(history: dict[str, list[float]]) -> bool:
 
 def count_params(model) -> int:
     return int(sum(np.prod(w.shape) for w in model.trainable_weights))
+
+
+# ---- seeds side by side ---------------------------------------------------------------------------
+# Fused seeds: the models of one arm's seeds train as the towers of one Keras model, with one optimizer
+# step for all of them per batch. Nothing is shared between towers but the step: each tower keeps its own
+# initial weights, its own data order (Keras' own shuffle, seeded by the tower's seed exactly as
+# model.fit seeds it) and its own dropout masks (each layer's seed generator, made when the seed's model
+# was built). The summed loss gives each tower exactly its own gradient (d sum / d loss_i = 1), and Adam
+# updates each variable alone, so a tower is bit-identical to its seed trained alone: the test
+# tests/test_fused_seeds.py checks the weights and every metric for equality. On this 2-core CPU one
+# fused step for 5 towers costs about 15% less than 5 separate steps (per-step dispatch is shared).
+
+def fit_per_seed(models, seeds, data, epochs: int, batch_size: int,
+                 validation: bool = True) -> list[dict[str, list[float]]]:
+    """Train each seed's model (built with `build_per_seed`) for `epochs`, side by side as the towers of
+    one Keras model; the per-epoch curves of each, under the same names `fit` gives them.
+
+    One model trains alone with `fit`. Models that cannot be fused (several inputs or outputs, or
+    Keras internals this code does not know) train one after the other, each as `fit` trains it."""
+    tf = import_tensorflow()
+    if len(models) == 1:
+        tf.random.set_seed(seeds[0])
+        return [fit(models[0], data, epochs, batch_size, validation)]
+    fused = _fuse(models, seeds, data, batch_size)
+    if fused is None:
+        histories = []
+        for model, seed in zip(models, seeds):
+            tf.random.set_seed(seed)  # the data order fit would have after seeding with `seed`
+            histories.append(fit(model, data, epochs, batch_size, validation))
+        return histories
+    towers, batches = fused
+    k = len(models)
+    history = towers.fit(batches, epochs=epochs, verbose=0, shuffle=False,  # the batches come shuffled
+                         validation_data=(tuple([data.x_val] * k), tuple([data.y_val] * k)) if validation else None)
+    return [_tower_history(history.history, i) for i in range(k)]
+
+
+def _fuse(models, seeds, data, batch_size: int):
+    """The towers model and its training batches, or None when these models cannot be fused."""
+    import keras
+
+    tf = import_tensorflow()
+    try:  # Keras' own shuffling of NumPy arrays, so each tower sees the order fit would give its seed
+        from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+    except ImportError:  # a Keras that moved it: train one after the other, still exact
+        return None
+    if any(len(m.inputs) != 1 or len(m.outputs) != 1 for m in models):
+        return None
+    batches = []
+    for seed in seeds:
+        tf.random.set_seed(seed)  # model.fit builds its shuffled dataset under the trial's seed
+        batches.append(ArrayDataAdapter(data.x_train, data.y_train, batch_size=batch_size,
+                                        shuffle=True).get_tf_dataset())
+    steps = -(-len(data.y_train) // batch_size)
+    batches = (tf.data.Dataset.zip(tuple(batches))
+               .map(lambda *pairs: (tuple(x for x, _ in pairs), tuple(y for _, y in pairs)))
+               .apply(tf.data.experimental.assert_cardinality(steps)))
+
+    compiled = models[0].get_compile_config()
+    if not isinstance(compiled.get("loss"), (str, dict)):
+        return None  # several losses, or none: not a model this code fuses
+    deserialize = lambda spec, kind: kind.deserialize(spec) if isinstance(spec, dict) else spec
+    inputs = [keras.Input(shape=m.inputs[0].shape[1:], dtype=m.inputs[0].dtype) for m in models]
+    # A plain functional copy of each model (the same layers and weights) under a unique name; the
+    # identity layer names the output, and so the metrics: tower0_accuracy, val_tower0_loss, ...
+    outputs = [keras.layers.Identity(name=f"tower{i}")(keras.Model(m.inputs, m.outputs, name=f"seed_{i}")(x))
+               for i, (m, x) in enumerate(zip(models, inputs))]
+    towers = keras.Model(inputs, outputs, name="fused_seeds")
+    towers.compile(
+        optimizer=keras.optimizers.deserialize(compiled["optimizer"]),
+        loss=[deserialize(compiled["loss"], keras.losses) for _ in models],
+        metrics=[[*(deserialize(spec, keras.metrics) for spec in compiled.get("metrics") or []),
+                  _tower_loss_metric(m)] for m in models],
+        jit_compile=compiled.get("jit_compile", "auto"),
+    )
+    return towers, batches
+
+
+def _tower_history(history: dict, index: int) -> dict[str, list[float]]:
+    """Tower `index`'s curves out of the fused model's history, renamed as `fit` names them."""
+    prefix, curves = f"tower{index}_", {}
+    for key, values in history.items():
+        validation = key.startswith("val_")
+        name = key[4:] if validation else key
+        if name.startswith(prefix):
+            curves[history_name(("val_" if validation else "") + name[len(prefix):])] = [float(v) for v in values]
+    return curves
+
+
+def _tower_loss_metric(model):
+    """A tower's loss as model.fit reports a single model's "loss": the model's own compute_loss (its
+    compiled loss plus its regularisation), averaged over the epoch weighted by each batch's size."""
+    import keras
+
+    tf = import_tensorflow()
+
+    class TowerLoss(keras.metrics.Mean):
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            loss = compute_loss(y=y_true, y_pred=y_pred)
+            return super().update_state(loss, sample_weight=tf.shape(y_pred)[0])
+
+    # A closure, not an attribute: a metric tracks the variables of what it holds, and resets them.
+    compute_loss = model.compute_loss
+    return TowerLoss(name="loss")

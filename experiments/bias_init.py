@@ -472,38 +472,58 @@ def accuracy(model, x, y):
     return correct / len(x)
 
 
-# ---- one trial ------------------------------------------------------------------------------------
+# ---- the trials ----------------------------------------------------------------------------------
 def run_trial(arm, seed, cfg):
-    dataset = load_data(cfg)
-    model = build_model(cfg["model"], cfg["weight_init"], cfg["bias_init"], dataset.input_shape,
-                        dataset.num_classes, seed, cfg)
-    probe = relu_probe(model)
-    probe_batch = dataset.x_train[: cfg["probe_examples"]]
+    return run_trials(arm, [seed], cfg)[0]
 
-    at_init = relu_activity(probe, probe_batch)
-    at_init_all = relu_activity(probe, dataset.x_train)  # not used by any rule: is "dead on the batch" dead on all?
-    accuracy_at_init = accuracy(model, dataset.x_train, dataset.y_train)
-    history = train.fit(model, dataset, cfg["epochs"], cfg["batch_size"], validation=False)
-    trained = relu_activity(probe, probe_batch)
+
+def run_trials(arm, seeds, cfg):
+    """Several seeds of one arm at once: each seed's model is built and probed as it would be alone, and
+    the seeds train side by side as one Keras model (claimlab.train.fit_per_seed), bit-identical to
+    training alone."""
+    dataset = load_data(cfg)
+    models = train.build_per_seed(seeds, lambda seed: build_model(cfg["model"], cfg["weight_init"], cfg["bias_init"],
+                                                                  dataset.input_shape, dataset.num_classes, seed, cfg))
+    at_init = [measure_at_init(model, dataset, cfg) for model in models]
+    histories = train.fit_per_seed(models, seeds, dataset, cfg["epochs"], cfg["batch_size"], validation=False)
+    return [measure(model, before, history, dataset, cfg)
+            for model, before, history in zip(models, at_init, histories)]
+
+
+def measure_at_init(model, dataset, cfg):
+    """Before training: ReLU activity on the probe batch and on the whole training set, and accuracy."""
+    probe = relu_probe(model)
+    return {
+        "probe": probe,
+        "activity": relu_activity(probe, dataset.x_train[: cfg["probe_examples"]]),
+        "activity_all": relu_activity(probe, dataset.x_train),  # no rule uses it: is "dead on the batch" dead on all?
+        "accuracy": accuracy(model, dataset.x_train, dataset.y_train),
+    }
+
+
+def measure(model, at_init, history, dataset, cfg):
+    """One trained model's metrics, beside what `measure_at_init` saw before training."""
+    probe, before = at_init["probe"], at_init["activity"]
+    trained = relu_activity(probe, dataset.x_train[: cfg["probe_examples"]])
     trained_all = relu_activity(probe, dataset.x_train)
 
     curve = history["train/accuracy"]
-    epochs, reached = epochs_to_threshold(curve, cfg["accuracy_threshold"], accuracy_at_init)
+    epochs, reached = epochs_to_threshold(curve, cfg["accuracy_threshold"], at_init["accuracy"])
     metrics = {
         **train.evaluate(model, dataset.x_test, dataset.y_test, "test"),
-        "train/accuracy_init": accuracy_at_init,
+        "train/accuracy_init": at_init["accuracy"],
         "train/auc": sum(curve) / len(curve),
         "train/epochs_to_threshold": epochs,
         "train/reached_threshold": float(reached),
         "train/final_accuracy": curve[-1],
-        "relu/units": float(at_init["units"]),
-        "dead/count_init": float(at_init["dead"]),
+        "relu/units": float(before["units"]),
+        "dead/count_init": float(before["dead"]),
         "dead/count_trained": float(trained["dead"]),
-        "dead/share_init": at_init["dead_share"],
+        "dead/share_init": before["dead_share"],
         "dead/share_trained": trained["dead_share"],
-        "dead/count_init_all_train": float(at_init_all["dead"]),
+        "dead/count_init_all_train": float(at_init["activity_all"]["dead"]),
         "dead/count_trained_all_train": float(trained_all["dead"]),
-        "zero_activation/share_init": at_init["zero_share"],
+        "zero_activation/share_init": before["zero_share"],
         "zero_activation/share_trained": trained["zero_share"],
         "diverged": float(train.diverged(history)),
     }

@@ -272,12 +272,24 @@ def build_model(head, input_shape, num_classes, cfg):
     return model, trunk_params
 
 
-# ---- one trial ------------------------------------------------------------------------------------
+# ---- the trials ----------------------------------------------------------------------------------
 def run_trial(arm, seed, cfg):
-    dataset = load_data(cfg)
-    model, trunk_params = build_model(cfg["head"], dataset.input_shape, dataset.num_classes, cfg)
-    history = train.fit(model, dataset, cfg["epochs"], cfg["batch_size"])
+    return run_trials(arm, [seed], cfg)[0]
 
+
+def run_trials(arm, seeds, cfg):
+    """Several seeds of one arm at once: each seed's model is built as it would be alone, and the seeds
+    train side by side as one Keras model (claimlab.train.fit_per_seed), bit-identical to training alone."""
+    dataset = load_data(cfg)
+    built = train.build_per_seed(seeds, lambda seed: build_model(cfg["head"], dataset.input_shape,
+                                                                 dataset.num_classes, cfg))
+    histories = train.fit_per_seed([model for model, _ in built], seeds, dataset, cfg["epochs"], cfg["batch_size"])
+    return [measure(model, trunk_params, history, dataset, cfg)
+            for (model, trunk_params), history in zip(built, histories)]
+
+
+def measure(model, trunk_params, history, dataset, cfg):
+    """One trained model's metrics: test and training accuracy (G3's gap), and accuracy under shifts (G4)."""
     metrics = {
         **train.evaluate(model, dataset.x_test, dataset.y_test, "test"),
         **train.evaluate(model, dataset.x_train, dataset.y_train, "train_eval"),

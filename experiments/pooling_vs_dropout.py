@@ -456,44 +456,57 @@ def build_model(cfg, input_shape, num_classes):
     return model
 
 
-def train_and_evaluate(dataset, cfg, seed):
-    """One fresh model, seeded by `seed`, trained on the fixed budget; test and train accuracy."""
-    train.seed_everything(seed)
-    model = build_model(cfg, dataset.input_shape, dataset.num_classes)
-    history = train.fit(model, repeat_to_budget(dataset, cfg["examples_per_epoch"]), cfg["epochs"],
-                        cfg["batch_size"])
-    metrics = {
-        **train.evaluate(model, dataset.x_test, dataset.y_test, "test"),
-        **train.evaluate(model, dataset.x_train, dataset.y_train, "train_eval"),
-    }
-    metrics["generalization_gap"] = metrics["train_eval/accuracy"] - metrics["test/accuracy"]
-    metrics["diverged"] = float(train.diverged(history))
-    return model, metrics, history
+def train_and_evaluate(dataset, cfg, seeds):
+    """One fresh model per seed in `seeds`, trained on the fixed budget side by side as one Keras model
+    (claimlab.train.fit_per_seed, bit-identical to training each alone); test and train accuracy."""
+    models = train.build_per_seed(seeds, lambda seed: build_model(cfg, dataset.input_shape, dataset.num_classes))
+    histories = train.fit_per_seed(models, seeds, repeat_to_budget(dataset, cfg["examples_per_epoch"]),
+                                   cfg["epochs"], cfg["batch_size"])
+    results = []
+    for model, history in zip(models, histories):
+        metrics = {
+            **train.evaluate(model, dataset.x_test, dataset.y_test, "test"),
+            **train.evaluate(model, dataset.x_train, dataset.y_train, "train_eval"),
+        }
+        metrics["generalization_gap"] = metrics["train_eval/accuracy"] - metrics["test/accuracy"]
+        metrics["diverged"] = float(train.diverged(history))
+        results.append((model, metrics, history))
+    return results
 
 
-# ---- one trial ------------------------------------------------------------------------------------
+# ---- the trials ----------------------------------------------------------------------------------
 def run_trial(arm, seed, cfg):
+    return run_trials(arm, [seed], cfg)[0]
+
+
+def run_trials(arm, seeds, cfg):
+    """Several seeds of one arm at once; training k of seed s is seeded with s * 1000 + k, as alone."""
     full = load_mnist1d(cfg)
     order = nested_balanced_order(full.y_train, cfg["data_seed"])
-    metrics, history, used = {}, {}, []
+    metrics, history, used = ({seed: {} for seed in seeds} for _ in range(3))
     sizes = sorted(cfg["train_sizes"])
     for k, size in enumerate(sizes):
         dataset = subset(full, size, order, cfg, "mnist1d")
-        model, measured, curves = train_and_evaluate(dataset, cfg, seed * 1000 + k)
-        metrics.update({size_metric(size, name): value for name, value in measured.items()})
-        history[size_metric(size, "val/accuracy")] = curves["val/accuracy"]
-        used.append(dataset.info())
-    metrics[P1_METRIC] = sum(metrics[size_metric(s)] for s in sizes) / len(sizes)
-    metrics["params/total"] = float(model.count_params())
+        trained = train_and_evaluate(dataset, cfg, [seed * 1000 + k for seed in seeds])
+        params = float(trained[0][0].count_params())  # the same network at every size
+        for seed, (_, measured, curves) in zip(seeds, trained):
+            metrics[seed].update({size_metric(size, name): value for name, value in measured.items()})
+            history[seed][size_metric(size, "val/accuracy")] = curves["val/accuracy"]
+            used[seed][size] = dataset.info()
 
     position = position_task(cfg)
-    _, measured, curves = train_and_evaluate(position, cfg, seed * 1000 + len(sizes))
-    metrics.update({f"position/{name}": value for name, value in measured.items()})
-    history["position/val/accuracy"] = curves["val/accuracy"]
-    used.append(position.info())
-
-    metrics["diverged"] = float(any(value for name, value in metrics.items() if name.endswith("diverged")))
-    return TrialResult(metrics=metrics, history=history, datasets=used)
+    trained = train_and_evaluate(position, cfg, [seed * 1000 + len(sizes) for seed in seeds])
+    results = []
+    for seed, (_, measured, curves) in zip(seeds, trained):
+        seed_metrics = metrics[seed]
+        seed_metrics[P1_METRIC] = sum(seed_metrics[size_metric(s)] for s in sizes) / len(sizes)
+        seed_metrics["params/total"] = params
+        seed_metrics.update({f"position/{name}": value for name, value in measured.items()})
+        history[seed]["position/val/accuracy"] = curves["val/accuracy"]
+        seed_metrics["diverged"] = float(any(value for name, value in seed_metrics.items() if name.endswith("diverged")))
+        results.append(TrialResult(metrics=seed_metrics, history=history[seed],
+                                   datasets=[*used[seed].values(), position.info()]))
+    return results
 
 
 # ---- the claim's own figures ----------------------------------------------------------------------
