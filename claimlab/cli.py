@@ -19,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from claimlab import config, registry
 from claimlab.errors import RunFailure, UsageError
-from claimlab.execute import default_jobs
+from claimlab.execute import cpu_jobs, default_jobs
 
 EXIT_USAGE = 2
 
@@ -48,8 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                "else sqlite:///mlflow.db)")
     parser.add_argument("--results-dir", type=Path, default=registry.PROJECT_ROOT / "results",
                         help="where results/<name>/ and the ledger go (default: the project's results/)")
-    parser.add_argument("--jobs", type=int, default=default_jobs(),
-                        help=f"trials in parallel, one worker process each (default: {default_jobs()}, one per core)")
+    parser.add_argument("--jobs", type=int, help="trials in parallel, one worker process each (default: one per GPU "
+                                                 f"when TensorFlow sees GPUs, else one per core: {cpu_jobs()})")
     parser.add_argument("--executor", choices=("local", "ray"), default="local",
                         help="where trials run: local worker processes (default), or Ray tasks on a Ray cluster "
                              "(pip install -e \".[ray]\")")
@@ -130,6 +130,8 @@ def _main(argv: list[str], out) -> int:
         return 0
     if not args.experiment:
         raise UsageError("name an experiment (python runner.py --list shows them) or 'all'")
+    if args.jobs is None:
+        args.jobs = default_jobs()
     if args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
     if args.ray_address and args.executor != "ray":
