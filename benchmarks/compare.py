@@ -112,6 +112,17 @@ def main() -> None:
     print(f"  {'workers idle (jobs x trials wall - compute)':<30}{idle:>8.1f}"
           f"{100 * idle / max(1e-9, phases['trials_wall'] * phases['jobs']):>7.1f}% of worker time")
 
+    floor = json.loads(subprocess.run([sys.executable, str(ROOT / "benchmarks" / "floor.py"), args.experiment,
+                                       "--profile", args.profile, "--jobs", str(args.jobs)], cwd=ROOT, env=env,
+                                      capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
+    if floor["floor"] is None:
+        print(f"\ncompute floor: none ({floor['why']})")
+        return
+    print(f"\ncompute floor (benchmarks/floor.py): {floor['flops'] / 1e12:.2f} TFLOP of training and evaluation, "
+          f"one core at {floor['one_core_flops_per_s'] / 1e9:.1f} GFLOP/s steady state, {args.jobs} cores "
+          f"{floor['scaling']:.2f}x one core -> {floor['floor']:.1f} s")
+    print(f"runner / floor: {runner['wall'] / floor['floor']:.2f}   peer / floor: {peer['wall'] / floor['floor']:.2f}")
+
 
 if __name__ == "__main__":
     main()
