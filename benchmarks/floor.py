@@ -98,29 +98,31 @@ def arm_flops(experiment, cfg, arm):
     return recorder.flops_per_epoch * cfg["epochs"] + recorder.flops_once, recorder.trained
 
 
-def steady_flops_per_second(trained) -> float:
-    """One more epoch of each recorded training, traced already, timed: FLOPs per second on this thread."""
-    from claimlab import train
-
+def steady_flops_per_second(trained, at_least: float = 3.0) -> float:
+    """More epochs of each recorded training, traced already, for at least `at_least` seconds in all:
+    training FLOPs per second on this thread."""
     flops = seconds = 0.0
-    for model, data, batch_size, forward in trained:
-        started = time.perf_counter()
-        model.fit(data.x_train, data.y_train, epochs=1, batch_size=batch_size, shuffle=True, verbose=0)
-        seconds += time.perf_counter() - started
-        flops += 3 * forward * len(data.y_train)
+    while seconds < at_least:
+        for model, data, batch_size, forward in trained:
+            started = time.perf_counter()
+            model.fit(data.x_train, data.y_train, epochs=1, batch_size=batch_size, shuffle=True, verbose=0)
+            seconds += time.perf_counter() - started
+            flops += 3 * forward * len(data.y_train)
     return flops / seconds
 
 
 def _steady_rate_in_worker(args) -> float:
-    """In a fresh single-threaded process: the steady-state FLOP/s of one arm's trial."""
-    name, profile, arm = args
+    """In a fresh single-threaded process: the steady-state FLOP/s of one arm's trainings, timed once every
+    process of the pool is ready (the barrier), so that side-by-side processes really overlap."""
+    name, profile, arm, barrier = args
     from claimlab import config, registry, train
 
     train.limit_threads(1)
     experiment = registry.load(name)
     cfg = config.resolve(experiment, profile)
     _, trained = arm_flops(experiment, cfg, arm)
-    return steady_flops_per_second(trained)
+    barrier.wait()
+    return steady_flops_per_second(trained, at_least=10.0)
 
 
 def main() -> None:
@@ -148,10 +150,12 @@ def main() -> None:
     # The cores' scaling, on the first arm: one process alone, then `jobs` processes side by side.
     probe = (args.experiment, args.profile, next(iter(experiment.arms)))
     context = multiprocessing.get_context("spawn")
-    with context.Pool(1) as pool:
-        alone = pool.map(_steady_rate_in_worker, [probe])[0]
-    with context.Pool(args.jobs) as pool:
-        side_by_side = pool.map(_steady_rate_in_worker, [probe] * args.jobs)
+    with context.Manager() as manager:
+        with context.Pool(1) as pool:
+            alone = pool.map(_steady_rate_in_worker, [(*probe, manager.Barrier(1))])[0]
+        barrier = manager.Barrier(args.jobs)
+        with context.Pool(args.jobs) as pool:
+            side_by_side = pool.map(_steady_rate_in_worker, [(*probe, barrier)] * args.jobs)
     scaling = sum(side_by_side) / alone
     print(json.dumps({"experiment": args.experiment, "flops": total, "one_core_flops_per_s": one_core,
                       "scaling": scaling, "jobs": args.jobs, "floor": total / (one_core * scaling)}))
