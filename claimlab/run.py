@@ -319,7 +319,8 @@ def _write_phases(run: ExperimentRun, state: RunState, phases: dict) -> None:
 
 def plan_trials(experiment: Experiment, cfg: dict) -> list[tuple[str, int]]:
     """Every (arm, seed), seed-major: an interrupted run still holds whole seeds, which is what paired
-    statistics need."""
+    statistics need. (An experiment that fuses seeds runs them in batches of one arm's seeds, so an
+    interrupted run of it holds whole arms instead; --resume completes the rest either way.)"""
     return [(arm, seed) for seed in range(cfg["seeds"]) for arm in experiment.arms]
 
 
