@@ -27,8 +27,8 @@ import os
 import signal
 import time
 import traceback
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 TRIAL_THREADS = 1
@@ -139,9 +139,8 @@ def _init_worker(gpu_queue=None) -> None:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu_queue.get())
     from claimlab import train
 
-    train.use_gpu_memory_growth()  # no GPU: nothing to do
-
     train.limit_threads(TRIAL_THREADS)
+    train.use_gpu_memory_growth()  # no GPU: nothing to do
 
 
 def run_trials(experiment_name: str, trials: list[Trial], jobs: int,
