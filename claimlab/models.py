@@ -63,8 +63,11 @@ class ZeroPadShortcut(layers.Layer):
 
 def resnet_cifar(n: int, input_shape=(32, 32, 3), num_classes: int = 10, filters=(16, 32, 64),
                  shortcut: str = "zero_pad", weight_decay: float = 0.0, classifier_activation="softmax",
-                 name: str | None = None) -> keras.Model:
+                 name: str | None = None, include_top: bool = True) -> keras.Model:
     """He et al.'s CIFAR ResNet with 6n + 2 weighted layers (n = 3 is ResNet-20), uncompiled.
+
+    `filters` sets the stages: one stage per entry (the paper's three by default). With
+    `include_top=False` the model ends at the last stage's output, a trunk for other heads.
 
     Layer names, for experiments that read intermediate outputs: "stem_conv", "stem_relu",
     "stage{s}_block{b}_conv{1,2}" / "_bn{1,2}" / "_shortcut" / "_add" / "_out" (s, b from 1), "pool",
@@ -103,6 +106,8 @@ def resnet_cifar(n: int, input_shape=(32, 32, 3), num_classes: int = 10, filters
                                           f"{label}_shortcut_bn")
                 y = layers.Add(name=f"{label}_add")([y, skip])
             x = layers.ReLU(name=f"{label}_out")(y)
+    if not include_top:
+        return keras.Model(inputs, x, name=name or f"resnet_trunk{2 * n * len(filters) + 1}_{shortcut}")
     x = layers.GlobalAveragePooling2D(name="pool")(x)
     outputs = layers.Dense(num_classes, activation=classifier_activation, kernel_initializer="he_normal",
                            kernel_regularizer=regularizer, name="classifier")(x)

@@ -11,6 +11,9 @@ robustness to translations. We put all six heads on one convolutional trunk and 
 the same seeds, so the heads differ in nothing but the head:
 
     trunk:  [conv3x3 relu] x2 (16) -> maxpool 2 -> [conv3x3 relu] x2 (32)    (Conv1D on MNIST-1D)
+            or, with `--set trunk=resnet`, a shallow ResNet like the asker's "10 conv. layer" one:
+            claimlab.models.resnet_cifar's stem and two stages of 2 residual blocks (16, 32 filters,
+            the second stage strided): 9 convolutions, and the head's softmax layer makes 10
     heads:  gap           GlobalAveragePooling -> softmax
             gmp           GlobalMaxPooling -> softmax
             ema           exponential moving average over the positions (beta 0.5, as in the snippet)
@@ -53,7 +56,9 @@ TITLE = "Global average pooling vs flatten and four other heads: accuracy, param
 CONFIG = {
     "dataset": "shifted_digits",
     "canvas": 16,  # shifted_digits: the 8x8 digits sit in the middle of a canvas x canvas image
-    "trunk_filters": (16, 32),  # two conv blocks; a 2x max-pool between them
+    "trunk": "plain",  # plain: the conv blocks below; resnet: residual stages of the same widths (images only)
+    "trunk_filters": (16, 32),  # two conv blocks, a 2x max-pool between them (resnet: two stages, the second strided)
+    "resnet_blocks": 2,  # residual blocks per stage of the resnet trunk (2 blocks x 2 convs x 2 stages + stem = 9)
     "flatten_dense_units": 128,  # the hidden layer of the flatten head
     "ema_beta": 0.5,  # the snippet's beta
     "epochs": 30,
@@ -72,6 +77,7 @@ THRESHOLDS = {
 DOMAINS = {
     "canvas": Integer(min=8),  # the 8x8 digits must fit
     "trunk_filters": Sizes(min=1),
+    "resnet_blocks": Integer(min=1),
     "flatten_dense_units": Integer(min=0),  # 0: no hidden layer, Flatten -> softmax
     "ema_beta": Real(0, 1),
     "epochs": Integer(min=1),
@@ -88,7 +94,9 @@ def check_config(cfg):
     if cfg["dataset"] == "shifted_digits" and cfg["canvas"] < 8 + 2 * cfg["max_shift"]:
         problems.append(f"canvas={cfg['canvas']} must be at least 8 + 2 * max_shift = {8 + 2 * cfg['max_shift']}, "
                         "so that the 8x8 digits shifted by max_shift pixels stay on the canvas")
-    # The trunk max-pools 2x between blocks; split4_gmp then cuts the positions into 4 equal strips.
+    if cfg["trunk"] == "resnet" and cfg["dataset"] == "mnist1d":
+        problems.append("trunk=resnet is a 2-D ResNet: use it with an image dataset, not mnist1d")
+    # The trunk max-pools 2x between blocks (the resnet trunk strides 2x between stages); split4_gmp then cuts the positions into 4 equal strips.
     side = {"shifted_digits": cfg["canvas"], "mnist1d": 40}.get(cfg["dataset"], 28)  # keras: 28x28 images
     side //= 2 ** (len(cfg["trunk_filters"]) - 1)
     positions = side if cfg["dataset"] == "mnist1d" else side * side
@@ -98,7 +106,7 @@ def check_config(cfg):
     return problems
 
 
-CHOICES = {"dataset": ("shifted_digits", "mnist1d", "keras:mnist", "keras:fashion_mnist")}
+CHOICES = {"dataset": ("shifted_digits", "mnist1d", "keras:mnist", "keras:fashion_mnist"), "trunk": ("plain", "resnet")}
 # What a diverged trial (non-finite training loss) counts as on each judged metric.
 IF_DIVERGED = {
     "test/accuracy": IfDiverged.scores(0.1, "chance: every dataset choice has 10 balanced classes"),
@@ -233,13 +241,20 @@ def build_model(head, input_shape, num_classes, cfg):
     conv = layers.Conv2D if images else layers.Conv1D
     pool = layers.MaxPooling2D if images else layers.MaxPooling1D
 
-    inputs = keras.Input(shape=input_shape)
-    x = inputs
-    for block, filters in enumerate(cfg["trunk_filters"]):
-        if block:
-            x = pool(2)(x)
-        x = conv(filters, 3, padding="same", activation="relu")(x)
-        x = conv(filters, 3, padding="same", activation="relu")(x)
+    if cfg["trunk"] == "resnet":
+        from claimlab import models
+
+        trunk = models.resnet_cifar(cfg["resnet_blocks"], input_shape, filters=cfg["trunk_filters"],
+                                    include_top=False)
+        inputs, x = trunk.input, trunk.output
+    else:
+        inputs = keras.Input(shape=input_shape)
+        x = inputs
+        for block, filters in enumerate(cfg["trunk_filters"]):
+            if block:
+                x = pool(2)(x)
+            x = conv(filters, 3, padding="same", activation="relu")(x)
+            x = conv(filters, 3, padding="same", activation="relu")(x)
     channels = cfg["trunk_filters"][-1]
     positions = layers.Reshape((-1, channels), name="positions")(x)  # like the asker's [-1, 128, 1, 32]
 

@@ -135,6 +135,22 @@ def test_every_head_builds_with_the_expected_head_size():
     assert head_params["flatten"] == 64 * 32 * 128 + 128 + 128 * 10 + 10
 
 
+def test_the_resnet_trunk_is_the_askers_10_weighted_layers_with_the_same_64x32_positions():
+    import keras
+
+    experiment = registry.load("gap_vs_flatten")
+    cfg = config.resolve(experiment, "smoke", {"trunk": "resnet"})
+    model, trunk_params = experiment.module.build_model("gap", (16, 16, 1), 10, cfg)
+    convolutions = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    assert len(convolutions) == 9 and len(dense) == 1  # stem + 2 stages x 2 blocks x 2 convolutions; softmax
+    assert any(isinstance(layer, keras.layers.Add) for layer in model.layers)  # residual, not plain
+    assert model.get_layer("positions").output.shape[1:] == (64, 32)  # the plain trunk's 8x8 positions, 32 channels
+    assert model.count_params() - trunk_params == 32 * 10 + 10
+    with pytest.raises(Exception, match="image dataset"):
+        config.resolve(experiment, "smoke", {"trunk": "resnet", "dataset": "mnist1d"})
+
+
 def test_a_trial_is_deterministic_for_a_seed_and_differs_across_seeds():
     experiment = registry.load("gap_vs_flatten")
     cfg = {**config.resolve(experiment, "smoke", {"epochs": "1"}), "head": "gap"}
