@@ -55,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "(pip install -e \".[ray]\")")
     parser.add_argument("--ray-address", help="the Ray cluster to join with --executor ray (e.g. 127.0.0.1:6379); "
                                               "default: $RAY_ADDRESS, else a local Ray instance")
+    parser.add_argument("--settings", metavar="NAMES",
+                        help="run the experiment's declared settings, 'all' or a comma-separated list (--list NAME "
+                             "shows them), each as its own run, then write the scope report results/NAME/scope.md; "
+                             "under --profile full the settings other than default run 5 seeds")
     parser.add_argument("--resume", action="store_true",
                         help="skip (arm, seed) trials already FINISHED in MLflow for the same config")
     return parser
@@ -77,11 +81,17 @@ def list_experiments(out) -> None:
 
 
 def list_config(experiment, profile: str, out) -> None:
-    """Every key `--set` accepts for one experiment: its value under the profile and its domain."""
+    """Every key `--set` accepts for one experiment: its value under the profile and its domain; then the
+    settings `--settings` runs."""
     cfg = config.resolve(experiment, profile)
     out(f"{experiment.name} ({profile} profile): --set KEY=VALUE accepts")
     for key, value in cfg.items():
         out(f"  {key:<26} {value!r:<28} {experiment.domains[key].describe()}")
+    if experiment.settings:
+        out(f"{experiment.name}: --settings NAME[,NAME...] or all runs")
+        for name, setting in experiment.settings.items():
+            changes = ", ".join(f"{k}={v!r}" for k, v in setting.overrides.items()) or "the config above"
+            out(f"  {name:<14} {setting.label} ({changes}): {setting.reason}")
 
 
 def resolve_for(experiment, args, overrides: dict[str, str], lenient: bool) -> tuple[dict, dict]:
@@ -93,7 +103,44 @@ def resolve_for(experiment, args, overrides: dict[str, str], lenient: bool) -> t
         epochs = args.epochs if "epochs" in probe else None
     else:
         epochs = args.epochs
-    return config.resolve(experiment, args.profile, overrides, seeds=args.seeds, epochs=epochs), overrides
+    cfg = config.resolve(experiment, args.profile, overrides, seeds=args.seeds, epochs=epochs)
+    if epochs is not None:  # a changed budget is a variant too: its own results folder
+        overrides = {**overrides, "epochs": str(epochs)}
+    return cfg, overrides
+
+
+def planned_runs(experiments, args, overrides: dict[str, str], lenient: bool) -> list[tuple]:
+    """(experiment, setting, config, overrides) for every run of the invocation, every usage error raised
+    before anything runs. A plain run of an experiment with SETTINGS is its default setting; a --set or
+    --epochs run is a variant of it (no setting); --settings runs the declared settings as declared."""
+    from claimlab import scope
+
+    if args.settings is None:
+        runs = []
+        for experiment in experiments:
+            cfg, applied = resolve_for(experiment, args, overrides, lenient)
+            setting = scope.DEFAULT_SETTING if experiment.settings and not applied else None
+            runs.append((experiment, setting, cfg, applied))
+        return runs
+    if overrides or args.epochs is not None:
+        raise UsageError("--settings runs each declared setting as declared; drop --set/--epochs, or run one "
+                         "variant without --settings")
+    runs, wanted = [], {name.strip() for name in args.settings.split(",") if name.strip()}
+    for experiment in experiments:
+        if not experiment.settings:  # exact checks: one run, as always
+            runs.append((experiment, None, *resolve_for(experiment, args, {}, lenient)))
+            continue
+        if lenient and args.settings != "all":
+            names = [name for name in experiment.settings if name in wanted]
+        else:
+            names = scope.chosen(experiment, args.settings)
+        runs += [(experiment, name, scope.setting_config(experiment, name, args.profile, args.seeds), {})
+                 for name in names]
+    if lenient and args.settings != "all":
+        declared = set().union(*(e.settings for e in experiments))
+        if wanted - declared:
+            raise UsageError(f"--settings {sorted(wanted - declared)[0]}: no experiment declares this setting")
+    return runs
 
 
 def main(argv: list[str] | None = None, out=None) -> int:
@@ -148,7 +195,7 @@ def _main(argv: list[str], out) -> int:
         unknown = sorted(set(overrides) - known)
         if unknown:
             raise UsageError(f"--set {unknown[0]}: no experiment has this key")
-    resolved = [resolve_for(e, args, overrides, lenient) for e in experiments]  # all usage errors up front
+    runs = planned_runs(experiments, args, overrides, lenient)  # all usage errors up front
 
     from claimlab import tracking
     from claimlab.run import RunOptions, run_experiment
@@ -161,21 +208,36 @@ def _main(argv: list[str], out) -> int:
     options = RunOptions(profile=args.profile, tracking_uri=uri, results_root=args.results_dir, jobs=args.jobs,
                          resume=args.resume, executor=args.executor, ray_address=args.ray_address,
                          command="python runner.py " + " ".join(shlex.quote(a) for a in argv))
-    exit_code, failures = 0, []
-    for experiment, (cfg, applied) in zip(experiments, resolved):
+    failures = []
+    for index, (experiment, setting, cfg, applied) in enumerate(runs):
         try:
-            outcome = run_experiment(experiment, cfg, dataclasses.replace(options, overrides=applied), out)
+            outcome = run_experiment(experiment, cfg, dataclasses.replace(options, overrides=applied, setting=setting),
+                                     out)
         except RunFailure as error:
-            if not lenient:
+            if not (lenient or args.settings):  # one run: its failure is the answer
                 raise
             failures.append(str(error))
             print(f"runner.py: failed: {error}", file=sys.stderr)
-            continue
-        if outcome.exit_code:
-            return outcome.exit_code  # interrupted: stop everything
-    if failures:
-        exit_code = 1
-    return exit_code
+        else:
+            if outcome.exit_code:
+                return outcome.exit_code  # interrupted: stop everything
+        last_of_experiment = index + 1 == len(runs) or runs[index + 1][0] is not experiment
+        if args.settings is not None and experiment.settings and last_of_experiment:
+            report_scope(experiment, options, out)
+    return 1 if failures else 0
+
+
+def report_scope(experiment, options, out) -> None:
+    """After an experiment's settings ran: the scope report, an MLflow run for the grid, the terminal table."""
+    from claimlab import scope, tracking
+    from claimlab.report import results_lock
+
+    with results_lock(options.results_root):
+        scope_report = scope.write_report(experiment, options.results_root)
+    run_id = scope.log_grid_run(tracking.Tracker(options.tracking_uri, experiment.name), options.results_root,
+                                scope_report, options.profile, options.command)
+    scope.print_table(scope_report, out)
+    out(f"\nscope: {options.results_root / experiment.name / 'scope.md'}   MLflow: grid run {run_id}", flush=True)
 
 
 def entry_point() -> None:  # the `claimlab` console script

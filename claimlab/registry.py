@@ -88,6 +88,12 @@ class Experiment:
         return list(check(dict(cfg))) if check else []
 
     @property
+    def settings(self) -> dict:
+        """The named settings the claims' scope is judged over (module-level SETTINGS, "default" first);
+        {} for an experiment without any (the exact ones)."""
+        return dict(getattr(self.module, "SETTINGS", {}))
+
+    @property
     def trains(self) -> bool:
         return bool(self.arms)
 
@@ -162,6 +168,9 @@ def _validate(name: str, module: ModuleType) -> None:
         raise TypeError(f"experiments/{name}.py declares no domain (DOMAINS) for {sorted(keys - declared)}")
     if declared - keys:
         raise TypeError(f"experiments/{name}.py declares domains for keys it does not have: {sorted(declared - keys)}")
+    from claimlab.scope import check_declaration
+
+    check_declaration(name, module)
     ids = [claim.id for claim in module.CLAIMS]
     if len(ids) != len(set(ids)):
         raise TypeError(f"experiments/{name}.py declares a claim id twice: {ids}")

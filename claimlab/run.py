@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from claimlab import config as config_module
-from claimlab import report
+from claimlab import report, scope
 from claimlab.errors import RunFailure, UsageError
 from claimlab.execute import TRIAL_THREADS, Trial, TrialError, run_trials
 from claimlab.provenance import Provenance
@@ -47,6 +47,7 @@ class RunOptions:
     overrides: dict = field(default_factory=dict)  # the --set values, which name a variant's results folder
     executor: str = "local"  # local: this machine's worker pool; ray: tasks on a Ray cluster
     ray_address: str | None = None
+    setting: str | None = None  # the declared setting this run is (claimlab.scope); None for a --set variant
 
 
 @dataclass
@@ -131,13 +132,20 @@ def note_diverged_seeds(outcome: Outcome, evidence: Evidence, metrics: list[str]
         outcome.reason += f"; diverged seeds: {', '.join(diverged)} ({scored})"
 
 
-def print_verdicts(experiment: Experiment, verdicts: dict[str, Outcome], out) -> None:
+def print_verdicts(experiment: Experiment, verdicts: dict[str, Outcome], out, setting: str | None = None,
+                   scopes: dict | None = None) -> None:
+    """The verdict table; for a declared setting, which one, and each empirical claim's scope so far."""
     out("")
-    out(f"{'claim':<6} {'kind':<10} {'verdict':<13} evidence")
+    if setting:
+        out(f"setting {setting}: {experiment.settings[setting].label}")
+    scopes = scopes or {}
+    out(f"{'claim':<6} {'kind':<10} {'verdict':<13} {'scope':<18} evidence" if scopes else
+        f"{'claim':<6} {'kind':<10} {'verdict':<13} evidence")
     out("-" * 100)
     for claim in experiment.claims:
         outcome = verdicts[claim.id]
-        out(f"{claim.id:<6} {claim.kind:<10} {outcome.label():<13} {outcome.reason}")
+        scope_cell = f"{scopes.get(claim.id, {}).get('code', ''):<18} " if scopes else ""
+        out(f"{claim.id:<6} {claim.kind:<10} {outcome.label():<13} {scope_cell}{outcome.reason}")
 
 
 class InterruptGuard:
@@ -260,7 +268,8 @@ def run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out=p
     started = time.perf_counter()
     _prepare(experiment, cfg)
     prepared = time.perf_counter()
-    results_dir = options.results_root / report.results_folder(experiment.name, options.overrides)
+    results_dir = options.results_root / (scope.folder(experiment.name, options.setting) if options.setting
+                                          else report.results_folder(experiment.name, options.overrides))
     tracker = Tracker(options.tracking_uri, experiment.name)
     provenance = Provenance.capture(config_module.config_hash(cfg), started)
     orphans = tracker.end_orphans(provenance.config_hash)
@@ -282,7 +291,9 @@ def run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out=p
                                "mlflow_during_trials": mlflow_during_trials,
                                "report": time.perf_counter() - trials_ended, "run_wall": time.perf_counter() - started})
 
-    print_verdicts(experiment, verdicts, out)
+    report_of_scope = scope.read(options.results_root, experiment.name) if options.setting else None
+    print_verdicts(experiment, verdicts, out, options.setting,
+                   {cid: c["scope"] for cid, c in (report_of_scope or {}).get("claims", {}).items()})
     out(f"\nresults: {results_dir}/summary.md   MLflow: {options.tracking_uri} (experiment {experiment.name}, "
         f"parent run {state.parent_id})   wall time {_clock(time.perf_counter() - started)}   "
         f"UI: {tracker.ui_url(state.parent_id)}", flush=True)
@@ -331,7 +342,7 @@ def _run_checks_and_trials(run: ExperimentRun, state: RunState) -> tuple[str, di
     experiment, checks = run.experiment, {}
     try:
         with run.guard.bookkeeping():
-            state.parent_id = _open_parent(run)
+            state.parent_id = _open_parent(run, state)
         checks = run_checks(experiment, run.cfg)
         if checks:
             _log_checks(run.tracker, state.parent_id, run.provenance.config_hash, run.cfg, checks)
@@ -356,14 +367,17 @@ def _run_checks_and_trials(run: ExperimentRun, state: RunState) -> tuple[str, di
     return ("failed" if state.failures else "complete"), checks
 
 
-def _open_parent(run: ExperimentRun) -> str:
+def _open_parent(run: ExperimentRun, state: RunState) -> str:
     """With --resume, reopen this config's latest parent run that did not finish; else start one."""
     tags = {
         "claimlab.claims": ",".join(c.id for c in run.experiment.claims), "claimlab.profile": run.options.profile,
         "claimlab.config_hash": run.provenance.config_hash, "claimlab.command": run.options.command,
         "mlflow.note.content": report.note_markdown(run.experiment, run.cfg, None), **run.provenance.tags(),
+        **({"claimlab.setting": run.options.setting} if run.options.setting else {}),
     }
-    reopened = run.tracker.resumable_parent(run.provenance.config_hash) if run.options.resume else None
+    # Nothing left to run: the report goes on the parent that holds the trials, even a finished one.
+    reopened = (run.tracker.resumable_parent(run.provenance.config_hash, finished_too=not state.todo)
+                if run.options.resume else None)
     if reopened:
         run.tracker.reopen(reopened, tags)
         return reopened
@@ -392,9 +406,11 @@ def _judge_and_report(run: ExperimentRun, state: RunState, status: str, checks: 
     evidence = Evidence(trials=trials, checks=checks, cfg=run.cfg, if_diverged=run.experiment.if_diverged(run.cfg))
     verdicts = judge(run.experiment, evidence, status == "complete", len(state.results), len(state.planned),
                      run.provenance.versions)
-    summary = build_summary(run, state, status, checks, verdicts)
+    summary = build_summary(run, state, status, checks, verdicts, trials)
     with report.results_lock(run.options.results_root):  # a second runner writing results/ waits its turn
         figures = write_results_files(run, state.results, trials, evidence, summary)
+        if run.options.setting and run.experiment.settings:  # the scope report always says what results/ holds
+            scope.write_report(run.experiment, run.options.results_root)
     try:
         with report.results_lock(run.options.results_root):
             report.write_ledger(run.options.results_root)
@@ -405,10 +421,13 @@ def _judge_and_report(run: ExperimentRun, state: RunState, status: str, checks: 
 
 
 def build_summary(run: ExperimentRun, state: RunState, status: str, checks: dict,
-                  verdicts: dict[str, Outcome]) -> dict:
-    """summary.json: what was run, on what, where it is in MLflow, and each claim with its verdict."""
+                  verdicts: dict[str, Outcome], trials) -> dict:
+    """summary.json: what was run, on what, where it is in MLflow, and each claim with its verdict; for a
+    declared setting also the setting, its baseline against the published reference, and for an
+    inconclusive claim the seeds its undecided comparisons would need."""
     experiment, cfg, options, provenance = run.experiment, run.cfg, run.options, run.provenance
-    return {
+    setting = experiment.settings.get(options.setting) if options.setting else None
+    summary = {
         "experiment": experiment.name, "title": experiment.title, "status": status, "profile": options.profile,
         "seeds": list(range(cfg["seeds"])), "variant": options.overrides, "arms": experiment.arms,
         "trials": {"finished": len(state.results), "planned": len(state.planned)}, "command": options.command,
@@ -428,7 +447,13 @@ def build_summary(run: ExperimentRun, state: RunState, status: str, checks: dict
              "measured": verdicts[c.id].to_dict()}
             for c in experiment.claims
         ],
+        "setting": scope.setting_record(options.setting, setting) if setting else None,
+        "reference": scope.reference_check(setting, trials),
     }
+    for claim in summary["claims"]:
+        if claim["kind"] == "empirical":
+            claim["seeds_needed"] = scope.seeds_needed_for_claim(claim)
+    return summary
 
 
 def write_results_files(run: ExperimentRun, results: dict, trials, evidence: Evidence, summary: dict) -> dict:

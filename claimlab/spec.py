@@ -87,3 +87,43 @@ class TrialResult:
     history: dict[str, list[float]] = field(default_factory=dict)
     datasets: list[DatasetInfo] = field(default_factory=list)
     seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A published accuracy for a setting's baseline arm, so a reader can tell a setting that trains
+    its nets properly from an under-trained toy: `metric` of arm `arm`, against `value` from `source`."""
+
+    arm: str
+    metric: str
+    value: float
+    source: str  # where the number is published, as a reader would look it up
+
+
+@dataclass(frozen=True)
+class Times:
+    """A setting's override relative to the profile: `{"epochs": Times(5)}` trains 5x the profile's epochs
+    (150 at the full profile's 30, 10 at smoke's 2), so a smoke test of a budget setting stays a smoke test."""
+
+    factor: int
+
+    def of(self, value):
+        return value * self.factor
+
+    def __repr__(self) -> str:
+        return f"{self.factor}x the profile's"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One named setting of an empirical experiment: config overrides, chosen before any run from what
+    the claim's wording generalises over (another dataset, a longer budget, a bigger model).
+
+    `label` names the setting in every verdict sentence ("MNIST-1D, 600 Adam steps"), `reason` says in
+    one line why it is in the scope; `reference` is the published accuracy of its baseline, if one exists.
+    """
+
+    label: str
+    reason: str
+    overrides: dict = field(default_factory=dict)
+    reference: Reference | None = None

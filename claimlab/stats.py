@@ -159,3 +159,50 @@ def describe(values: Sequence[float], confidence: float = CONFIDENCE) -> dict:
     test = mean_test(values, confidence)
     return {"n": test["n"], "mean": test["mean"], "std": test["sd"], "ci_low": test["ci_low"],
             "ci_high": test["ci_high"], "not_finite": test["not_finite"]}
+
+
+# ---- how many seeds a comparison would need -----------------------------------------------------
+POWER = 0.8  # the conventional target power for "seeds needed"
+MAX_SEEDS_NEEDED = 100_000  # beyond this, "seeds needed" is reported as not reachable
+
+
+def _smallest_n(enough: Callable[[int], bool]) -> int | None:
+    """The smallest n >= MIN_SEEDS with enough(n), for a condition that stays true once it holds
+    (doubling, then bisection); None when even MAX_SEEDS_NEEDED is not enough."""
+    if not enough(MAX_SEEDS_NEEDED):
+        return None
+    low, high = MIN_SEEDS, MIN_SEEDS
+    while not enough(high):
+        low, high = high + 1, min(2 * high, MAX_SEEDS_NEEDED)
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if enough(middle) else (middle + 1, high)
+    return low
+
+
+def paired_t_power(effect: float, sd: float, n: int, alpha: float = ALPHA) -> float:
+    """The power of a two-sided paired t test at alpha with n seeds, when the true mean difference is
+    `effect` and the per-seed differences have standard deviation `sd` (noncentral t)."""
+    from scipy import stats
+
+    df = n - 1
+    critical = float(stats.t.ppf(1 - alpha / 2, df))
+    shift = abs(effect) / sd * math.sqrt(n)
+    return float(stats.nct.sf(critical, df, shift) + stats.nct.cdf(-critical, df, shift))
+
+
+def seeds_for_power(effect: float, sd: float, power: float = POWER, alpha: float = ALPHA) -> int | None:
+    """Seeds a paired t test needs for `power` at alpha when the true effect and spread are the observed
+    ones; None when the observed effect is 0 or not finite (no number of seeds detects it)."""
+    if not (math.isfinite(effect) and math.isfinite(sd)) or effect == 0 or sd <= 0:
+        return None
+    return _smallest_n(lambda n: paired_t_power(effect, sd, n, alpha) >= power)
+
+
+def seeds_for_equivalence(mean: float, sd: float, margin: float, alpha: float = ALPHA) -> int | None:
+    """Seeds for the (1 - 2 alpha) interval of the mean difference to fit inside +-margin (TOST), if the
+    mean and the spread stay the observed ones; None when the observed mean is not inside the margin."""
+    if not (math.isfinite(mean) and math.isfinite(sd)) or abs(mean) >= margin or sd < 0:
+        return None
+    t = _t()
+    return _smallest_n(lambda n: abs(mean) + float(t.ppf(1 - alpha, n - 1)) * sd / math.sqrt(n) < margin)

@@ -309,16 +309,19 @@ class Tracker:
         self.log_params(run.info.run_id, params)
         return run.info.run_id
 
-    def resumable_parent(self, config_hash: str):
-        """The latest parent run of this config that ended unfinished (KILLED or FAILED), or None. A RUNNING
-        one belongs to a live runner (end_orphans has ended the others): it is not taken over."""
+    def resumable_parent(self, config_hash: str, finished_too: bool = False):
+        """The latest parent run of this config that ended unfinished (KILLED or FAILED), or None; with
+        `finished_too`, the latest that ended at all. A RUNNING one belongs to a live runner (end_orphans
+        has ended the others): it is not taken over."""
         runs = self.client.search_runs(
             [self.experiment_id],
             filter_string=f"tags.`{ROLE}` = 'parent' and tags.`{CONFIG_HASH}` = '{config_hash}'",
             order_by=["attributes.start_time DESC"], max_results=20,
         )
         ended = [run for run in runs if run.info.status != "RUNNING"]
-        return ended[0].info.run_id if ended and ended[0].info.status != "FINISHED" else None
+        if not ended or (ended[0].info.status == "FINISHED" and not finished_too):
+            return None
+        return ended[0].info.run_id
 
     def reopen(self, run_id: str, tags: dict) -> None:
         self.client.update_run(run_id, status="RUNNING")

@@ -196,6 +196,7 @@ class Comparison:
     adjusted_ci_high: float | None = None
     smallest_effect: float | None = None
     qualifier: str = ""
+    test: str = "difference"  # "difference" (a sign test against 0) or "equivalence" (TOST within the margin)
 
 
 @dataclass
@@ -528,7 +529,8 @@ class Equivalent(Rule):
                           p_value=result["p_equivalent"],
                           p_support=math.nan if censored or floor else result["p_equivalent"],
                           p_refute=math.nan if censored or floor else result["p_different"],
-                          unadjusted_verdict=verdict, smallest_effect=self.margin, qualifier=floor)
+                          unadjusted_verdict=verdict, smallest_effect=self.margin, qualifier=floor,
+                          test="equivalence")
 
     def evaluate(self, evidence: Evidence) -> Outcome:
         c = self.compare(evidence)

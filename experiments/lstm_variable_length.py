@@ -74,7 +74,7 @@ import numpy as np
 
 from claimlab import train
 from claimlab.domains import Integer, Real, Sizes
-from claimlab.spec import Claim, DatasetInfo, Source, TrialResult
+from claimlab.spec import Claim, DatasetInfo, Setting, Source, Times, TrialResult
 from claimlab.verdict import AllOf, AtMost, Better, Equivalent, Exact, IfDiverged, Summarize
 
 SOURCE_FILE = "000_2706fe11d950e137.txt"
@@ -156,6 +156,20 @@ PROFILES = {
               "long_train": 128, "long_val": 64, "long_test": 64},
     "quick": {"seeds": 5},
     "full": {"seeds": 10},
+}
+
+# ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------
+# The tasks are generated, so there is no published reference accuracy; the scope varies the budget
+# and the LSTM's size.
+SETTINGS = {
+    "default": Setting("generated series, 16 LSTM units, 40 epochs",
+                       "the lab's reference setting: eight arms over many seeds on 2 cores"),
+    "long_budget": Setting("generated series, 16 LSTM units, 200 epochs",
+                           "5x the training budget: whether padding or chunking costs accuracy may only show once "
+                           "every arm has converged", {"epochs": Times(5)}),
+    "wide": Setting("generated series, 64 LSTM units, 40 epochs",
+                    "the answer's own LSTM(64) (L1): more capacity may absorb what padding costs",
+                    {"units": 64}),
 }
 
 INTERRUPTED_ARMS = ("post_pad", "pre_pad", "post_pad_mask", "bucketing", "stateful_chunks", "concatenated")

@@ -73,7 +73,7 @@ import math
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.domains import Integer, Real, Sizes
-from claimlab.spec import Claim, Source, TrialResult
+from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult
 from claimlab.verdict import AllOf, Better, Contrast, Exact, IfDiverged
 
 SOURCE_FILE = "003_8f61efd7de26bf97.txt"
@@ -182,6 +182,23 @@ PROFILES = {
               "val_examples": 100, "position_train": 320, "position_val": 100, "position_test": 400},
     "quick": {"seeds": 5},
     "full": {"seeds": 10},
+}
+
+# ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------
+# P1-P3 are about conv nets in general, but the task (nested training sizes, P2's position labels) is
+# built on MNIST-1D's generator; a second dataset would need a second generator and is not in the scope.
+# The scope varies the budget and the width. The baseline is the plain conv net at the largest size.
+MNIST1D_REFERENCE = Reference("none", "n6400/test/accuracy", 0.94, "the MNIST-1D README (github.com/greydanus/mnist1d): a CNN scores about 94% at the standard size, 4,000 training examples")
+SETTINGS = {
+    "default": Setting("MNIST-1D, 600 Adam steps: 6 epochs of 6,400 examples",
+                       "the lab's reference setting: six arms at three training sizes over many seeds",
+                       reference=MNIST1D_REFERENCE),
+    "long_budget": Setting("MNIST-1D, 3,000 Adam steps: 30 epochs of 6,400 examples",
+                           "5x the training budget, the regime of MNIST-1D's own pooling benchmark: a regulariser's "
+                           "worth depends on how far training goes", {"epochs": Times(5)}, MNIST1D_REFERENCE),
+    "wide": Setting("MNIST-1D, 600 Adam steps, twice the channels and hidden units: 64, 64 and 128",
+                    "a regulariser matters more the more capacity a net has to over-fit with",
+                    {"conv_filters": (64, 64), "dense_units": 128}, MNIST1D_REFERENCE),
 }
 
 ARMS = {

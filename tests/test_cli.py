@@ -81,11 +81,13 @@ def test_a_set_variant_gets_its_own_results_folder_and_ledger_rows(tmp_path):
                     "--set", "dataset=mnist1d", "--tracking-uri", f"sqlite:///{tmp_path / 'm.db'}",
                     "--results-dir", tmp_path)
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "gap_vs_flatten@dataset=mnist1d" / "summary.json").exists()
+    # --epochs changes the budget, so it names the variant too: the default results are never overwritten.
+    assert (tmp_path / "gap_vs_flatten@dataset=mnist1d,epochs=1" / "summary.json").exists()
     assert not (tmp_path / "gap_vs_flatten").exists()
     ledger = (tmp_path / "README.md").read_text()
     assert "| G1 | gap_vs_flatten | empirical | not run yet |" in ledger
-    assert "[gap_vs_flatten (dataset=mnist1d)](gap_vs_flatten@dataset=mnist1d/summary.md#g4)" in ledger
+    assert ("[gap_vs_flatten (dataset=mnist1d,epochs=1)](gap_vs_flatten@dataset=mnist1d,epochs=1/summary.md#g4) | "
+            "empirical |") in ledger
 
 
 def test_a_config_the_trials_cannot_run_is_a_usage_error_before_any_training(tmp_path):
@@ -100,7 +102,11 @@ def test_a_config_the_trials_cannot_run_is_a_usage_error_before_any_training(tmp
 def test_list_name_shows_every_key_with_its_value_and_domain():
     result = runner("--list", "gap_vs_flatten", "--profile", "smoke")
     assert result.returncode == 0, result.stderr
-    lines = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
+    keys, _, settings = result.stdout.partition("gap_vs_flatten: --settings NAME[,NAME...] or all runs")
+    lines = {line.split()[0]: line for line in keys.splitlines()[1:]}
     assert set(lines) == set(config.resolve(registry.load("gap_vs_flatten"), "smoke"))
+    assert [line.split()[0] for line in settings.strip().splitlines()] == ["default", "mnist1d", "long_budget",
+                                                                          "resnet_trunk"]
+    assert "(epochs=5x the profile's)" in settings
     assert "2" in lines["epochs"] and "an integer >= 1" in lines["epochs"]  # the smoke value, and the domain
     assert "one of shifted_digits, mnist1d" in lines["dataset"]

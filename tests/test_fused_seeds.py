@@ -71,7 +71,7 @@ def test_resume_runs_a_partial_group_and_gets_the_same_numbers(tmp_path):
             "--results-dir", tmp_path / "results"]
     first = runner(*args)
     assert first.returncode == 0, first.stderr
-    before = pd.read_csv(tmp_path / "results" / "gap_vs_flatten" / "trials.csv").set_index(["arm", "seed"])
+    before = pd.read_csv(tmp_path / "results" / "gap_vs_flatten@epochs=1" / "trials.csv").set_index(["arm", "seed"])
 
     # Take one seed out of one arm's group: its run no longer counts as finished.
     client = MlflowClient(tracking_uri=uri)
@@ -83,7 +83,7 @@ def test_resume_runs_a_partial_group_and_gets_the_same_numbers(tmp_path):
     resumed = runner(*args, "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert "11 already finished in MLflow" in resumed.stdout
-    after = pd.read_csv(tmp_path / "results" / "gap_vs_flatten" / "trials.csv").set_index(["arm", "seed"])
+    after = pd.read_csv(tmp_path / "results" / "gap_vs_flatten@epochs=1" / "trials.csv").set_index(["arm", "seed"])
     numbers = [c for c in before.columns if c != "seconds" and not c.startswith("time/")]
     # Values read back from MLflow are floats (params/total 1610.0): compare the numbers, not the dtypes.
     pd.testing.assert_frame_equal(after.loc[[("gmp", 1)], numbers], before.loc[[("gmp", 1)], numbers],

@@ -41,7 +41,7 @@ def test_interrupted_run_is_killed_and_resume_runs_only_what_is_missing(tmp_path
     finished = [t for t in trials if t.info.status == "FINISHED"]
     assert len(finished) >= 2
     assert all(t.info.status in ("FINISHED", "KILLED") for t in trials)  # never left RUNNING
-    kept = pd.read_csv(tmp_path / "results" / "gap_vs_flatten" / "trials.csv")
+    kept = pd.read_csv(tmp_path / "results" / "gap_vs_flatten@epochs=1" / "trials.csv")
     assert len(kept) == len(finished)
 
     resumed = runner(*args, "--resume")
@@ -54,7 +54,7 @@ def test_interrupted_run_is_killed_and_resume_runs_only_what_is_missing(tmp_path
     assert len({(t.data.params["arm"], t.data.params["seed"]) for t in finished_after}) == 12
     # The trials that had finished were not run again: their runs are the very same.
     assert {t.info.run_id for t in finished} <= {t.info.run_id for t in finished_after}
-    assert len(pd.read_csv(tmp_path / "results" / "gap_vs_flatten" / "trials.csv")) == 12
+    assert len(pd.read_csv(tmp_path / "results" / "gap_vs_flatten@epochs=1" / "trials.csv")) == 12
 
 
 def test_a_signal_during_bookkeeping_waits_for_the_block_to_end():

@@ -69,7 +69,7 @@ def test_basic_auth_right_credentials_log_a_run_wrong_or_none_exit_2(tmp_path, b
     wrong = runner(*args, env={"MLFLOW_TRACKING_USERNAME": ADMIN, "MLFLOW_TRACKING_PASSWORD": "not-the-password"})
     assert wrong.returncode == 2 and len(wrong.stderr.strip().splitlines()) == 1, wrong.stderr
     assert "refused the login" in wrong.stderr and "not-the-password" not in wrong.stderr + wrong.stdout
-    assert not (tmp_path / "results" / "gap_vs_flatten").exists()  # refused before any training
+    assert not (tmp_path / "results" / "gap_vs_flatten@epochs=1").exists()  # refused before any training
 
     right = runner(*args, env={"MLFLOW_TRACKING_USERNAME": ADMIN, "MLFLOW_TRACKING_PASSWORD": ADMIN_PASSWORD})
     assert right.returncode == 0, right.stderr

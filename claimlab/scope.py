@@ -1,0 +1,427 @@
+"""Scope: where a verdict holds.
+
+A verdict from one setting (one dataset, one model size, one training budget) is not a general one:
+turning one reasonable knob can flip it. So each empirical experiment declares SETTINGS next to its
+CONFIG: named config overrides (claimlab.spec.Setting), chosen before any run from what the claim's
+wording generalises over, each with a one-line reason. `python runner.py NAME --settings all` runs each
+as an ordinary run (results/NAME@setting/, its own MLflow parent run; "default" is results/NAME/), and
+this module turns the settings' summaries into the scope report:
+
+- results/NAME/scope.md and scope.json: per claim, a table (setting | verdict | effect [95% CI] | n seeds
+  | seeds needed) and the scope verdict from SCOPE_RULE;
+- results/NAME/scope_<claim>.png: a forest plot, one row per setting and comparison;
+- an MLflow run for the grid (tag claimlab.role = scope) with the same files.
+
+The report is rebuilt from the summaries on disk after every run of a declared setting, so it always
+says what results/ holds; a setting that has not run, did not finish, or ran under an older
+declaration is named and not counted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from pathlib import Path
+
+from claimlab import config as config_module
+from claimlab.errors import UsageError
+from claimlab.spec import Setting, Times
+from claimlab.verdict import INCONCLUSIVE, NUMERICALLY_ZERO, REFUTED, SUPPORTED
+
+DEFAULT_SETTING = "default"
+
+# The full profile runs the default setting at its >= 10 seeds and every other setting at 5 (the scope
+# grid is several times the suite's compute); --seeds sets them all.
+OTHER_SETTING_SEEDS = {"full": 5}
+
+# A setting whose baseline arm scores more than this below its published reference (in accuracy
+# points) is labelled under-trained: its verdicts still count, and say so.
+UNDER_TRAINED_SHORTFALL = 0.05
+
+SCOPE_RULE = (
+    "A claim's scope comes from its verdicts in the experiment's declared settings: 'holds in all k settings' "
+    "if it is supported in every setting that ran, 'refuted in all k settings' if refuted in every one, "
+    "'inconclusive in all k settings' if inconclusive in every one, else 'setting-dependent', naming the "
+    "settings of each verdict. A setting counts once its run is complete under the current declaration; one "
+    "that has not run, did not finish or ran an older declaration is named and not counted. A setting whose "
+    f"baseline arm scores more than {UNDER_TRAINED_SHORTFALL:g} below its published reference accuracy counts, "
+    "and is labelled under-trained."
+)
+SCOPE_CODES = {"holds": 1, "inconclusive": 0, "setting-dependent": 0, "refuted": -1}  # for MLflow's compare view
+
+
+# ---- the declared settings ------------------------------------------------------------------------
+def declared(experiment) -> dict[str, Setting]:
+    """The experiment's SETTINGS, "default" first; {} for an experiment that declares none."""
+    return experiment.settings
+
+
+def check_declaration(name: str, module) -> None:
+    """A module's SETTINGS must include "default" with no overrides, and override only config keys."""
+    settings = getattr(module, "SETTINGS", None)
+    if settings is None:
+        return
+    if DEFAULT_SETTING not in settings or settings[DEFAULT_SETTING].overrides:
+        raise TypeError(f"experiments/{name}.py: SETTINGS must declare '{DEFAULT_SETTING}' with no overrides")
+    keys = {*getattr(module, "CONFIG", {}), *getattr(module, "THRESHOLDS", {})}
+    for setting_name, setting in settings.items():
+        if not isinstance(setting, Setting):
+            raise TypeError(f"experiments/{name}.py: SETTINGS[{setting_name!r}] must be a claimlab.spec.Setting")
+        unknown = set(setting.overrides) - keys
+        if unknown:
+            raise TypeError(f"experiments/{name}.py: setting {setting_name!r} overrides unknown keys {sorted(unknown)}")
+        if set(setting.overrides) & set(getattr(module, "THRESHOLDS", {})):
+            raise TypeError(f"experiments/{name}.py: setting {setting_name!r} changes a decision threshold; "
+                            "a setting changes what is trained, never the rule")
+
+
+def folder(experiment_name: str, setting_name: str) -> str:
+    """results/NAME for the default setting, results/NAME@setting for the others."""
+    return experiment_name if setting_name == DEFAULT_SETTING else f"{experiment_name}@{setting_name}"
+
+
+def setting_config(experiment, setting_name: str, profile: str, seeds: int | None = None) -> dict:
+    """The resolved config of one declared setting under a profile (config.resolve checks every value)."""
+    setting = declared(experiment)[setting_name]
+    base = config_module.resolve(experiment, profile, seeds=seeds)
+    overrides = {key: repr(value.of(base[key]) if isinstance(value, Times) else value)
+                 for key, value in setting.overrides.items()}
+    cfg = config_module.resolve(experiment, profile, overrides, seeds=seeds)
+    if seeds is None and setting_name != DEFAULT_SETTING and profile in OTHER_SETTING_SEEDS:
+        cfg["seeds"] = min(cfg["seeds"], OTHER_SETTING_SEEDS[profile])
+    return cfg
+
+
+def chosen(experiment, names: str) -> list[str]:
+    """The settings `--settings` names for one experiment: 'all', or a comma-separated list."""
+    available = declared(experiment) or {DEFAULT_SETTING: None}
+    if names == "all":
+        return list(available)
+    wanted = [name.strip() for name in names.split(",") if name.strip()]
+    unknown = [name for name in wanted if name not in available]
+    if unknown:
+        raise UsageError(f"--settings {unknown[0]}: {experiment.name} declares no such setting; "
+                         f"its settings: {', '.join(available)}, or all")
+    return wanted
+
+
+def setting_record(name: str, setting: Setting) -> dict:
+    """What summary.json says about the setting a run belongs to."""
+    return {"name": name, "label": setting.label, "reason": setting.reason,
+            "overrides": {key: repr(value) if isinstance(value, Times) else value
+                          for key, value in setting.overrides.items()}}
+
+
+# ---- reference accuracy ---------------------------------------------------------------------------
+def reference_check(setting: Setting | None, trials) -> dict | None:
+    """The setting's baseline arm against its published reference: measured mean, shortfall, and whether
+    it is under-trained. None when the setting names no reference or the baseline has not run."""
+    if setting is None or setting.reference is None or not len(trials):
+        return None
+    reference = setting.reference
+    rows = trials[trials["arm"] == reference.arm]
+    measured = float(rows[reference.metric].astype(float).mean()) if reference.metric in rows and len(rows) else None
+    shortfall = None if measured is None else reference.value - measured
+    return {"arm": reference.arm, "metric": reference.metric, "reference": reference.value, "measured": measured,
+            "shortfall": shortfall, "under_trained": bool(shortfall is not None and shortfall > UNDER_TRAINED_SHORTFALL),
+            "source": reference.source}
+
+
+def reference_text(check: dict | None) -> str:
+    if not check:
+        return "no published reference"
+    if check["measured"] is None:
+        return (f"{check['arm']} {check['metric']} was not measured in this run (a profile without that training "
+                f"size?), so it is not compared with the published {check['reference']:.2f}")
+    state = (f"under-trained: {check['shortfall']:.3f} short" if check["under_trained"]
+             else "within reach of it" if check["shortfall"] > 0 else "above it")
+    return (f"{check['arm']} {check['metric']} {check['measured']:.3f} against a published {check['reference']:.2f} "
+            f"({state}; {check['source']})")
+
+
+# ---- seeds needed ---------------------------------------------------------------------------------
+def seeds_needed(comparison: dict) -> dict:
+    """For an undecided comparison (a summary.json comparison): how many seeds would decide it if the
+    effect and the spread stayed the observed ones. A difference needs 80% power of the paired t test
+    (at alpha / k in a family of k, the Bonferroni bound of Holm); an equivalence needs its 90% CI inside
+    the margin, or 80% power to show the difference lies beyond it."""
+    from claimlab import stats
+
+    name, n, mean, se = comparison["name"], comparison["n"], comparison["mean"], comparison.get("se")
+    if comparison.get("state") == "censored":
+        return {"comparison": name, "seeds": None,
+                "why": "censored (a run never reached the threshold): more seeds of the same runs do not help"}
+    sd = se * math.sqrt(n) if se is not None and n and math.isfinite(se) else math.nan
+    if not (math.isfinite(sd) and sd > NUMERICALLY_ZERO and math.isfinite(mean)):
+        return {"comparison": name, "seeds": None, "why": f"no spread between seeds to extrapolate from (n={n})"}
+    family = comparison.get("family") or 1
+    alpha = stats.ALPHA / family
+    at = f"alpha {stats.ALPHA:g}" + (f"/{family}" if family > 1 else "")
+    margin = comparison.get("margin")
+    observed = f"observed d {mean:+.4f}, sd {sd:.4f}"
+    if comparison.get("test") == "equivalence" and margin is not None:
+        if abs(mean) < margin:
+            seeds = stats.seeds_for_equivalence(mean, sd, margin)
+            return {"comparison": name, "seeds": seeds, "why": f"for the 90% CI to fit inside +-{margin:g} ({observed})"}
+        seeds = stats.seeds_for_power(abs(mean) - margin, sd, alpha=alpha)
+        return {"comparison": name, "seeds": seeds,
+                "why": f"for {stats.POWER:.0%} power to show d beyond +-{margin:g} at {at} ({observed})"}
+    seeds = stats.seeds_for_power(mean, sd, alpha=alpha)
+    why = f"for {stats.POWER:.0%} power of the paired t test at {at} ({observed})"
+    if margin is not None and abs(mean) < margin:
+        alternative = stats.seeds_for_equivalence(mean, sd, margin)
+        why += f"; or {_count(alternative)} for its 90% CI to fit inside +-{margin:g}"
+    return {"comparison": name, "seeds": seeds, "why": why}
+
+
+def _count(seeds: int | None) -> str:
+    return "not reachable" if seeds is None else str(seeds)
+
+
+def seeds_needed_for_claim(claim: dict) -> list[dict]:
+    """Seeds needed for every judged, undecided comparison of an inconclusive claim (summary.json entry)."""
+    if claim["verdict"] != INCONCLUSIVE:
+        return []
+    return [seeds_needed(c) for c in claim["measured"].get("comparisons", [])
+            if c.get("judged", True) and c["verdict"] == INCONCLUSIVE]
+
+
+def seeds_needed_text(entry: dict) -> str:
+    seeds = "no number of seeds" if entry["seeds"] is None else f"{entry['seeds']} seeds"
+    return f"{entry['comparison']}: {seeds} {entry['why']}"
+
+
+# ---- the scope rule -------------------------------------------------------------------------------
+def scope_verdict(verdicts: dict[str, str], under_trained: set[str] = frozenset(),
+                  not_counted: dict[str, str] | None = None) -> dict:
+    """SCOPE_RULE on one claim's verdict per counted setting ({setting: verdict}, in declaration order).
+    Returns {"code": holds | refuted | inconclusive | setting-dependent | not run, "text": ...}."""
+    def names(settings):
+        return ", ".join(s + (" (under-trained)" if s in under_trained else "") for s in settings)
+
+    k = len(verdicts)
+    kinds = set(verdicts.values())
+    if not k:
+        code, text = "not run", "no setting has a complete run yet"
+    elif kinds == {SUPPORTED}:
+        code, text = "holds", f"holds in all {k} settings"
+    elif kinds == {REFUTED}:
+        code, text = "refuted", f"refuted in all {k} settings"
+    elif kinds == {INCONCLUSIVE}:
+        code, text = "inconclusive", f"inconclusive in all {k} settings"
+    else:
+        code = "setting-dependent"
+        text = "setting-dependent: " + "; ".join(
+            f"{verdict} in {names([s for s, v in verdicts.items() if v == verdict])}"
+            for verdict in (SUPPORTED, REFUTED, INCONCLUSIVE) if verdict in kinds)
+    marked = [s for s in verdicts if s in under_trained]
+    if code != "setting-dependent" and marked:
+        text += f" ({names(marked)})"
+    if not_counted:
+        text += "; not counted: " + ", ".join(f"{s} ({why})" for s, why in not_counted.items())
+    return {"code": code, "text": text}
+
+
+# ---- collecting the settings' results ---------------------------------------------------------------
+def _identity(cfg: dict) -> str:
+    from claimlab.report import json_safe
+
+    return json.dumps(json_safe({k: v for k, v in cfg.items() if k not in config_module.NOT_TRIAL_IDENTITY}),
+                      sort_keys=True, default=repr)
+
+
+def _why_not_counted(experiment, setting_name: str, summary: dict | None) -> str:
+    if summary is None:
+        return "not run"
+    if summary.get("status") != "complete":
+        return f"run {summary.get('status')}: finish it with --resume"
+    try:
+        expected = setting_config(experiment, setting_name, summary["profile"])
+    except UsageError as error:
+        return f"cannot run: {error}"
+    if _identity(expected) != _identity(summary["config"]):
+        return "ran an older declaration of the setting or config: rerun it"
+    return ""
+
+
+def collect(experiment, results_root: Path) -> dict:
+    """scope.json's content: the settings with their status and reference check, and per empirical claim
+    its row per counted setting and its scope verdict."""
+    settings, summaries, not_counted = {}, {}, {}
+    for name, setting in declared(experiment).items():
+        path = results_root / folder(experiment.name, name) / "summary.json"
+        summary = json.loads(path.read_text()) if path.exists() else None
+        why = _why_not_counted(experiment, name, summary)
+        settings[name] = {**setting_record(name, setting), "folder": folder(experiment.name, name),
+                          "counted": not why, "why_not_counted": why,
+                          "profile": summary and summary["profile"], "seeds": summary and len(summary["seeds"]),
+                          "reference": summary and summary.get("reference"),
+                          "parent_run_id": summary and summary["mlflow"]["parent_run_id"],
+                          "wall_seconds": summary and summary.get("wall_seconds")}
+        if why:
+            not_counted[name] = why
+        else:
+            summaries[name] = summary
+    under_trained = {name for name, s in settings.items() if (s["reference"] or {}).get("under_trained")}
+    claims = {}
+    for claim in experiment.claims:
+        if claim.kind != "empirical":
+            continue
+        rows = {}
+        for name, summary in summaries.items():
+            entry = next(c for c in summary["claims"] if c["id"] == claim.id)
+            rows[name] = {"verdict": entry["verdict"], "qualifier": entry.get("qualifier", ""),
+                          "reason": entry["reason"], "seeds_needed": entry.get("seeds_needed", []),
+                          "comparisons": [c for c in entry["measured"].get("comparisons", []) if c.get("judged", True)]}
+        verdicts = {name: row["verdict"] for name, row in rows.items()}
+        claims[claim.id] = {"quote": claim.quote, "hypothesis": claim.hypothesis, "rows": rows,
+                            "scope": scope_verdict(verdicts, under_trained, not_counted)}
+    return {"experiment": experiment.name, "title": experiment.title, "rule": SCOPE_RULE, "settings": settings,
+            "claims": claims}
+
+
+# ---- the report -----------------------------------------------------------------------------------
+def _num(x) -> str:
+    return "n/a" if x is None or not math.isfinite(x) else f"{x:+.4f}"
+
+
+def scope_markdown(scope: dict, figure_files: dict[str, str]) -> str:
+    name = scope["experiment"]
+    lines = [f"# {name}: where the verdicts hold", "",
+             f"Generated by the runner from results/{name}@*/summary.json (the default setting is results/{name}/); "
+             "do not edit.", "", f"**Scope rule (fixed before the runs).** {scope['rule']}", "",
+             "## Settings", "", "Declared in experiments/" + name + ".py before any run.", "",
+             "| setting | what | why it is in the scope | profile, seeds | status | baseline against a published "
+             "reference |", "|---|---|---|---|---|---|"]
+    for setting_name, s in scope["settings"].items():
+        link = f"[{setting_name}](../{s['folder']}/summary.md)" if s["profile"] else setting_name
+        status = "counted" if s["counted"] else s["why_not_counted"]
+        runs = f"{s['profile']}, {s['seeds']} seeds" if s["profile"] else ""
+        lines.append(f"| {link} | {s['label']} | {s['reason']} | {runs} | {status} | "
+                     f"{reference_text(s['reference']) if s['profile'] else ''} |")
+    lines.append("")
+    for claim_id, claim in scope["claims"].items():
+        lines += [f"## {claim_id}", "", *[f"> {line}" for line in claim["quote"].splitlines()], "",
+                  f"**Hypothesis.** {claim['hypothesis']}", "", f"**Scope: {claim['scope']['text']}.**", "",
+                  "| setting | verdict | comparison | effect [95% CI] | n seeds | seeds needed |",
+                  "|---|---|---|---|---|---|"]
+        for setting_name, row in claim["rows"].items():
+            verdict = row["verdict"] + (f" ({row['qualifier']})" if row["qualifier"] else "")
+            needed = {entry["comparison"]: entry for entry in row["seeds_needed"]}
+            if not row["comparisons"]:
+                lines.append(f"| {setting_name} | {verdict} | {row['reason'][:120]} | | | |")
+            for c in row["comparisons"]:
+                entry = needed.get(c["name"])
+                seeds = "" if entry is None else (_count(entry["seeds"]) + f" ({entry['why']})")
+                lines.append(f"| {setting_name} | {verdict} | {c['name']} ({c['metric']}): {c['verdict']} | "
+                             f"{_num(c['mean'])} [{_num(c['ci_low'])}, {_num(c['ci_high'])}] | {c['n']} | {seeds} |")
+        lines.append("")
+        if claim_id in figure_files:
+            lines += [f"![{claim_id} across settings]({figure_files[claim_id]})", ""]
+    return "\n".join(lines)
+
+
+VERDICT_COLOUR = {SUPPORTED: "tab:green", REFUTED: "tab:red", INCONCLUSIVE: "0.45"}
+
+
+def forest_figure(claim_id: str, claim: dict, settings: dict):
+    """One row per (setting, judged comparison): the effect with its 95% CI, coloured by the comparison's
+    verdict, the zero line, and the equivalence margin where the rule has one; a panel per metric."""
+    from claimlab.report import _pyplot
+
+    plt = _pyplot()
+    panels: dict[str, list] = {}
+    for setting_name, row in claim["rows"].items():
+        trained = (settings[setting_name]["reference"] or {}).get("under_trained")
+        for c in row["comparisons"]:
+            label = f"{setting_name}{' (under-trained)' if trained else ''}: {c['name']}"
+            panels.setdefault(c["metric"], []).append((label, c))
+    if not panels:
+        return None
+    height = max(2.2, 0.32 * max(len(rows) for rows in panels.values()) + 1.4)
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), height), squeeze=False)
+    for ax, (metric, rows) in zip(axes[0], panels.items()):
+        for y, (label, c) in enumerate(reversed(rows)):
+            colour = VERDICT_COLOUR.get(c["verdict"], "0.45")
+            if math.isfinite(c["ci_low"] if c["ci_low"] is not None else math.nan):
+                ax.plot([c["ci_low"], c["ci_high"]], [y, y], color=colour, linewidth=2)
+            ax.plot([c["mean"]], [y], "o", color=colour)
+            if c.get("margin") is not None:
+                ax.plot([-c["margin"], c["margin"]], [y, y], linestyle="none", marker="|", markersize=14,
+                        color="k")
+        ax.axvline(0, color="k", linewidth=0.8)
+        shown = {c["verdict"] for _, c in rows}
+        ax.legend(handles=[plt.Line2D([], [], color=VERDICT_COLOUR[v], marker="o", label=v) for v in VERDICT_COLOUR
+                           if v in shown], fontsize=7, loc="best")
+        ax.set_yticks(range(len(rows)), [label for label, _ in reversed(rows)], fontsize=7)
+        ax.set_xlabel(f"effect d on {metric} (95% CI; | marks the equivalence margin)")
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(f"{claim_id}: {claim['scope']['text']}"[:150], fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def write_report(experiment, results_root: Path) -> dict:
+    """Rebuild results/NAME/scope.{md,json} and the forest plots from the settings' summaries on disk.
+    Returns the scope (scope.json's content) with the figure files under "figures"."""
+    from claimlab import report
+
+    scope = collect(experiment, results_root)
+    results_dir = results_root / experiment.name
+    figure_files, plt = {}, report._pyplot()
+    for claim_id, claim in scope["claims"].items():
+        figure = forest_figure(claim_id, claim, scope["settings"])
+        if figure is None:
+            continue
+        figure_files[claim_id] = f"scope_{claim_id}.png"
+        report.atomic_write(results_dir / figure_files[claim_id],
+                            lambda temporary: figure.savefig(temporary, format="png", dpi=110, bbox_inches="tight"))
+        plt.close(figure)
+    for stale in results_dir.glob("scope_*.png"):
+        if stale.name not in figure_files.values():
+            stale.unlink()
+    scope["figures"] = figure_files
+    report.atomic_write_text(results_dir / "scope.json", json.dumps(report.json_safe(scope), indent=2) + "\n")
+    report.atomic_write_text(results_dir / "scope.md", scope_markdown(scope, figure_files))
+    for setting in scope["settings"].values():  # every setting's summary.md shows the scope as it now stands
+        if (results_root / setting["folder"] / "summary.json").exists():
+            report.rewrite_summary_markdown(results_root / setting["folder"], scope["claims"])
+    return scope
+
+
+def read(results_root: Path, experiment_name: str) -> dict | None:
+    path = results_root / experiment_name / "scope.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def log_grid_run(tracker, results_root: Path, scope: dict, profile: str, command: str) -> str:
+    """An MLflow run for the grid: the scope verdicts as tags and metrics, the settings' parent runs, and
+    the scope report as artifacts."""
+    results_dir = results_root / scope["experiment"]
+    tags = {"claimlab.role": "scope", "claimlab.profile": profile, "claimlab.command": command,
+            "claimlab.settings": json.dumps({name: s["parent_run_id"] for name, s in scope["settings"].items()}),
+            "mlflow.note.content": (results_dir / "scope.md").read_text(),
+            **{f"scope.{claim_id}": claim["scope"]["text"] for claim_id, claim in scope["claims"].items()}}
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_id = tracker.client.create_run(tracker.experiment_id, run_name=f"scope-{profile}-{stamp}", tags={}).info.run_id
+    tracker.set_tags(run_id, tags)
+    tracker.log_metrics(run_id, {f"scope/{claim_id}": SCOPE_CODES.get(claim["scope"]["code"], 0)
+                                 for claim_id, claim in scope["claims"].items()})
+    for path in [results_dir / "scope.md", results_dir / "scope.json",
+                 *(results_dir / name for name in scope["figures"].values())]:
+        tracker.client.log_artifact(run_id, str(path), "scope")
+    tracker.end(run_id, "FINISHED")
+    return run_id
+
+
+def print_table(scope: dict, out) -> None:
+    """The scope of each claim in the terminal: its verdict per setting, then the scope verdict."""
+    counted = [name for name, s in scope["settings"].items() if s["counted"]]
+    out("")
+    out(f"scope of {scope['experiment']} ({len(counted)} of {len(scope['settings'])} settings counted)")
+    out(f"{'claim':<6} " + " ".join(f"{name[:14]:<14}" for name in scope["settings"]) + " scope")
+    out("-" * 100)
+    for claim_id, claim in scope["claims"].items():
+        cells = [claim["rows"][name]["verdict"] if name in claim["rows"] else "-" for name in scope["settings"]]
+        out(f"{claim_id:<6} " + " ".join(f"{cell[:14]:<14}" for cell in cells) + f" {claim['scope']['text']}")

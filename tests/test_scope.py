@@ -1,0 +1,187 @@
+"""Scope: declared settings, `--settings`, the scope rule, seeds needed, the reference check and the report.
+
+The grid test is a real run: the test-only scope_probe experiment (tests/scope_experiments) trains tiny
+Keras models in three settings into a temporary SQLite MLflow store, and the report is read back from
+results/ and from MLflow.
+"""
+
+import json
+import math
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from mlflow import MlflowClient
+from scipy import stats as scipy_stats
+
+from claimlab import cli, registry, scope, stats
+from claimlab.spec import Setting
+
+PROBE_FOLDER = Path(__file__).resolve().parent / "scope_experiments"
+EMPIRICAL = ("gap_vs_flatten", "bias_init", "pooling_vs_dropout", "lstm_variable_length")
+
+
+# ---- the scope rule -------------------------------------------------------------------------------
+def test_the_scope_rule_names_every_setting_of_each_verdict():
+    assert scope.scope_verdict({"a": "supported", "b": "supported"})["text"] == "holds in all 2 settings"
+    assert scope.scope_verdict({"a": "refuted", "b": "refuted", "c": "refuted"})["code"] == "refuted"
+    mixed = scope.scope_verdict({"a": "refuted", "b": "supported", "c": "inconclusive", "d": "refuted"},
+                                under_trained={"a"}, not_counted={"e": "not run"})
+    assert mixed["code"] == "setting-dependent"
+    assert mixed["text"] == ("setting-dependent: supported in b; refuted in a (under-trained), d; inconclusive in c; "
+                             "not counted: e (not run)")
+    assert scope.scope_verdict({})["code"] == "not run"
+
+
+# ---- seeds needed ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("effect, expected", [(0.5, 34), (1.0, 10), (0.8, 15)])
+def test_seeds_for_power_match_the_textbook_paired_t_sample_sizes(effect, expected):
+    # Cohen's dz = effect / sd with sd 1: G*Power's a-priori sizes for a two-sided paired t test at 0.05, 80%.
+    assert stats.seeds_for_power(effect, 1.0) == expected
+    assert stats.paired_t_power(effect, 1.0, expected) >= 0.8 > stats.paired_t_power(effect, 1.0, expected - 1)
+
+
+def test_the_power_behind_seeds_needed_is_what_simulated_paired_t_tests_reach():
+    effect, sd = 0.02, 0.03
+    n = stats.seeds_for_power(effect, sd)
+    rng = np.random.default_rng(0)
+    samples = rng.normal(effect, sd, size=(4000, n))
+    rejected = scipy_stats.ttest_1samp(samples, 0.0, axis=1).pvalue < 0.05
+    assert abs(rejected.mean() - stats.paired_t_power(effect, sd, n)) < 0.025
+    assert rejected.mean() >= 0.77
+
+
+def test_seeds_for_equivalence_fit_the_90_percent_interval_inside_the_margin():
+    mean, sd, margin = 0.01, 0.03, 0.02
+    n = stats.seeds_for_equivalence(mean, sd, margin)
+    half = lambda k: scipy_stats.t.ppf(0.95, k - 1) * sd / math.sqrt(k)
+    assert mean + half(n) < margin <= mean + half(n - 1)
+    assert stats.seeds_for_equivalence(0.03, sd, margin) is None  # the observed mean is outside the margin
+    assert stats.seeds_for_power(0.0, sd) is None
+
+
+def test_seeds_needed_reads_a_comparison_as_summary_json_stores_it():
+    difference = {"name": "a - b", "n": 5, "mean": 0.01, "se": 0.01 / math.sqrt(5), "state": "not significant",
+                  "test": "difference", "family": 2, "margin": None}
+    entry = scope.seeds_needed(difference)
+    assert entry["seeds"] == stats.seeds_for_power(0.01, 0.01, alpha=0.025)  # Bonferroni bound of Holm over 2
+    assert "alpha 0.05/2" in entry["why"]
+    equivalence = {**difference, "test": "equivalence", "margin": 0.05, "family": 1}
+    assert scope.seeds_needed(equivalence)["seeds"] == stats.seeds_for_equivalence(0.01, 0.01, 0.05)
+    assert scope.seeds_needed({**difference, "state": "censored"})["seeds"] is None
+
+
+# ---- declarations ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", EMPIRICAL)
+def test_every_empirical_experiment_declares_at_least_3_settings_with_reasons(name):
+    experiment = registry.load(name)
+    assert list(experiment.settings)[0] == "default" and len(experiment.settings) >= 3
+    assert all(s.reason and s.label for s in experiment.settings.values())
+    budgets = [scope.setting_config(experiment, s, "full")["epochs"] for s in experiment.settings]
+    assert max(budgets) >= 5 * budgets[0]  # a training budget at least 5x the default
+    assert scope.setting_config(experiment, "default", "full")["seeds"] >= 10
+    assert all(scope.setting_config(experiment, s, "full")["seeds"] >= 5 for s in experiment.settings)
+
+
+def test_a_bad_settings_declaration_is_refused_when_the_module_loads():
+    module = SimpleNamespace(CONFIG={"epochs": 1}, THRESHOLDS={"margin": 0.1})
+    module.SETTINGS = {"long": Setting("x", "y", {"epochs": 5})}
+    with pytest.raises(TypeError, match="must declare 'default'"):
+        scope.check_declaration("m", module)
+    module.SETTINGS = {"default": Setting("x", "y"), "strict": Setting("x", "y", {"margin": 0.01})}
+    with pytest.raises(TypeError, match="never the rule"):
+        scope.check_declaration("m", module)
+    module.SETTINGS = {"default": Setting("x", "y"), "odd": Setting("x", "y", {"nope": 1})}
+    with pytest.raises(TypeError, match="unknown keys"):
+        scope.check_declaration("m", module)
+
+
+# ---- the grid, for real ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory):
+    base = tmp_path_factory.mktemp("scope")
+    patch = pytest.MonkeyPatch()
+    patch.setenv(registry.EXTRA_PATH_VARIABLE, str(PROBE_FOLDER))
+    lines = []
+    uri = f"sqlite:///{base / 'mlflow.db'}"
+    code = cli.main(["scope_probe", "--profile", "smoke", "--settings", "all", "--jobs", "2", "--tracking-uri", uri,
+                     "--results-dir", str(base / "results")], out=lambda *a, **k: lines.append(" ".join(map(str, a))))
+    yield {"code": code, "uri": uri, "results": base / "results", "output": "\n".join(lines), "patch": patch}
+    patch.undo()
+
+
+def test_each_setting_is_an_ordinary_run_with_its_own_folder_config_and_parent_run(grid):
+    assert grid["code"] == 0, grid["output"]
+    results = grid["results"]
+    summaries = {name: json.loads((results / folder / "summary.json").read_text()) for name, folder in
+                 {"default": "scope_probe", "longer": "scope_probe@longer", "wider": "scope_probe@wider"}.items()}
+    assert {name: s["config"]["epochs"] for name, s in summaries.items()} == {"default": 1, "longer": 3, "wider": 1}
+    assert summaries["wider"]["config"]["width_scale"] == 4
+    assert {s["setting"]["name"] for s in summaries.values()} == {"default", "longer", "wider"}
+    parents = {s["mlflow"]["parent_run_id"] for s in summaries.values()}
+    client = MlflowClient(grid["uri"])
+    assert {client.get_run(p).data.tags["claimlab.setting"] for p in parents} == {"default", "longer", "wider"}
+    # Every verdict sentence names its setting.
+    markdown = (results / "scope_probe@longer" / "summary.md").read_text()
+    assert "in setting `longer` (64 examples, 3x the epochs)" in markdown
+
+
+def test_the_scope_report_agrees_with_each_settings_summary_and_applies_the_rule(grid):
+    results = grid["results"]
+    report = json.loads((results / "scope_probe" / "scope.json").read_text())
+    verdicts = {}
+    for name, folder in (("default", "scope_probe"), ("longer", "scope_probe@longer"), ("wider", "scope_probe@wider")):
+        summary = json.loads((results / folder / "summary.json").read_text())
+        verdicts[name] = summary["claims"][0]["verdict"]
+        assert report["claims"]["S1"]["rows"][name]["verdict"] == verdicts[name]
+    # The default's baseline (wide, one epoch) is far below its 0.999 reference: labelled under-trained.
+    assert report["settings"]["default"]["reference"]["under_trained"] is True
+    assert report["claims"]["S1"]["scope"] == scope.scope_verdict(verdicts, {"default"})
+    markdown = (results / "scope_probe" / "scope.md").read_text()
+    assert "| setting | verdict | comparison | effect [95% CI] | n seeds | seeds needed |" in markdown
+    assert (results / "scope_probe" / "scope_S1.png").stat().st_size > 5000
+    ledger = (results / "README.md").read_text()
+    assert f"[{report['claims']['S1']['scope']['text']}](scope_probe/scope.md#s1)" in ledger
+    assert "scope_probe@longer" not in ledger  # a declared setting is in the scope report, not a variant
+    # Each setting's summary.md carries the scope as it stands after the last setting ran.
+    for folder in ("scope_probe", "scope_probe@wider"):
+        summary_md = (results / folder / "summary.md").read_text()
+        assert f"[{report['claims']['S1']['scope']['text']}](../scope_probe/scope.md#s1)" in summary_md
+
+
+def test_the_grid_run_in_mlflow_carries_the_scope_and_its_report(grid):
+    client = MlflowClient(grid["uri"])
+    experiment = client.get_experiment_by_name("scope_probe")
+    runs = client.search_runs([experiment.experiment_id], "tags.`claimlab.role` = 'scope'")
+    assert len(runs) == 1
+    report = json.loads((grid["results"] / "scope_probe" / "scope.json").read_text())
+    assert runs[0].data.tags["scope.S1"] == report["claims"]["S1"]["scope"]["text"]
+    artifacts = {a.path for a in client.list_artifacts(runs[0].info.run_id, "scope")}
+    assert {"scope/scope.md", "scope/scope.json", "scope/scope_S1.png"} <= artifacts
+    assert "scope of scope_probe (3 of 3 settings counted)" in grid["output"]
+
+
+def test_a_setting_run_under_an_older_declaration_is_named_and_not_counted(grid):
+    module = registry.load("scope_probe").module
+    declared = module.SETTINGS["wider"]
+    try:
+        module.SETTINGS["wider"] = Setting(declared.label, declared.reason, {"width_scale": 8})
+        report = scope.write_report(registry.load("scope_probe"), grid["results"])
+    finally:
+        module.SETTINGS["wider"] = declared
+        scope.write_report(registry.load("scope_probe"), grid["results"])
+    assert report["settings"]["wider"]["counted"] is False
+    assert "wider (ran an older declaration" in report["claims"]["S1"]["scope"]["text"]
+    assert "wider" not in report["claims"]["S1"]["rows"]
+
+
+def test_settings_usage_errors_exit_2_before_anything_runs(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv(registry.EXTRA_PATH_VARIABLE, str(PROBE_FOLDER))
+    common = ["--profile", "smoke", "--tracking-uri", f"sqlite:///{tmp_path / 'm.db'}", "--results-dir",
+              str(tmp_path / "r")]
+    assert cli.main(["scope_probe", "--settings", "huge", *common]) == 2
+    assert "declares no such setting; its settings: default, longer, wider" in capsys.readouterr().err
+    assert cli.main(["scope_probe", "--settings", "all", "--set", "epochs=2", *common]) == 2
+    assert "--settings runs each declared setting as declared" in capsys.readouterr().err
+    assert not (tmp_path / "r" / "scope_probe").exists() and not (tmp_path / "m.db").exists()
