@@ -250,6 +250,13 @@ def _measured_table(measured: dict) -> list[str]:
     return lines
 
 
+def _trial_seconds(summary: dict) -> str:
+    if not summary.get("trial_seconds"):
+        return ""
+    return (f" ({summary['trial_seconds']:.0f} s of trials in the workers, including any that a --resume took from "
+            "an earlier invocation)")
+
+
 def _where(summary: dict, claim: dict) -> str:
     """Where a verdict was measured, for its sentence: the setting, the --set variant, or the versions."""
     setting, variant = summary.get("setting"), summary.get("variant")
@@ -362,8 +369,8 @@ def summary_markdown(summary: dict, figure_files: list[str], trials, scopes: dic
         "```",
         "",
         f"Commit `{summary['commit']}`; {versions}; {summary['wall_seconds']:.0f} s wall time on "
-        f"{summary['machine']}. Runs are in MLflow experiment `{summary['experiment']}` (parent run "
-        f"`{summary['mlflow']['parent_run_id']}`).",
+        f"{summary['machine']}{_trial_seconds(summary)}. Runs are in MLflow experiment `{summary['experiment']}` "
+        f"(parent run `{summary['mlflow']['parent_run_id']}`).",
         "",
     ]
     return "\n".join(lines)

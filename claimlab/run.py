@@ -434,6 +434,8 @@ def build_summary(run: ExperimentRun, state: RunState, status: str, checks: dict
         "commit": provenance.commit, "dirty": provenance.dirty, "versions": provenance.versions,
         "machine": report.machine_description(), "config": cfg, "config_hash": provenance.config_hash,
         "wall_seconds": time.perf_counter() - provenance.started,
+        # worker seconds of every trial, those a --resume took from MLflow included
+        "trial_seconds": float(trials["seconds"].sum()) if len(trials) else 0.0,
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "mlflow": {"tracking_uri": options.tracking_uri, "experiment_id": run.tracker.experiment_id,
                    "parent_run_id": state.parent_id},

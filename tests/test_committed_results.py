@@ -47,3 +47,24 @@ def test_todays_rules_give_the_committed_verdicts(folder):
         if headline is not None and recorded:
             same = [c for c in recorded if c["name"] == headline.name and c["metric"] == headline.metric]
             assert same and math.isclose(same[0]["mean"], headline.mean, rel_tol=1e-9, abs_tol=1e-12), claim_id
+
+
+SCOPED = [e for e in registry.load_all() if e.settings]
+
+
+@pytest.mark.parametrize("experiment", SCOPED, ids=[e.name for e in SCOPED])
+def test_committed_scope_reports_count_every_setting_at_full_strength(experiment):
+    """Issue 11's acceptance on the committed results: every declared setting ran to completion under its
+    current declaration, the default at the full profile with >= 10 seeds and the others with >= 5, and
+    the scope rule applied to the settings' committed summaries gives the committed scope report."""
+    from claimlab import scope
+
+    committed = json.loads((RESULTS / experiment.name / "scope.json").read_text())
+    today = scope.collect(experiment, RESULTS)
+    assert all(s["counted"] for s in today["settings"].values()), {n: s["why_not_counted"] for n, s in today["settings"].items()}
+    assert today["settings"]["default"]["profile"] == "full" and today["settings"]["default"]["seeds"] >= 10
+    assert all(s["seeds"] >= 5 for s in today["settings"].values())
+    assert {cid: c["scope"] for cid, c in today["claims"].items()} == \
+        {cid: c["scope"] for cid, c in committed["claims"].items()}
+    for claim_id in committed["claims"]:
+        assert (RESULTS / experiment.name / f"scope_{claim_id}.png").exists()
