@@ -1,0 +1,489 @@
+"""Hidden-layer width against the number of input features, from "you should select the number of nodes in
+your network to be a multiple of the number of features" (sources/001_448bd649d2fb709b.txt, lines 29-58)
+and "Units in Dense layer in Keras" / "Neural network hidden layer vs. Convolutional hidden layer
+intuition" (sources/004_6e8709b0f2e54d47.txt, lines 76-101 and 1-16).
+
+The asker of 001 concludes that "you should select the number of nodes in your network to be a multiple
+of the number of features"; the answer is "No.": beyond input_dim "there is no other relationship
+whatsoever between the number of data features and the number of network nodes". The askers of 004 fear
+that a first hidden layer with fewer units than features (10 features, 5 neurons) sees only half of the
+features, or that the drop from 784 inputs to 32 units comes from units "not activated"; the answer:
+it is a matrix multiplication, [BATCHSIZE, 784] * [784, 32] = [BATCHSIZE, 32].
+
+    E6a (exact)      a Dense layer with fewer units than features has a (features, units) kernel with no
+                     structural zeros: every unit is connected to every feature, and the gradient of every
+                     unit's output with respect to every feature is non-zero. Checked on real Keras layers:
+                     10 -> 5 (004 line 4), 64 -> 16 (digits into E6b's narrowest-but-two width),
+                     784 -> 32 (004 line 95), and 20 -> 64, more units than inputs (004 line 97).
+    E6b (empirical)  the asker's rule, as a prediction about training: one-hidden-layer ReLU MLPs whose
+                     width is a multiple of the feature count F do better than MLPs of the nearest widths
+                     that are not.
+
+E6b's arms are widths given as multiples of the feature count F (F = the flattened input: 64 on digits,
+40 on MNIST-1D), so the same arms mean the same thing on both datasets:
+
+    ratio    0.125 0.25 0.5 0.75 | 1  1.25 1.5 1.75 | 2   2.25 2.5 2.75 | 3   3.25
+    digits     8    16   32  48  | 64  80   96  112 | 128 144  160 176  | 192 208
+    MNIST-1D   5    10   20  30  | 40  50   60   70 | 80   90  100 110  | 120 130
+    role      below F (reported)   multiples kF (k = 1, 2, 3), their neighbours kF +- F/4, and the
+                                   "placebo" widths 1.5F and 2.5F halfway between multiples
+
+Model: Flatten -> `hidden_layers` x Dense(width, relu) -> Dense(10, softmax); Adam, batch 32, sparse
+categorical cross-entropy, no early stopping, no model selection: every arm trains for the same epochs.
+
+Design choices, made before any run:
+- Reading of E6b: the claim is a contrast. Per seed, d = mean test accuracy of the three multiple widths
+  (F, 2F, 3F) minus the mean test accuracy of their six neighbours (0.75F, 1.25F, 1.75F, 2.25F, 2.75F,
+  3.25F): coefficients +1/3 and -1/6. Supported if the 95% CI of mean d lies above 0; refuted if it lies
+  below 0, or if the 90% CI lies inside +-`equivalence_margin` (TOST: equivalent, no advantage worth the
+  name); inconclusive otherwise. Significance is checked first, as claimlab's Better does with an
+  equivalence margin: a significant d smaller than the margin counts as supported (labelled negligible).
+- The margin is 1 accuracy point (THRESHOLDS). A rule for choosing layer widths that buys less than one
+  point is not a rule anyone would follow: it is 5 of digits' 540 test images (10 of MNIST-1D's 1,000),
+  and it is the lab's smallest effect of interest on test accuracy elsewhere (gap_vs_flatten).
+- Neighbours at +-F/4 are symmetric around each multiple, so an accuracy curve that rises or falls
+  linearly with width cancels out of d. A curve that is concave in width (diminishing returns) does not:
+  it makes every midpoint beat the mean of its neighbours, which biases d in favour of the claim (so a
+  refutation is conservative). The placebo contrasts, the same shape centred on 1.5F and 2.5F where no
+  multiple is, measure that bias; they and the contrast at each multiple alone are reported, not judged.
+- "Widths below the feature count still learn" is reported (not judged): for each arm below F (0.125F
+  to 0.75F), its mean test accuracy minus chance (0.1 on both datasets' 10 classes), with a t interval
+  over seeds.
+- Why a Custom rule: claimlab's Contrast has no equivalence margin (only Better has one, and Better
+  compares two arms, not a weighted combination of nine). The rule below is Contrast's own comparison
+  (`Contrast.compare`, the paired t interval of the per-seed contrast) with Better's equivalence step
+  added unchanged: TOST of the same per-seed values against 0 within the margin (claimlab.stats.equivalence).
+- E6a's gradient is taken of the layer's output without activation (Dense's default, linear): an
+  elementwise activation multiplies a unit's whole row of the Jacobian by one number f'(z), so it can
+  silence a unit for one input (ReLU at z < 0) but never cut a single feature off from a unit. That is
+  measured too: with ReLU, every (input, unit) pair sees either all features or, when the unit is off,
+  none; `relu_units_seeing_some_but_not_all_features` counts the pairs that see a strict subset.
+- Data: scikit-learn's digits (8x8 images, F = 64) by default, MNIST-1D (F = 40) as the second dataset;
+  splits fixed by data_seed, the same for every arm and seed. Seeds are paired: a seed fixes the data
+  order for every arm (the initial weights differ, as the widths do).
+
+What a verdict here covers: the default setting is one hidden layer on digits for 30 epochs. The SETTINGS
+add 5x the epochs, two hidden layers of the swept width, and MNIST-1D; the scope report
+(results/dense_width/scope.md) says in which of them the verdict holds.
+"""
+
+from claimlab import data as datasets
+from claimlab import train
+from claimlab.checks import fresh_keras, max_abs_difference
+from claimlab.domains import Integer, Real
+from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult
+from claimlab.verdict import (INCONCLUSIVE, REFUTED, AllOf, AtMost, Contrast, Custom, Exact, IfDiverged, Outcome,
+                              SeedStatistic, Summarize, arm_summaries, evidence_floor_text, fmt, smallest_effect_text)
+
+SOURCE_001 = "001_448bd649d2fb709b.txt"
+SOURCE_004 = "004_6e8709b0f2e54d47.txt"
+NODES_QUESTION = ("(untitled) I'm trying to teach myself machine learning … you should select the number of nodes "
+                  "in your network to be a multiple of the number of features")
+UNITS_QUESTION = "Units in Dense layer in Keras"
+
+TITLE = "Hidden width vs the number of features: full connectivity (exact), multiples of F vs neighbours"
+
+# ---- configuration: every hyperparameter in one place ----------------------------------------------
+CONFIG = {
+    "dataset": "digits",
+    "hidden_layers": 1,  # Dense(width, relu) layers, each of the arm's width
+    "epochs": 30,
+    "batch_size": 32,
+    "learning_rate": 1e-3,
+    "probe_examples": 16,  # E6a: random inputs (N(0, 1), from data_seed) on which the gradients are taken
+}
+# Decision thresholds, declared before any run; config keys, so `--set equivalence_margin=0.02` changes the rule.
+THRESHOLDS = {
+    # E6b: the multiples' advantage counts as nothing if its 90% CI lies inside +-1 accuracy point (TOST);
+    # also the smallest effect of interest of every E6b contrast. Why 1 point: see the module docstring.
+    "equivalence_margin": 0.01,
+    # E6a: max |d(x @ kernel + bias)/dx - kernel^T|; the gradient of a matmul copies the kernel, so any
+    # difference is float32 round-off on weights of magnitude < 1.
+    "jacobian_tolerance": 1e-6,
+}
+DOMAINS = {
+    "hidden_layers": Integer(min=1),
+    "epochs": Integer(min=1),
+    "batch_size": Integer(min=1),
+    "learning_rate": Real(0, min_open=True),
+    "probe_examples": Integer(min=1),
+    "equivalence_margin": Real(0, min_open=True),
+    "jacobian_tolerance": Real(min=0),
+}
+CHOICES = {"dataset": ("digits", "mnist1d")}
+# What a diverged trial (non-finite training loss) counts as on each judged metric.
+IF_DIVERGED = {
+    "test/accuracy": IfDiverged.scores(0.1, "chance: both dataset choices have 10 balanced classes"),
+}
+PROFILES = {
+    "smoke": {"seeds": 2, "epochs": 1, "probe_examples": 4},
+    "quick": {"seeds": 5},
+    "full": {"seeds": 10},
+}
+
+# ---- the arms: widths as multiples of the feature count F ------------------------------------------
+BELOW = (0.125, 0.25, 0.5, 0.75)  # narrower than the input: reported against chance
+MULTIPLES = (1, 2, 3)  # the asker's widths: kF
+OFFSET = 0.25  # each multiple's neighbours: kF - F/4 and kF + F/4
+PLACEBOS = (1.5, 2.5)  # halfway between multiples: the same contrast where no multiple is
+RATIOS = tuple(sorted({*BELOW, *MULTIPLES, *PLACEBOS, *(k + s * OFFSET for k in MULTIPLES for s in (-1, 1))}))
+
+
+def arm_name(ratio):
+    """The arm of a width of `ratio` x F: w0.125F, w1F, w1.25F, ..."""
+    return f"w{ratio:g}F"
+
+
+ARMS = {arm_name(ratio): {"width_ratio": ratio} for ratio in RATIOS}
+NEIGHBOURS = {k: (k - OFFSET, k + OFFSET) for k in (*MULTIPLES, *PLACEBOS)}
+WIDEST = arm_name(max(RATIOS))
+
+# ---- scope: the settings the claim is judged in (claimlab.scope), chosen before any run --------------
+# The asker's rule is about networks and data in general: the scope varies the training budget, the
+# depth (the asker's own model has two hidden layers of one width) and the dataset (another F).
+# The reference is the widest arm, the net with the most capacity.
+DIGITS_REFERENCE = Reference(WIDEST, "test/accuracy", 0.97, "scikit-learn's example 'Recognizing hand-written digits': an SVC trained on half of the digits scores 97% on the other half")
+MNIST1D_REFERENCE = Reference(WIDEST, "test/accuracy", 0.68, "the MNIST-1D README (github.com/greydanus/mnist1d): an MLP scores about 68% at the standard size, 4,000 training examples")
+SETTINGS = {
+    "default": Setting("digits (F = 64), one hidden layer, 30 epochs",
+                       "the lab's reference setting: 14 widths over many seeds on 2 cores", reference=DIGITS_REFERENCE),
+    "long_budget": Setting("digits (F = 64), one hidden layer, 150 epochs",
+                           "5x the training budget: narrow and wide nets may differ only in how fast they train, and "
+                           "an advantage of some widths could appear or vanish with training", {"epochs": Times(5)},
+                           DIGITS_REFERENCE),
+    "deep": Setting("digits (F = 64), two hidden layers of the swept width, 30 epochs",
+                    "the asker's own model stacks two hidden layers of one width (Dense(6) twice on 3 features): "
+                    "depth is where a width rule might matter beyond the first layer", {"hidden_layers": 2},
+                    DIGITS_REFERENCE),
+    "mnist1d": Setting("MNIST-1D (F = 40), one hidden layer, 30 epochs",
+                       "the rule is about data in general: another dataset, another feature count (multiples "
+                       "40, 80, 120), a harder task where width should matter more", {"dataset": "mnist1d"},
+                       MNIST1D_REFERENCE),
+}
+
+
+# ---- E6a: the exact check ---------------------------------------------------------------------------
+CONNECTIVITY_CASES = {"10_to_5": (10, 5), "64_to_16": (64, 16), "784_to_32": (784, 32), "20_to_64": (20, 64)}
+
+
+def connectivity(features, units, probe_examples, seed):
+    """One real Dense(units) on `features` inputs: its kernel, and the Jacobian of its output (linear, and
+    after a ReLU) with respect to the input on `probe_examples` N(0, 1) inputs."""
+    import numpy as np
+
+    tf = train.import_tensorflow()
+    keras = fresh_keras()
+    inputs = keras.Input(shape=(features,))
+    dense = keras.layers.Dense(units)
+    model = keras.Model(inputs, dense(inputs))
+    kernel = np.asarray(dense.kernel)
+    x = tf.constant(np.random.default_rng(seed).normal(size=(probe_examples, features)), dtype="float32")
+    # One gradient per unit: examples do not mix, so d(sum over examples of unit j)/dx holds, row by row,
+    # each example's gradient of unit j. Stacked: the Jacobian, (examples, units, features).
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        z = dense(x)
+        a = keras.activations.relu(z)
+        unit_sums = [tf.reduce_sum(z[:, j]) for j in range(units)]
+        relu_sums = [tf.reduce_sum(a[:, j]) for j in range(units)]
+    jacobian = np.stack([tape.gradient(total, x).numpy() for total in unit_sums], axis=1)
+    relu_jacobian = np.stack([tape.gradient(total, x).numpy() for total in relu_sums], axis=1)
+    del tape
+    features_seen = (jacobian != 0).sum(axis=2)  # per (example, unit): features with a non-zero gradient
+    relu_seen = (relu_jacobian != 0).sum(axis=2)
+    return {
+        "kernel_shape": [int(s) for s in kernel.shape],
+        "parameters": int(model.count_params()),
+        "kernel_zero_entries": int((kernel == 0).sum()),
+        "min_features_reaching_a_unit": int(features_seen.min()),
+        "jacobian_minus_kernel": max_abs_difference(jacobian, np.broadcast_to(kernel.T, jacobian.shape)),
+        "relu_partial": int(((relu_seen > 0) & (relu_seen < features)).sum()),
+        "relu_active_share": float((np.asarray(z) > 0).mean()),
+    }
+
+
+def dense_unit_connectivity(cfg):
+    """E6a: for each (features, units) case, the kernel shape, its zero entries, and how many features
+    reach each unit through the gradient."""
+    measured = {}
+    for name, (features, units) in CONNECTIVITY_CASES.items():
+        case = connectivity(features, units, cfg["probe_examples"], cfg["data_seed"])
+        measured[f"kernel_shape_{name}"] = case["kernel_shape"]
+        measured[f"parameters_{name}"] = case["parameters"]
+        measured[f"kernel_zero_entries_{name}"] = case["kernel_zero_entries"]
+        measured[f"features_reaching_every_unit_{name}"] = case["min_features_reaching_a_unit"]
+        measured[f"jacobian_minus_kernel_max_abs_{name}"] = case["jacobian_minus_kernel"]
+        measured[f"relu_units_seeing_some_but_not_all_features_{name}"] = case["relu_partial"]
+        measured[f"relu_active_share_{name}"] = case["relu_active_share"]
+    measured["jacobian_minus_kernel_max_abs"] = max(measured[f"jacobian_minus_kernel_max_abs_{n}"]
+                                                    for n in CONNECTIVITY_CASES)
+    measured["relu_units_seeing_some_but_not_all_features"] = sum(
+        measured[f"relu_units_seeing_some_but_not_all_features_{n}"] for n in CONNECTIVITY_CASES)
+    return measured
+
+
+def e6a_expected():
+    """What E6a claims for every case: a (features, units) kernel, features x units + units parameters, no
+    zero weight, and every feature reaching every unit."""
+    expect = {}
+    for name, (features, units) in CONNECTIVITY_CASES.items():
+        expect[f"kernel_shape_{name}"] = [features, units]
+        expect[f"parameters_{name}"] = features * units + units
+        expect[f"kernel_zero_entries_{name}"] = 0
+        expect[f"features_reaching_every_unit_{name}"] = features
+    expect["relu_units_seeing_some_but_not_all_features"] = 0
+    return expect
+
+
+def relu_context(measured):
+    """What E6a's reason adds, unjudged: the share of (input, unit) pairs a ReLU leaves on."""
+    return "ReLU units on per case: " + ", ".join(
+        f"{name} {measured[f'relu_active_share_{name}']:.2f}" for name in CONNECTIVITY_CASES)
+
+
+def e6a_rule(cfg):
+    return Exact(dense_unit_connectivity,
+                 expect={**e6a_expected(), "jacobian_minus_kernel_max_abs": AtMost(cfg["jacobian_tolerance"])},
+                 note=f"Gradients on {cfg['probe_examples']} N(0, 1) inputs per case (seeded by data_seed), through "
+                      "the layer's linear output; with a ReLU after it, a unit for one input sees all features or "
+                      "none (the count of (input, unit) pairs that see a strict subset must be 0).",
+                 context=relu_context)
+
+
+# ---- E6b: the contrast, with an equivalence margin ---------------------------------------------------
+METRIC = "test/accuracy"
+
+
+def multiples_terms(metric=METRIC):
+    """+1/3 for each multiple kF, -1/6 for each of their six neighbours kF +- F/4."""
+    terms = [(1 / len(MULTIPLES), metric, arm_name(k)) for k in MULTIPLES]
+    neighbours = [r for k in MULTIPLES for r in NEIGHBOURS[k]]
+    return terms + [(-1 / len(neighbours), metric, arm_name(r)) for r in neighbours]
+
+
+def bump(centre, smallest_effect, metric=METRIC):
+    """Accuracy at `centre` x F minus the mean of its two neighbours (centre +- 1/4) x F, per seed."""
+    low, high = NEIGHBOURS[centre]
+    kind = "multiple" if centre in MULTIPLES else "placebo, no multiple"
+    return Contrast(f"bump at {centre:g}F ({kind})",
+                    [(1.0, metric, arm_name(centre)), (-0.5, metric, arm_name(low)), (-0.5, metric, arm_name(high))],
+                    meaning=f"{metric} at width {centre:g}F minus the mean of {low:g}F and {high:g}F",
+                    smallest_effect=smallest_effect)
+
+
+CHANCE = 0.1  # both dataset choices have 10 balanced classes
+
+
+def above_chance(ratio, smallest_effect, metric=METRIC):
+    """A width below F: its mean test accuracy minus chance, with a t interval over seeds (reported)."""
+    return SeedStatistic(f"{arm_name(ratio)} - chance", metric, [arm_name(ratio)],
+                         lambda matrix: float(matrix[0].mean()) - CHANCE,
+                         f"the mean {metric} of width {ratio:g}F (below the feature count) minus chance, {CHANCE:g}",
+                         smallest_effect=smallest_effect)
+
+
+def contrast_or_equivalent(name, terms, meaning, margin):
+    """Contrast's comparison of `terms` (claimed above 0), plus Better's equivalence step: refuted when the
+    90% CI of the per-seed contrast lies inside +-margin (TOST), checked after the sign."""
+    from claimlab import stats
+
+    contrast = Contrast(name, terms, meaning, smallest_effect=margin, claimed_side="above")
+    arms = list(dict.fromkeys(arm for _, _, arm in terms))
+
+    def evaluate(evidence):
+        import numpy as np
+
+        comparison = contrast.compare(evidence)
+        values = np.asarray(contrast.per_seed(evidence), dtype=float)
+        values = values[np.isfinite(values)]
+        tost = stats.equivalence(values, np.zeros_like(values), margin)
+        comparison.margin = margin
+        comparison.tost_ci_low, comparison.tost_ci_high = tost["tost_ci_low"], tost["tost_ci_high"]
+        if not comparison.qualifier:
+            comparison.p_refute = min(comparison.p_refute, tost["p_equivalent"])
+        if comparison.verdict == INCONCLUSIVE and not comparison.qualifier and tost["equivalent"]:
+            comparison.verdict = comparison.unadjusted_verdict = REFUTED
+            comparison.state = "equivalent"
+        reason = (f"{name} = {fmt(comparison.mean)} [95% CI {fmt(comparison.ci_low)}, {fmt(comparison.ci_high)}], "
+                  f"90% CI [{fmt(comparison.tost_ci_low)}, {fmt(comparison.tost_ci_high)}] vs margin +-{margin:g}, "
+                  f"n={comparison.n} seeds")
+        return Outcome(comparison.verdict, reason, arms=arm_summaries(evidence, terms[0][1], arms),
+                       comparisons=[comparison], qualifier=comparison.qualifier)
+
+    description = (
+        f"Paired by seed, d = {meaning}. Supported if the 95% CI of mean d ({stats.INTERVAL_METHOD}) lies wholly "
+        f"above 0; refuted if it lies wholly below 0, or if the 90% CI lies inside +-{margin:g} (equivalent, TOST "
+        "at alpha 0.05); inconclusive otherwise. Checked in that order: a significant d smaller than the margin "
+        f"still counts as supported. {smallest_effect_text(margin)} {evidence_floor_text()}"
+    )
+    return Custom(evaluate, description, metrics=contrast.metrics)
+
+
+def e6b_rule(cfg):
+    margin = cfg["equivalence_margin"]
+    multiples = ", ".join(f"{k}F" for k in MULTIPLES)
+    neighbours = ", ".join(f"{r:g}F" for k in MULTIPLES for r in NEIGHBOURS[k])
+    judged = contrast_or_equivalent(
+        "multiples - neighbours", multiples_terms(),
+        f"the mean {METRIC} of the widths {multiples} minus the mean {METRIC} of their neighbours {neighbours} "
+        "(F = the number of input features)", margin)
+    return AllOf(
+        judged,
+        also_report=[*(above_chance(r, margin) for r in BELOW),
+                     *(bump(k, margin) for k in MULTIPLES),
+                     *(bump(p, margin) for p in PLACEBOS),
+                     Summarize(METRIC, list(ARMS))],
+    )
+
+
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="E6a",
+        kind="exact",
+        quote=(
+            "Neural Networks are basicly matrix multiplications, the drop you are talking about in the first part "
+            "is not due to an Activation function, it's only happen because of the nature of matrix "
+            "multiplication :\n"
+            "The calcul here is : input * weights = output\n"
+            "so -> [BATCHSIZE, 784] * [784, 32] = [BATCHSIZE, 32] -> output dimension"
+        ),
+        source=Source(SOURCE_004, "93-95", UNITS_QUESTION),
+        hypothesis=(
+            "A Keras Dense layer with fewer units than input features (10 -> 5, 64 -> 16, 784 -> 32), or more "
+            "(20 -> 64), multiplies the whole input by a (features, units) kernel with no zero entry: every unit "
+            "is connected to every feature, and the gradient of every unit's output with respect to every "
+            "feature is non-zero on random inputs (it is the kernel). A ReLU after it switches whole units off "
+            "for an input, never single features."
+        ),
+        rule=e6a_rule,
+    ),
+    Claim(
+        id="E6b",
+        kind="empirical",
+        quote=(
+            "So therefore generally, you should select the number of nodes in your network to be a multiple of "
+            "the number of features,\n"
+            "No.\n"
+            "Beyond this input_dim argument, there is no other relationship whatsoever between the number of data "
+            "features and the number of network nodes"
+        ),
+        source=Source(SOURCE_001, "50-53", NODES_QUESTION),
+        hypothesis=(
+            "The asker's rule: one-hidden-layer ReLU MLPs whose width is a multiple of the number of input "
+            "features F (F, 2F, 3F) reach a higher mean test accuracy than MLPs of the nearest widths that are "
+            "not multiples (F +- F/4, 2F +- F/4, 3F +- F/4). The answer ('No.') predicts no difference beyond "
+            "the margin. Widths below F are reported against chance."
+        ),
+        rule=e6b_rule,
+    ),
+]
+
+
+# ---- data -----------------------------------------------------------------------------------------
+def load_data(cfg):
+    return datasets.load(cfg["dataset"], cfg["data_seed"])
+
+
+def feature_count(dataset):
+    """F: the number of input features the first Dense layer sees (the flattened input)."""
+    import math
+
+    return int(math.prod(dataset.input_shape))
+
+
+def width(ratio, features):
+    """The hidden width of an arm: ratio x F, which must be a whole number of units."""
+    units = ratio * features
+    if units < 1 or units != int(units):
+        raise ValueError(f"width {ratio:g} x F = {units:g} units is not a positive whole number (F = {features})")
+    return int(units)
+
+
+def prepare(cfg):
+    """Called once by the runner before any trial: load the data and check every arm's width is whole."""
+    features = feature_count(load_data(cfg))
+    for ratio in RATIOS:
+        width(ratio, features)
+
+
+# ---- model ----------------------------------------------------------------------------------------
+def build_model(units, input_shape, num_classes, cfg):
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=input_shape)
+    x = layers.Flatten()(inputs)
+    for _ in range(cfg["hidden_layers"]):
+        x = layers.Dense(units, activation="relu")(x)
+    outputs = layers.Dense(num_classes, activation="softmax")(x)
+    model = keras.Model(inputs, outputs, name=f"mlp_{units}")
+    model.compile(optimizer=keras.optimizers.Adam(cfg["learning_rate"]),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+# ---- the trials ----------------------------------------------------------------------------------
+def run_trial(arm, seed, cfg):
+    return run_trials(arm, [seed], cfg)[0]
+
+
+def run_trials(arm, seeds, cfg):
+    """Several seeds of one arm at once: each seed's model is built as it would be alone, and the seeds
+    train side by side as one Keras model (claimlab.train.fit_per_seed), bit-identical to training alone."""
+    dataset = load_data(cfg)
+    features = feature_count(dataset)
+    units = width(cfg["width_ratio"], features)
+    models = train.build_per_seed(seeds, lambda seed: build_model(units, dataset.input_shape, dataset.num_classes,
+                                                                  cfg))
+    histories = train.fit_per_seed(models, seeds, dataset, cfg["epochs"], cfg["batch_size"])
+    return [measure(model, history, dataset, features, units) for model, history in zip(models, histories)]
+
+
+def measure(model, history, dataset, features, units):
+    metrics = {
+        **train.evaluate(model, dataset.x_test, dataset.y_test, "test"),
+        **train.evaluate(model, dataset.x_train, dataset.y_train, "train_eval"),
+        "features": float(features),
+        "units": float(units),
+        "params/total": float(model.count_params()),
+        "diverged": float(train.diverged(history)),
+    }
+    return TrialResult(metrics=metrics, history=history, datasets=[dataset.info()])
+
+
+# ---- the claim's own figure -----------------------------------------------------------------------
+def figures(evidence):
+    """E6b: test accuracy against the width (in multiples of F), mean over seeds with a 95% CI; the
+    multiples of F marked."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from claimlab import stats
+
+    trials = evidence.trials
+    present = [r for r in RATIOS if arm_name(r) in set(trials["arm"])]
+    if not present:
+        return {}
+    summaries = [stats.describe(evidence.values(METRIC, arm_name(r)).to_numpy()) for r in present]
+    means = np.array([s["mean"] for s in summaries])
+    low = np.array([s["ci_low"] for s in summaries])
+    high = np.array([s["ci_high"] for s in summaries])
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for k in MULTIPLES:
+        ax.axvline(k, color="C3", alpha=0.3, linestyle="--")
+    colours = ["C3" if r in MULTIPLES else "C2" if r in PLACEBOS else "C0" for r in present]
+    ax.plot(present, means, color="C0", alpha=0.5)
+    errors = np.vstack([means - low, high - means])
+    errors = np.where(np.isfinite(errors), errors, 0.0)
+    for r, m, e_low, e_high, colour in zip(present, means, errors[0], errors[1], colours):
+        ax.errorbar([r], [m], yerr=[[e_low], [e_high]], fmt="o", color=colour, capsize=3)
+    ax.axhline(CHANCE, color="grey", linestyle=":", label=f"chance ({CHANCE:g})")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_xlabel(f"hidden width / number of features F ({evidence.cfg.get('dataset', '')}; red: multiples of F, "
+                  "green: placebo widths)")
+    ax.set_ylabel("test accuracy (mean, 95% CI)")
+    ax.set_title("E6b: test accuracy against hidden width")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return {"accuracy_vs_width": fig}
