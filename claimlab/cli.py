@@ -1,4 +1,5 @@
-"""The command line: `python runner.py NAME|all [options]` and `python runner.py --list`.
+"""The command line: `python runner.py NAME|all [options]`, `python runner.py --list` and
+`python runner.py --cite ID`.
 
 Exit codes: 0 done (whatever the verdicts), 1 a run failed, 2 a usage error, 130 interrupted.
 Errors are one line that says what to do; set CLAIMLAB_DEBUG=1 for the traceback.
@@ -38,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--list", action="store_true",
                         help="list the experiments and their claims; with NAME, every config key of NAME with its "
                              "value under --profile and its valid values")
+    parser.add_argument("--cite", metavar="ID",
+                        help="print a ready-to-paste citation of one claim id (e.g. P1) from results/: its quote and "
+                             "source, the verdict and effect [95%% CI] in each setting, the scope, the commit, BibTeX")
     parser.add_argument("--profile", default=config.DEFAULT_PROFILE, choices=config.PROFILES,
                         help="smoke (tests, seconds), quick (default, >= 5 seeds), full (>= 10 seeds)")
     parser.add_argument("--seeds", type=int, help="number of seeds (overrides the profile)")
@@ -174,6 +178,13 @@ def _main(argv: list[str], out) -> int:
             list_config(registry.load(args.experiment), args.profile, out)
         else:
             list_experiments(out)
+        return 0
+    if args.cite:
+        if args.experiment:
+            raise UsageError("--cite takes a claim id alone: python runner.py --cite P1")
+        from claimlab.cite import citation
+
+        out(citation(args.cite, args.results_dir))
         return 0
     if not args.experiment:
         raise UsageError("name an experiment (python runner.py --list shows them) or 'all'")

@@ -68,3 +68,23 @@ def test_committed_scope_reports_count_every_setting_at_full_strength(experiment
         {cid: c["scope"] for cid, c in committed["claims"].items()}
     for claim_id in committed["claims"]:
         assert (RESULTS / experiment.name / f"scope_{claim_id}.png").exists()
+
+
+EMPIRICAL_IDS = [(e, c.id) for e in SCOPED for c in e.claims if c.kind == "empirical"]
+
+
+@pytest.mark.parametrize("experiment, claim_id", EMPIRICAL_IDS, ids=[cid for _, cid in EMPIRICAL_IDS])
+def test_the_citation_of_each_empirical_claim_quotes_the_committed_numbers(experiment, claim_id):
+    from claimlab import scope
+    from claimlab.cite import citation
+
+    text = citation(claim_id, RESULTS)
+    for name in experiment.settings:
+        summary = json.loads((RESULTS / scope.folder(experiment.name, name) / "summary.json").read_text())
+        claim = next(c for c in summary["claims"] if c["id"] == claim_id)
+        line = next(line for line in text.splitlines() if line.startswith(f"- {name} ("))
+        assert f"{len(summary['seeds'])} seeds): {claim['verdict']}" in line
+        for c in (c for c in claim["measured"]["comparisons"] if c["judged"]):
+            assert f"= {c['mean']:+.4f} [95% CI {c['ci_low']:+.4f}, {c['ci_high']:+.4f}]" in line
+    committed = json.loads((RESULTS / experiment.name / "scope.json").read_text())
+    assert f"Scope: {committed['claims'][claim_id]['scope']['text']} (rule:" in text

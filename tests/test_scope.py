@@ -185,3 +185,32 @@ def test_settings_usage_errors_exit_2_before_anything_runs(tmp_path, capsys, mon
     assert cli.main(["scope_probe", "--settings", "all", "--set", "epochs=2", *common]) == 2
     assert "--settings runs each declared setting as declared" in capsys.readouterr().err
     assert not (tmp_path / "r" / "scope_probe").exists() and not (tmp_path / "m.db").exists()
+
+
+def test_the_citation_quotes_each_settings_numbers_as_summary_json_holds_them(grid):
+    lines = []
+    assert cli.main(["--cite", "s1", "--results-dir", str(grid["results"])],
+                    out=lambda *a, **k: lines.append(" ".join(map(str, a)))) == 0
+    text = "\n".join(lines)
+    rows = {line.split(" (")[0][2:]: line for line in text.splitlines() if line.startswith("- ")}
+    assert list(rows) == ["default", "longer", "wider"]  # one line per setting, in declaration order
+    for name, folder in (("default", "scope_probe"), ("longer", "scope_probe@longer"), ("wider", "scope_probe@wider")):
+        summary = json.loads((grid["results"] / folder / "summary.json").read_text())
+        claim = summary["claims"][0]
+        assert f"{len(summary['seeds'])} seeds): {claim['verdict']}" in rows[name]
+        judged = [c for c in claim["measured"]["comparisons"] if c["judged"]]
+        assert judged
+        for c in judged:
+            assert (f"{c['name']} ({c['metric']}) = {c['mean']:+.4f} [95% CI {c['ci_low']:+.4f}, "
+                    f"{c['ci_high']:+.4f}]") in rows[name]
+    report = json.loads((grid["results"] / "scope_probe" / "scope.json").read_text())
+    assert f"Scope: {report['claims']['S1']['scope']['text']} (rule:" in text
+    assert "> A wider layer fits better." in text and "@misc{claimlab_s1," in text
+    assert summary["commit"][:12] in text
+
+
+def test_citing_an_unknown_id_or_one_without_results_exits_2(grid, tmp_path, capsys):
+    assert cli.main(["--cite", "ZZ9"]) == 2
+    assert "python runner.py --list shows every claim id" in capsys.readouterr().err
+    assert cli.main(["--cite", "S1", "--results-dir", str(tmp_path)]) == 2
+    assert "run python runner.py scope_probe --settings all first" in capsys.readouterr().err
