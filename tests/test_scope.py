@@ -19,7 +19,7 @@ from claimlab import cli, registry, scope, stats
 from claimlab.spec import Setting
 
 PROBE_FOLDER = Path(__file__).resolve().parent / "scope_experiments"
-EMPIRICAL = ("gap_vs_flatten", "bias_init", "pooling_vs_dropout", "lstm_variable_length")
+EMPIRICAL = [e.name for e in registry.load_all() if any(c.kind == "empirical" for c in e.claims)]
 
 
 # ---- the scope rule -------------------------------------------------------------------------------
