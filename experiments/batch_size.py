@@ -111,6 +111,9 @@ CHOICES = {"dataset": ("digits", "mnist1d")}
 IF_DIVERGED = {
     "test/accuracy": IfDiverged.scores(0.1, "chance: both dataset choices have 10 balanced classes"),
     "speed/throughput_ratio": IfDiverged.kept("a timing of training steps: it does not depend on the loss"),
+    "train/seconds": IfDiverged.kept("a timing, reported only: divergence does not change it"),
+    "train/examples_per_second": IfDiverged.kept("a timing, reported only: divergence does not change it"),
+    "test/accuracy_per_train_second": IfDiverged.kept("reported only: the trial's own accuracy over its own seconds"),
 }
 PROFILES = {
     "smoke": {"seeds": 2, "epochs": 1, "probe_examples": 128},
