@@ -500,7 +500,7 @@ def write_ledger(results_root: Path) -> None:
     if results_root.resolve() == (PROJECT_ROOT / "results").resolve() and readme.exists():
         text = readme.read_text()
         if LEDGER_START in text and LEDGER_END in text:
-            linked = re.sub(r"\]\(([^)\s]+)/summary\.md", r"](results/\1/summary.md", table)
+            linked = re.sub(r"\]\(([^)\s]+)/(summary|scope)\.md", r"](results/\1/\2.md", table)
             pattern = re.compile(re.escape(LEDGER_START) + ".*?" + re.escape(LEDGER_END), re.S)
             atomic_write_text(readme, pattern.sub(lambda _: f"{LEDGER_START}\n{linked}\n{LEDGER_END}", text))
 

@@ -18,3 +18,12 @@ def test_readme_shows_the_committed_ledger():
     start, end = readme.index("<!-- ledger:start -->"), readme.index("<!-- ledger:end -->")
     rows = [line for line in readme[start:end].splitlines() if line.startswith("| ")]
     assert rows and len(rows) == len([line for line in ledger.splitlines() if line.startswith("| ")])
+
+
+def test_every_link_in_the_readme_and_the_ledger_leads_to_a_committed_file():
+    import re
+
+    for page in (ROOT / "README.md", ROOT / "results" / "README.md"):
+        for target in re.findall(r"\]\(([^)\s#]+)(?:#[^)]*)?\)", page.read_text()):
+            if "://" not in target:
+                assert (page.parent / target).exists(), (page.name, target)
