@@ -32,6 +32,26 @@ def fresh_keras():
     return keras
 
 
+def keras_major() -> int:
+    """3 normally; 2 when the checks run on tf-keras (`python runner.py NAME --keras 2`, claimlab.keras2).
+    Checks branch on it only where the two APIs differ, and each branch says so."""
+    import keras
+
+    return int(keras.__version__.split(".", 1)[0])
+
+
+def locally_connected(rank: int):
+    """The LocallyConnected1D/2D class: Keras 2's own layer on Keras 2; on Keras 3, which dropped it, the
+    lab's twin in claimlab.layers (X9 compares the two on identical weights)."""
+    if keras_major() == 2:  # Keras 2 branch: the real layer
+        import keras
+
+        return getattr(keras.layers, f"LocallyConnected{rank}D")
+    from claimlab import layers
+
+    return getattr(layers, f"LocallyConnected{rank}D")
+
+
 def shape_of(tensor_or_shape) -> list:
     """A tensor's (or a shape tuple's) sizes as a JSON-friendly list: ints, None for an unknown size."""
     return [None if size is None else int(size) for size in getattr(tensor_or_shape, "shape", tensor_or_shape)]

@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run the experiment's declared settings, 'all' or a comma-separated list (--list NAME "
                              "shows them), each as its own run, then write the scope report results/NAME/scope.md; "
                              "under --profile full the settings other than default run 5 seeds")
+    parser.add_argument("--keras", choices=("2", "3"), default="3",
+                        help="3 (default): this environment's Keras. 2: run the exact checks of NAME (or of every "
+                             "experiment with exact claims, for 'all') again on Keras 2 (tf-keras: pip install -e "
+                             "\".[keras2]\"), with the config of the Keras 3 results beside them, and show both verdicts")
     parser.add_argument("--resume", action="store_true",
                         help="skip (arm, seed) trials already FINISHED in MLflow for the same config")
     return parser
@@ -200,6 +204,8 @@ def _main(argv: list[str], out) -> int:
         require_ray()
     overrides = parse_overrides(args.overrides)
     experiments = registry.load_all() if args.experiment == "all" else [registry.load(args.experiment)]
+    if args.keras == "2":
+        return run_on_keras2(experiments, args, overrides, argv, out)
     lenient = args.experiment == "all"
     if lenient:
         known = set().union(*(config.resolve(e, args.profile) for e in experiments))
@@ -236,6 +242,30 @@ def _main(argv: list[str], out) -> int:
         if args.settings is not None and experiment.settings and last_of_experiment:
             report_scope(experiment, options, out)
     return 1 if failures else 0
+
+
+def run_on_keras2(experiments, args, overrides: dict, argv: list[str], out) -> int:
+    """`--keras 2`: each experiment's exact checks on Keras 2, judged by the same rules, beside Keras 3."""
+    from claimlab import keras2, tracking
+    from claimlab.report import check_writable
+
+    if overrides or args.settings or args.epochs is not None or args.seeds is not None or args.resume:
+        raise UsageError("--keras 2 reruns the exact checks in the config of the Keras 3 results; drop "
+                         "--set/--settings/--epochs/--seeds/--resume")
+    if args.executor != "local":
+        raise UsageError("--keras 2 runs its checks in one local subprocess; drop --executor")
+    with_exact = [e for e in experiments if keras2.has_exact_claims(e)]
+    if not with_exact:
+        raise UsageError(f"{experiments[0].name} has no exact claims; --keras 2 reruns exact checks only")
+    keras2.require_tf_keras()
+    check_writable(args.results_dir)
+    uri = tracking.resolve_uri(args.tracking_uri)
+    tracking.check_reachable(uri)
+    command = "python runner.py " + " ".join(shlex.quote(a) for a in argv)
+    for experiment in with_exact:
+        keras2.run_keras2(experiment, keras2.profile_of(args.results_dir / experiment.name, args.profile), uri,
+                          args.results_dir, command, out)
+    return 0
 
 
 def report_scope(experiment, options, out) -> None:

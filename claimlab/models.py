@@ -31,7 +31,12 @@ This module imports keras at import time, so experiment modules import it inside
 from __future__ import annotations
 
 import keras
-from keras import layers, ops
+from keras import layers
+
+try:
+    from keras.ops import pad
+except ImportError:  # Keras 2 (tf-keras, for `runner.py resnet_cifar --keras 2`) has no keras.ops
+    from tensorflow import pad
 
 SHORTCUTS = ("zero_pad", "projection", "none")
 
@@ -55,7 +60,7 @@ class ZeroPadShortcut(layers.Layer):
         extra = self.channels - x.shape[-1]
         if extra < 0:
             raise ValueError(f"ZeroPadShortcut cannot shrink {x.shape[-1]} channels to {self.channels}")
-        return ops.pad(x, [[0, 0], [0, 0], [0, 0], [0, extra]])
+        return pad(x, [[0, 0], [0, 0], [0, 0], [0, extra]])
 
     def get_config(self):
         return {**super().get_config(), "channels": self.channels, "stride": self.stride}

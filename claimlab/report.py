@@ -307,8 +307,10 @@ def _diverged_policy(summary: dict) -> list[str]:
         f"on `{metric}` it {rule}" for metric, rule in declared.items()) + ".", ""]
 
 
-def summary_markdown(summary: dict, figure_files: list[str], trials, scopes: dict | None = None) -> str:
-    """summary.md; `scopes` (claim id -> scope, from the experiment's scope report) adds a scope column."""
+def summary_markdown(summary: dict, figure_files: list[str], trials, scopes: dict | None = None,
+                     keras2: dict | None = None) -> str:
+    """summary.md; `scopes` (claim id -> scope, from the experiment's scope report) adds a scope column,
+    `keras2` (keras2.json, from `--keras 2`) a Keras 2 column and each exact claim's Keras 2 verdict."""
     lines = [f"# {summary['experiment']}: {summary['title']}", ""]
     status = summary["status"]
     if summary["trials"]["planned"]:
@@ -321,17 +323,23 @@ def summary_markdown(summary: dict, figure_files: list[str], trials, scopes: dic
         "",
         *_setting_lines(summary),
         *_diverged_policy(summary),
-        "| claim | kind | verdict | scope across settings | evidence |" if scopes else "| claim | kind | verdict | evidence |",
-        "|---|---|---|---|---|" if scopes else "|---|---|---|---|",
+        "| claim | kind | verdict | " + ("scope across settings | " if scopes else "")
+        + ("Keras 2 | " if keras2 else "") + "evidence |",
+        "|---|---|---|" + ("---|" if scopes else "") + ("---|" if keras2 else "") + "---|",
     ]
+    on_keras2 = {c["id"]: c for c in (keras2 or {}).get("claims", [])}
     for c in summary["claims"]:
         scope_cell = ""
         if scopes:
             entry = scopes.get(c["id"])
             scope_cell = (f"[{entry['scope']['text']}](../{summary['experiment']}/scope.md#{c['id'].lower()}) | "
                           if entry else "exact check | ")
+        keras2_cell = ""
+        if keras2:
+            keras2_cell = (verdict_mark(on_keras2[c["id"]]) if c["id"] in on_keras2 else
+                           "not run" if c["kind"] == "exact" else "") + " | "
         lines.append(f"| [{c['id']}](#{c['id'].lower()}) | {c['kind']} | {verdict_mark(c)} | {scope_cell}"
-                     f"{c['reason'].replace('|', '/')} |")
+                     f"{keras2_cell}{c['reason'].replace('|', '/')} |")
     lines.append("")
     for c in summary["claims"]:
         source = c["source"]
@@ -353,6 +361,7 @@ def summary_markdown(summary: dict, figure_files: list[str], trials, scopes: dic
             "",
             *_seeds_needed_lines(c),
             *_measured_table(c["measured"]),
+            *_keras2_lines(summary, c, on_keras2.get(c["id"])),
         ]
     if len(trials):
         means = trials.drop(columns=["seed"]).groupby("arm", sort=False).mean(numeric_only=True)
@@ -376,6 +385,33 @@ def summary_markdown(summary: dict, figure_files: list[str], trials, scopes: dic
     return "\n".join(lines)
 
 
+def _keras2_lines(summary: dict, keras3: dict, keras2: dict | None) -> list[str]:
+    """An exact claim's verdict on Keras 2 beside the one above, and what changed between the versions."""
+    if keras2 is None:
+        return []
+    from claimlab.keras2 import differences
+
+    versions = summary.get("keras2_versions") or {}
+    lines = [f"**On Keras 2 ({versions.get('keras', '?')}, TensorFlow {versions.get('tensorflow', '?')}; "
+             f"`python runner.py {summary['experiment']} --keras 2`): {verdict_mark(keras2)}.** {keras2['reason']}", ""]
+    changed = differences(keras3, keras2)
+    if keras2["verdict"] == keras3["verdict"] and not changed:
+        lines += ["Same verdict and the same judged values on Keras 2 and Keras 3.", ""]
+    elif keras2["verdict"] == keras3["verdict"]:
+        lines += ["Same verdict on both versions; judged values that differ:", ""]
+    else:
+        lines += [f"**The library changed:** {keras3['verdict']} on Keras {summary['versions'].get('keras')}, "
+                  f"{keras2['verdict']} on Keras 2. What the two measure differently:", ""]
+    if changed:
+        lines += ["| quantity | Keras 3 | Keras 2 |", "|---|---|---|",
+                  *[f"| {d['quantity']} | {_cell(d['keras3'])} | {_cell(d['keras2'])} |" for d in changed], ""]
+    return lines
+
+
+def _cell(value) -> str:
+    return repr(value).replace("|", "/")
+
+
 def note_markdown(experiment, cfg: dict, verdicts: dict | None) -> str:
     """The parent run's description in the MLflow UI: each claim quoted, its rule, its verdict (pending
     until the run is judged)."""
@@ -396,20 +432,30 @@ def _frame_markdown(frame) -> list[str]:
     return lines
 
 
-def rewrite_summary_markdown(results_dir: Path, scopes: dict) -> None:
-    """summary.md again from summary.json, trials.csv and the figures on disk, with the scope column: the
-    scope report changes whenever another setting of the experiment runs."""
+def rewrite_summary_markdown(results_dir: Path, scopes: dict | None) -> None:
+    """summary.md again from summary.json, trials.csv and the figures on disk, with the scope column (the
+    scope report changes whenever another setting of the experiment runs) and the Keras 2 verdicts."""
     import pandas as pd
 
     summary = json.loads((results_dir / "summary.json").read_text())
     trials = pd.read_csv(results_dir / "trials.csv") if (results_dir / "trials.csv").exists() else pd.DataFrame()
     figures = sorted(p.name for p in results_dir.glob("*.png") if not p.name.startswith("scope_"))
-    atomic_write_text(results_dir / "summary.md", summary_markdown(summary, figures, trials, scopes))
+    atomic_write_text(results_dir / "summary.md", _summary_with_keras2(results_dir, summary, figures, trials, scopes))
 
 
 def write_summary(results_dir: Path, summary: dict, figure_files: list[str], trials) -> None:
     atomic_write_text(results_dir / "summary.json", json.dumps(json_safe(summary), indent=2, default=repr) + "\n")
-    atomic_write_text(results_dir / "summary.md", summary_markdown(summary, figure_files, trials))
+    atomic_write_text(results_dir / "summary.md", _summary_with_keras2(results_dir, summary, figure_files, trials))
+
+
+def _summary_with_keras2(results_dir: Path, summary: dict, figure_files, trials, scopes=None) -> str:
+    """summary.md, with the Keras 2 verdicts when `--keras 2` left a keras2.json beside summary.json."""
+    from claimlab import keras2
+
+    recorded = keras2.read(results_dir)
+    if recorded:
+        summary = {**summary, "keras2_versions": recorded["versions"]}
+    return summary_markdown(summary, figure_files, trials, scopes, recorded)
 
 
 # ---- the ledger -----------------------------------------------------------------------------------
@@ -422,22 +468,36 @@ def results_folder(name: str, overrides: dict[str, str]) -> str:
     return f"{name}@" + re.sub(r"[^A-Za-z0-9_.=,:+-]", "_", variant)
 
 
-def _ledger_rows(folder: str, label: str, claims, summary: dict | None, scopes: dict | None = None) -> list[str]:
+def _ledger_rows(folder: str, label: str, claims, summary: dict | None, scopes: dict | None = None,
+                keras2: dict | None = None) -> list[str]:
     recorded = {c["id"]: c for c in summary["claims"]} if summary else {}
+    on_keras2 = {c["id"]: c for c in (keras2 or {}).get("claims", [])}
     rows = []
     for claim in claims:
         entry = recorded.get(claim.id)
         scope_cell = _scope_cell(folder, claim, scopes)
+        keras2_cell = _keras2_cell(folder, claim, on_keras2.get(claim.id), entry)
         if entry is None:
-            rows.append(f"| {claim.id} | {label} | {claim.kind} | not run yet | {scope_cell} | | |")
+            rows.append(f"| {claim.id} | {label} | {claim.kind} | not run yet | {scope_cell} | {keras2_cell} | | |")
             continue
         reason = entry["reason"].replace("|", "/")
         if len(reason) > 140:
             reason = reason[:137] + "..."
         link = f"[{label}]({folder}/summary.md#{claim.id.lower()})"
-        rows.append(f"| {claim.id} | {link} | {claim.kind} | {verdict_mark(entry)} | {scope_cell} | {reason} | "
-                    f"{summary['profile']} |")
+        rows.append(f"| {claim.id} | {link} | {claim.kind} | {verdict_mark(entry)} | {scope_cell} | {keras2_cell} | "
+                    f"{reason} | {summary['profile']} |")
     return rows
+
+
+def _keras2_cell(folder: str, claim, keras2: dict | None, keras3: dict | None) -> str:
+    """The ledger's Keras 2 column: an exact claim's verdict on Keras 2 (`--keras 2`), marked when it
+    differs from the Keras 3 verdict beside it."""
+    if claim.kind != "exact" or "@" in folder:
+        return ""
+    if keras2 is None:
+        return "not run (--keras 2)"
+    differs = " (differs)" if keras3 and keras3["verdict"] != keras2["verdict"] else ""
+    return f"[{verdict_mark(keras2)}{differs}]({folder}/summary.md#{claim.id.lower()})"
 
 
 def _scope_cell(folder: str, claim, scopes: dict | None) -> str:
@@ -457,14 +517,17 @@ def ledger_table(results_root: Path, experiments) -> str:
     then the same for every --set variant that was run."""
     from claimlab import scope
 
-    header = ["| claim | experiment | kind | verdict (default setting) | scope across settings | evidence | profile |",
-              "|---|---|---|---|---|---|---|"]
+    from claimlab import keras2
+
+    header = ["| claim | experiment | kind | verdict (default setting) | scope across settings | Keras 2 (exact claims) | "
+              "evidence | profile |", "|---|---|---|---|---|---|---|---|"]
     lines, variants = list(header), []
     for experiment in experiments:
         path = results_root / experiment.name / "summary.json"
         summary = json.loads(path.read_text()) if path.exists() else None
         lines += _ledger_rows(experiment.name, experiment.name, experiment.claims, summary,
-                              scope.read(results_root, experiment.name) if experiment.settings else None)
+                              scope.read(results_root, experiment.name) if experiment.settings else None,
+                              keras2.read(results_root / experiment.name))
         for folder in sorted(results_root.glob(f"{experiment.name}@*")):
             if folder.name.split("@", 1)[1] in experiment.settings:
                 continue  # a declared setting: in the scope report, not a variant

@@ -25,7 +25,7 @@ from claimlab import config as config_module
 from claimlab import report, scope
 from claimlab.errors import RunFailure, UsageError
 from claimlab.execute import TRIAL_THREADS, Trial, TrialError, run_trials
-from claimlab.provenance import Provenance
+from claimlab.provenance import Provenance, package_versions
 from claimlab.registry import Experiment
 from claimlab.verdict import INCONCLUSIVE, Evidence, Outcome, if_diverged_for
 
@@ -500,7 +500,9 @@ def _log_checks(tracker, parent_id: str, config_hash: str, cfg: dict, checks: di
 
     run_id = tracker.client.create_run(
         tracker.experiment_id, run_name="exact-checks",
-        tags={"mlflow.parentRunId": parent_id, "claimlab.role": "checks", "claimlab.config_hash": config_hash},
+        tags={"mlflow.parentRunId": parent_id, "claimlab.role": "checks", "claimlab.config_hash": config_hash,
+              # beside `--keras 2`'s run (claimlab.keras=2), so the two versions' values can be compared
+              "claimlab.keras": "3", "claimlab.keras_version": package_versions().get("keras", "?")},
     ).info.run_id
     numeric = {
         metric_key(name, key): value

@@ -28,7 +28,10 @@ Design choices, made before any run:
   about which sizes the kernel has, not about a memory layout.
 - X9 needs a layer without parameter sharing. Keras 3 no longer ships LocallyConnected2D, so the check
   uses claimlab.layers.LocallyConnected2D (a separate kernel and bias per output position, tested in
-  tests/test_layers.py against a per-patch NumPy computation). X4 uses its 1-D sibling.
+  tests/test_layers.py against a per-patch NumPy computation), and compares it with Keras 2's own
+  LocallyConnected2D (tf-keras) on identical weights: the same parameter count, outputs equal to float
+  tolerance (reported, not judged). X4 uses its 1-D sibling. Under `--keras 2` both checks use Keras 2's
+  own layers.
 - X8's "padding of size 1" is applied explicitly (ZeroPadding2D(1), and tf.nn.conv2d's explicit
   padding list): Keras' padding="valid" means no padding at all (the check also reports what "valid"
   and "same" give, 13x13 and 16x16). The formula is then compared with the output sizes of a real
@@ -45,7 +48,7 @@ Design choices, made before any run:
   depend on which check ran before.
 """
 
-from claimlab.checks import fresh_keras, shape_of
+from claimlab.checks import fresh_keras, keras_major, locally_connected, max_abs_difference, shape_of
 from claimlab.domains import Integer, Sizes
 from claimlab.spec import Claim, Source
 from claimlab.verdict import Exact
@@ -178,8 +181,6 @@ def conv1d_parameter_count(cfg):
     keras = fresh_keras()
     from keras import layers
 
-    from claimlab.layers import LocallyConnected1D
-
     model = keras.Sequential([
         keras.Input((3, 1)),
         layers.Conv1D(1, 2, activation="sigmoid"),
@@ -188,8 +189,8 @@ def conv1d_parameter_count(cfg):
     conv, dense = model.layers
     two_filters = layers.Conv1D(2, 2)
     two_filters.build((None, 3, 1))
-    locally_connected = LocallyConnected1D(1, 2)
-    locally_connected.build((None, 3, 1))
+    unshared = locally_connected(1)(1, 2)  # claimlab.layers' twin; Keras 2's own layer under --keras 2
+    unshared.build((None, 3, 1))
 
     # "the same filter in both cases": the pre-activation at both positions uses one (w0, w1, b).
     x = np.array([[[0.3], [-1.2], [2.0]]], "float32")
@@ -204,8 +205,8 @@ def conv1d_parameter_count(cfg):
         "total_parameters": int(model.count_params()),
         "conv_output_shape": shape_of(conv.output),
         "two_filter_conv_parameters": int(two_filters.count_params()),
-        "locally_connected_parameters": int(locally_connected.count_params()),
-        "locally_connected_more_than_conv": int(locally_connected.count_params()) > int(conv.count_params()),
+        "locally_connected_parameters": int(unshared.count_params()),
+        "locally_connected_more_than_conv": int(unshared.count_params()) > int(conv.count_params()),
         "same_filter_on_both_patches": bool(np.allclose(measured, expected, atol=1e-5)),
     }
 
@@ -221,11 +222,16 @@ def conv_output_size_formula(cfg):
     import numpy as np
 
     keras = fresh_keras()
-    from keras import layers, ops
+    from keras import layers
 
     from claimlab.train import import_tensorflow
 
     tf = import_tensorflow()
+    if keras_major() == 3:
+        from keras.ops import conv
+    else:  # Keras 2 branch (--keras 2): it has no keras.ops; TensorFlow's own convolution
+        def conv(x, kernel, strides, padding):
+            return tf.nn.convolution(x, kernel, strides=strides, padding=padding.upper())
     image = np.random.default_rng(cfg["data_seed"]).normal(size=(1, 32, 32, 3)).astype("float32")
     padded_conv = keras.Sequential([keras.Input((32, 32, 3)), layers.ZeroPadding2D(1),
                                     layers.Conv2D(20, (8, 8), strides=2, padding="valid")])
@@ -244,7 +250,7 @@ def conv_output_size_formula(cfg):
                     points += 1
                     x = np.zeros((1, n + 2 * p, n + 2 * p, 1), "float32")  # zero padding p on each side
                     kernel = np.ones((f, f, 1, 1), "float32")
-                    measured = int(ops.conv(x, kernel, strides=s, padding="valid").shape[1])
+                    measured = int(conv(x, kernel, strides=s, padding="valid").shape[1])
                     predicted = formula_output_size(n, f, s, p)
                     if predicted != int(predicted):
                         fractional += 1
@@ -269,15 +275,14 @@ def conv_output_size_formula(cfg):
 
 # ---- X9: parameter sharing ---------------------------------------------------------------------------
 def parameter_sharing_counts(cfg):
-    """The same 14x14x20 output from a shared-kernel Conv2D and from a locally connected layer."""
+    """The same 14x14x20 output from a shared-kernel Conv2D and from a locally connected layer; on Keras 3
+    the lab's layer is also compared with Keras 2's own LocallyConnected2D on identical weights."""
     keras = fresh_keras()
     from keras import layers
 
-    from claimlab.layers import LocallyConnected2D
-
     padded = layers.ZeroPadding2D(1)(keras.Input((32, 32, 3)))
     shared = layers.Conv2D(20, (8, 8), strides=2)
-    unshared = LocallyConnected2D(20, (8, 8), strides=2)
+    unshared = locally_connected(2)(20, (8, 8), strides=2)  # Keras 2's own layer under --keras 2
     shared_output, unshared_output = shared(padded), unshared(padded)
     return {
         "shared_parameters": int(shared.count_params()),
@@ -286,7 +291,46 @@ def parameter_sharing_counts(cfg):
         "shared_output_shape": shape_of(shared_output)[1:],
         "unshared_output_shape": shape_of(unshared_output)[1:],
         "unshared_kernel_shape": shape_of(unshared.kernel),
+        "keras2_layer": against_keras2_locally_connected(unshared, (34, 34, 3), cfg["data_seed"]),
     }
+
+
+def against_keras2_locally_connected(ours, input_shape, seed) -> dict:
+    """claimlab.layers.LocallyConnected2D against Keras 2's real layer (tf-keras, importable beside Keras 3):
+    parameter counts, and outputs on one random batch with our kernel and a random bias copied into it.
+    The two store the kernel alike: (positions, patch rows x cols x channels, filters)."""
+    import importlib.util
+
+    import numpy as np
+
+    if keras_major() == 2:
+        return {"compared": False, "why": "this run is Keras 2: the layer above is Keras 2's own"}
+    if importlib.util.find_spec("tf_keras") is None:
+        return {"compared": False, "why": 'tf-keras is not installed (pip install -e ".[keras2]")'}
+    import tf_keras
+
+    rng = np.random.default_rng(seed)
+    ours.bias.assign(rng.normal(size=tuple(ours.bias.shape)).astype("float32"))  # zeros would hide a bias mix-up
+    real = tf_keras.layers.LocallyConnected2D(ours.filters, ours.kernel_size, strides=ours.strides)
+    real.build((None, *input_shape))
+    real.set_weights([np.asarray(ours.kernel), np.asarray(ours.bias)])
+    x = rng.normal(size=(2, *input_shape)).astype("float32")
+    return {
+        "compared": True, "tf_keras_version": tf_keras.__version__,
+        "keras2_parameters": int(real.count_params()), "lab_parameters": int(ours.count_params()),
+        "keras2_output_shape": shape_of(real.compute_output_shape((None, *input_shape)))[1:],
+        "max_abs_output_difference": max_abs_difference(real(x), ours(x)),
+    }
+
+
+def keras2_layer_context(measured) -> str:
+    """X9's unjudged comparison of the lab's LocallyConnected2D with Keras 2's own layer."""
+    compared = measured.get("keras2_layer", {})
+    if not compared.get("compared"):
+        return f"Keras 2's LocallyConnected2D: not compared ({compared.get('why', 'not recorded')})"
+    return (f"the lab's LocallyConnected2D against Keras 2's own (tf-keras {compared['tf_keras_version']}) on "
+            f"identical weights: {compared['lab_parameters']:,} vs {compared['keras2_parameters']:,} parameters, "
+            f"outputs differ by at most {compared['max_abs_output_difference']:.3g}")
 
 
 # ---- X10: the second layer's kernels ---------------------------------------------------------------
@@ -430,7 +474,8 @@ CLAIMS = [
                    expect={"conv_parameters": 3, "dense_parameters": 2, "total_parameters": 5,
                            "conv_output_shape": [None, 2, 1], "two_filter_conv_parameters": 6,
                            "same_filter_on_both_patches": True, "locally_connected_more_than_conv": True},
-                   note="The locally connected layer is claimlab.layers.LocallyConnected1D (Keras 3 has none)."),
+                   note="The locally connected layer is claimlab.layers.LocallyConnected1D (Keras 3 has none); "
+                        "under --keras 2, Keras 2's own LocallyConnected1D."),
     ),
     Claim(
         id="X8",
@@ -468,7 +513,10 @@ CLAIMS = [
         rule=Exact(parameter_sharing_counts,
                    expect={"shared_parameters": 3860, "unshared_parameters": 756_560, "ratio": 196.0,
                            "shared_output_shape": [14, 14, 20], "unshared_output_shape": [14, 14, 20]},
-                   note="The layer without sharing is claimlab.layers.LocallyConnected2D."),
+                   note="The layer without sharing is claimlab.layers.LocallyConnected2D (Keras 3 dropped the "
+                        "layer), compared with Keras 2's own LocallyConnected2D on identical weights, not judged; "
+                        "under --keras 2 it is Keras 2's own layer.",
+                   context=keras2_layer_context),
     ),
     Claim(
         id="X10",

@@ -263,7 +263,7 @@ def second_layer_context(measured):
     if measured["raises"]:
         return f"at {measured['failing_step']}: {measured['message'][:200]}"
     warned = "; ".join(w.split(". ")[0] for w in measured["warnings"])
-    return ("Keras 3 builds, predicts and fits the model, ignoring input_dim=3 on the second layer (its kernel is "
+    return ("Keras builds, predicts and fits the model, ignoring input_dim=3 on the second layer (its kernel is "
             f"{measured['second_layer_kernel_shape']}, {measured['parameters']} parameters); "
             + (f"it only warns: {warned}" if warned else "it does not even warn"))
 

@@ -262,7 +262,10 @@ def kernel_is_a_trained_parameter(cfg):
         outputs = keras.layers.Dense(data.num_classes, activation="softmax")(keras.layers.Flatten()(conv(inputs)))
         model = keras.Model(inputs, outputs)
         if freeze:
-            conv.kernel.trainable = False
+            if checks.keras_major() == 3:
+                conv.kernel.trainable = False
+            else:  # Keras 2 branch (--keras 2): a variable's trainable flag is read-only; freeze the layer
+                conv.trainable = False
         model.compile(optimizer=keras.optimizers.SGD(lr), loss="sparse_categorical_crossentropy")
         return keras, model, conv
 

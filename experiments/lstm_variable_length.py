@@ -484,7 +484,8 @@ def build_classifier(cfg, features, timesteps=None, mask=False, stateful_batch=N
 def reset_lstm_state(model) -> None:
     for layer in model.layers:
         if getattr(layer, "stateful", False):
-            layer.reset_state()
+            # Keras 2 (--keras 2) names it reset_states; Keras 3 reset_state
+            (layer.reset_state if hasattr(layer, "reset_state") else layer.reset_states)()
 
 
 def chunks(x: np.ndarray, chunk: int) -> list:
@@ -695,7 +696,8 @@ def stateful_chunks_vs_full_sequence(cfg):
                 "loss_abs_diff": float(abs(float(full_loss) - float(chunked_loss))),
                 "chunks": len(pieces), "chunk": cfg["chunk"]}
     for weight, full, chunked in zip(stateless.trainable_weights, full_gradients, chunked_gradients):
-        name = weight.path.replace("/lstm_cell", "").replace("/", "_")  # lstm_kernel, output_bias, ...
+        path = weight.path if hasattr(weight, "path") else weight.name.split(":")[0]  # Keras 2: "lstm/.../kernel:0"
+        name = path.replace("/lstm_cell", "").replace("/", "_")  # lstm_kernel, output_bias, ...
         full, chunked = np.asarray(full, dtype="float64").ravel(), np.asarray(chunked, dtype="float64").ravel()
         measured[f"cosine_{name}"] = float(full @ chunked / (np.linalg.norm(full) * np.linalg.norm(chunked)))
         measured[f"relative_diff_{name}"] = float(np.linalg.norm(full - chunked) / np.linalg.norm(full))

@@ -201,7 +201,8 @@ def dropout_on_2x10x10(cfg):
 # ---- what the checks recorded beside the judged values, added to the reasons -------------------------
 def tf1_max_pool_context(measured):
     traced = measured["tf_compat_v1_max_pool_in_tf_function"]
-    return f"not judged: TF 1's op, tf.compat.v1.nn.max_pool, raises {traced['raises']} on it in a graph"
+    return (f"not judged, TF 1 behaviour: TF 1's op, tf.compat.v1.nn.max_pool, raises {traced['raises']} on it in a "
+            "graph, as TF 1 ran it (the asker's error); Keras plays no part, so Keras 2 and 3 agree")
 
 
 def add_context(measured):

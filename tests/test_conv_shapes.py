@@ -104,6 +104,15 @@ def test_x9_parameter_sharing_3860_vs_756560(run):
     assert run["verdicts"]["X9"]["verdict"] == "supported"
 
 
+def test_x9_the_labs_locally_connected_layer_equals_keras2s_own_on_identical_weights(run):
+    compared = run["checks"]["parameter_sharing_counts"]["keras2_layer"]
+    assert compared["compared"] is True and compared["tf_keras_version"].startswith("2.")
+    assert compared["keras2_parameters"] == compared["lab_parameters"] == 756_560
+    assert compared["keras2_output_shape"] == [14, 14, 20]
+    assert compared["max_abs_output_difference"] <= 1e-5
+    assert "Keras 2's own (tf-keras 2." in run["verdicts"]["X9"]["reason"]
+
+
 def test_x10_second_conv_kernel_is_64x32x5x5(run):
     m = run["checks"]["second_conv_kernel_shape"]
     assert m["pooled_shape"] == [14, 14, 32]

@@ -1,0 +1,219 @@
+"""Exact claims on Keras 2 beside Keras 3: `python runner.py NAME --keras 2`.
+
+Most of the sources were written against Keras 2 or TensorFlow 1, so a claim "refuted on Keras 3" leaves a
+writer asking whether the answer was wrong when it was written or whether the library changed. This module
+runs an experiment's exact checks again on Keras 2 and judges them with the same rules.
+
+How: Keras 2 lives on as tf-keras (`pip install -e ".[keras2]"`), on the same TensorFlow. Which Keras a
+process uses is fixed when it is first imported, so the checks run in a subprocess (`python -m
+claimlab.keras2`) that sets TF_USE_LEGACY_KERAS=1 (so `tf.keras` is tf-keras) and makes `import keras`
+resolve to tf-keras before anything imports it. The check functions are the same ones the Keras 3 run
+calls; where the two APIs differ they branch on `claimlab.checks.keras_major()`, each branch marked.
+
+The parent process judges the returned values with the claims' own rules, writes results/NAME/keras2.json,
+logs one MLflow run tagged `claimlab.keras=2` (the Keras 3 run's `exact-checks` child is tagged
+`claimlab.keras=3`), and rewrites summary.md and the ledgers, which show both verdicts side by side.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from claimlab.errors import RunFailure, UsageError
+from claimlab.registry import PROJECT_ROOT
+
+INSTALL = 'pip install -e ".[keras2]"'
+RESULTS_FILE = "keras2.json"
+CHECK_TIMEOUT_SECONDS = 600
+
+
+def require_tf_keras() -> None:
+    """Exit 2 with the install line when tf-keras is missing (it is an optional extra)."""
+    if importlib.util.find_spec("tf_keras") is None:
+        raise UsageError(f"--keras 2 needs tf-keras (Keras 2 on this TensorFlow): {INSTALL}")
+
+
+def has_exact_claims(experiment) -> bool:
+    return any(claim.kind == "exact" for claim in experiment.claims)
+
+
+# ---- the subprocess: the checks on Keras 2 ---------------------------------------------------------
+def _use_keras2() -> None:
+    """Make this process's Keras tf-keras. Must run before anything imports keras or tensorflow.keras."""
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    import tf_keras
+
+    sys.modules["keras"] = tf_keras  # `import keras` / `from keras import layers` in the checks get Keras 2
+
+
+def _measure_here(name: str, profile: str) -> dict:
+    """In the Keras 2 subprocess: every exact check of `name`, with the versions they ran on."""
+    _use_keras2()
+    import keras
+    import tensorflow as tf
+
+    from claimlab import config, registry
+    from claimlab.provenance import package_versions
+    from claimlab.run import run_checks
+
+    experiment = registry.load(name)
+    cfg = config.resolve(experiment, profile)
+    checks = run_checks(experiment, cfg)
+    versions = {**package_versions(), "tensorflow": tf.__version__, "keras": f"{keras.__version__} (tf-keras)"}
+    if not keras.__version__.startswith("2."):
+        raise RuntimeError(f"expected Keras 2 in the subprocess, got keras {keras.__version__}")
+    return {"checks": checks, "versions": versions, "config": cfg}
+
+
+def main(argv: list[str]) -> int:
+    """`python -m claimlab.keras2 NAME PROFILE OUT.json` (the runner calls it; not a user command)."""
+    from claimlab import report
+
+    name, profile, out = argv
+    measured = _measure_here(name, profile)
+    Path(out).write_text(json.dumps(report.json_safe(measured), default=repr))
+    return 0
+
+
+# ---- the parent: run, judge, record ------------------------------------------------------------------
+def measure(name: str, profile: str) -> dict:
+    """The exact checks of `name` on Keras 2, in a subprocess: {"checks", "versions", "config"}."""
+    with tempfile.TemporaryDirectory(prefix="claimlab-keras2-") as scratch:
+        out = Path(scratch) / "checks.json"
+        env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
+        try:
+            done = subprocess.run([sys.executable, "-m", "claimlab.keras2", name, profile, str(out)], env=env,
+                                  capture_output=True, text=True, timeout=CHECK_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            raise RunFailure(f"{name}: the Keras 2 checks took over {CHECK_TIMEOUT_SECONDS} s") from None
+        if done.returncode != 0 or not out.exists():
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise RunFailure(f"{name}: the Keras 2 checks failed: {last[:300]}")
+        return json.loads(out.read_text())
+
+
+def judge(experiment, measured: dict) -> dict:
+    """Each exact claim's own rule on the Keras 2 values: {claim id: Outcome}."""
+    import pandas as pd
+
+    from claimlab.run import judge as judge_claims
+    from claimlab.verdict import Evidence
+
+    evidence = Evidence(trials=pd.DataFrame(), checks=measured["checks"], cfg=measured["config"])
+    verdicts = judge_claims(experiment, evidence, True, 0, 0, measured["versions"])
+    return {claim.id: verdicts[claim.id] for claim in experiment.claims if claim.kind == "exact"}
+
+
+def differences(keras3_claim: dict | None, keras2_claim: dict) -> list[dict]:
+    """The judged quantities whose measured value differs between the two runs: what changed."""
+    if not keras3_claim:
+        return []
+    before = {c["quantity"]: c["measured"] for c in keras3_claim["measured"].get("checked", [])}
+    return [{"quantity": c["quantity"], "keras3": before.get(c["quantity"]), "keras2": c["measured"]}
+            for c in keras2_claim["measured"].get("checked", [])
+            if c["quantity"] in before and before[c["quantity"]] != c["measured"]]
+
+
+def record(experiment, measured: dict, verdicts: dict, keras3_summary: dict | None, command: str,
+           run_id: str, seconds: float) -> dict:
+    """keras2.json's content: each exact claim's Keras 2 verdict beside its Keras 3 one, and what changed."""
+    from claimlab.provenance import git_commit
+
+    keras3 = {c["id"]: c for c in (keras3_summary or {}).get("claims", [])}
+    commit, dirty = git_commit()
+    claims = []
+    for claim_id, outcome in verdicts.items():
+        entry = {"id": claim_id, "verdict": outcome.verdict, "qualifier": outcome.qualifier,
+                 "reason": outcome.reason, "measured": outcome.to_dict()}
+        before = keras3.get(claim_id)
+        entry["keras3_verdict"] = before["verdict"] if before else None
+        entry["same_verdict"] = bool(before) and before["verdict"] == outcome.verdict
+        entry["changed"] = differences(before, entry)
+        claims.append(entry)
+    return {
+        "experiment": experiment.name, "keras": 2, "versions": measured["versions"],
+        "keras3_versions": (keras3_summary or {}).get("versions"), "command": command, "commit": commit,
+        "dirty": dirty, "wall_seconds": seconds, "mlflow_run_id": run_id,
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "claims": claims, "checks": measured["checks"],
+    }
+
+
+def log_run(tracker, measured: dict, verdicts: dict) -> str:
+    """One MLflow run of the Keras 2 checks, tagged with the versions, beside the Keras 3 `exact-checks`."""
+    from claimlab import report
+    from claimlab.tracking import metric_key
+
+    versions = measured["versions"]
+    run_id = tracker.client.create_run(tracker.experiment_id, run_name="exact-checks-keras2", tags={
+        "claimlab.role": "checks", "claimlab.keras": "2", "claimlab.keras_version": versions["keras"],
+        **{f"version.{name}": version for name, version in versions.items()},
+        **{f"verdict.{claim_id}": outcome.verdict for claim_id, outcome in verdicts.items()},
+    }).info.run_id
+    tracker.log_metrics(run_id, {
+        metric_key(name, key): value
+        for name, values in measured["checks"].items() for key, value in values.items()
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+    })
+    tracker.log_params(run_id, measured["config"])
+    tracker.client.log_dict(run_id, report.json_safe(measured["checks"]), "checks.json")
+    tracker.end(run_id, "FINISHED")
+    return run_id
+
+
+def profile_of(results_dir: Path, fallback: str) -> str:
+    """The profile of the Keras 3 results in `results_dir`, so both versions check the same config."""
+    path = results_dir / "summary.json"
+    return json.loads(path.read_text())["profile"] if path.exists() else fallback
+
+
+def read(results_dir: Path) -> dict | None:
+    path = results_dir / RESULTS_FILE
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def run_keras2(experiment, profile: str, tracking_uri: str, results_root: Path, command: str, out) -> dict:
+    """The whole `--keras 2` run of one experiment; returns keras2.json's content."""
+    from claimlab import report, scope, tracking
+
+    started = time.perf_counter()
+    out(f"{experiment.name}: exact checks on Keras 2 (profile {profile}, the Keras 3 results' own)", flush=True)
+    measured = measure(experiment.name, profile)
+    verdicts = judge(experiment, measured)
+    run_id = log_run(tracking.Tracker(tracking_uri, experiment.name), measured, verdicts)
+    results_dir = results_root / experiment.name
+    summary_path = results_dir / "summary.json"
+    keras3_summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
+    content = record(experiment, measured, verdicts, keras3_summary, command, run_id, time.perf_counter() - started)
+    with report.results_lock(results_root):
+        results_dir.mkdir(parents=True, exist_ok=True)
+        report.atomic_write_text(results_dir / RESULTS_FILE, json.dumps(report.json_safe(content), indent=2, default=repr) + "\n")
+        if keras3_summary:
+            scope_report = scope.read(results_root, experiment.name) if experiment.settings else None
+            report.rewrite_summary_markdown(results_dir, (scope_report or {}).get("claims"))
+        report.write_ledger(results_root)
+    print_table(content, out)
+    out(f"\nresults: {results_dir / RESULTS_FILE}   MLflow: run {run_id} (tag claimlab.keras=2)", flush=True)
+    return content
+
+
+def print_table(content: dict, out) -> None:
+    out(f"{content['experiment']}: exact claims on Keras {content['versions']['keras']} "
+        f"(TensorFlow {content['versions']['tensorflow']}) beside Keras 3")
+    out(f"  {'claim':<6} {'Keras 3':<13} {'Keras 2':<13} what changed")
+    for c in content["claims"]:
+        changed = "; ".join(f"{d['quantity']}: {d['keras3']!r} -> {d['keras2']!r}" for d in c["changed"])
+        out(f"  {c['id']:<6} {c['keras3_verdict'] or 'not run':<13} {c['verdict']:<13} {changed[:160] or '-'}")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
