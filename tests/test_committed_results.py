@@ -49,24 +49,10 @@ def test_todays_rules_give_the_committed_verdicts(folder):
             assert same and math.isclose(same[0]["mean"], headline.mean, rel_tol=1e-9, abs_tol=1e-12), claim_id
 
 
-# Experiments whose full scope grid did not fit in the 2-core session that regenerated results/: their
-# committed results are still the earlier single-setting quick run. Named here, so the gap is visible in
-# every test run; strict, so an entry fails once the runner has regenerated that experiment and must go.
-NOT_YET_REGENERATED = {
-    "lstm_variable_length": "its scope grid did not fit the 2026-11-29 session; results are the quick run of 9b3c798",
-}
-
-
-def scoped(experiment):
-    reason = NOT_YET_REGENERATED.get(experiment.name)
-    return pytest.param(experiment, id=experiment.name,
-                        marks=[pytest.mark.xfail(strict=True, reason=reason)] if reason else [])
-
-
 SCOPED = [e for e in registry.load_all() if e.settings]
 
 
-@pytest.mark.parametrize("experiment", [scoped(e) for e in SCOPED])
+@pytest.mark.parametrize("experiment", SCOPED, ids=lambda e: e.name)
 def test_committed_scope_reports_count_every_setting_at_full_strength(experiment):
     """Issue 11's acceptance on the committed results: every declared setting ran to completion under its
     current declaration, the default at the full profile with >= 10 seeds and the others with >= 5, and
@@ -84,7 +70,7 @@ def test_committed_scope_reports_count_every_setting_at_full_strength(experiment
         assert (RESULTS / experiment.name / f"scope_{claim_id}.png").exists()
 
 
-EMPIRICAL_IDS = [pytest.param(e, c.id, id=c.id, marks=scoped(e).marks)
+EMPIRICAL_IDS = [pytest.param(e, c.id, id=c.id)
                  for e in SCOPED for c in e.claims if c.kind == "empirical"]
 
 
