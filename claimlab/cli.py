@@ -262,10 +262,17 @@ def run_on_keras2(experiments, args, overrides: dict, argv: list[str], out) -> i
     uri = tracking.resolve_uri(args.tracking_uri)
     tracking.check_reachable(uri)
     command = "python runner.py " + " ".join(shlex.quote(a) for a in argv)
+    failures = 0
     for experiment in with_exact:
-        keras2.run_keras2(experiment, keras2.profile_of(args.results_dir / experiment.name, args.profile), uri,
-                          args.results_dir, command, out)
-    return 0
+        try:
+            keras2.run_keras2(experiment, keras2.profile_of(args.results_dir / experiment.name, args.profile), uri,
+                              args.results_dir, command, out)
+        except RunFailure as error:
+            if len(with_exact) == 1:
+                raise
+            failures += 1  # one experiment's failure does not stop the others'
+            print(f"runner.py: failed: {error}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def report_scope(experiment, options, out) -> None:

@@ -20,6 +20,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -85,20 +87,44 @@ def main(argv: list[str]) -> int:
 
 # ---- the parent: run, judge, record ------------------------------------------------------------------
 def measure(name: str, profile: str) -> dict:
-    """The exact checks of `name` on Keras 2, in a subprocess: {"checks", "versions", "config"}."""
+    """The exact checks of `name` on Keras 2, in a subprocess: {"checks", "versions", "config"}.
+
+    A subprocess that TensorFlow crashes (a signal, not a Python error) runs once more with TensorFlow's
+    oneDNN kernels off, and the versions say so: tf-keras 2.21's Conv2D gradient at stride 2 crashes in
+    oneDNN's conv2d_backprop_filter on this machine's CPU (E8a's check), the same gradient without oneDNN
+    does not."""
+    done = _run_subprocess(name, profile, {})
+    if done["crashed"]:
+        first = done["why"]
+        done = _run_subprocess(name, profile, {"TF_ENABLE_ONEDNN_OPTS": "0"})
+        if "measured" in done:
+            done["measured"]["versions"]["tensorflow_onednn"] = f"off (with oneDNN on, the process {first})"
+    if "measured" not in done:
+        raise RunFailure(f"{name}: the Keras 2 checks {done['why']}")
+    return done["measured"]
+
+
+_TF_LOG_LINE = re.compile(r"^(WARNING|[IWEF]\d{4} |To enable the following)")
+
+
+def _run_subprocess(name: str, profile: str, extra_env: dict) -> dict:
     with tempfile.TemporaryDirectory(prefix="claimlab-keras2-") as scratch:
         out = Path(scratch) / "checks.json"
-        env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
+        env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "3", **extra_env,
                "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
         try:
             done = subprocess.run([sys.executable, "-m", "claimlab.keras2", name, profile, str(out)], env=env,
                                   capture_output=True, text=True, timeout=CHECK_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
-            raise RunFailure(f"{name}: the Keras 2 checks took over {CHECK_TIMEOUT_SECONDS} s") from None
-        if done.returncode != 0 or not out.exists():
-            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            raise RunFailure(f"{name}: the Keras 2 checks failed: {last[:300]}")
-        return json.loads(out.read_text())
+            return {"crashed": False, "why": f"took over {CHECK_TIMEOUT_SECONDS} s"}
+        if done.returncode == 0 and out.exists():
+            return {"crashed": False, "measured": json.loads(out.read_text())}
+        lines = [line for line in done.stderr.strip().splitlines() if line.strip() and not _TF_LOG_LINE.match(line)]
+        last = (lines or ["no message"])[-1][:300]
+        signal_number = -done.returncode if done.returncode < 0 else done.returncode - 128
+        if done.returncode < 0 or done.returncode in (134, 139):  # killed by a signal (directly, or via a shell)
+            return {"crashed": True, "why": f"crashed ({signal.Signals(signal_number).name}: {last})"}
+        return {"crashed": False, "why": f"failed: {last}"}
 
 
 def judge(experiment, measured: dict) -> dict:

@@ -392,7 +392,8 @@ def _keras2_lines(summary: dict, keras3: dict, keras2: dict | None) -> list[str]
     from claimlab.keras2 import differences
 
     versions = summary.get("keras2_versions") or {}
-    lines = [f"**On Keras 2 ({versions.get('keras', '?')}, TensorFlow {versions.get('tensorflow', '?')}; "
+    onednn = f", oneDNN {versions['tensorflow_onednn']}" if versions.get("tensorflow_onednn") else ""
+    lines = [f"**On Keras 2 ({versions.get('keras', '?')}, TensorFlow {versions.get('tensorflow', '?')}{onednn}; "
              f"`python runner.py {summary['experiment']} --keras 2`): {verdict_mark(keras2)}.** {keras2['reason']}", ""]
     changed = differences(keras3, keras2)
     if keras2["verdict"] == keras3["verdict"] and not changed:

@@ -98,3 +98,13 @@ def test_usage_errors_of_the_option_exit_2_before_anything_runs(args, message, t
     assert cli.main([*args, "--results-dir", str(tmp_path)]) == 2
     assert message in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
+
+
+def test_a_check_that_crashes_tensorflow_is_rerun_without_onednn_and_says_so(tmp_path):
+    env = {"CLAIMLAB_EXPERIMENTS_PATH": str(PROBE_FOLDER)}
+    done = runner("keras2_crash_probe", "--keras", "2", "--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}",
+                  "--results-dir", tmp_path / "results", env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    recorded = json.loads((tmp_path / "results" / "keras2_crash_probe" / "keras2.json").read_text())
+    assert recorded["versions"]["tensorflow_onednn"].startswith("off (with oneDNN on, the process crashed (SIGSEGV")
+    assert recorded["claims"][0]["verdict"] == "supported"
