@@ -477,7 +477,7 @@ def _ledger_rows(folder: str, label: str, claims, summary: dict | None, scopes: 
     for claim in claims:
         entry = recorded.get(claim.id)
         scope_cell = _scope_cell(folder, claim, scopes)
-        keras2_cell = _keras2_cell(folder, claim, on_keras2.get(claim.id), entry)
+        keras2_cell = _keras2_cell(folder, claim, on_keras2.get(claim.id), entry, keras2, summary)
         if entry is None:
             rows.append(f"| {claim.id} | {label} | {claim.kind} | not run yet | {scope_cell} | {keras2_cell} | | |")
             continue
@@ -490,15 +490,18 @@ def _ledger_rows(folder: str, label: str, claims, summary: dict | None, scopes: 
     return rows
 
 
-def _keras2_cell(folder: str, claim, keras2: dict | None, keras3: dict | None) -> str:
-    """The ledger's Keras 2 column: an exact claim's verdict on Keras 2 (`--keras 2`), marked when it
-    differs from the Keras 3 verdict beside it."""
+def _keras2_cell(folder: str, claim, entry: dict | None, keras3: dict | None, keras2: dict | None,
+                 summary: dict | None) -> str:
+    """The ledger's Keras 2 column: an exact claim's verdict on Keras 2 (`--keras 2`) with both versions,
+    and whether it is the same as the Keras 3 verdict beside it."""
     if claim.kind != "exact" or "@" in folder:
         return ""
-    if keras2 is None:
+    if entry is None:
         return "not run (--keras 2)"
-    differs = " (differs)" if keras3 and keras3["verdict"] != keras2["verdict"] else ""
-    return f"[{verdict_mark(keras2)}{differs}]({folder}/summary.md#{claim.id.lower()})"
+    version2 = keras2["versions"]["keras"].split(" ")[0]
+    version3 = (summary or {}).get("versions", {}).get("keras", "3")
+    same = "not run" if keras3 is None else "same" if keras3["verdict"] == entry["verdict"] else "differs"
+    return f"Keras {version2}: [{verdict_mark(entry)}]({folder}/summary.md#{claim.id.lower()}) · Keras {version3}: {same}"
 
 
 def _scope_cell(folder: str, claim, scopes: dict | None) -> str:

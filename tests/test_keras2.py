@@ -49,7 +49,8 @@ def test_summary_ledger_and_mlflow_show_both_versions(tf_ops_on_both):
     assert summary_md.count("**On Keras 2 (2.") == 3
     ledger = (tf_ops_on_both["results"] / "README.md").read_text()
     row = next(line for line in ledger.splitlines() if line.startswith("| X12 |"))
-    assert "Keras 2 (exact claims)" in ledger and "[❌ refuted](tf_ops/summary.md#x12)" in row
+    assert "Keras 2 (exact claims)" in ledger and "[❌ refuted](tf_ops/summary.md#x12) · Keras 3." in row
+    assert row.split(" · ")[1].startswith("Keras 3.") and ": same |" in row
     runs = mlflow_runs(tf_ops_on_both["uri"], "tf_ops")["checks"]
     by_version = {run.data.tags["claimlab.keras"]: run for run in runs}
     assert set(by_version) == {"2", "3"}
@@ -73,7 +74,8 @@ def test_a_claim_that_differs_between_the_versions_is_reported_with_both_verdict
     assert "| [K1](#k1) | exact | ❌ refuted | ✅ supported |" in summary_md
     assert "**The library changed:** refuted on Keras 3." in summary_md
     assert "| ships_locally_connected_2d | False | True |" in summary_md
-    assert "(differs)" in (tmp_path / "results" / "README.md").read_text()
+    row = next(line for line in (tmp_path / "results" / "README.md").read_text().splitlines() if "| K1 |" in line)
+    assert "Keras 2.21" in row and "[✅ supported](keras2_probe/summary.md#k1) · Keras 3." in row and "differs" in row
     assert "K1" in keras2.stdout and "ships_locally_connected_2d: False -> True" in keras2.stdout
 
 
