@@ -9,10 +9,10 @@ counts, the commit and the versions, and a BibTeX @misc entry.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 from claimlab import registry, scope
+from claimlab.scope import signed
 from claimlab.errors import UsageError
 
 
@@ -30,14 +30,10 @@ def _summary(results_root: Path, folder: str) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def _num(x) -> str:
-    return "n/a" if x is None or not math.isfinite(x) else f"{x:+.4f}"
-
-
 def comparison_text(c: dict) -> str:
     """One judged comparison as the citation quotes it: effect [CI], the margin if any, the seed count."""
-    text = (f"{c['name']} ({c['metric']}) = {_num(c['mean'])} [{c['confidence']:.0%} CI {_num(c['ci_low'])}, "
-            f"{_num(c['ci_high'])}]")
+    text = (f"{c['name']} ({c['metric']}) = {signed(c['mean'])} [{c['confidence']:.0%} CI {signed(c['ci_low'])}, "
+            f"{signed(c['ci_high'])}]")
     if c.get("margin") is not None:
         text += f", equivalence margin +-{c['margin']:g}"
     return text + f", n={c['n']} seeds"

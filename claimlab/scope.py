@@ -282,7 +282,8 @@ def collect(experiment, results_root: Path) -> dict:
 
 
 # ---- the report -----------------------------------------------------------------------------------
-def _num(x) -> str:
+def signed(x) -> str:
+    """An effect as the scope report and the citation print it: signed, 4 decimals, n/a when missing."""
     return "n/a" if x is None or not math.isfinite(x) else f"{x:+.4f}"
 
 
@@ -315,7 +316,7 @@ def scope_markdown(scope: dict, figure_files: dict[str, str]) -> str:
                 entry = needed.get(c["name"])
                 seeds = "" if entry is None else (_count(entry["seeds"]) + f" ({entry['why']})")
                 lines.append(f"| {setting_name} | {verdict} | {c['name']} ({c['metric']}): {c['verdict']} | "
-                             f"{_num(c['mean'])} [{_num(c['ci_low'])}, {_num(c['ci_high'])}] | {c['n']} | {seeds} |")
+                             f"{signed(c['mean'])} [{signed(c['ci_low'])}, {signed(c['ci_high'])}] | {c['n']} | {seeds} |")
         lines.append("")
         if claim_id in figure_files:
             lines += [f"![{claim_id} across settings]({figure_files[claim_id]})", ""]
