@@ -43,6 +43,21 @@ def smoke_run_of(name: str, base: Path, *extra: str) -> dict:
             "checks": summary["checks"], "verdicts": {c["id"]: c for c in summary["claims"]}, "output": output}
 
 
+def assert_every_claim_judged(run: dict, claim_ids: list[str], trials: int | None = None,
+                              source_file: str | None = None) -> None:
+    """A smoke run's summary judged each claim, in order, with one of the three verdicts, printed a terminal
+    line for each, and (when given) finished all `trials` trials and quoted `source_file`."""
+    summary = run["summary"]
+    assert summary["status"] == "complete"
+    if trials is not None:
+        assert summary["trials"] == {"finished": trials, "planned": trials}
+    assert [c["id"] for c in summary["claims"]] == claim_ids
+    for claim in summary["claims"]:
+        assert claim["verdict"] in ("supported", "refuted", "inconclusive"), claim
+        assert source_file is None or claim["source"]["file"] == source_file, claim["source"]
+        assert any(line.startswith(claim["id"] + " ") for line in run["output"].splitlines()), claim["id"]
+
+
 @pytest.fixture(scope="session")
 def smoke_runs(tmp_path_factory):
     """smoke_runs(NAME, *extra): the smoke run of an experiment, made once per session."""

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import assert_every_claim_judged
+
 from claimlab import config, registry
 from claimlab.verdict import Evidence
 
@@ -30,12 +32,7 @@ def smoke(smoke_runs):
 
 # ---- the smoke run ---------------------------------------------------------------------------------
 def test_every_claim_gets_a_verdict(smoke):
-    summary = smoke["summary"]
-    assert summary["status"] == "complete" and summary["trials"] == {"finished": 4, "planned": 4}
-    assert [c["id"] for c in summary["claims"]] == CLAIM_IDS
-    for claim in summary["claims"]:
-        assert claim["verdict"] in ("supported", "refuted", "inconclusive"), claim
-        assert claim["source"]["file"] == "004_6e8709b0f2e54d47.txt"
+    assert_every_claim_judged(smoke, CLAIM_IDS, trials=4, source_file="004_6e8709b0f2e54d47.txt")
 
 
 def test_trials_hold_both_arms_with_the_same_initial_weights(smoke):

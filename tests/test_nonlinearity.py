@@ -5,6 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import assert_every_claim_judged
+
 from claimlab import config, registry
 from claimlab.verdict import Evidence
 
@@ -28,13 +30,7 @@ def smoke(smoke_runs):
 
 # ---- the smoke run ---------------------------------------------------------------------------------
 def test_every_claim_gets_a_verdict(smoke):
-    summary = smoke["summary"]
-    assert summary["status"] == "complete" and summary["trials"] == {"finished": 6, "planned": 6}
-    assert [c["id"] for c in summary["claims"]] == CLAIM_IDS
-    for claim in summary["claims"]:
-        assert claim["verdict"] in ("supported", "refuted", "inconclusive"), claim
-        assert claim["source"]["file"] == "001_448bd649d2fb709b.txt"
-        assert any(line.startswith(claim["id"] + " ") for line in smoke["output"].splitlines())
+    assert_every_claim_judged(smoke, CLAIM_IDS, trials=6, source_file="001_448bd649d2fb709b.txt")
 
 
 def test_trials_hold_every_arm_and_seed_with_the_hand_counted_parameters(smoke):

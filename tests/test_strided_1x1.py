@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import assert_every_claim_judged
+
 from claimlab import config, registry
 from claimlab.verdict import Evidence
 
@@ -44,12 +46,7 @@ def smoke(smoke_runs):
 
 # ---- the smoke run ---------------------------------------------------------------------------------
 def test_every_claim_gets_a_verdict(smoke):
-    summary = smoke["summary"]
-    assert summary["status"] == "complete" and summary["trials"] == {"finished": 4, "planned": 4}
-    assert [c["id"] for c in summary["claims"]] == CLAIM_IDS
-    for claim in summary["claims"]:
-        assert claim["verdict"] in ("supported", "refuted", "inconclusive"), claim
-        assert claim["source"]["file"] == "002_6725717de9344925.txt"
+    assert_every_claim_judged(smoke, CLAIM_IDS, trials=4, source_file="002_6725717de9344925.txt")
     assert smoke["verdicts"]["E8b"]["verdict"] == "inconclusive"  # 2 seeds are below the evidence floor
 
 

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import assert_every_claim_judged
+
 from claimlab import config, registry
 from claimlab.verdict import Evidence
 
@@ -33,13 +35,7 @@ def smoke(smoke_runs):
 
 # ---- the smoke run ---------------------------------------------------------------------------------
 def test_every_claim_gets_a_verdict(smoke):
-    summary = smoke["summary"]
-    assert summary["status"] == "complete" and summary["trials"] == {"finished": 8, "planned": 8}
-    assert [c["id"] for c in summary["claims"]] == CLAIM_IDS
-    for claim in summary["claims"]:
-        assert claim["verdict"] in ("supported", "refuted", "inconclusive"), claim
-        assert claim["source"]["file"] == "002_6725717de9344925.txt"
-        assert any(line.startswith(claim["id"] + " ") for line in smoke["output"].splitlines())
+    assert_every_claim_judged(smoke, CLAIM_IDS, trials=8, source_file="002_6725717de9344925.txt")
     assert (smoke["folder"] / "scale_per_layer.png").exists()
 
 
