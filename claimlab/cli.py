@@ -18,7 +18,7 @@ from pathlib import Path
 # progress lines; real failures still surface as Python exceptions.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from claimlab import config, registry
+from claimlab import config, execute, registry
 from claimlab.errors import RunFailure, UsageError
 from claimlab.execute import cpu_jobs, default_jobs
 
@@ -215,7 +215,7 @@ def _main(argv: list[str], out) -> int:
     runs = planned_runs(experiments, args, overrides, lenient)  # all usage errors up front
 
     from claimlab import tracking
-    from claimlab.run import RunOptions, run_experiment
+    from claimlab.run import RunOptions
 
     from claimlab.report import check_writable
 
@@ -225,6 +225,14 @@ def _main(argv: list[str], out) -> int:
     options = RunOptions(profile=args.profile, tracking_uri=uri, results_root=args.results_dir, jobs=args.jobs,
                          resume=args.resume, executor=args.executor, ray_address=args.ray_address,
                          command="python runner.py " + " ".join(shlex.quote(a) for a in argv))
+    with execute.keep_workers():  # one worker pool for every run of this command
+        return _run_all(runs, options, args, lenient, out)
+
+
+def _run_all(runs, options, args, lenient: bool, out) -> int:
+    """Each planned run in turn; a failure stops a single run, and is counted and passed over otherwise."""
+    from claimlab.run import run_experiment
+
     failures = []
     for index, (experiment, setting, cfg, applied) in enumerate(runs):
         try:

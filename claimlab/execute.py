@@ -16,11 +16,18 @@ starts and ends on its own in MLflow.
 
 `--executor ray` runs the same batches as Ray tasks instead (claimlab/ray_executor.py), with the same
 callbacks: the runner still writes MLflow and results/ alone.
+
+Workers start once per command, not once per run: `start_workers` spawns the pool as a run begins, so the
+workers import TensorFlow while the runner opens MLflow and runs the exact checks, and inside
+`keep_workers()` (the CLI's whole command: `all`, `--settings all`) one pool serves every run. A worker
+keeps nothing from one trial to the next that the next trial's seeding does not reset, so a trial's numbers
+do not depend on which worker, or which earlier run's worker, runs it (tests/test_phases.py).
 """
 
 from __future__ import annotations
 
 import concurrent.futures as futures
+import contextlib
 from concurrent.futures.process import BrokenProcessPool
 import multiprocessing
 import os
@@ -183,10 +190,71 @@ def _new_pool(jobs: int):
                                        initargs=(gpu_queue,))
 
 
+# The command's worker pool: made by start_workers or the first pool run, kept between runs while a
+# keep_workers() block is open, else shut down when its run ends.
+_workers = {"pool": None, "jobs": 0, "kept": 0}
+
+
+def _pool_of(jobs: int):
+    """The current pool if it has `jobs` workers, else a new one (the old one shut down)."""
+    if _workers["pool"] is not None and _workers["jobs"] != jobs:
+        stop_workers()
+    if _workers["pool"] is None:
+        _workers.update(pool=_new_pool(jobs), jobs=jobs)
+    return _workers["pool"]
+
+
+def _warm_up(experiment_name: str) -> None:
+    from claimlab import registry
+
+    registry.load(experiment_name)  # imports Keras and the experiment's module
+
+
+def start_workers(experiment_name: str, jobs: int) -> None:
+    """Spawn the pool of `jobs` workers now and have each import TensorFlow, Keras and the experiment,
+    while the runner gets on with MLflow and the exact checks (a pool spawns one worker per submission)."""
+    if jobs > 1:
+        pool = _pool_of(jobs)
+        for _ in range(jobs):
+            pool.submit(_warm_up, experiment_name)
+
+
+def stop_workers(kill: bool = False) -> None:
+    """Shut the pool down (now, killing its workers' trials, with `kill`)."""
+    pool, _workers["pool"] = _workers["pool"], None
+    if pool is None:
+        return
+    if kill:
+        for process in list(getattr(pool, "_processes", {}).values()):
+            if process.is_alive():
+                process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def release_workers() -> None:
+    """A run is over: shut its pool down, unless a keep_workers() block keeps it for the next run."""
+    if not _workers["kept"]:
+        stop_workers()
+
+
+@contextlib.contextmanager
+def keep_workers():
+    """One pool for every run inside the block (each run's trials still start and end in MLflow on their
+    own); shut down when the block ends, however it ends."""
+    _workers["kept"] += 1
+    try:
+        yield
+    finally:
+        _workers["kept"] -= 1
+        if not _workers["kept"]:
+            stop_workers(kill=True)
+
+
 def _replace(pool, jobs: int):
     """A new pool for a broken one (whose surviving workers the executor has already terminated)."""
     pool.shutdown(wait=False, cancel_futures=True)
-    return _new_pool(jobs)
+    _workers["pool"] = None
+    return _pool_of(jobs)
 
 
 def _key(batch: Batch) -> tuple:
@@ -198,7 +266,7 @@ def _run_in_pool(experiment_name: str, work: list[Batch], jobs: int, on_start, o
     pool: it is replaced, and the batches that were in flight are retried, one retried batch at a time so
     that a second death points at one batch. A batch in flight at two deaths fails (worker_died); the
     other batches go on."""
-    pool = _new_pool(jobs)
+    pool = _pool_of(jobs)
     pending, retry, in_flight = list(work), [], {}
     deaths: dict[tuple, int] = {}  # by the (arm, seed)s of a batch
     try:
@@ -251,7 +319,7 @@ def _run_in_pool(experiment_name: str, work: list[Batch], jobs: int, on_start, o
                         pending.clear()
     finally:
         # On Ctrl-C or a failure: drop queued work and stop the workers now, not after their trials.
-        for process in list(getattr(pool, "_processes", {}).values()):
-            if in_flight and process.is_alive():
-                process.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
+        if in_flight:
+            stop_workers(kill=True)
+        else:
+            release_workers()

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from claimlab import config as config_module
-from claimlab import report, scope
+from claimlab import execute, report, scope
 from claimlab.errors import RunFailure, UsageError
 from claimlab.execute import TRIAL_THREADS, Trial, TrialError, run_trials
 from claimlab.provenance import Provenance, package_versions
@@ -262,11 +262,24 @@ def run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out=p
     Ctrl-C or SIGTERM ends the open runs KILLED and still reports what finished (EXIT_INTERRUPTED). A
     failed trial ends its run FAILED and stops new trials from starting; the run still reports what
     finished, then raises RunFailure. Any other error ends every open run FAILED and raises RunFailure.
+    The local worker pool starts as the run does and ends with it (or with the CLI's keep_workers block).
     """
+    try:
+        return _run_experiment(experiment, cfg, options, out)
+    except BaseException:
+        execute.stop_workers(kill=True)
+        raise
+    finally:
+        execute.release_workers()
+
+
+def _run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out) -> RunOutcome:
     from claimlab.tracking import Tracker
 
     started = time.perf_counter()
     _prepare(experiment, cfg)
+    if options.executor == "local" and experiment.trains:  # the workers import TensorFlow while MLflow opens
+        execute.start_workers(experiment.name, options.jobs)
     prepared = time.perf_counter()
     results_dir = options.results_root / (scope.folder(experiment.name, options.setting) if options.setting
                                           else report.results_folder(experiment.name, options.overrides))
