@@ -21,7 +21,7 @@ Workers start once per command, not once per run: `start_workers` spawns the poo
 workers import TensorFlow while the runner opens MLflow and runs the exact checks, and inside
 `keep_workers()` (the CLI's whole command: `all`, `--settings all`) one pool serves every run. A worker
 keeps nothing from one trial to the next that the next trial's seeding does not reset, so a trial's numbers
-do not depend on which worker, or which earlier run's worker, runs it (tests/test_phases.py).
+do not depend on which worker, or which earlier run's worker, runs it (tests/test_workers.py).
 """
 
 from __future__ import annotations
