@@ -90,14 +90,13 @@ batch 32, 2 and 10 epochs, one thread) measured the cost of each depth: the fit 
 about 10 s of graph tracing plus 0.5 s per epoch. Its accuracies were seen (10 epochs: residual 0.970,
 0.952, 0.957 and plain 0.972, 0.811, 0.585 at 8, 20, 32 layers); the epochs, depths and filters above were
 chosen for the budget (the full grid of the three settings in about 15 minutes on two cores), and the
-margin, the rules and the settings from the claim's wording; none was changed after the run. One change was
-made after the first quick run (default setting, 5 seeds), for time only: the long budget was declared as
-5x the epochs, and that run's trial times (with two workers: about 7, 13 and 22 s at 8, 20 and 32 layers,
-of which 4, 10 and 16 s are graph tracing) put the full grid at about 20 minutes; it is 3x (30 epochs,
-about 17 minutes in all). The long_budget setting had not run; nothing else changed.
+margin, the rules and the settings from the claim's wording; none was changed after the run. The long
+budget is 5x the epochs, like every scoped experiment's (tests/test_scope.py). It was first cut to 3x for
+time, and ran so once; the lab never shrinks a setting to save time, so it was restored to 5x and rerun
+(its 3x results were replaced, not used to choose anything).
 
 What a verdict here covers: small CIFAR-style ResNets with batch norm on 8x8 digits, on a CPU. The
-SETTINGS add 3x the epochs (is a plain net's loss with depth only slower training?) and He et al.'s SGD
+SETTINGS add 5x the epochs (is a plain net's loss with depth only slower training?) and He et al.'s SGD
 recipe; the scope report (results/residual_depth/scope.md) says in which each verdict holds.
 """
 
@@ -184,10 +183,10 @@ DIGITS_REFERENCE = Reference("residual_shallow", "test/accuracy", 0.97,
 SETTINGS = {
     "default": Setting("digits 8x8, nets of 8, 20, 32 layers (filters 8-16-32), Adam, 10 epochs",
                        "the lab's reference setting: six nets over many seeds on 2 cores", reference=DIGITS_REFERENCE),
-    "long_budget": Setting("digits 8x8, nets of 8, 20, 32 layers, Adam, 30 epochs",
-                           "3x the training budget (5x would not fit the lab's budget: the 32-layer nets): a deep "
+    "long_budget": Setting("digits 8x8, nets of 8, 20, 32 layers, Adam, 50 epochs",
+                           "5x the training budget: a deep "
                            "plain net may only train slower, and catch up given time (He et al.'s degradation is that "
-                           "it does not)", {"epochs": Times(3)}, DIGITS_REFERENCE),
+                           "it does not)", {"epochs": Times(5)}, DIGITS_REFERENCE),
     "sgd": Setting("digits 8x8, nets of 8, 20, 32 layers, SGD (momentum 0.9, lr 0.025, weight decay 1e-4), 10 epochs",
                    "He et al.'s optimiser, with which the degradation problem was shown: SGD with momentum 0.9, their "
                    "learning rate 0.1 at batch 128 scaled to batch 32, their weight decay 1e-4 (L2 factor 5e-5: "
