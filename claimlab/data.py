@@ -22,6 +22,17 @@ from claimlab.errors import RunFailure, UsageError
 from claimlab.spec import DatasetInfo
 
 
+# Published accuracies on these datasets, for the scope reports' references (claimlab.spec.Reference):
+# a setting's baseline near them trains properly; far below, the setting is an under-trained toy.
+# Each is (value, where a reader looks it up), the last two fields of a Reference.
+DIGITS_PUBLISHED = (0.97, "scikit-learn's example 'Recognizing hand-written digits': an SVC trained on half of "
+                          "the digits scores 97% on the other half")
+MNIST1D_CNN_PUBLISHED = (0.94, "the MNIST-1D README (github.com/greydanus/mnist1d): a CNN scores about 94% at the "
+                               "standard size, 4,000 training examples")
+MNIST1D_MLP_PUBLISHED = (0.68, "the MNIST-1D README (github.com/greydanus/mnist1d): an MLP scores about 68% at the "
+                               "standard size, 4,000 training examples")
+
+
 @dataclass
 class Dataset:
     name: str

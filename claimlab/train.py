@@ -6,10 +6,12 @@ metrics), verbose=0, and data held in memory as NumPy arrays.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import math
 import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -23,19 +25,37 @@ def history_name(keras_name: str) -> str:
     return "train/" + keras_name
 
 
+@contextlib.contextmanager
+def silenced(*fds: int, python_warnings: bool = False):
+    """The given file descriptors (default: 1 and 2) to /dev/null for the block, and Python warnings off
+    with `python_warnings=True`: TensorFlow's C++ code writes its notices straight to the descriptors,
+    where no log level reaches them. Python errors still raise as usual."""
+    fds = fds or (1, 2)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved, devnull = [os.dup(fd) for fd in fds], os.open(os.devnull, os.O_WRONLY)
+    for fd in fds:
+        os.dup2(devnull, fd)
+    try:
+        with warnings.catch_warnings():
+            if python_warnings:
+                warnings.simplefilter("ignore")
+            yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for fd, copy in zip(fds, saved):
+            os.dup2(copy, fd)
+        for fd in (*saved, devnull):
+            os.close(fd)
+
+
 def import_tensorflow():
     """Import TensorFlow with its C++ start-up notices (absl, oneDNN) kept off the terminal: they are
-    written to file descriptor 2 before any log level applies. Python errors still raise as usual."""
+    written to file descriptor 2 before any log level applies."""
     if "tensorflow" not in sys.modules:
-        sys.stderr.flush()
-        saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        try:
+        with silenced(2):
             importlib.import_module("tensorflow")
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            os.close(devnull)
     return sys.modules["tensorflow"]
 
 

@@ -122,12 +122,8 @@ PROFILES = {
 }
 
 # ---- scope ------------------------------------------------------------------------------------------
-DIGITS_REFERENCE = Reference("minibatch", "test/accuracy", 0.97,
-                             "scikit-learn's example 'Recognizing hand-written digits': an SVC trained on half of "
-                             "the digits scores 97% on the other half")
-MNIST1D_REFERENCE = Reference("minibatch", "test/accuracy", 0.68,
-                              "the MNIST-1D README (github.com/greydanus/mnist1d): an MLP scores about 68% at the "
-                              "standard size, 4,000 training examples")
+DIGITS_REFERENCE = Reference("minibatch", "test/accuracy", *datasets.DIGITS_PUBLISHED)
+MNIST1D_REFERENCE = Reference("minibatch", "test/accuracy", *datasets.MNIST1D_MLP_PUBLISHED)
 SETTINGS = {
     "default": Setting("digits, MLP 64 hidden units, 10 epochs of Adam 1e-3",
                        "the lab's reference setting: small enough to train per-sample over several seeds",

@@ -142,8 +142,8 @@ WIDEST = arm_name(max(RATIOS))
 # The asker's rule is about networks and data in general: the scope varies the training budget, the
 # depth (the asker's own model has two hidden layers of one width) and the dataset (another F).
 # The reference is the widest arm, the net with the most capacity.
-DIGITS_REFERENCE = Reference(WIDEST, "test/accuracy", 0.97, "scikit-learn's example 'Recognizing hand-written digits': an SVC trained on half of the digits scores 97% on the other half")
-MNIST1D_REFERENCE = Reference(WIDEST, "test/accuracy", 0.68, "the MNIST-1D README (github.com/greydanus/mnist1d): an MLP scores about 68% at the standard size, 4,000 training examples")
+DIGITS_REFERENCE = Reference(WIDEST, "test/accuracy", *datasets.DIGITS_PUBLISHED)
+MNIST1D_REFERENCE = Reference(WIDEST, "test/accuracy", *datasets.MNIST1D_MLP_PUBLISHED)
 SETTINGS = {
     "default": Setting("digits (F = 64), one hidden layer, 30 epochs",
                        "the lab's reference setting: 14 widths over many seeds on 2 cores", reference=DIGITS_REFERENCE),

@@ -122,8 +122,8 @@ PROFILES = {
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------
 # The answer speaks of GAP "in ResNet" and of CNNs in general, so the scope varies the data, the
 # training budget and the trunk. The baseline is the flatten head, an ordinary CNN classifier.
-DIGITS_REFERENCE = Reference("flatten", "test/accuracy", 0.97, "scikit-learn's example 'Recognizing hand-written digits': an SVC trained on half of the digits scores 97% on the other half")
-MNIST1D_REFERENCE = Reference("flatten", "test/accuracy", 0.94, "the MNIST-1D README (github.com/greydanus/mnist1d): a CNN scores about 94% at the standard size, 4,000 training examples")
+DIGITS_REFERENCE = Reference("flatten", "test/accuracy", *datasets.DIGITS_PUBLISHED)
+MNIST1D_REFERENCE = Reference("flatten", "test/accuracy", *datasets.MNIST1D_CNN_PUBLISHED)
 SETTINGS = {
     "default": Setting("shifted digits, the small plain trunk, 30 epochs",
                        "the lab's reference setting: small enough to train six heads over many seeds",

@@ -135,8 +135,8 @@ PROFILES = {
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------
 # The answer speaks of CNNs in general: the scope varies the training budget, the number of first-layer
 # kernels (more fixed kernels may cover what learning finds) and the data (a second, 1-D dataset).
-DIGITS_REFERENCE = Reference("learned", "test/accuracy", 0.97, "scikit-learn's example 'Recognizing hand-written digits': an SVC trained on half of the digits scores 97% on the other half")
-MNIST1D_REFERENCE = Reference("learned", "test/accuracy", 0.94, "the MNIST-1D README (github.com/greydanus/mnist1d): a CNN scores about 94% at the standard size, 4,000 training examples")
+DIGITS_REFERENCE = Reference("learned", "test/accuracy", *datasets.DIGITS_PUBLISHED)
+MNIST1D_REFERENCE = Reference("learned", "test/accuracy", *datasets.MNIST1D_CNN_PUBLISHED)
 SETTINGS = {
     "default": Setting("digits, 8 first-layer 5x5 kernels, 30 epochs",
                        "the lab's reference setting: a small CNN, three arms over many seeds on 2 cores",

@@ -105,11 +105,6 @@ What a verdict here covers: a small MLP head on small data, trained on CPU. The 
 scarcer); the scope report (results/redundant_neurons/scope.md) says in which of them each verdict holds.
 """
 
-import contextlib
-import os
-import sys
-import warnings
-
 import numpy as np
 
 from claimlab import data as datasets
@@ -175,12 +170,8 @@ PROFILES = {
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------
 # The asker's question is about a trained layer in general: the scope varies the training budget (the
 # asker trained to convergence; redundancy may grow or shrink with training) and the data.
-DIGITS_REFERENCE = Reference("baseline", "test/accuracy", 0.97,
-                             "scikit-learn's example 'Recognizing hand-written digits': an SVC trained on half of "
-                             "the digits scores 97% on the other half")
-MNIST1D_REFERENCE = Reference("baseline", "test/accuracy", 0.68,
-                              "the MNIST-1D README (github.com/greydanus/mnist1d): an MLP scores about 68% at the "
-                              "standard size, 4,000 training examples")
+DIGITS_REFERENCE = Reference("baseline", "test/accuracy", *datasets.DIGITS_PUBLISHED)
+MNIST1D_REFERENCE = Reference("baseline", "test/accuracy", *datasets.MNIST1D_MLP_PUBLISHED)
 SETTINGS = {
     "default": Setting("digits (64 inputs), the asker's head 64-16 ELU, 30 epochs",
                        "the lab's reference setting: the asker's layer sizes on 64 inputs, over many seeds on "
@@ -276,42 +267,21 @@ def studied_kernel(model) -> np.ndarray:
 
 
 # ---- TensorFlow Lite: convert, run, read the int8 weights --------------------------------------------
-@contextlib.contextmanager
-def quiet():
-    """File descriptors 1 and 2 to /dev/null, and Python warnings off: the converter prints 'Saved artifact
-    at ...' and the SavedModel's signature, the interpreter a deprecation warning and a delegate notice."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in (*saved, devnull):
-            os.close(fd)
-
-
+# Silenced: the converter prints 'Saved artifact at ...' and the SavedModel's signature, the interpreter a
+# deprecation warning and a delegate notice, all straight to the file descriptors.
 def to_tflite(model, quantize: bool) -> bytes:
     """The model as a .tflite file: float32, or with dynamic range quantization (Optimize.DEFAULT)."""
     tf = train.import_tensorflow()
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if quantize:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    with quiet():
+    with train.silenced(python_warnings=True):
         return converter.convert()
 
 
 def interpreter_for(content: bytes):
     tf = train.import_tensorflow()
-    with quiet():
+    with train.silenced(python_warnings=True):
         interpreter = tf.lite.Interpreter(model_content=content)
         interpreter.allocate_tensors()
     return interpreter
@@ -321,7 +291,7 @@ def tflite_predict(content: bytes, x) -> np.ndarray:
     """The .tflite model's outputs on all of x at once (its input resized to x's batch, one invoke)."""
     interpreter = interpreter_for(content)
     index = interpreter.get_input_details()[0]["index"]
-    with quiet():
+    with train.silenced(python_warnings=True):
         interpreter.resize_tensor_input(index, list(x.shape))
         interpreter.allocate_tensors()
         interpreter.set_tensor(index, np.ascontiguousarray(x, dtype="float32"))

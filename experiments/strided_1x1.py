@@ -132,12 +132,8 @@ PROFILES = {
 }
 
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------
-DIGITS_REFERENCE = Reference("stride_on_3x3", "test/accuracy", 0.97,
-                             "scikit-learn's example 'Recognizing hand-written digits': an SVC trained on half of "
-                             "the digits scores 97% on the other half")
-MNIST1D_REFERENCE = Reference("stride_on_3x3", "test/accuracy", 0.94,
-                              "the MNIST-1D README (github.com/greydanus/mnist1d): a CNN scores about 94% at the "
-                              "standard size, 4,000 training examples")
+DIGITS_REFERENCE = Reference("stride_on_3x3", "test/accuracy", *datasets.DIGITS_PUBLISHED)
+MNIST1D_REFERENCE = Reference("stride_on_3x3", "test/accuracy", *datasets.MNIST1D_CNN_PUBLISHED)
 SETTINGS = {
     "default": Setting("shifted digits (16x16), stem + 2 bottleneck blocks (32, 64 channels), 20 epochs",
                        "the lab's reference setting: small enough to train both arms over many seeds",

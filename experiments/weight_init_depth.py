@@ -214,12 +214,8 @@ PROFILES = {
 }
 
 # ---- scope: the settings E3b is judged in, chosen before any run --------------------------------------
-DIGITS_REFERENCE = Reference("he", "test/accuracy", 0.97,
-                             "scikit-learn's example 'Recognizing hand-written digits': an SVC trained on half of "
-                             "the digits scores 97% on the other half")
-MNIST1D_REFERENCE = Reference("he", "test/accuracy", 0.68,
-                              "the MNIST-1D README (github.com/greydanus/mnist1d): an MLP scores about 68% at the "
-                              "standard size, 4,000 training examples")
+DIGITS_REFERENCE = Reference("he", "test/accuracy", *datasets.DIGITS_PUBLISHED)
+MNIST1D_REFERENCE = Reference("he", "test/accuracy", *datasets.MNIST1D_MLP_PUBLISHED)
 SETTINGS = {
     "default": Setting("digits, 20 hidden Dense layers of 64 (ReLU), 10 epochs of SGD 0.01 with momentum",
                        "the lab's reference setting: deep enough that the gains compound (g^19), cheap to train",
