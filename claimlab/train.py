@@ -105,6 +105,7 @@ def use_gpu_memory_growth() -> list:
 
 def fit(model, data, epochs: int, batch_size: int, validation: bool = True) -> dict[str, list[float]]:
     """model.fit on the dataset's training split; returns per-epoch curves under our metric names."""
+    build_state(model, data.x_train[:1], data.y_train[:1])
     history = model.fit(
         data.x_train, data.y_train,
         validation_data=(data.x_val, data.y_val) if validation else None,
@@ -115,8 +116,22 @@ def fit(model, data, epochs: int, batch_size: int, validation: bool = True) -> d
 
 def evaluate(model, x, y, prefix: str, batch_size: int = 512) -> dict[str, float]:
     """Loss and compiled metrics on (x, y), named prefix/loss, prefix/accuracy, ..."""
+    build_state(model, x[:1], y[:1])
     results = model.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
     return {f"{prefix}/{name}": float(value) for name, value in results.items()}
+
+
+def build_state(model, x, y) -> None:
+    """Create a compiled model's optimizer and metric variables now, from one batch's shapes (x, y).
+
+    Keras on TensorFlow defers them to the first traced train or test step, and TensorFlow traces a
+    step that creates variables twice: once to create them, once to run. Built first, each step traces
+    once, which halves what is most of a small trial's overhead on this CPU. The variables start as
+    they would (zeros), so the numbers do not change. Keras' own build step is internal: a Keras without
+    it keeps the double trace."""
+    build = getattr(model, "_symbolic_build", None)
+    if build is not None:
+        build(data_batch=(x, y))
 
 
 def diverged(history: dict[str, list[float]]) -> bool:
@@ -173,8 +188,6 @@ def _fuse(models, seeds, data, batch_size: int):
         from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
     except ImportError:  # a Keras that moved it: train one after the other, still exact
         return None
-    if any(len(m.inputs) != 1 or len(m.outputs) != 1 for m in models):
-        return None
     batches = []
     for seed in seeds:
         tf.random.set_seed(seed)  # model.fit builds its shuffled dataset under the trial's seed
@@ -185,6 +198,20 @@ def _fuse(models, seeds, data, batch_size: int):
                .map(lambda *pairs: (tuple(x for x, _ in pairs), tuple(y for _, y in pairs)))
                .apply(tf.data.experimental.assert_cardinality(steps)))
 
+    towers = _towers(models)
+    if towers is None:
+        return None
+    build_state(towers, tuple([data.x_train[:1]] * len(models)), tuple([data.y_train[:1]] * len(models)))
+    return towers, batches
+
+
+def _towers(models):
+    """One Keras model whose towers are `models` (the same layers and weights), compiled as they are, each
+    tower with its own loss and metrics; None when these models cannot be fused."""
+    import keras
+
+    if any(len(m.inputs) != 1 or len(m.outputs) != 1 for m in models):
+        return None
     compiled = models[0].get_compile_config()
     if not isinstance(compiled.get("loss"), (str, dict)):
         return None  # several losses, or none: not a model this code fuses
@@ -202,7 +229,26 @@ def _fuse(models, seeds, data, batch_size: int):
                   _tower_loss_metric(m)] for m in models],
         jit_compile=compiled.get("jit_compile", "auto"),
     )
-    return towers, batches
+    return towers
+
+
+def evaluate_per_seed(models, batch_size: int = 512):
+    """A function (x, y, prefix) -> [evaluate(model, x, y, prefix) for each model], bit-identical to those
+    calls, that runs the models side by side as the towers of one Keras model: one call of evaluate and
+    one traced test step for all of them instead of one of each per model (on this CPU, tracing and a
+    call's set-up cost a small model more than its evaluation). Models that cannot be fused are
+    evaluated one by one."""
+    towers = _towers(models) if len(models) > 1 else None
+    if towers is None:
+        return lambda x, y, prefix: [evaluate(model, x, y, prefix, batch_size) for model in models]
+
+    def evaluate_all(x, y, prefix):
+        k = len(models)
+        build_state(towers, tuple([x[:1]] * k), tuple([y[:1]] * k))
+        results = towers.evaluate(tuple([x] * k), tuple([y] * k), batch_size=batch_size, verbose=0, return_dict=True)
+        return [{f"{prefix}/{key[len(f'tower{i}_'):]}": float(value)  # tower3_accuracy -> prefix/accuracy
+                 for key, value in results.items() if key.startswith(f"tower{i}_")} for i in range(k)]
+    return evaluate_all
 
 
 def _tower_history(history: dict, index: int) -> dict[str, list[float]]:

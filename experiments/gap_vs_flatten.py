@@ -320,28 +320,35 @@ def run_trials(arm, seeds, cfg):
     built = train.build_per_seed(seeds, lambda seed: build_model(cfg["head"], dataset.input_shape,
                                                                  dataset.num_classes, cfg))
     histories = train.fit_per_seed([model for model, _ in built], seeds, dataset, cfg["epochs"], cfg["batch_size"])
-    return [measure(model, trunk_params, history, dataset, cfg)
-            for (model, trunk_params), history in zip(built, histories)]
+    return measure(built, histories, dataset, cfg)
 
 
-def measure(model, trunk_params, history, dataset, cfg):
-    """One trained model's metrics: test and training accuracy (G3's gap), and accuracy under shifts (G4)."""
-    metrics = {
-        **train.evaluate(model, dataset.x_test, dataset.y_test, "test"),
-        **train.evaluate(model, dataset.x_train, dataset.y_train, "train_eval"),
-        "params/total": model.count_params(),
-        "params/head": model.count_params() - trunk_params,
-        "diverged": float(train.diverged(history)),
-    }
-    metrics["generalization_gap"] = metrics["train_eval/accuracy"] - metrics["test/accuracy"]
-
+def measure(built, histories, dataset, cfg):
+    """Each trained model's metrics: test and training accuracy (G3's gap), and accuracy under shifts (G4).
+    The models are evaluated side by side (claimlab.train.evaluate_per_seed), each as it would be alone."""
+    evaluate = train.evaluate_per_seed([model for model, _ in built])
+    test = evaluate(dataset.x_test, dataset.y_test, "test")
+    train_eval = evaluate(dataset.x_train, dataset.y_train, "train_eval")
     # G4: the same test set moved by 0..max_shift; the directions depend on data_seed, not on the trial.
-    for shift in range(cfg["max_shift"] + 1):
-        moved = datasets.translate(dataset.x_test, shift, seed=cfg["data_seed"] * 1000 + shift)
-        metrics[f"shift/accuracy_{shift}"] = train.evaluate(model, moved, dataset.y_test, "s")["s/accuracy"]
-    shifted = [metrics[f"shift/accuracy_{s}"] for s in range(1, cfg["max_shift"] + 1)]
-    metrics["shift/accuracy_drop"] = metrics["shift/accuracy_0"] - sum(shifted) / len(shifted)
-    return TrialResult(metrics=metrics, history=history, datasets=[dataset.info()])
+    shifted = [evaluate(datasets.translate(dataset.x_test, shift, seed=cfg["data_seed"] * 1000 + shift),
+                        dataset.y_test, "shifted") for shift in range(cfg["max_shift"] + 1)]
+
+    results = []
+    for i, ((model, trunk_params), history) in enumerate(zip(built, histories)):
+        metrics = {
+            **test[i],
+            **train_eval[i],
+            "params/total": model.count_params(),
+            "params/head": model.count_params() - trunk_params,
+            "diverged": float(train.diverged(history)),
+        }
+        metrics["generalization_gap"] = metrics["train_eval/accuracy"] - metrics["test/accuracy"]
+        for shift, at_shift in enumerate(shifted):
+            metrics[f"shift/accuracy_{shift}"] = at_shift[i]["shifted/accuracy"]
+        moved = [metrics[f"shift/accuracy_{s}"] for s in range(1, cfg["max_shift"] + 1)]
+        metrics["shift/accuracy_drop"] = metrics["shift/accuracy_0"] - sum(moved) / len(moved)
+        results.append(TrialResult(metrics=metrics, history=history, datasets=[dataset.info()]))
+    return results
 
 
 # ---- the claim's own figure -----------------------------------------------------------------------

@@ -88,3 +88,50 @@ def test_resume_runs_a_partial_group_and_gets_the_same_numbers(tmp_path):
     # Values read back from MLflow are floats (params/total 1610.0): compare the numbers, not the dtypes.
     pd.testing.assert_frame_equal(after.loc[[("gmp", 1)], numbers], before.loc[[("gmp", 1)], numbers],
                                   check_dtype=False, check_exact=True)
+
+
+def small_classifiers(seeds, l2=0.0):
+    """Tiny compiled classifiers on 6 features, one per seed; with `l2`, a kernel regulariser whose
+    penalty a model's evaluated loss must include."""
+    import keras
+
+    def build(seed):
+        model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(
+            8, activation="relu", kernel_regularizer=keras.regularizers.L2(l2) if l2 else None),
+            keras.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+    return train.build_per_seed(seeds, build)
+
+
+def test_models_evaluated_side_by_side_give_what_each_gives_alone():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(1030, 6)).astype("float32"), rng.integers(0, 3, 1030)  # a last batch of 6
+    models = small_classifiers([0, 1, 2], l2=0.1)
+    side_by_side = train.evaluate_per_seed(models)(x, y, "test")
+    alone = [train.evaluate(model, x, y, "test") for model in models]
+    assert side_by_side == alone
+    assert set(alone[0]) == {"test/loss", "test/accuracy"}
+    assert len({result["test/loss"] for result in alone}) == 3  # three models, three numbers
+    # The loss includes each model's own L2 penalty, as model.evaluate counts it.
+    unregularised = train.evaluate(small_classifiers([0])[0], x, y, "test")["test/loss"]
+    assert alone[0]["test/loss"] > unregularised
+
+
+def test_building_state_before_fit_creates_the_variables_and_changes_no_number():
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(120, 6)).astype("float32"), rng.integers(0, 3, 120)
+    [prebuilt] = small_classifiers([4])
+    assert not prebuilt.optimizer.built
+    train.build_state(prebuilt, x[:1], y[:1])
+    assert prebuilt.optimizer.built  # the slots exist before the train step is traced
+    train.seed_everything(4)
+    with_state = prebuilt.fit(x, y, epochs=3, batch_size=32, verbose=0).history
+    [plain] = small_classifiers([4])
+    train.seed_everything(4)
+    without = plain.fit(x, y, epochs=3, batch_size=32, verbose=0).history
+    assert with_state == without
