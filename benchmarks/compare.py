@@ -1,6 +1,7 @@
 """Time the runner against the hand-written peer (benchmarks/peer.py), in one invocation, on one machine.
 
     python benchmarks/compare.py gap_vs_flatten --profile quick --jobs 2
+    python benchmarks/compare.py all --profile quick --jobs 2     (the suite: runner against floor)
 
 Runs the peer, then `python runner.py NAME` into a temporary SQLite store and results folder (the
 project's results/ is not touched), samples the resident memory of the runner and its workers every
@@ -8,6 +9,10 @@ project's results/ is not touched), samples the resident memory of the runner an
 CLAIMLAB_PHASES_FILE, which the runner fills in: start-up and imports, data, trials, the trials' own
 compute, MLflow logging, reporting, and the workers' idle share), and the peak memory. A benchmark, not
 a test: nothing here asserts a time.
+
+With `all`, the suite: `python runner.py all` against the sum of the experiments' floors, one row per
+experiment (its wall time from its summary.json). No peer there: a sequential loop over the whole
+suite would take longer than the runner and the floor together, and the peer's ratio is gap_vs_flatten's.
 """
 
 import argparse
@@ -76,6 +81,35 @@ def timed(command: list[str], env: dict) -> dict:
     return {"wall": wall, "cpu": cpu, "peak_mb": peak[0], "stdout": out}
 
 
+def floors(experiment: str, profile: str, jobs: int, env: dict) -> list[dict]:
+    """benchmarks/floor.py's JSON lines: one per experiment (and the suite's sum, for all)."""
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "floor.py"), experiment, "--profile", profile,
+                          "--jobs", str(jobs)], cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def compare_suite(profile: str, jobs: int, env: dict) -> None:
+    """`python runner.py all` against the sum of the floors, experiment by experiment."""
+    with tempfile.TemporaryDirectory() as scratch:
+        runner = timed([sys.executable, str(ROOT / "runner.py"), "all", "--profile", profile, "--jobs", str(jobs),
+                        "--tracking-uri", f"sqlite:///{scratch}/mlflow.db", "--results-dir", f"{scratch}/results"], env)
+        walls = {path.parent.name: json.loads(path.read_text())["wall_seconds"]
+                 for path in sorted(Path(scratch, "results").glob("*/summary.json"))}
+    *per_experiment, suite = floors("all", profile, jobs, env)
+    print(f"\npython runner.py all --profile {profile} --jobs {jobs}: {runner['wall']:.1f} s wall, "
+          f"{runner['cpu']:.1f} s CPU, peak {runner['peak_mb']:.0f} MB")
+    print(f"{'experiment':<24}{'runner s':>10}{'floor s':>10}{'runner/floor':>14}")
+    for row in per_experiment:
+        wall, floor = walls.get(row["experiment"], float("nan")), row["floor"]
+        print(f"{row['experiment']:<24}{wall:>10.1f}" + (f"{floor:>10.1f}{wall / floor:>14.2f}" if floor else
+                                                          f"{'none':>10}{'':>14}"))
+    with_floor = sum(walls.get(row["experiment"], 0.0) for row in per_experiment if row["floor"])
+    print(f"\nexperiments with a floor: runner {with_floor:.1f} s, floors {suite['floor']:.1f} s "
+          f"({suite['flops'] / 1e12:.2f} TFLOP), runner / floor {with_floor / suite['floor']:.2f}")
+    print(f"without one (own training loop or nothing to train): {', '.join(suite['no_floor'])}: runner "
+          f"{sum(walls.get(name, 0.0) for name in suite['no_floor']):.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("experiment", nargs="?", default="gap_vs_flatten")
@@ -84,6 +118,9 @@ def main() -> None:
     args = parser.parse_args()
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     print(f"{cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}", flush=True)
+    if args.experiment == "all":
+        compare_suite(args.profile, args.jobs, env)
+        return
 
     peer = timed([sys.executable, str(ROOT / "benchmarks" / "peer.py"), args.experiment, "--profile", args.profile], env)
     peer_trials = json.loads(peer["stdout"].strip().splitlines()[-1])["trials"]
@@ -112,9 +149,7 @@ def main() -> None:
     print(f"  {'workers idle (jobs x trials wall - compute)':<30}{idle:>8.1f}"
           f"{100 * idle / max(1e-9, phases['trials_wall'] * phases['jobs']):>7.1f}% of worker time")
 
-    floor = json.loads(subprocess.run([sys.executable, str(ROOT / "benchmarks" / "floor.py"), args.experiment,
-                                       "--profile", args.profile, "--jobs", str(args.jobs)], cwd=ROOT, env=env,
-                                      capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
+    floor = floors(args.experiment, args.profile, args.jobs, env)[-1]
     if floor["floor"] is None:
         print(f"\ncompute floor: none ({floor['why']})")
         return

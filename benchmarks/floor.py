@@ -1,20 +1,24 @@
 """An experiment's compute floor on this machine: its FLOPs over what this machine's cores can do.
 
     python benchmarks/floor.py gap_vs_flatten --profile quick --jobs 2
+    python benchmarks/floor.py all --profile quick --jobs 2    (each experiment, then the suite's sum)
 
 1. FLOPs. Each arm runs one trial for one epoch, with train.fit, fit_per_seed and evaluate wrapped
    to record every model they train or evaluate. A model's forward FLOPs per example come from
    TensorFlow's graph profiler; training costs 3x forward per example (the backward pass is about
    twice the forward), validation and evaluation 1x. The trial's FLOPs are its per-epoch FLOPs times
    the profile's epochs plus its evaluations, times the profile's seeds.
-2. FLOP/s of one core: the same arms trained for one more epoch, single-threaded and already traced
-   (steady state), FLOPs over seconds.
-3. Scaling of the cores: that steady-state epoch run in `jobs` processes at once against one alone;
-   scaling = jobs x (time alone / time side by side).
+2. FLOP/s of one core: the same arms trained further, single-threaded, in the steady state: one
+   untimed epoch first (a model trained as a tower of fused seeds has not traced its own step yet;
+   timing that trace made gap_vs_flatten's floor 1.8x to 2.7x too high), then timed fit calls of the
+   profile's epochs (at most 10), as a trial's fit call spreads Keras' per-call set-up over its epochs.
+3. Scaling of the cores: that steady-state training run in `jobs` processes at once against one
+   alone; scaling = jobs x (time alone / time side by side).
 
 floor = FLOPs / (FLOP/s of one core x scaling): the wall time no runner can beat with these kernels
-on this machine. Prints one JSON line. Experiments with their own training loop (no train.fit) have
-no floor here. A benchmark, not a test.
+on this machine. Prints one JSON line per experiment (and with `all`, one for the suite: the sum).
+Experiments with their own training loop or nothing to train (no train.fit) have no floor here, so the
+suite's sum is a lower bound. A benchmark, not a test.
 """
 
 import argparse
@@ -98,16 +102,21 @@ def arm_flops(experiment, cfg, arm):
     return recorder.flops_per_epoch * cfg["epochs"] + recorder.flops_once, recorder.trained
 
 
-def steady_flops_per_second(trained, at_least: float = 3.0) -> float:
-    """More epochs of each recorded training, traced already, for at least `at_least` seconds in all:
-    training FLOPs per second on this thread."""
+def steady_flops_per_second(trained, epochs: int, at_least: float = 3.0) -> float:
+    """Training FLOPs per second on this thread, in the steady state: each recorded training first fits
+    one untimed epoch (a model that trained as a tower of fused seeds has never traced its own step),
+    then fits are timed at `epochs` epochs a call (at most 10), as a trial's one fit call amortises
+    Keras' per-call set-up over its epochs, until `at_least` seconds are timed in all."""
+    for model, data, batch_size, _ in trained:
+        model.fit(data.x_train, data.y_train, epochs=1, batch_size=batch_size, shuffle=True, verbose=0)
+    per_call = max(1, min(epochs, 10))
     flops = seconds = 0.0
     while seconds < at_least:
         for model, data, batch_size, forward in trained:
             started = time.perf_counter()
-            model.fit(data.x_train, data.y_train, epochs=1, batch_size=batch_size, shuffle=True, verbose=0)
+            model.fit(data.x_train, data.y_train, epochs=per_call, batch_size=batch_size, shuffle=True, verbose=0)
             seconds += time.perf_counter() - started
-            flops += 3 * forward * len(data.y_train)
+            flops += 3 * forward * len(data.y_train) * per_call
     return flops / seconds
 
 
@@ -122,43 +131,69 @@ def _steady_rate_in_worker(args) -> float:
     cfg = config.resolve(experiment, profile)
     _, trained = arm_flops(experiment, cfg, arm)
     barrier.wait()
-    return steady_flops_per_second(trained, at_least=10.0)
+    return steady_flops_per_second(trained, cfg["epochs"], at_least=10.0)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("experiment")
-    parser.add_argument("--profile", default="quick")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count())
-    args = parser.parse_args()
-    from claimlab import config, registry, train
+def experiment_flops(name: str, profile: str):
+    """(FLOPs of the experiment's trials at the profile, each arm's 1-epoch trainings, the profile's epochs)."""
+    from claimlab import config, registry
 
-    train.limit_threads(1)
-    experiment = registry.load(args.experiment)
-    cfg = config.resolve(experiment, args.profile)
+    experiment = registry.load(name)
+    cfg = config.resolve(experiment, profile)
     total, trained = 0.0, []
     for arm in experiment.arms:
         flops, arm_trained = arm_flops(experiment, cfg, arm)
         total += flops * cfg["seeds"]
         trained += arm_trained
-    if not trained:
-        print(json.dumps({"experiment": args.experiment, "floor": None,
-                          "why": "its own training loop: no train.fit to count"}))
-        return
-    one_core = steady_flops_per_second(trained)
+    return total, trained, cfg.get("epochs", 1)
 
-    # The cores' scaling, on the first arm: one process alone, then `jobs` processes side by side.
-    probe = (args.experiment, args.profile, next(iter(experiment.arms)))
+
+def cores_scaling(name: str, profile: str, jobs: int) -> float:
+    """The cores' scaling, on the experiment's first arm: one process alone, then `jobs` side by side."""
+    from claimlab import registry
+
+    probe = (name, profile, next(iter(registry.load(name).arms)))
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager:
         with context.Pool(1) as pool:
             alone = pool.map(_steady_rate_in_worker, [(*probe, manager.Barrier(1))])[0]
-        barrier = manager.Barrier(args.jobs)
-        with context.Pool(args.jobs) as pool:
-            side_by_side = pool.map(_steady_rate_in_worker, [(*probe, barrier)] * args.jobs)
-    scaling = sum(side_by_side) / alone
-    print(json.dumps({"experiment": args.experiment, "flops": total, "one_core_flops_per_s": one_core,
-                      "scaling": scaling, "jobs": args.jobs, "floor": total / (one_core * scaling)}))
+        barrier = manager.Barrier(jobs)
+        with context.Pool(jobs) as pool:
+            side_by_side = pool.map(_steady_rate_in_worker, [(*probe, barrier)] * jobs)
+    return sum(side_by_side) / alone
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("experiment", help="an experiment, or all: one line each, then the suite's total")
+    parser.add_argument("--profile", default="quick")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+    from claimlab import registry, train
+
+    train.limit_threads(1)
+    names = registry.names() if args.experiment == "all" else [args.experiment]
+    suite = {"experiment": "all", "flops": 0.0, "floor": 0.0, "no_floor": []}
+    for name in names:
+        total, trained, epochs = experiment_flops(name, args.profile)
+        if not trained:
+            print(json.dumps({"experiment": name, "floor": None,
+                              "why": "no train.fit to count: its own training loop, or nothing to train"}), flush=True)
+            suite["no_floor"].append(name)
+            continue
+        one_core = steady_flops_per_second(trained, epochs)
+        scaling = cores_scaling(name, args.profile, args.jobs)  # per experiment: 1.3x to 1.8x on 2 cores
+        floor = total / (one_core * scaling)
+        print(json.dumps({"experiment": name, "flops": total, "one_core_flops_per_s": one_core,
+                          "scaling": scaling, "jobs": args.jobs, "floor": floor}), flush=True)
+        suite["flops"] += total
+        suite["floor"] += floor
+        del trained
+        import keras
+
+        keras.backend.clear_session()  # the next experiment starts from an empty Keras state
+    if args.experiment == "all":
+        print(json.dumps(suite))
 
 
 if __name__ == "__main__":
