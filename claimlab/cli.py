@@ -23,6 +23,8 @@ from claimlab.errors import RunFailure, UsageError
 from claimlab.execute import cpu_jobs, default_jobs
 
 EXIT_USAGE = 2
+PUBLISHED_RESULTS = registry.PROJECT_ROOT / "results"  # the committed evidence: written only with --publish
+RUNS_FOLDER = "runs"  # a reader's own runs, beside mlflow.db in the working directory (git-ignored)
 
 
 class Parser(argparse.ArgumentParser):
@@ -50,8 +52,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="override a config value (repeatable); unknown keys are rejected")
     parser.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, "
                                                "else sqlite:///mlflow.db)")
-    parser.add_argument("--results-dir", type=Path, default=registry.PROJECT_ROOT / "results",
-                        help="where results/<name>/ and the ledger go (default: the project's results/)")
+    parser.add_argument("--results-dir", type=Path,
+                        help=f"where <name>/ and the ledger go (default: {RUNS_FOLDER}/ in the working directory, "
+                             "git-ignored; --cite reads the published results/ unless this is given)")
+    parser.add_argument("--publish", action="store_true",
+                        help="regenerate the published evidence: write into this repository's results/ and its "
+                             "ledger (and the README's claims table) instead of runs/")
+    parser.add_argument("--compare-with", type=Path, metavar="DIR",
+                        help="the published results a run is set beside, claim by claim (reproduced, differs or "
+                             "not comparable; default: this repository's results/)")
     parser.add_argument("--jobs", type=int, help="trials in parallel, one worker process each (default: one per GPU "
                                                  f"when TensorFlow sees GPUs, else one per core: {cpu_jobs()})")
     parser.add_argument("--executor", choices=("local", "ray"), default="local",
@@ -70,6 +79,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--resume", action="store_true",
                         help="skip (arm, seed) trials already FINISHED in MLflow for the same config")
     return parser
+
+
+def results_root(args) -> Path:
+    """Where a run writes: runs/ by default, so that a reader's run never overwrites the published
+    evidence; the project's results/ only when asked to (--publish)."""
+    if args.publish and args.results_dir is not None:
+        raise UsageError("--publish writes this repository's results/; drop --results-dir (or --publish)")
+    if args.publish:
+        return PUBLISHED_RESULTS
+    return (args.results_dir or Path.cwd() / RUNS_FOLDER).absolute()
+
+
+def published_root(args) -> Path | None:
+    """The published results a run is compared with: --compare-with, else the project's results/ (None
+    when this installation has none)."""
+    if args.compare_with is not None:
+        if not args.compare_with.is_dir():
+            raise UsageError(f"--compare-with {args.compare_with}: no such folder; name a results folder "
+                             "(one that holds <name>/summary.json)")
+        return args.compare_with
+    return PUBLISHED_RESULTS if PUBLISHED_RESULTS.is_dir() else None
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, str]:
@@ -188,8 +218,9 @@ def _main(argv: list[str], out) -> int:
             raise UsageError("--cite takes a claim id alone: python runner.py --cite P1")
         from claimlab.cite import citation
 
-        out(citation(args.cite, args.results_dir))
+        out(citation(args.cite, args.results_dir or PUBLISHED_RESULTS))
         return 0
+    args.results_dir, args.compare_with = results_root(args), published_root(args)
     if not args.experiment:
         raise UsageError("name an experiment (python runner.py --list shows them) or 'all'")
     if args.jobs is None:
@@ -224,6 +255,7 @@ def _main(argv: list[str], out) -> int:
     tracking.check_reachable(uri)
     options = RunOptions(profile=args.profile, tracking_uri=uri, results_root=args.results_dir, jobs=args.jobs,
                          resume=args.resume, executor=args.executor, ray_address=args.ray_address,
+                         compare_with=args.compare_with,
                          command="python runner.py " + " ".join(shlex.quote(a) for a in argv))
     with execute.keep_workers():  # one worker pool for every run of this command
         return _run_all(runs, options, args, lenient, out)

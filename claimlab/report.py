@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Callable
 
+from claimlab import reproduce
 from claimlab.registry import PROJECT_ROOT
 
 VERDICT_MARK = {"supported": "✅ supported", "refuted": "❌ refuted", "inconclusive": "❔ inconclusive"}
@@ -340,7 +341,7 @@ def summary_markdown(summary: dict, figure_files: list[str], trials, scopes: dic
                            "not run" if c["kind"] == "exact" else "") + " | "
         lines.append(f"| [{c['id']}](#{c['id'].lower()}) | {c['kind']} | {verdict_mark(c)} | {scope_cell}"
                      f"{keras2_cell}{c['reason'].replace('|', '/')} |")
-    lines.append("")
+    lines += ["", *reproduce.markdown_lines(summary.get("reproduction"))]
     for c in summary["claims"]:
         source = c["source"]
         first, _, last = source["lines"].partition("-")

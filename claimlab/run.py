@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from claimlab import config as config_module
-from claimlab import execute, report, scope
+from claimlab import execute, report, reproduce, scope
 from claimlab.errors import RunFailure, UsageError
 from claimlab.execute import TRIAL_THREADS, Trial, TrialError, run_trials
 from claimlab.provenance import Provenance, package_versions
@@ -48,6 +48,7 @@ class RunOptions:
     executor: str = "local"  # local: this machine's worker pool; ray: tasks on a Ray cluster
     ray_address: str | None = None
     setting: str | None = None  # the declared setting this run is (claimlab.scope); None for a --set variant
+    compare_with: Path | None = None  # the published results a run is set beside (claimlab.reproduce)
 
 
 @dataclass
@@ -307,6 +308,9 @@ def _run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out)
     report_of_scope = scope.read(options.results_root, experiment.name) if options.setting else None
     print_verdicts(experiment, verdicts, out, options.setting,
                    {cid: c["scope"] for cid, c in (report_of_scope or {}).get("claims", {}).items()})
+    if summary.get("reproduction"):
+        for line in reproduce.terminal_lines(summary["reproduction"]):
+            out(line)
     out(f"\nresults: {results_dir}/summary.md   MLflow: {options.tracking_uri} (experiment {experiment.name}, "
         f"parent run {state.parent_id})   wall time {_clock(time.perf_counter() - started)}   "
         f"UI: {tracker.ui_url(state.parent_id)}", flush=True)
@@ -420,6 +424,8 @@ def _judge_and_report(run: ExperimentRun, state: RunState, status: str, checks: 
     verdicts = judge(run.experiment, evidence, status == "complete", len(state.results), len(state.planned),
                      run.provenance.versions)
     summary = build_summary(run, state, status, checks, verdicts, trials)
+    # read before this run writes anything: under --publish it is the published run being replaced
+    summary["reproduction"] = reproduce.against_published(run.options.compare_with, run.results_dir.name, summary)
     with report.results_lock(run.options.results_root):  # a second runner writing results/ waits its turn
         figures = write_results_files(run, state.results, trials, evidence, summary)
         if run.options.setting and run.experiment.settings:  # the scope report always says what results/ holds
@@ -427,7 +433,7 @@ def _judge_and_report(run: ExperimentRun, state: RunState, status: str, checks: 
     try:
         with report.results_lock(run.options.results_root):
             report.write_ledger(run.options.results_root)
-        log_to_parent(run, state.parent_id, status, verdicts, figures)
+        log_to_parent(run, state.parent_id, status, verdicts, figures, summary.get("reproduction"))
     finally:
         _close_figures(figures)
     return summary, verdicts
@@ -483,9 +489,10 @@ def write_results_files(run: ExperimentRun, results: dict, trials, evidence: Evi
 
 
 def log_to_parent(run: ExperimentRun, parent_id: str, status: str, verdicts: dict[str, Outcome],
-                  figures: dict) -> None:
-    """The parent run's description with the verdicts, its status and verdict tags, the verdicts' numbers
-    as metrics (for comparing runs), and the verdict table, figures and results files as artifacts."""
+                  figures: dict, reproduction: dict | None = None) -> None:
+    """The parent run's description with the verdicts, its status, verdict and reproduction tags, the
+    verdicts' numbers as metrics (for comparing runs), and the verdict table, figures and results files as
+    artifacts."""
     from claimlab.tracking import parent_metrics
 
     claims = run.experiment.claims
@@ -495,7 +502,8 @@ def log_to_parent(run: ExperimentRun, parent_id: str, status: str, verdicts: dic
     }
     run.tracker.set_tags(parent_id, {"mlflow.note.content": report.note_markdown(run.experiment, run.cfg, verdicts),
                                      "claimlab.status": status,
-                                     **{f"verdict.{cid}": o.verdict for cid, o in verdicts.items()}})
+                                     **{f"verdict.{cid}": o.verdict for cid, o in verdicts.items()},
+                                     **reproduce.tags(reproduction)})
     run.tracker.log_metrics(parent_id, parent_metrics(verdicts))
     run.tracker.log_results(parent_id, run.results_dir, verdict_table, figures)
 

@@ -1,11 +1,22 @@
-"""Shared fixtures: real smoke runs of the experiments against temporary SQLite MLflow stores.
+"""Shared fixtures: real smoke runs of the experiments against temporary SQLite MLflow stores; and the
+two test tiers.
 
 The runs are real (real Keras training, a real MLflow store). Each experiment's smoke run happens once
-per test session and is shared by the tests that read what it produced, so the suite stays within a
-few minutes on two cores.
+per test session and is shared by the tests that read what it produced.
+
+The tiers. A test that trains or builds a model, starts a process or starts a server is an integration
+test; every other test (rules, statistics, config, the registry, reports from hand-made inputs) runs in
+the fast tier, `python -m pytest -m "not integration"`. Nobody writes the marker: a test is marked from
+the fixtures it uses. Keras comes from the `keras` fixture, processes and servers from the `process`
+fixture (or a fixture built on them: `runner`, `smoke_runs`, the server fixtures), and a test that uses
+neither is held to the fast tier's promise: one that starts a process, or imports TensorFlow, Keras, JAX
+or Ray, fails and says which fixture to use.
 """
 
+import builtins
+import importlib
 import json
+import multiprocessing.process
 import os
 import subprocess
 import sys
@@ -16,11 +27,88 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+# A test using any of these fixtures (directly or through another fixture) is marked integration.
+INTEGRATION_FIXTURES = ("keras", "process")
+# Importing one of these takes seconds and means a model or a cluster: not in the fast tier.
+HEAVY_MODULES = ("tensorflow", "keras", "jax", "tf_keras", "ray")
 
-def runner(*args, cwd=ROOT, timeout=600, env=None):
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "integration: trains or builds a model, starts a process or a server "
+                                       "(set by conftest from the fixtures a test uses)")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if set(INTEGRATION_FIXTURES) & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+def pytest_collection_finish(session):
+    """Collection must not import a framework, or the fast tier could not tell which test imports one."""
+    imported = [name for name in HEAVY_MODULES if name in sys.modules]
+    if imported and any(not item.get_closest_marker("integration") for item in session.items):
+        raise pytest.UsageError(f"collecting the tests imported {', '.join(imported)}: a test module imports it "
+                                "at module level; import it inside a test that uses the `keras` fixture")
+
+
+@pytest.fixture(autouse=True)
+def fast_tier_guard(request, monkeypatch):
+    """A test outside the integration tier may not start a process or import a framework."""
+    if request.node.get_closest_marker("integration"):
+        yield
+        return
+
+    def refuse(*args, **kwargs):
+        pytest.fail(f"{request.node.nodeid} starts a process: request the `process` fixture (or `runner`), which "
+                    "marks it integration", pytrace=False)
+
+    real_import, real_import_module = builtins.__import__, importlib.import_module
+
+    def refuse_heavy(name: str) -> None:
+        # at every `import x` statement, even of a module another test imported already
+        if name.partition(".")[0] in HEAVY_MODULES:
+            pytest.fail(f"{request.node.nodeid} imports {name}: request the `keras` fixture, which marks it "
+                        "integration", pytrace=False)
+
+    def guarded_import(name, *args, **kwargs):
+        refuse_heavy(name)
+        return real_import(name, *args, **kwargs)
+
+    def guarded_import_module(name, *args, **kwargs):
+        refuse_heavy(name)
+        return real_import_module(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", guarded_import)
+    monkeypatch.setattr(importlib, "import_module", guarded_import_module)
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refuse)
+    yield
+
+
+@pytest.fixture(scope="session")
+def keras():
+    """Keras (and so TensorFlow): a test that builds or trains a model."""
+    import keras as keras_module
+
+    return keras_module
+
+
+@pytest.fixture(scope="session")
+def process():
+    """A test that starts processes or servers (on 127.0.0.1, stopped by their pids)."""
+
+
+def run_runner(*args, cwd=ROOT, timeout=600, env=None):
     """Run `python runner.py ARGS` in a fresh process; returns the CompletedProcess."""
     return subprocess.run([sys.executable, str(ROOT / "runner.py"), *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+@pytest.fixture(scope="session")
+def runner(process):
+    """runner(*args, cwd=ROOT, timeout=600, env=None): `python runner.py ARGS` in a fresh process."""
+    return run_runner
 
 
 def smoke_run_of(name: str, base: Path, *extra: str) -> dict:
@@ -59,7 +147,7 @@ def assert_every_claim_judged(run: dict, claim_ids: list[str], trials: int | Non
 
 
 @pytest.fixture(scope="session")
-def smoke_runs(tmp_path_factory):
+def smoke_runs(tmp_path_factory, keras, process):
     """smoke_runs(NAME, *extra): the smoke run of an experiment, made once per session."""
     made = {}
 

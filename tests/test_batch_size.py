@@ -57,7 +57,7 @@ def test_e4a_measures_the_question_sizes_exactly(smoke):
     assert smoke["verdicts"]["E4a"]["verdict"] == "supported"
 
 
-def test_dense_helper_on_real_layer_and_its_control():
+def test_dense_helper_on_real_layer_and_its_control(keras):
     cfg = {"check_bias_stddev": 0.5}
     from claimlab.checks import fresh_keras
 
@@ -79,7 +79,7 @@ def test_batch_sizes_per_arm():
         MODULE.batch_size_for("huge", 1068, cfg)
 
 
-def test_probe_measures_a_positive_rate_without_touching_the_model():
+def test_probe_measures_a_positive_rate_without_touching_the_model(keras):
     from claimlab.checks import fresh_keras
 
     fresh_keras()

@@ -118,7 +118,7 @@ def _biases_and_kernels(model):
             [np.asarray(layer.kernel) for layer in layers])
 
 
-def test_bias_initialisers_put_the_arms_values_in_the_right_layers():
+def test_bias_initialisers_put_the_arms_values_in_the_right_layers(keras):
     cfg = _cfg()
     kinds, vgg, _ = _biases_and_kernels(MODULE.build_model("cnn", "tn01", "vgg", (8, 8, 1), 10, 0, cfg))
     assert kinds == ["Conv2D"] * 4 + ["Dense"] * 3
@@ -134,7 +134,7 @@ def test_bias_initialisers_put_the_arms_values_in_the_right_layers():
     assert np.abs(drawn).max() <= 2 * cfg["random_bias_stddev"] + 1e-6
 
 
-def test_parameter_counts_and_shared_kernels_across_bias_arms():
+def test_parameter_counts_and_shared_kernels_across_bias_arms(keras):
     cfg = _cfg()
     cnn = MODULE.build_model("cnn", "glorot", "zero", (8, 8, 1), 10, 3, cfg)
     assert cnn.count_params() == 80 + 584 + 1168 + 2320 + 2080 + 1056 + 330 == 7618
@@ -152,7 +152,7 @@ def test_parameter_counts_and_shared_kernels_across_bias_arms():
     np.testing.assert_allclose(he[0] / tn[0], math.sqrt(2 / 64) / 0.87962566103423978 / 0.1, rtol=1e-4)
 
 
-def test_dead_units_are_counted_per_neuron_and_per_channel():
+def test_dead_units_are_counted_per_neuron_and_per_channel(keras):
     import keras
     from keras import layers
 
@@ -179,7 +179,7 @@ def test_epochs_to_threshold_interpolates_and_censors():
     assert MODULE.epochs_to_threshold([0.1], 0.8, start=0.9) == (0.0, True)
 
 
-def test_a_trial_is_deterministic_for_a_seed():
+def test_a_trial_is_deterministic_for_a_seed(keras):
     cfg = _cfg(epochs=1, **MODULE.ARMS["mlp_he_c001"])
     results = []
     for seed in (5, 5, 6):

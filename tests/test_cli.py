@@ -4,12 +4,12 @@ import subprocess
 import sys
 import time
 
-from conftest import ROOT, runner
+from conftest import ROOT
 
 from claimlab import config, registry
 
 
-def test_list_is_fast_names_every_claim_and_imports_no_tensorflow():
+def test_list_is_fast_names_every_claim_and_imports_no_tensorflow(runner):
     started = time.perf_counter()
     result = runner("--list")
     elapsed = time.perf_counter() - started
@@ -26,32 +26,32 @@ def test_list_is_fast_names_every_claim_and_imports_no_tensorflow():
     assert probe.stdout.strip() == "[]"
 
 
-def test_unknown_experiment_exits_2_and_suggests_the_closest_name():
+def test_unknown_experiment_exits_2_and_suggests_the_closest_name(runner):
     result = runner("gap_vs_flaten")
     assert result.returncode == 2
     assert "Did you mean gap_vs_flatten?" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_unknown_set_key_exits_2_and_lists_the_valid_keys():
+def test_unknown_set_key_exits_2_and_lists_the_valid_keys(runner):
     result = runner("gap_vs_flatten", "--set", "learning_rat=0.1")
     assert result.returncode == 2
     assert "unknown key" in result.stderr and "learning_rate" in result.stderr and "epochs" in result.stderr
 
 
-def test_set_value_of_the_wrong_type_exits_2_and_says_so():
+def test_set_value_of_the_wrong_type_exits_2_and_says_so(runner):
     result = runner("gap_vs_flatten", "--set", "epochs=many")
     assert result.returncode == 2
     assert "expected a value of type int" in result.stderr
 
 
-def test_set_value_outside_the_choices_exits_2():
+def test_set_value_outside_the_choices_exits_2(runner):
     result = runner("gap_vs_flatten", "--set", "dataset=imagenet")
     assert result.returncode == 2
     assert "shifted_digits" in result.stderr and "mnist1d" in result.stderr
 
 
-def test_bad_option_and_bad_profile_exit_2_with_one_line():
+def test_bad_option_and_bad_profile_exit_2_with_one_line(runner):
     for args in (["gap_vs_flatten", "--profile", "huge"], ["gap_vs_flatten", "--jobs", "0"], ["--bogus"],
                  ["gap_vs_flatten", "--set", "epochs"]):
         result = runner(*args)
@@ -59,7 +59,7 @@ def test_bad_option_and_bad_profile_exit_2_with_one_line():
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
-def test_unreachable_tracking_server_exits_2_before_training(tmp_path):
+def test_unreachable_tracking_server_exits_2_before_training(runner, tmp_path):
     started = time.perf_counter()
     result = runner("gap_vs_flatten", "--profile", "smoke", "--tracking-uri", "http://127.0.0.1:9",
                     "--results-dir", tmp_path)
@@ -70,7 +70,7 @@ def test_unreachable_tracking_server_exits_2_before_training(tmp_path):
     assert not (tmp_path / "gap_vs_flatten").exists()
 
 
-def test_a_set_variant_gets_its_own_results_folder_and_ledger_rows(tmp_path):
+def test_a_set_variant_gets_its_own_results_folder_and_ledger_rows(runner, tmp_path):
     from claimlab import report
 
     assert report.results_folder("gap_vs_flatten", {}) == "gap_vs_flatten"
@@ -90,7 +90,7 @@ def test_a_set_variant_gets_its_own_results_folder_and_ledger_rows(tmp_path):
             "empirical |") in ledger
 
 
-def test_a_config_the_trials_cannot_run_is_a_usage_error_before_any_training(tmp_path):
+def test_a_config_the_trials_cannot_run_is_a_usage_error_before_any_training(runner, tmp_path):
     # lstm_variable_length cuts every series into chunks: a chunk that does not divide the lengths cannot run.
     result = runner("lstm_variable_length", "--profile", "smoke", "--set", "chunk=7",
                     "--tracking-uri", f"sqlite:///{tmp_path / 'm.db'}", "--results-dir", tmp_path)
@@ -99,7 +99,7 @@ def test_a_config_the_trials_cannot_run_is_a_usage_error_before_any_training(tmp
     assert not (tmp_path / "lstm_variable_length").exists()
 
 
-def test_list_name_shows_every_key_with_its_value_and_domain():
+def test_list_name_shows_every_key_with_its_value_and_domain(runner):
     result = runner("--list", "gap_vs_flatten", "--profile", "smoke")
     assert result.returncode == 0, result.stderr
     keys, _, settings = result.stdout.partition("gap_vs_flatten: --settings NAME[,NAME...] or all runs")

@@ -94,14 +94,14 @@ def test_widths_are_whole_on_both_datasets_and_neighbours_are_symmetric():
         ["w1F", "w2F", "w3F", "w0.75F", "w1.25F", "w1.75F", "w2.25F", "w2.75F", "w3.25F"])
 
 
-def test_connectivity_of_a_real_dense_layer_with_fewer_units_than_features():
+def test_connectivity_of_a_real_dense_layer_with_fewer_units_than_features(keras):
     case = MODULE.connectivity(10, 5, probe_examples=3, seed=0)
     assert case["kernel_shape"] == [10, 5] and case["parameters"] == 10 * 5 + 5
     assert case["kernel_zero_entries"] == 0 and case["min_features_reaching_a_unit"] == 10
     assert case["jacobian_minus_kernel"] == 0.0 and case["relu_partial"] == 0
 
 
-def test_model_counts_two_hidden_layers_of_the_swept_width_on_mnist1d_shapes():
+def test_model_counts_two_hidden_layers_of_the_swept_width_on_mnist1d_shapes(keras):
     cfg = {**config.resolve(EXPERIMENT, "smoke"), "hidden_layers": 2}
     model = MODULE.build_model(5, (40, 1), 10, cfg)
     # (40 * 5 + 5) + (5 * 5 + 5) + (5 * 10 + 10) = 205 + 30 + 60

@@ -17,7 +17,7 @@ def test_each_worker_gets_a_gpu_round_robin():
 
 
 @pytest.mark.skipif(any(Path("/dev").glob("nvidia[0-9]*")), reason="this machine has an NVIDIA device")
-def test_a_machine_without_gpus_gets_one_job_per_core_without_importing_tensorflow():
+def test_a_machine_without_gpus_gets_one_job_per_core_without_importing_tensorflow(process):
     probe = ("import sys; from claimlab.execute import default_jobs; "
              "print(default_jobs(), 'tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True).stdout

@@ -133,7 +133,7 @@ def test_double_gradient_is_the_finite_difference_of_double_loss():
     np.testing.assert_allclose(MODULE.double_gradient(z, y).sum(axis=1), 0.0, atol=1e-15)  # softmax: shift-free
 
 
-def test_hand_written_softmax_is_a_softmax_keras_does_not_recognise():
+def test_hand_written_softmax_is_a_softmax_keras_does_not_recognise(keras):
     import keras
 
     z = np.random.default_rng(1).normal(size=(4, 5)).astype("float32")
@@ -169,7 +169,7 @@ def test_text_splits_are_disjoint_blocks_of_the_sources():
     assert MODULE.load_data(cfg).x_test.tobytes() == data.x_test.tobytes()  # fixed by data_seed
 
 
-def test_the_digits_setting_builds_the_same_heads_on_images():
+def test_the_digits_setting_builds_the_same_heads_on_images(keras):
     cfg = config.resolve(EXPERIMENT, "smoke", {"dataset": "digits"})
     data = MODULE.load_data(cfg)
     assert data.num_classes == 10 and 0.09 < data.majority_accuracy < 0.12

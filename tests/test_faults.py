@@ -22,16 +22,19 @@ ROOT = Path(__file__).resolve().parent.parent
 PROBE_FOLDER = Path(__file__).resolve().parent / "fault_experiments"
 TRIALS = 9  # fault_probe's smoke profile: 3 arms x 3 seeds
 
-pytestmark = pytest.mark.slow
-
-
-def start_runner(tmp_path: Path, *args: str, store: str = "mlflow.db") -> subprocess.Popen:
+def _start_runner(tmp_path: Path, *args: str, store: str = "mlflow.db") -> subprocess.Popen:
     env = {**os.environ, "CLAIMLAB_EXPERIMENTS_PATH": str(PROBE_FOLDER), "TF_CPP_MIN_LOG_LEVEL": "3"}
     command = [sys.executable, str(ROOT / "runner.py"), *args, "--tracking-uri", f"sqlite:///{tmp_path / store}"]
     if "--results-dir" not in args:
         command += ["--results-dir", str(tmp_path / "results")]
     return subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)
+
+
+@pytest.fixture
+def start_runner(process):
+    """start_runner(tmp_path, *args): `python runner.py ARGS` started in its own session, not waited for."""
+    return _start_runner
 
 
 def finish(process: subprocess.Popen, timeout: float = 240) -> tuple[int, str, str]:
@@ -67,7 +70,7 @@ def wait_for_markers(marker_dir: Path, count: int, timeout: float = 120) -> list
     raise AssertionError(f"fewer than {count} trials started in {timeout} s")
 
 
-def test_sigkill_mid_run_then_resume_leaves_no_run_running(tmp_path):
+def test_sigkill_mid_run_then_resume_leaves_no_run_running(start_runner, tmp_path):
     markers = tmp_path / "markers"
     markers.mkdir()
     args = probe_args(markers, "--set", "seconds=3.0", "--jobs", "2")
@@ -85,7 +88,7 @@ def test_sigkill_mid_run_then_resume_leaves_no_run_running(tmp_path):
     assert statuses(tmp_path / "mlflow.db", "trial")["FINISHED"] == TRIALS
 
 
-def test_three_runners_at_once_on_a_fresh_store_all_succeed(tmp_path):
+def test_three_runners_at_once_on_a_fresh_store_all_succeed(start_runner, tmp_path):
     markers = tmp_path / "markers"
     markers.mkdir()
     runners = [start_runner(tmp_path, *probe_args(markers, "--set", "seconds=0.0", "--jobs", "1"))
@@ -111,7 +114,7 @@ BAD_VALUES = {
 
 
 @pytest.mark.parametrize("args", BAD_VALUES.values(), ids=BAD_VALUES.keys())
-def test_a_value_outside_its_domain_exits_2_before_anything_runs(tmp_path, args):
+def test_a_value_outside_its_domain_exits_2_before_anything_runs(start_runner, tmp_path, args):
     started = time.monotonic()
     code, out, err = finish(start_runner(tmp_path, *args), timeout=60)
     assert code == 2 and len(err.strip().splitlines()) == 1, err
@@ -119,7 +122,7 @@ def test_a_value_outside_its_domain_exits_2_before_anything_runs(tmp_path, args)
     assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / "results").exists()  # nothing was opened
 
 
-def test_an_unwritable_results_dir_exits_2_before_training(tmp_path):
+def test_an_unwritable_results_dir_exits_2_before_training(start_runner, tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("a file where the results folder should be")
     code, out, err = finish(start_runner(tmp_path, "fault_probe", "--profile", "smoke",
@@ -130,7 +133,7 @@ def test_an_unwritable_results_dir_exits_2_before_training(tmp_path):
 
 @pytest.mark.parametrize("content", [b"this is not a database\n" * 200, b"SQLite format 3\x00" + b"\x07" * 4000],
                          ids=["text", "damaged-sqlite"])
-def test_a_corrupt_store_file_exits_2_and_is_left_alone(tmp_path, content):
+def test_a_corrupt_store_file_exits_2_and_is_left_alone(start_runner, tmp_path, content):
     (tmp_path / "mlflow.db").write_bytes(content)
     code, out, err = finish(start_runner(tmp_path, "fault_probe", "--profile", "smoke"), timeout=60)
     assert code == 2 and len(err.strip().splitlines()) == 1 and "mlflow.db" in err, err
@@ -138,7 +141,7 @@ def test_a_corrupt_store_file_exits_2_and_is_left_alone(tmp_path, content):
     assert not (tmp_path / "results" / "fault_probe").exists()
 
 
-def test_a_worker_sigkilled_once_is_replaced_and_its_trial_retried(tmp_path):
+def test_a_worker_sigkilled_once_is_replaced_and_its_trial_retried(start_runner, tmp_path):
     markers = tmp_path / "markers"
     markers.mkdir()
     runner = start_runner(tmp_path, *probe_args(markers, "--set", "seconds=3.0", "--jobs", "2"))
@@ -151,7 +154,7 @@ def test_a_worker_sigkilled_once_is_replaced_and_its_trial_retried(tmp_path):
     assert statuses(tmp_path / "mlflow.db", "trial") == {"FINISHED": TRIALS}
 
 
-def test_a_trial_that_kills_its_worker_twice_fails_alone(tmp_path):
+def test_a_trial_that_kills_its_worker_twice_fails_alone(start_runner, tmp_path):
     markers = tmp_path / "markers"
     markers.mkdir()
     code, out, err = finish(start_runner(tmp_path, *probe_args(markers, "--set", "dying_arm=dies", "--seeds", "1",
@@ -164,7 +167,7 @@ def test_a_trial_that_kills_its_worker_twice_fails_alone(tmp_path):
 
 
 @pytest.fixture
-def tiny_disk(tmp_path):
+def tiny_disk(process, tmp_path):
     """A real 1 MB filesystem (tmpfs); skipped where this machine does not let the test mount one."""
     mount_point = tmp_path / "disk"
     mount_point.mkdir()
@@ -176,7 +179,7 @@ def tiny_disk(tmp_path):
     subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
-def test_a_disk_that_fills_while_results_are_written_keeps_the_previous_results(tmp_path, tiny_disk):
+def test_a_disk_that_fills_while_results_are_written_keeps_the_previous_results(start_runner, tmp_path, tiny_disk):
     markers = tmp_path / "markers"
     markers.mkdir()
     args = probe_args(markers, "--set", "seconds=0.0", "--jobs", "1", "--results-dir", str(tiny_disk))

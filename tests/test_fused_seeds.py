@@ -11,7 +11,6 @@ from mlflow import MlflowClient
 
 from claimlab import config, registry, train
 from claimlab.execute import Trial, batches
-from conftest import runner
 
 # One arm per fusing experiment, picked for what could go wrong: a Lambda head (gap_vs_flatten's ema),
 # explicitly seeded initialisers and ReLU probes around the fit (bias_init), dropout masks and several
@@ -31,7 +30,7 @@ def alone(experiment, arm, seed, cfg):
 
 
 @pytest.mark.parametrize("name,arm", CASES, ids=[name for name, _ in CASES])
-def test_each_tower_is_bit_identical_to_its_seed_trained_alone(name, arm):
+def test_each_tower_is_bit_identical_to_its_seed_trained_alone(keras, name, arm):
     experiment, cfg = trial_config(name, arm)
     assert experiment.fuses_seeds
     fused = experiment.run_trials(arm, [0, 1], dict(cfg))
@@ -44,7 +43,7 @@ def test_each_tower_is_bit_identical_to_its_seed_trained_alone(name, arm):
     assert fused[0].history != fused[1].history
 
 
-def test_a_tower_does_not_depend_on_its_neighbours_or_its_place():
+def test_a_tower_does_not_depend_on_its_neighbours_or_its_place(keras):
     """A partial group (what --resume runs) and a reversed group give each seed the same numbers."""
     experiment, cfg = trial_config("gap_vs_flatten", "gap")
     group = experiment.run_trials("gap", [0, 1, 2], dict(cfg))
@@ -65,7 +64,7 @@ def test_batches_group_an_arm_s_seeds_and_keep_every_worker_busy():
     assert [len(batch) for batch in batches(trials, jobs=2, fuses_seeds=False)] == [1] * 30
 
 
-def test_resume_runs_a_partial_group_and_gets_the_same_numbers(tmp_path):
+def test_resume_runs_a_partial_group_and_gets_the_same_numbers(runner, tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     args = ["gap_vs_flatten", "--profile", "smoke", "--epochs", "1", "--jobs", "1", "--tracking-uri", uri,
             "--results-dir", tmp_path / "results"]
@@ -104,7 +103,7 @@ def small_classifiers(seeds, l2=0.0):
     return train.build_per_seed(seeds, build)
 
 
-def test_models_evaluated_side_by_side_give_what_each_gives_alone():
+def test_models_evaluated_side_by_side_give_what_each_gives_alone(keras):
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -120,7 +119,7 @@ def test_models_evaluated_side_by_side_give_what_each_gives_alone():
     assert alone[0]["test/loss"] > unregularised
 
 
-def test_building_state_before_fit_creates_the_variables_and_changes_no_number():
+def test_building_state_before_fit_creates_the_variables_and_changes_no_number(keras):
     import numpy as np
 
     rng = np.random.default_rng(1)

@@ -121,7 +121,7 @@ def test_ema_head_weights_follow_the_snippets_loop():
     assert weights.sum() == pytest.approx(1.0)
 
 
-def test_every_head_builds_with_the_expected_head_size():
+def test_every_head_builds_with_the_expected_head_size(keras):
     module = registry.load("gap_vs_flatten").module
     cfg = config.resolve(registry.load("gap_vs_flatten"), "smoke")
     head_params = {}
@@ -135,7 +135,7 @@ def test_every_head_builds_with_the_expected_head_size():
     assert head_params["flatten"] == 64 * 32 * 128 + 128 + 128 * 10 + 10
 
 
-def test_the_resnet_trunk_is_the_askers_10_weighted_layers_with_the_same_64x32_positions():
+def test_the_resnet_trunk_is_the_askers_10_weighted_layers_with_the_same_64x32_positions(keras):
     import keras
 
     experiment = registry.load("gap_vs_flatten")
@@ -151,7 +151,7 @@ def test_the_resnet_trunk_is_the_askers_10_weighted_layers_with_the_same_64x32_p
         config.resolve(experiment, "smoke", {"trunk": "resnet", "dataset": "mnist1d"})
 
 
-def test_a_trial_is_deterministic_for_a_seed_and_differs_across_seeds():
+def test_a_trial_is_deterministic_for_a_seed_and_differs_across_seeds(keras):
     experiment = registry.load("gap_vs_flatten")
     cfg = {**config.resolve(experiment, "smoke", {"epochs": "1"}), "head": "gap"}
     results = []

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from conftest import ROOT, runner
+from conftest import ROOT
 
 
 def trial_runs(uri):
@@ -22,7 +22,7 @@ def trial_runs(uri):
 
 
 @pytest.mark.parametrize("signum,jobs", [(signal.SIGINT, 1), (signal.SIGTERM, 2)], ids=["ctrl-c-in-process", "sigterm-pool"])
-def test_interrupted_run_is_killed_and_resume_runs_only_what_is_missing(tmp_path, signum, jobs):
+def test_interrupted_run_is_killed_and_resume_runs_only_what_is_missing(runner, tmp_path, signum, jobs):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     args = ["gap_vs_flatten", "--profile", "smoke", "--epochs", "1", "--jobs", jobs, "--tracking-uri", uri,
             "--results-dir", tmp_path / "results"]

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import mlflow_runs, runner
+from conftest import mlflow_runs
 
 PROBE_FOLDER = Path(__file__).resolve().parent / "keras2_experiments"
 
 
 @pytest.fixture(scope="module")
-def tf_ops_on_both(tmp_path_factory):
+def tf_ops_on_both(runner, tmp_path_factory):
     """tf_ops on Keras 3 (smoke), then `--keras 2` into the same store and results folder."""
     base = tmp_path_factory.mktemp("keras2_tf_ops")
     common = ["--tracking-uri", f"sqlite:///{base / 'mlflow.db'}", "--results-dir", base / "results"]
@@ -59,7 +59,7 @@ def test_summary_ledger_and_mlflow_show_both_versions(tf_ops_on_both):
     assert by_version["2"].data.tags["verdict.X12"] == "refuted"
 
 
-def test_a_claim_that_differs_between_the_versions_is_reported_with_both_verdicts(tmp_path):
+def test_a_claim_that_differs_between_the_versions_is_reported_with_both_verdicts(runner, tmp_path):
     env = {"CLAIMLAB_EXPERIMENTS_PATH": str(PROBE_FOLDER)}
     common = ["--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}", "--results-dir", tmp_path / "results"]
     keras3 = runner("keras2_probe", "--profile", "smoke", *common, env=env)
@@ -102,7 +102,7 @@ def test_usage_errors_of_the_option_exit_2_before_anything_runs(args, message, t
     assert not any(tmp_path.iterdir())
 
 
-def test_a_check_that_crashes_tensorflow_is_rerun_without_onednn_and_says_so(tmp_path):
+def test_a_check_that_crashes_tensorflow_is_rerun_without_onednn_and_says_so(runner, tmp_path):
     env = {"CLAIMLAB_EXPERIMENTS_PATH": str(PROBE_FOLDER)}
     done = runner("keras2_crash_probe", "--keras", "2", "--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}",
                   "--results-dir", tmp_path / "results", env=env)

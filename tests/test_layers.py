@@ -3,9 +3,17 @@
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
+keras = LocallyConnected1D = LocallyConnected2D = patch_indices = None  # set by keras_and_layers
 
-from claimlab.layers import LocallyConnected1D, LocallyConnected2D, patch_indices  # noqa: E402
+
+@pytest.fixture(scope="module", autouse=True)
+def keras_and_layers(keras):
+    """claimlab.layers imports Keras, so it is imported here rather than at collection, and every test of
+    this module builds Keras layers (the `keras` fixture marks them integration)."""
+    from claimlab import layers
+
+    globals().update(keras=keras, LocallyConnected1D=layers.LocallyConnected1D,
+                     LocallyConnected2D=layers.LocallyConnected2D, patch_indices=layers.patch_indices)
 
 
 def numpy_locally_connected_2d(x, kernel, bias, kernel_size, strides):

@@ -113,7 +113,7 @@ def test_the_designed_bank_starts_with_the_askers_kernel_and_has_glorot_norms():
     assert line.sum() == pytest.approx(0) and (line[:, 2] > 0).all() and (np.delete(line, 2, axis=1) < 0).all()
 
 
-def test_each_arm_builds_the_same_net_with_its_first_kernel_frozen_or_not():
+def test_each_arm_builds_the_same_net_with_its_first_kernel_frozen_or_not(keras):
     built = {}
     for arm in ARMS:
         train.seed_everything(0)
@@ -137,7 +137,7 @@ def test_each_arm_builds_the_same_net_with_its_first_kernel_frozen_or_not():
         MODULE.build_model("predefined", (8, 8, 1), 10, CFG)
 
 
-def test_model_fit_leaves_a_frozen_kernel_bit_identical_and_moves_a_learned_one():
+def test_model_fit_leaves_a_frozen_kernel_bit_identical_and_moves_a_learned_one(keras):
     from claimlab import data
 
     digits = data.load("digits", 0)
@@ -153,7 +153,7 @@ def test_model_fit_leaves_a_frozen_kernel_bit_identical_and_moves_a_learned_one(
         assert not np.array_equal(np.array(first.bias), bias_start), arm
 
 
-def test_the_1d_net_takes_mnist1d_shaped_input_with_1d_designed_kernels():
+def test_the_1d_net_takes_mnist1d_shaped_input_with_1d_designed_kernels(keras):
     train.seed_everything(0)
     model, start = MODULE.build_model("fixed_designed", (40, 1), 10, CFG)
     first = model.get_layer("first_conv")

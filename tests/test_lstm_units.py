@@ -87,7 +87,7 @@ def test_task_is_fixed_by_data_seed(experiment):
     assert a.num_classes == 9 and len(a.y_train) == cfg["train_size"]
 
 
-def test_formula_and_model_on_real_keras(experiment):
+def test_formula_and_model_on_real_keras(keras, experiment):
     module = experiment.module
     assert module.lstm_parameter_formula(7, 5) == 4 * (7 * 12 + 7) == 364
     model = module.build_model(7, 10, 5, 27, 1e-3)

@@ -254,7 +254,7 @@ def test_tasks_depend_on_data_seed_only_and_labels_follow_their_definition(modul
     np.testing.assert_array_equal(long.labels, (x[np.arange(len(x)), marked, 0] > 0.5).astype("float32"))
 
 
-def test_the_scorer_agrees_with_keras_evaluate(module, smoke_cfg):
+def test_the_scorer_agrees_with_keras_evaluate(keras, module, smoke_cfg):
     train.seed_everything(0)
     model = module.build_classifier(smoke_cfg, 1, timesteps=30, mask=True)
     split = module.interrupted_series({**smoke_cfg, "data_seed": 0})["val"]
@@ -265,7 +265,7 @@ def test_the_scorer_agrees_with_keras_evaluate(module, smoke_cfg):
     assert ours["val/loss"] == pytest.approx(keras_values["val/loss"], abs=1e-5)
 
 
-def test_a_stateful_trial_is_deterministic_for_a_seed_and_differs_across_seeds(experiment, smoke_cfg):
+def test_a_stateful_trial_is_deterministic_for_a_seed_and_differs_across_seeds(keras, experiment, smoke_cfg):
     cfg = config.trial_config({**smoke_cfg, "epochs": 1}, experiment.arms["stateful_chunks"])
     results = []
     for seed in (3, 3, 4):
@@ -277,7 +277,7 @@ def test_a_stateful_trial_is_deterministic_for_a_seed_and_differs_across_seeds(e
     assert timeless[0]["test/loss"] != timeless[2]["test/loss"]
 
 
-def test_every_input_form_starts_from_the_same_weights_for_a_seed(module, smoke_cfg):
+def test_every_input_form_starts_from_the_same_weights_for_a_seed(keras, module, smoke_cfg):
     """Arms are paired by seed: padded, masked, bucketed and stateful models begin identical."""
     weights = []
     for options in ({"timesteps": 30}, {"timesteps": 30, "mask": True}, {}, {"stateful_batch": 32}):

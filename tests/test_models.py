@@ -5,8 +5,16 @@ import pytest
 
 from claimlab import train
 
-keras = pytest.importorskip("keras")
-from claimlab.models import ZeroPadShortcut, resnet_cifar  # noqa: E402  (imports keras)
+keras = ZeroPadShortcut = resnet_cifar = None  # set by keras_and_models
+
+
+@pytest.fixture(scope="module", autouse=True)
+def keras_and_models(keras):
+    """claimlab.models imports Keras, so it is imported here rather than at collection, and every test of
+    this module builds Keras models (the `keras` fixture marks them integration)."""
+    from claimlab import models
+
+    globals().update(keras=keras, ZeroPadShortcut=models.ZeroPadShortcut, resnet_cifar=models.resnet_cifar)
 
 
 def trainable_count(model):

@@ -120,7 +120,7 @@ def test_collapse_by_hand_on_small_integers():
     np.testing.assert_array_equal(single_b, [5.0, 6.0])
 
 
-def test_arms_build_the_declared_stacks():
+def test_arms_build_the_declared_stacks(keras):
     import keras
 
     activations = {}
@@ -136,7 +136,7 @@ def test_arms_build_the_declared_stacks():
         MODULE.build_model("deep_tanh", (40, 1), 10, (100,))
 
 
-def test_e1a_check_on_digits_images():
+def test_e1a_check_on_digits_images(keras):
     """The same check on the second dataset: 8x8x1 images flatten to the formula's 64-vector x."""
     cfg = config.resolve(EXPERIMENT, "smoke", {"dataset": "digits", "check_deep_units": "(16, 16)"})
     measured = MODULE.collapsed_layer_matches_keras_stack(cfg)

@@ -3,12 +3,11 @@
 import json
 from pathlib import Path
 
-from conftest import runner
 
 PROBE_FOLDER = Path(__file__).resolve().parent / "fault_experiments"
 
 
-def test_the_phases_file_accounts_for_the_run(tmp_path):
+def test_the_phases_file_accounts_for_the_run(runner, tmp_path):
     phases_file = tmp_path / "phases.json"
     result = runner("fault_probe", "--profile", "smoke", "--set", "seconds=0.2", "--jobs", "1",
                     "--tracking-uri", f"sqlite:///{tmp_path / 'm.db'}", "--results-dir", tmp_path / "results",

@@ -150,7 +150,7 @@ def test_repeat_to_budget_gives_at_least_the_budget_in_whole_passes():
 
 
 # ---- models ---------------------------------------------------------------------------------------
-def test_each_arm_builds_its_own_downsampling_and_dropout():
+def test_each_arm_builds_its_own_downsampling_and_dropout(keras):
     cfg = smoke_cfg()
     for arm in ARMS:
         model = MODULE.build_model({**cfg, **MODULE.ARMS[arm]}, (40, 1), 10)
@@ -165,7 +165,7 @@ def test_each_arm_builds_its_own_downsampling_and_dropout():
         assert flatten.output.shape[-1] == (1_280 if arm in ("none", "dropout") else 320), arm
 
 
-def test_a_trial_reseeds_each_training_so_it_is_deterministic_for_a_seed():
+def test_a_trial_reseeds_each_training_so_it_is_deterministic_for_a_seed(keras):
     from claimlab import train
 
     train.limit_threads(1)

@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from conftest import runner
 
 SMOKE = ["gap_vs_flatten", "--profile", "smoke", "--seeds", "1", "--epochs", "1"]
 # Ray rewrites a 127.0.0.1 address to this machine's network address unless told it is not a cluster
@@ -15,7 +14,7 @@ LOOPBACK_DRIVER = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
 
 
 @pytest.fixture(scope="module")
-def ray_cluster():
+def ray_cluster(process):
     pytest.importorskip("ray", reason="the test extra installs ray")
     from ray.cluster_utils import Cluster
 
@@ -29,7 +28,7 @@ def ray_cluster():
         cluster.shutdown()
 
 
-def test_a_smoke_run_on_a_two_node_ray_cluster_matches_the_local_pool(tmp_path, ray_cluster):
+def test_a_smoke_run_on_a_two_node_ray_cluster_matches_the_local_pool(runner, tmp_path, ray_cluster):
     local = runner(*SMOKE, "--jobs", "2", "--tracking-uri", f"sqlite:///{tmp_path / 'local.db'}",
                    "--results-dir", tmp_path / "local")
     assert local.returncode == 0, local.stderr
@@ -48,12 +47,12 @@ def test_a_smoke_run_on_a_two_node_ray_cluster_matches_the_local_pool(tmp_path, 
     assert sorted((r.data.tags.get("claimlab.role"), r.info.status) for r in runs).count(("trial", "FINISHED")) == 6
 
 
-def test_ray_address_without_the_ray_executor_is_a_usage_error():
+def test_ray_address_without_the_ray_executor_is_a_usage_error(runner):
     result = runner(*SMOKE, "--ray-address", "127.0.0.1:6379")
     assert result.returncode == 2 and "--ray-address needs --executor ray" in result.stderr
 
 
-def test_without_ray_installed_the_ray_executor_exits_2_with_the_install_line(tmp_path):
+def test_without_ray_installed_the_ray_executor_exits_2_with_the_install_line(runner, tmp_path):
     fake = tmp_path / "no_ray" / "ray"
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text("raise ImportError('No module named ray (hidden by the test)')\n")
@@ -65,7 +64,7 @@ def test_without_ray_installed_the_ray_executor_exits_2_with_the_install_line(tm
 PROBE = ["fault_probe", "--profile", "smoke", "--seeds", "1", "--set", "seconds=0.0"]
 
 
-def probe_on_ray(tmp_path, ray_cluster, *extra):
+def probe_on_ray(runner, tmp_path, ray_cluster, *extra):
     from pathlib import Path
 
     folder = Path(__file__).resolve().parent / "fault_experiments"
@@ -81,19 +80,20 @@ def trial_statuses(tmp_path):
                   for r in runs if r.data.tags.get("claimlab.role") == "trial")
 
 
-def test_on_ray_a_trial_that_kills_its_worker_fails_alone_and_resume_runs_only_what_is_missing(tmp_path, ray_cluster):
-    failed = probe_on_ray(tmp_path, ray_cluster, "--set", "dying_arm=dies")
+def test_on_ray_a_trial_that_kills_its_worker_fails_alone_and_resume_runs_only_what_is_missing(runner, tmp_path,
+                                                                                             ray_cluster):
+    failed = probe_on_ray(runner, tmp_path, ray_cluster, "--set", "dying_arm=dies")
     assert failed.returncode == 1 and "1 trial failed" in failed.stderr, failed.stderr
     assert trial_statuses(tmp_path) == [("dies", "0", "FAILED"), ("large", "0", "FINISHED"), ("small", "0", "FINISHED")]
 
-    more_seeds = probe_on_ray(tmp_path, ray_cluster, "--set", "dying_arm=dies", "--seeds", "2", "--resume")
+    more_seeds = probe_on_ray(runner, tmp_path, ray_cluster, "--set", "dying_arm=dies", "--seeds", "2", "--resume")
     assert more_seeds.returncode == 1  # dies fails again, on both seeds
     finished = [t for t in trial_statuses(tmp_path) if t[2] == "FINISHED"]
     assert finished == [("large", "0", "FINISHED"), ("large", "1", "FINISHED"), ("small", "0", "FINISHED"),
                         ("small", "1", "FINISHED")]  # seed 0 was reused, not run twice
 
 
-def test_on_ray_ctrl_c_ends_the_open_runs_killed_and_resume_finishes(tmp_path, ray_cluster):
+def test_on_ray_ctrl_c_ends_the_open_runs_killed_and_resume_finishes(runner, tmp_path, ray_cluster):
     import os
     import signal
     import subprocess

@@ -116,7 +116,7 @@ def test_redundancy_measure_by_hand(experiment):
     assert experiment.module.redundancy(flipped, 0.5)["mean_abs_r"] == pytest.approx(1 / 3)
 
 
-def test_decorrelating_regulariser_by_hand(experiment):
+def test_decorrelating_regulariser_by_hand(keras, experiment):
     import keras
 
     regulariser = experiment.module.decorrelate_columns_class()(strength=2.0, l2=0.1)
@@ -129,7 +129,7 @@ def test_decorrelating_regulariser_by_hand(experiment):
     assert regulariser.get_config() == {"strength": 2.0, "l2": 0.1, "epsilon": 1e-12}
 
 
-def test_tflite_float_model_matches_keras(experiment):
+def test_tflite_float_model_matches_keras(keras, experiment):
     """The conversion path on a real model: the float .tflite predicts what Keras predicts, and the
     cross-entropy helper is Keras' loss."""
     module = experiment.module

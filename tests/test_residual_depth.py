@@ -70,7 +70,7 @@ def test_e9b_and_e9c_statistics_from_the_trials(run):
     assert e9c[0]["margin"] == 0.01
 
 
-def test_default_nets_parameter_counts_by_hand(experiment):
+def test_default_nets_parameter_counts_by_hand(keras, experiment):
     module = experiment.module
     cfg = config.resolve(experiment, "quick")
     assert cfg["depths"] == (1, 3, 5) and cfg["filters"] == (8, 16, 32)
@@ -86,7 +86,7 @@ def test_default_nets_parameter_counts_by_hand(experiment):
     assert 19_314 + 4 * 24_640 == 117_874
 
 
-def test_a_zeroed_residual_block_is_the_identity(experiment):
+def test_a_zeroed_residual_block_is_the_identity(keras, experiment):
     """One residual block on real Keras: with its last batch norm's scale and shift at 0 the net of n = 2 equals
     the net of n = 1 whose weights it holds; with a scale of 1e-3 it does not."""
     module = experiment.module

@@ -86,7 +86,7 @@ def test_e8b_comparison_agrees_with_trials_csv(smoke):
 
 
 # ---- helpers on real Keras layers -----------------------------------------------------------------
-def test_gradient_maps_by_hand_on_a_6x6_map():
+def test_gradient_maps_by_hand_on_a_6x6_map(keras):
     reached = MODULE.reached_positions(1, 2, 6, 3)
     expected = np.zeros((6, 6), dtype=bool)
     expected[0::2, 0::2] = True  # rows and columns 0, 2, 4: 9 of 36 positions
@@ -95,7 +95,7 @@ def test_gradient_maps_by_hand_on_a_6x6_map():
     assert MODULE.reached_positions(1, 1, 6, 3).all()  # stride 1: nothing skipped
 
 
-def test_block_flops_by_hand_and_only_the_first_1x1_differs():
+def test_block_flops_by_hand_and_only_the_first_1x1_differs(keras):
     blocks = MODULE.compare_blocks((8, 8, 4), 8, 2, 4)  # width 2, 4x4 output
     assert blocks["stride_on_1x1"] == {"reduce": 16 * 4 * 2, "3x3": 16 * 9 * 2 * 2, "expand": 16 * 2 * 8,
                                        "shortcut": 16 * 4 * 8}
@@ -103,7 +103,7 @@ def test_block_flops_by_hand_and_only_the_first_1x1_differs():
     assert blocks["other_layers_equal"] is True
 
 
-def test_arms_put_the_stride_where_declared_in_2d_and_1d():
+def test_arms_put_the_stride_where_declared_in_2d_and_1d(keras):
     cfg = config.resolve(EXPERIMENT, "smoke")
     for shape, first_block_out in (((16, 16, 1), (8, 8)), ((40, 1), (20,))):
         for stride_on, main in (("1x1", "reduce"), ("3x3", "3x3")):

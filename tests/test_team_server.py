@@ -6,7 +6,6 @@ import pytest
 import servers
 from mlflow import MlflowClient
 
-from conftest import runner
 
 SMOKE = ["gap_vs_flatten", "--profile", "smoke", "--seeds", "1", "--epochs", "1", "--jobs", "1"]
 ADMIN, ADMIN_PASSWORD = "claimlab-admin", "a-long-test-password-1234"
@@ -21,7 +20,7 @@ def logged_runs(uri: str, env: dict | None = None) -> dict:
 
 
 @pytest.fixture
-def postgres(tmp_path):
+def postgres(process, tmp_path):
     """A real PostgreSQL server (pgserver) on a Unix socket in tmp_path; its URI for SQLAlchemy."""
     pgserver = pytest.importorskip("pgserver", reason="the test extra installs pgserver")
     server = pgserver.get_server(tmp_path / "pgdata", cleanup_mode="stop")
@@ -32,7 +31,7 @@ def postgres(tmp_path):
         server.cleanup()
 
 
-def test_a_smoke_run_logged_over_http_to_an_mlflow_server_on_postgresql(tmp_path, postgres):
+def test_a_smoke_run_logged_over_http_to_an_mlflow_server_on_postgresql(runner, tmp_path, postgres):
     assert postgres.startswith("postgresql://")
     with servers.mlflow_server(tmp_path, postgres) as uri:
         result = runner(*SMOKE, "--tracking-uri", uri, "--results-dir", tmp_path / "results")
@@ -41,7 +40,7 @@ def test_a_smoke_run_logged_over_http_to_an_mlflow_server_on_postgresql(tmp_path
 
 
 @pytest.fixture
-def basic_auth_server(tmp_path):
+def basic_auth_server(process, tmp_path):
     config = tmp_path / "basic_auth.ini"
     config.write_text(
         "[mlflow]\n"
@@ -56,7 +55,7 @@ def basic_auth_server(tmp_path):
         yield uri
 
 
-def test_basic_auth_right_credentials_log_a_run_wrong_or_none_exit_2(tmp_path, basic_auth_server, monkeypatch):
+def test_basic_auth_right_credentials_log_a_run_wrong_or_none_exit_2(runner, tmp_path, basic_auth_server, monkeypatch):
     uri = basic_auth_server
     for name in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
         monkeypatch.delenv(name, raising=False)

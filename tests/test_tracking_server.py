@@ -4,16 +4,15 @@ import pytest
 import servers
 from mlflow import MlflowClient
 
-from conftest import runner
 
 
 @pytest.fixture
-def mlflow_server(tmp_path):
+def mlflow_server(process, tmp_path):
     with servers.mlflow_server(tmp_path, f"sqlite:///{tmp_path / 'server.db'}") as uri:
         yield uri
 
 
-def test_a_run_logged_to_a_tracking_server(mlflow_server, tmp_path):
+def test_a_run_logged_to_a_tracking_server(runner, mlflow_server, tmp_path):
     result = runner("gap_vs_flatten", "--profile", "smoke", "--seeds", "1", "--epochs", "1", "--jobs", "1",
                     "--tracking-uri", mlflow_server, "--results-dir", tmp_path / "results")
     assert result.returncode == 0, result.stderr

@@ -116,7 +116,7 @@ def test_e3b_comparisons_agree_with_trials_csv(smoke):
 
 
 # ---- the measurement on a net whose answer is known --------------------------------------------------
-def test_layer_scales_on_a_doubling_net_are_exact_powers_of_two():
+def test_layer_scales_on_a_doubling_net_are_exact_powers_of_two(keras):
     """Three Dense layers with kernel 2I, zero biases, on positive inputs: ReLU passes everything, so each
     layer doubles the activations (forward) and W^T doubles the gradient (backward), exactly in float32."""
     from claimlab.checks import fresh_keras
@@ -137,7 +137,7 @@ def test_layer_scales_on_a_doubling_net_are_exact_powers_of_two():
     assert scales["sigmoid_saturated_share"] == 0.0  # logits 1..4: sigmoid'(4) = 0.0177 > 0.01
 
 
-def test_nets_are_built_as_declared():
+def test_nets_are_built_as_declared(keras):
     from claimlab.checks import fresh_keras
 
     fresh_keras()
@@ -239,7 +239,9 @@ def test_settings_and_thresholds_are_declared():
     assert config.resolve(EXPERIMENT, "quick")["hidden_layers"] == 20
     e3b = " ".join(MODULE.CLAIMS[1].hypothesis.split())
     assert "20-layer" in e3b
-    trained = [MODULE.build_net("mlp", 20, "he", (8, 8, 1), 10)]
-    assert trained[0].count_params() == MLP20_DIGITS
     assert set(MODULE.THRESHOLDS) <= set(MODULE.DOMAINS)
     assert MODULE.SETTINGS["long_budget"].overrides["epochs"].factor == 5
+
+
+def test_the_trained_net_is_the_20_layer_mlp_the_hypothesis_names(keras):
+    assert MODULE.build_net("mlp", 20, "he", (8, 8, 1), 10).count_params() == MLP20_DIGITS
