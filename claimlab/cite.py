@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from claimlab import registry, scope
+from claimlab.report import trained_on
 from claimlab.scope import signed
 from claimlab.errors import UsageError
 
@@ -76,8 +77,8 @@ def citation(claim_id: str, results_root: Path) -> str:
              "Verdict in each setting:"]
     for name, label, summary in runs:
         entry = entries[name]
-        lines.append(f"- {name} ({label}; profile {summary['profile']}, {len(summary['seeds'])} seeds): "
-                     f"{verdict_text(entry)}: {evidence_text(entry)}")
+        lines.append(f"- {name} ({label}; profile {summary['profile']}, {len(summary['seeds'])} seeds, trained on "
+                     f"{trained_on(summary)}): {verdict_text(entry)}: {evidence_text(entry)}")
     scope_report = scope.read(results_root, experiment.name) if experiment.settings else None
     scope_line = None
     if claim.kind == "empirical" and scope_report and claim.id in scope_report["claims"]:

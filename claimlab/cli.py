@@ -17,7 +17,11 @@ from pathlib import Path
 # TensorFlow's C++ start-up chatter (oneDNN notices, tf.data attribute warnings) would bury the
 # progress lines; real failures still surface as Python exceptions.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# The runner's own process runs Keras on TensorFlow (the exact checks measure TensorFlow); trials on JAX
+# run in workers that choose their backend as they start (claimlab.backend, claimlab.execute).
+os.environ["KERAS_BACKEND"] = "tensorflow"
 
+from claimlab import backend as backend_module
 from claimlab import config, execute, registry
 from claimlab.errors import RunFailure, UsageError
 from claimlab.execute import cpu_jobs, default_jobs
@@ -50,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--epochs", type=int, help="training epochs (overrides the profile)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value (repeatable); unknown keys are rejected")
+    parser.add_argument("--backend", choices=backend_module.BACKENDS,
+                        help="the Keras backend the trials run on (default: each experiment's own, jax where its "
+                             "trials are backend-neutral, else tensorflow); exact checks always run on tensorflow")
     parser.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, "
                                                "else sqlite:///mlflow.db)")
     parser.add_argument("--results-dir", type=Path,
@@ -115,7 +122,8 @@ def parse_overrides(pairs: list[str]) -> dict[str, str]:
 def list_experiments(out) -> None:
     for experiment in registry.load_all():
         ids = ",".join(claim.id for claim in experiment.claims)
-        out(f"{experiment.name:<24} {ids:<24} {experiment.title}")
+        runs_on = experiment.backend if experiment.trains else "checks"
+        out(f"{experiment.name:<24} {ids:<24} {runs_on:<11} {experiment.title}")
 
 
 def list_config(experiment, profile: str, out) -> None:
@@ -135,6 +143,11 @@ def list_config(experiment, profile: str, out) -> None:
 def resolve_for(experiment, args, overrides: dict[str, str], lenient: bool) -> tuple[dict, dict]:
     """The experiment's config and the overrides applied to it; with `lenient` (for `all`), overrides
     the experiment lacks are skipped."""
+    if "backend" in overrides and overrides["backend"] not in experiment.backends:
+        if not lenient:
+            raise UsageError(f"{experiment.name} runs on {', '.join(experiment.backends)} only: "
+                             f"{getattr(experiment.module, 'TENSORFLOW_BECAUSE', '') or 'it trains nothing'}")
+        overrides = {k: v for k, v in overrides.items() if k != "backend"}  # `all --backend jax`: where it can
     if lenient:
         probe = config.resolve(experiment, args.profile)
         overrides = {k: v for k, v in overrides.items() if k in probe}
@@ -161,8 +174,8 @@ def planned_runs(experiments, args, overrides: dict[str, str], lenient: bool) ->
             runs.append((experiment, setting, cfg, applied))
         return runs
     if overrides or args.epochs is not None:
-        raise UsageError("--settings runs each declared setting as declared; drop --set/--epochs, or run one "
-                         "variant without --settings")
+        raise UsageError("--settings runs each declared setting as declared; drop --set/--epochs/--backend, or "
+                         "run one variant without --settings")
     runs, wanted = [], {name.strip() for name in args.settings.split(",") if name.strip()}
     for experiment in experiments:
         if not experiment.settings:  # exact checks: one run, as always
@@ -234,6 +247,8 @@ def _main(argv: list[str], out) -> int:
 
         require_ray()
     overrides = parse_overrides(args.overrides)
+    if args.backend:
+        overrides["backend"] = args.backend
     experiments = registry.load_all() if args.experiment == "all" else [registry.load(args.experiment)]
     if args.keras == "2":
         return run_on_keras2(experiments, args, overrides, argv, out)
@@ -291,7 +306,7 @@ def run_on_keras2(experiments, args, overrides: dict, argv: list[str], out) -> i
 
     if overrides or args.settings or args.epochs is not None or args.seeds is not None or args.resume:
         raise UsageError("--keras 2 reruns the exact checks in the config of the Keras 3 results; drop "
-                         "--set/--settings/--epochs/--seeds/--resume")
+                         "--set/--backend/--settings/--epochs/--seeds/--resume")
     if args.executor != "local":
         raise UsageError("--keras 2 runs its checks in one local subprocess; drop --executor")
     with_exact = [e for e in experiments if keras2.has_exact_claims(e)]

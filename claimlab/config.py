@@ -1,8 +1,9 @@
 """Profiles and `--set key=value` overrides (nanoGPT-style: literal values, unknown keys rejected).
 
 The resolved config is, in order of precedence:
-  CLI (--set, --seeds, --epochs)  >  the experiment's PROFILES[profile]  >  the profile defaults below
-  >  the experiment's CONFIG.
+  CLI (--set, --seeds, --epochs, --backend)  >  the experiment's PROFILES[profile]  >  the profile defaults
+  below  >  the experiment's CONFIG  >  the machinery's keys (BASE_CONFIG, and `backend`: the experiment's
+  BACKEND).
 """
 
 from __future__ import annotations
@@ -25,12 +26,23 @@ PROFILE_DEFAULTS = {
     "full": {"seeds": 10},
 }
 
-# Keys the machinery itself understands, present in every experiment's config, and their domains.
+# Keys the machinery itself understands, present in every experiment's config, and their domains. Every
+# config also has `backend`, the Keras backend its trials run on (claimlab.backend): its default is the
+# experiment's BACKEND, its domain the backends the experiment can run on (registry.Experiment.domains).
 BASE_CONFIG = {"seeds": 5, "data_seed": 0}
 BASE_DOMAINS = {"seeds": Integer(min=1), "data_seed": Integer(min=0)}
 
 # Keys that identify how trials were run, not what they computed: left out of the trial's identity.
 NOT_TRIAL_IDENTITY = ("seeds",)
+
+# Keys added to every config after results were written, with the value those results ran under: a
+# summary.json whose config has no `backend` was written when every trial ran on TensorFlow.
+FORMER_DEFAULTS = {"backend": "tensorflow"}
+
+
+def as_recorded(cfg: dict) -> dict:
+    """A config read from a results file, with the keys it predates at the values it ran under."""
+    return {**FORMER_DEFAULTS, **cfg}
 
 
 def parse_value(key: str, text: str, default):
@@ -64,7 +76,7 @@ def resolve(experiment, profile: str = DEFAULT_PROFILE, overrides: dict[str, str
     """The full config for one run of `experiment` (a registry.Experiment)."""
     if profile not in PROFILES:
         raise UsageError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
-    cfg = {**BASE_CONFIG, **experiment.config}
+    cfg = {**BASE_CONFIG, "backend": experiment.backend, **experiment.config}
     cfg.update(PROFILE_DEFAULTS[profile])
     cfg.update(experiment.profiles.get(profile, {}))
     for key, text in (overrides or {}).items():

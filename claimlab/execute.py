@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from claimlab import backend as backend_module
+
 TRIAL_THREADS = 1
 
 
@@ -86,12 +88,21 @@ class TrialError:
 WORKER_DEATHS_ALLOWED = 1  # a trial whose worker dies is retried once; a second death fails it
 
 
+def check_backend(cfg: dict) -> None:
+    """A trial runs on the backend its config names, or not at all: a number labelled JAX that TensorFlow
+    computed would be a wrong record."""
+    wanted, here = cfg.get("backend", backend_module.TENSORFLOW), backend_module.keras_backend_of_process()
+    if wanted != here:
+        raise RuntimeError(f"this trial's config says backend {wanted!r}, but this process's Keras runs on {here!r}")
+
+
 def run_one(experiment_name: str, trial: Trial):
     """Seed everything, run the experiment's trial, time it. Returns a TrialResult or a TrialError."""
     from claimlab import registry, train
 
     started = time.perf_counter()
     try:
+        check_backend(trial.cfg)
         experiment = registry.load(experiment_name)
         train.seed_everything(trial.seed)
         result = experiment.run_trial(trial.arm, trial.seed, dict(trial.cfg))
@@ -130,6 +141,7 @@ def run_batch(experiment_name: str, batch: Batch) -> list:
 
     started = time.perf_counter()
     try:
+        check_backend(batch[0].cfg)
         experiment = registry.load(experiment_name)
         results = experiment.run_trials(batch[0].arm, [trial.seed for trial in batch], dict(batch[0].cfg))
     except Exception as error:
@@ -139,15 +151,21 @@ def run_batch(experiment_name: str, batch: Batch) -> list:
     return results
 
 
-def _init_worker(gpu_queue=None) -> None:
+def _init_worker(backend: str, gpu_queue=None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if gpu_queue is not None:  # this worker's GPU, before TensorFlow is imported
+    if gpu_queue is not None:  # this worker's GPU, before TensorFlow or JAX is imported
         os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu_queue.get())
+    backend_module.use(backend)  # before Keras is imported: a process keeps its first backend
     from claimlab import train
 
-    train.limit_threads(TRIAL_THREADS)
-    train.use_gpu_memory_growth()  # no GPU: nothing to do
+    train.prepare_process(TRIAL_THREADS)
+
+
+def in_process(backend: str, jobs: int) -> bool:
+    """Whether trials run in the runner's own process: with --jobs 1, when they run on the backend this
+    process's Keras has (the runner's is TensorFlow: claimlab.backend); else in worker processes."""
+    return jobs <= 1 and backend == backend_module.keras_backend_of_process()
 
 
 def run_trials(experiment_name: str, trials: list[Trial], jobs: int,
@@ -157,18 +175,18 @@ def run_trials(experiment_name: str, trials: list[Trial], jobs: int,
 
     `on_done` returns False to stop scheduling new trials (a failure). At most `jobs` batches are in
     flight at once (on Ray: as many as the cluster has CPUs), so at most that many batches of child runs
-    are open.
+    are open. The trials of one call share a config, and so a backend (`cfg["backend"]`).
     """
+    backend = trials[0].cfg.get("backend", backend_module.TENSORFLOW) if trials else backend_module.TENSORFLOW
     if executor == "ray":
         from claimlab import ray_executor
 
-        return ray_executor.run_trials(experiment_name, trials, on_start, on_done, ray_address, fuses_seeds)
+        return ray_executor.run_trials(experiment_name, trials, on_start, on_done, ray_address, fuses_seeds, backend)
     work = batches(trials, jobs, fuses_seeds)
-    if jobs <= 1:
+    if in_process(backend, jobs):
         from claimlab import train
 
-        train.limit_threads(TRIAL_THREADS)
-        train.use_gpu_memory_growth()
+        train.prepare_process(TRIAL_THREADS)
         for batch in work:
             for trial in batch:
                 on_start(trial)
@@ -176,10 +194,10 @@ def run_trials(experiment_name: str, trials: list[Trial], jobs: int,
                 return
         return
 
-    _run_in_pool(experiment_name, work, jobs, on_start, on_done)
+    _run_in_pool(experiment_name, work, max(1, jobs), backend, on_start, on_done)
 
 
-def _new_pool(jobs: int):
+def _new_pool(jobs: int, backend: str):
     context = multiprocessing.get_context("spawn")
     gpus, gpu_queue = visible_gpus(), None
     if gpus:  # each worker takes one GPU index as it starts (replaced workers too: a new pool, a new queue)
@@ -187,21 +205,25 @@ def _new_pool(jobs: int):
         for gpu in gpu_for_each_worker(jobs, gpus):
             gpu_queue.put(gpu)
     return futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
-                                       initargs=(gpu_queue,))
+                                       initargs=(backend, gpu_queue))
 
 
-# The command's worker pool: made by start_workers or the first pool run, kept between runs while a
-# keep_workers() block is open, else shut down when its run ends.
-_workers = {"pool": None, "jobs": 0, "kept": 0}
+# The command's worker pools, one per backend (a worker's Keras has one backend for life): made by
+# start_workers or the first pool run, kept between runs while a keep_workers() block is open, else shut
+# down when their run ends.
+_workers = {"pools": {}, "kept": 0}  # backend -> (pool, jobs)
 
 
-def _pool_of(jobs: int):
-    """The current pool if it has `jobs` workers, else a new one (the old one shut down)."""
-    if _workers["pool"] is not None and _workers["jobs"] != jobs:
-        stop_workers()
-    if _workers["pool"] is None:
-        _workers.update(pool=_new_pool(jobs), jobs=jobs)
-    return _workers["pool"]
+def _pool_of(jobs: int, backend: str):
+    """The backend's pool if it has `jobs` workers, else a new one (the old one shut down)."""
+    pool, size = _workers["pools"].get(backend, (None, 0))
+    if pool is not None and size != jobs:
+        _stop(backend)
+        pool = None
+    if pool is None:
+        pool = _new_pool(jobs, backend)
+        _workers["pools"][backend] = (pool, jobs)
+    return pool
 
 
 def _warm_up(experiment_name: str) -> None:
@@ -210,18 +232,18 @@ def _warm_up(experiment_name: str) -> None:
     registry.load(experiment_name)  # imports Keras and the experiment's module
 
 
-def start_workers(experiment_name: str, jobs: int) -> None:
-    """Spawn the pool of `jobs` workers now and have each import TensorFlow, Keras and the experiment,
-    while the runner gets on with MLflow and the exact checks (a pool spawns one worker per submission)."""
-    if jobs > 1:
-        pool = _pool_of(jobs)
+def start_workers(experiment_name: str, jobs: int, backend: str) -> None:
+    """Spawn the backend's pool of `jobs` workers now and have each import Keras and the experiment, while
+    the runner gets on with MLflow and the exact checks (a pool spawns one worker per submission)."""
+    if not in_process(backend, jobs):
+        jobs = max(1, jobs)
+        pool = _pool_of(jobs, backend)
         for _ in range(jobs):
             pool.submit(_warm_up, experiment_name)
 
 
-def stop_workers(kill: bool = False) -> None:
-    """Shut the pool down (now, killing its workers' trials, with `kill`)."""
-    pool, _workers["pool"] = _workers["pool"], None
+def _stop(backend: str, kill: bool = False) -> None:
+    pool, _ = _workers["pools"].pop(backend, (None, 0))
     if pool is None:
         return
     if kill:
@@ -229,6 +251,12 @@ def stop_workers(kill: bool = False) -> None:
             if process.is_alive():
                 process.terminate()
     pool.shutdown(wait=True, cancel_futures=True)
+
+
+def stop_workers(kill: bool = False) -> None:
+    """Shut every pool down (now, killing its workers' trials, with `kill`)."""
+    for backend in list(_workers["pools"]):
+        _stop(backend, kill)
 
 
 # A worker's memory grows with the graphs of every model it has traced (measured: 4.6 GB after all 19
@@ -249,11 +277,11 @@ def _worker_memory(pool) -> list[int]:
 
 
 def release_workers() -> None:
-    """A run is over: shut its pool down, unless a keep_workers() block keeps it for the next run and its
-    workers are still under WORKER_MEMORY_LIMIT."""
-    pool = _workers["pool"]
-    if not _workers["kept"] or (pool is not None and max(_worker_memory(pool), default=0) > WORKER_MEMORY_LIMIT):
-        stop_workers()
+    """A run is over: shut its pools down, unless a keep_workers() block keeps them for the next run and
+    their workers are still under WORKER_MEMORY_LIMIT."""
+    for backend, (pool, _) in list(_workers["pools"].items()):
+        if not _workers["kept"] or max(_worker_memory(pool), default=0) > WORKER_MEMORY_LIMIT:
+            _stop(backend)
 
 
 @contextlib.contextmanager
@@ -269,23 +297,23 @@ def keep_workers():
             stop_workers(kill=True)
 
 
-def _replace(pool, jobs: int):
+def _replace(pool, jobs: int, backend: str):
     """A new pool for a broken one (whose surviving workers the executor has already terminated)."""
     pool.shutdown(wait=False, cancel_futures=True)
-    _workers["pool"] = None
-    return _pool_of(jobs)
+    _workers["pools"].pop(backend, None)
+    return _pool_of(jobs, backend)
 
 
 def _key(batch: Batch) -> tuple:
     return tuple((trial.arm, trial.seed) for trial in batch)
 
 
-def _run_in_pool(experiment_name: str, work: list[Batch], jobs: int, on_start, on_done) -> None:
+def _run_in_pool(experiment_name: str, work: list[Batch], jobs: int, backend: str, on_start, on_done) -> None:
     """The pool version of run_trials. A worker that dies (the OOM killer, a segfault) breaks the whole
     pool: it is replaced, and the batches that were in flight are retried, one retried batch at a time so
     that a second death points at one batch. A batch in flight at two deaths fails (worker_died); the
     other batches go on."""
-    pool = _pool_of(jobs)
+    pool = _pool_of(jobs, backend)
     pending, retry, in_flight = list(work), [], {}
     deaths: dict[tuple, int] = {}  # by the (arm, seed)s of a batch
     try:
@@ -306,7 +334,7 @@ def _run_in_pool(experiment_name: str, work: list[Batch], jobs: int, on_start, o
                     retry.insert(0, batch)  # started, never ran: not counted as a death
                     if in_flight:
                         break  # the wait below collects the batches that went down with the pool
-                    pool = _replace(pool, jobs)  # an idle worker died: nothing went down with it
+                    pool = _replace(pool, jobs, backend)  # an idle worker died: nothing went down with it
             done, _ = futures.wait(in_flight, return_when=futures.FIRST_COMPLETED)
             went_down = []  # batches whose worker died under them (a dead worker breaks the whole pool)
             for future in done:
@@ -325,7 +353,7 @@ def _run_in_pool(experiment_name: str, work: list[Batch], jobs: int, on_start, o
             if went_down:
                 went_down += in_flight.values()  # every batch in flight went down with the pool
                 in_flight.clear()
-                pool = _replace(pool, jobs)
+                pool = _replace(pool, jobs, backend)
                 for batch in went_down:
                     key = _key(batch)
                     deaths[key] = deaths.get(key, 0) + 1

@@ -42,7 +42,8 @@ def package_versions() -> dict[str, str]:
     """Versions without importing the packages (importlib.metadata reads the installed metadata)."""
     versions = {"python": platform.python_version()}
     for label, candidates in {
-        "tensorflow": ("tensorflow", "tensorflow-cpu"), "keras": ("keras",), "mlflow": ("mlflow", "mlflow-skinny"),
+        "tensorflow": ("tensorflow", "tensorflow-cpu"), "jax": ("jax",), "jaxlib": ("jaxlib",), "keras": ("keras",),
+        "mlflow": ("mlflow", "mlflow-skinny"),
         "numpy": ("numpy",), "scipy": ("scipy",), "pandas": ("pandas",), "scikit-learn": ("scikit-learn",),
         "mnist1d": ("mnist1d",),
     }.items():

@@ -2,8 +2,9 @@
 
 The same contract as the local pool (claimlab.execute): a trial is a pure function of (experiment, arm,
 seed, config) and returns its TrialResult; the driver (this runner process) alone writes MLflow and
-results/, through the same on_start / on_done callbacks. Each task runs TensorFlow on TRIAL_THREADS
-threads, so the numbers are the local pool's. A task whose worker dies is retried once by Ray
+results/, through the same on_start / on_done callbacks. Each task runs Keras on the trials' backend
+(chosen by the task's environment, before its worker imports Keras) on TRIAL_THREADS threads, so the
+numbers are the local pool's. A task whose worker dies is retried once by Ray
 (max_retries=1), as the local pool retries a trial whose worker dies; Ctrl-C cancels what is in flight.
 
 Every node must be able to import claimlab and the experiments: on a cluster of machines, install this
@@ -16,6 +17,7 @@ from __future__ import annotations
 import os
 from typing import Callable
 
+from claimlab import backend as backend_module
 from claimlab.errors import UsageError
 from claimlab.execute import TRIAL_THREADS, Trial, TrialError, batches, run_batch
 
@@ -31,20 +33,25 @@ def require_ray():
     return ray
 
 
-def _batch_task(experiment_name: str, batch: tuple):
+def _batch_task(experiment_name: str, batch: tuple, backend: str):
     from claimlab import train
 
-    train.limit_threads(TRIAL_THREADS)  # a no-op once this worker's TensorFlow is set up
+    backend_module.use(backend)  # the task's environment chose it before this worker imported Keras
+    train.prepare_process(TRIAL_THREADS)  # a no-op once this worker is set up
     return run_batch(experiment_name, batch)
 
 
-def _task_environment() -> dict:
+def _task_environment(backend: str | None = None) -> dict:
+    """The tasks' environment variables: the checkout on PYTHONPATH, and the Keras backend, so that Ray
+    starts each task's worker on it (Ray keeps a pool of workers per environment)."""
     from claimlab.registry import EXTRA_PATH_VARIABLE, PROJECT_ROOT
 
     paths = [str(PROJECT_ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     env = {"PYTHONPATH": os.pathsep.join(paths), "TF_CPP_MIN_LOG_LEVEL": "3"}
     if os.environ.get(EXTRA_PATH_VARIABLE):
         env[EXTRA_PATH_VARIABLE] = os.environ[EXTRA_PATH_VARIABLE]
+    if backend:
+        env["KERAS_BACKEND"] = backend
     return env
 
 
@@ -63,9 +70,10 @@ def connect(address: str | None):
 
 
 def run_trials(experiment_name: str, trials: list[Trial], on_start: Callable, on_done: Callable,
-               address: str | None, fuses_seeds: bool = False) -> None:
+               address: str | None, fuses_seeds: bool = False, backend: str = backend_module.TENSORFLOW) -> None:
     ray, started_here = connect(address)
-    task = ray.remote(num_cpus=1, max_retries=1)(_batch_task)
+    task = ray.remote(num_cpus=1, max_retries=1)(_batch_task).options(
+        runtime_env={"env_vars": _task_environment(backend)})
     capacity = max(1, int(ray.cluster_resources().get("CPU", 1)))
     pending, in_flight = batches(trials, capacity, fuses_seeds), {}
     try:
@@ -74,7 +82,7 @@ def run_trials(experiment_name: str, trials: list[Trial], on_start: Callable, on
                 batch = pending.pop(0)
                 for trial in batch:
                     on_start(trial)
-                in_flight[task.remote(experiment_name, batch)] = batch
+                in_flight[task.remote(experiment_name, batch, backend)] = batch
             ready, _ = ray.wait(list(in_flight), num_returns=1)
             for reference in ready:
                 batch = in_flight.pop(reference)

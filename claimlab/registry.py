@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from claimlab import backend as backend_module
 from claimlab.errors import UsageError
 from claimlab.spec import Claim
 
@@ -30,6 +31,17 @@ class Experiment:
     @property
     def title(self) -> str:
         return self.module.TITLE
+
+    @property
+    def backend(self) -> str:
+        """The Keras backend its trials run on by default (module-level BACKEND): "jax" for a backend-neutral
+        experiment, "tensorflow" where a claim needs TensorFlow itself (TENSORFLOW_BECAUSE says why)."""
+        return getattr(self.module, "BACKEND", backend_module.TENSORFLOW)
+
+    @property
+    def backends(self) -> tuple[str, ...]:
+        """The backends its trials can run on: both for a backend-neutral experiment, else TensorFlow alone."""
+        return backend_module.BACKENDS if self.backend == backend_module.JAX else (backend_module.TENSORFLOW,)
 
     @property
     def claims(self) -> list[Claim]:
@@ -79,7 +91,7 @@ class Experiment:
         from claimlab.config import BASE_DOMAINS
         from claimlab.domains import OneOf
 
-        return {**BASE_DOMAINS, **getattr(self.module, "DOMAINS", {}),
+        return {**BASE_DOMAINS, "backend": OneOf(self.backends), **getattr(self.module, "DOMAINS", {}),
                 **{key: OneOf(tuple(allowed)) for key, allowed in self.choices.items()}}
 
     def config_problems(self, cfg: dict) -> list[str]:
@@ -157,6 +169,14 @@ def _validate(name: str, module: ModuleType) -> None:
             raise TypeError(f"experiments/{name}.py must define {attribute}")
     if getattr(module, "ARMS", None) and not hasattr(module, "run_trial"):
         raise TypeError(f"experiments/{name}.py declares ARMS but no run_trial(arm, seed, cfg)")
+    backend = getattr(module, "BACKEND", backend_module.TENSORFLOW)
+    if backend not in backend_module.BACKENDS:
+        raise TypeError(f"experiments/{name}.py: BACKEND must be one of {backend_module.BACKENDS}, not {backend!r}")
+    if backend == backend_module.TENSORFLOW and getattr(module, "ARMS", None) \
+            and not getattr(module, "TENSORFLOW_BECAUSE", ""):
+        raise TypeError(f"experiments/{name}.py trains on TensorFlow: say why its trials need TensorFlow itself "
+                        "(TENSORFLOW_BECAUSE), or declare BACKEND = \"jax\" if they use only keras, keras.ops and "
+                        "keras.random")
     overlap = set(getattr(module, "THRESHOLDS", {})) & set(getattr(module, "CONFIG", {}))
     if overlap:
         raise TypeError(f"experiments/{name}.py declares {sorted(overlap)} in both CONFIG and THRESHOLDS")

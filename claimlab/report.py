@@ -258,16 +258,28 @@ def _trial_seconds(summary: dict) -> str:
             "an earlier invocation)")
 
 
+def trained_on(summary: dict) -> str:
+    """The backend a run's trials trained on, with its version: 'JAX 0.10.2'. Results written before the
+    backend was recorded ran on TensorFlow."""
+    from claimlab.backend import NAMES, TENSORFLOW
+
+    backend = summary.get("config", {}).get("backend", TENSORFLOW)
+    return f"{NAMES.get(backend, backend)} {summary.get('versions', {}).get(backend, '')}".strip()
+
+
 def _where(summary: dict, claim: dict) -> str:
-    """Where a verdict was measured, for its sentence: the setting, the --set variant, or the versions."""
+    """Where a verdict was measured, for its sentence: the setting or the --set variant, and the backend the
+    trials ran on; an exact claim's reason names the TensorFlow and Keras it was measured on."""
+    if claim["kind"] == "exact":
+        return ""
     setting, variant = summary.get("setting"), summary.get("variant")
     if setting:
-        return f" in setting `{setting['name']}` ({setting['label']})"
-    if variant:
-        return " under " + ", ".join(f"`--set {key}={value}`" for key, value in variant.items())
-    if claim["kind"] == "exact":
-        return ""  # the reason names the TensorFlow and Keras it was measured on
-    return " at this experiment's config"
+        where = f" in setting `{setting['name']}` ({setting['label']})"
+    elif variant:
+        where = " under " + ", ".join(f"`--set {key}={value}`" for key, value in variant.items())
+    else:
+        where = " at this experiment's config"
+    return f"{where}, trained on {trained_on(summary)}"
 
 
 def _setting_lines(summary: dict) -> list[str]:

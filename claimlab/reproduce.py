@@ -21,10 +21,12 @@ import json
 import math
 from pathlib import Path
 
+from claimlab import config as config_module
+
 REPRODUCED, DIFFERS, NOT_COMPARABLE = "reproduced", "differs", "not comparable"
 
 # Keys that say how much evidence a run gathered, not what a trial computes.
-STRENGTH_KEYS = ("seeds",)
+STRENGTH_KEYS = config_module.NOT_TRIAL_IDENTITY
 
 
 def _normal(value):
@@ -34,6 +36,7 @@ def _normal(value):
 
 def config_differences(published: dict, run: dict) -> list[str]:
     """The config keys whose values differ between two runs, the seed count left out, sorted."""
+    published, run = config_module.as_recorded(published), config_module.as_recorded(run)
     keys = (set(published) | set(run)) - set(STRENGTH_KEYS)
     return sorted(key for key in keys if key not in published or key not in run
                   or _normal(published[key]) != _normal(run[key]))
@@ -92,7 +95,7 @@ def compare(published: dict, run: dict, where: str) -> dict:
 
 
 def _value(summary: dict, key: str) -> str:
-    config = summary.get("config", {})
+    config = config_module.as_recorded(summary.get("config", {}))
     return "absent" if key not in config else repr(_normal(config[key]))
 
 

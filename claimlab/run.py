@@ -280,7 +280,7 @@ def _run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out)
     started = time.perf_counter()
     _prepare(experiment, cfg)
     if options.executor == "local" and experiment.trains:  # the workers import TensorFlow while MLflow opens
-        execute.start_workers(experiment.name, options.jobs)
+        execute.start_workers(experiment.name, options.jobs, cfg["backend"])
     prepared = time.perf_counter()
     results_dir = options.results_root / (scope.folder(experiment.name, options.setting) if options.setting
                                           else report.results_folder(experiment.name, options.overrides))
@@ -329,7 +329,7 @@ def _prepare(experiment: Experiment, cfg: dict) -> None:
     experiment reject a config its trials cannot run: a usage error, before anything is opened."""
     from claimlab import train
 
-    train.limit_threads(TRIAL_THREADS)
+    train.prepare_process(TRIAL_THREADS)
     if experiment.trains:
         try:
             experiment.prepare(cfg)

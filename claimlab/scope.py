@@ -25,11 +25,15 @@ from datetime import datetime
 from pathlib import Path
 
 from claimlab import config as config_module
+from claimlab.backend import TENSORFLOW
 from claimlab.errors import UsageError
 from claimlab.spec import Setting, Times
 from claimlab.verdict import INCONCLUSIVE, NUMERICALLY_ZERO, REFUTED, SUPPORTED
 
 DEFAULT_SETTING = "default"
+# Every experiment whose trials run on JAX declares this setting: its default config on TensorFlow, which
+# the sources ran. The scope report then shows whether moving to JAX changes a conclusion.
+TENSORFLOW_SETTING = "tensorflow"
 
 # The full profile runs the default setting at its >= 10 seeds and every other setting at 5 (the scope
 # grid is several times the suite's compute); --seeds sets them all.
@@ -64,7 +68,12 @@ def check_declaration(name: str, module) -> None:
         return
     if DEFAULT_SETTING not in settings or settings[DEFAULT_SETTING].overrides:
         raise TypeError(f"experiments/{name}.py: SETTINGS must declare '{DEFAULT_SETTING}' with no overrides")
-    keys = {*getattr(module, "CONFIG", {}), *getattr(module, "THRESHOLDS", {})}
+    keys = {*getattr(module, "CONFIG", {}), *getattr(module, "THRESHOLDS", {}), "backend"}
+    if getattr(module, "BACKEND", TENSORFLOW) != TENSORFLOW and \
+            getattr(settings.get(TENSORFLOW_SETTING), "overrides", None) != {"backend": TENSORFLOW}:
+        raise TypeError(f"experiments/{name}.py runs on {module.BACKEND}: SETTINGS must declare "
+                        f"'{TENSORFLOW_SETTING}', the default config on TensorFlow (overrides {{'backend': "
+                        "'tensorflow'}), so the scope shows whether a verdict depends on the backend")
     for setting_name, setting in settings.items():
         if not isinstance(setting, Setting):
             raise TypeError(f"experiments/{name}.py: SETTINGS[{setting_name!r}] must be a claimlab.spec.Setting")
@@ -240,7 +249,7 @@ def _why_not_counted(experiment, setting_name: str, summary: dict | None) -> str
         expected = setting_config(experiment, setting_name, summary["profile"])
     except UsageError as error:
         return f"cannot run: {error}"
-    if _identity(expected) != _identity(summary["config"]):
+    if _identity(expected) != _identity(config_module.as_recorded(summary["config"])):
         return "ran an older declaration of the setting or config: rerun it"
     return ""
 

@@ -127,3 +127,11 @@ class Setting:
     reason: str
     overrides: dict = field(default_factory=dict)
     reference: Reference | None = None
+
+
+def on_tensorflow(default: Setting) -> Setting:
+    """The `tensorflow` setting every experiment whose trials run on JAX declares: its default setting with
+    the trials on TensorFlow, the backend the sources ran (claimlab.backend)."""
+    return Setting(f"{default.label}; on TensorFlow",
+                   "the sources ran TensorFlow: the default config on TensorFlow shows whether training on JAX "
+                   "changes a conclusion", {"backend": "tensorflow"}, default.reference)

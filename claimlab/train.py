@@ -10,10 +10,13 @@ import contextlib
 import importlib
 import math
 import os
+import random
 import sys
 import warnings
 
 import numpy as np
+
+from claimlab import backend
 
 # Quiet TensorFlow's C++ banner before it is imported anywhere in this process.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -59,13 +62,43 @@ def import_tensorflow():
     return sys.modules["tensorflow"]
 
 
+def on_tensorflow() -> bool:
+    """Whether this process's Keras runs on TensorFlow (else JAX: claimlab.backend)."""
+    return backend.keras_backend_of_process() == backend.TENSORFLOW
+
+
 def seed_everything(seed: int) -> None:
-    """Same seed, same machine -> same numbers: Python, NumPy and TF seeds, and deterministic TF ops."""
-    tf = import_tensorflow()
+    """Same seed, same machine -> same numbers: Python, NumPy and Keras seeds; on TensorFlow also TF's seed
+    and deterministic TF ops (XLA on the CPU, JAX's compiler, is deterministic as it is)."""
     import keras
 
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    if on_tensorflow():
+        import_tensorflow().config.experimental.enable_op_determinism()
+        keras.utils.set_random_seed(seed)
+        return
+    # keras.utils.set_random_seed also seeds TensorFlow, importing it (seconds, and half a gigabyte in every
+    # JAX worker) where it is installed; on JAX, everything else it does, through the same Keras internals.
+    try:
+        from keras.src.backend.common import global_state
+        from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
+        from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
+    except ImportError:  # a Keras that moved them: its own function, TensorFlow import and all
+        keras.utils.set_random_seed(seed)
+        return
+    global_state.set_global_attribute(GLOBAL_RANDOM_SEED, seed)
+    global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, None)
+    random.seed(seed)
+    np.random.seed(seed)
+
+
+def prepare_process(threads: int) -> None:
+    """Before this process trains anything: TensorFlow on `threads` threads and GPU memory growth, or
+    JAX's compilation cache (JAX got its one thread from claimlab.backend.use, before it was imported)."""
+    if on_tensorflow():
+        limit_threads(threads)
+        use_gpu_memory_growth()
+    else:
+        backend.configure_jax()
 
 
 def limit_threads(threads: int) -> None:
@@ -134,6 +167,51 @@ def build_state(model, x, y) -> None:
         build(data_batch=(x, y))
 
 
+def chain_gradients(model, x, loss_of_output, weights: bool = False) -> dict:
+    """One forward and one backward pass, in inference mode, through a model whose layers form one chain
+    (input -> layer -> ... -> output), on this process's backend (TensorFlow's GradientTape, or JAX's
+    autodiff: each backend's own numbers). Returns the loss, each layer's output (`outputs`, by layer name),
+    d loss / d that output (`output_gradients`), and with `weights` d loss / d each trainable weight
+    (`weight_gradients`, in model.trainable_weights order). For probes of gradient scale in trials that
+    run on either backend."""
+    import keras
+
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+
+    def forward(offsets):
+        outputs, h = [], x
+        for layer, offset in zip(layers, offsets):
+            h = layer(h, training=False) + offset  # the offsets are zeros: d loss / d offset = d loss / d output
+            outputs.append(h)
+        return loss_of_output(h), outputs
+
+    zeros = [keras.ops.zeros_like(output) for output in forward([0.0] * len(layers))[1]]
+    if on_tensorflow():
+        tf = import_tensorflow()
+        with tf.GradientTape() as tape:
+            tape.watch(zeros)
+            loss, outputs = forward(zeros)
+        gradients = tape.gradient(loss, [*zeros, *(model.trainable_weights if weights else [])])
+    else:
+        import jax
+
+        variables = model.trainable_variables
+
+        def loss_and_outputs(offsets, values):
+            with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+                return forward(offsets)
+
+        (loss, outputs), (offset_grads, weight_grads) = jax.value_and_grad(loss_and_outputs, argnums=(0, 1),
+                                                                           has_aux=True)(zeros, [v.value for v in variables])
+        gradients = [*offset_grads, *(weight_grads if weights else [])]
+    names = [layer.name for layer in layers]
+    result = {"loss": float(loss), "outputs": dict(zip(names, outputs)),
+              "output_gradients": dict(zip(names, gradients[:len(layers)]))}
+    if weights:
+        result["weight_gradients"] = gradients[len(layers):]
+    return result
+
+
 def diverged(history: dict[str, list[float]]) -> bool:
     """A NaN or infinite training loss: recorded as a result, not raised as a crash."""
     return any(not math.isfinite(v) for v in history.get("train/loss", []))
@@ -161,6 +239,10 @@ def fit_per_seed(models, seeds, data, epochs: int, batch_size: int,
 
     One model trains alone with `fit`. Models that cannot be fused (several inputs or outputs, or
     Keras internals this code does not know) train one after the other, each as `fit` trains it."""
+    if not on_tensorflow():
+        from claimlab import jax_seeds
+
+        return jax_seeds.fit_per_seed(models, seeds, data, epochs, batch_size, validation)
     tf = import_tensorflow()
     if len(models) == 1:
         tf.random.set_seed(seeds[0])
@@ -238,7 +320,7 @@ def evaluate_per_seed(models, batch_size: int = 512):
     one traced test step for all of them instead of one of each per model (on this CPU, tracing and a
     call's set-up cost a small model more than its evaluation). Models that cannot be fused are
     evaluated one by one."""
-    towers = _towers(models) if len(models) > 1 else None
+    towers = _towers(models) if len(models) > 1 and on_tensorflow() else None
     if towers is None:
         return lambda x, y, prefix: [evaluate(model, x, y, prefix, batch_size) for model in models]
 

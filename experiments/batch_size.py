@@ -66,7 +66,7 @@ batch gets 50 updates: does it catch up?), a wider and deeper MLP, and MNIST-1D 
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.domains import Integer, Real, Sizes
-from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult
+from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Summarize
 
 SOURCE_FILE = "001_448bd649d2fb709b.txt"
@@ -124,6 +124,9 @@ PROFILES = {
 # ---- scope ------------------------------------------------------------------------------------------
 DIGITS_REFERENCE = Reference("minibatch", "test/accuracy", *datasets.DIGITS_PUBLISHED)
 MNIST1D_REFERENCE = Reference("minibatch", "test/accuracy", *datasets.MNIST1D_MLP_PUBLISHED)
+# Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
+# `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
+BACKEND = "jax"
 SETTINGS = {
     "default": Setting("digits, MLP 64 hidden units, 10 epochs of Adam 1e-3",
                        "the lab's reference setting: small enough to train per-sample over several seeds",
@@ -138,6 +141,7 @@ SETTINGS = {
                        "the answer speaks of training in general: a second, harder dataset with more examples "
                        "per epoch", {"dataset": "mnist1d"}, MNIST1D_REFERENCE),
 }
+SETTINGS["tensorflow"] = on_tensorflow(SETTINGS["default"])
 
 ARMS = {
     "full_batch": {"batching": "full_batch"},

@@ -65,7 +65,7 @@ Design choices, made before any run:
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.domains import Integer, Real, Sizes
-from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult
+from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import (INCONCLUSIVE, REFUTED, SUPPORTED, AllOf, Better, Custom, Equivalent, IfDiverged,
                               Outcome, SeedStatistic, Summarize, arm_summaries, in_family)
 
@@ -151,6 +151,9 @@ PROFILES = {
 # 2-D CNN arms as digits do, so the scope varies the budget and the depth. The baseline is the Keras
 # default (Glorot kernels, zero biases) on the CNN.
 DIGITS_REFERENCE = Reference("cnn_glorot_zero", "test/accuracy", *datasets.DIGITS_PUBLISHED)
+# Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
+# `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
+BACKEND = "jax"
 SETTINGS = {
     "default": Setting("digits, the small CNN and MLP, 15 epochs of SGD",
                        "the lab's reference setting: 27 arms over many seeds on 2 cores", reference=DIGITS_REFERENCE),
@@ -163,6 +166,7 @@ SETTINGS = {
                     "where a bias choice should show", {"cnn_filters": (8, 16, 32), "mlp_units": (64,) * 6},
                     DIGITS_REFERENCE),
 }
+SETTINGS["tensorflow"] = on_tensorflow(SETTINGS["default"])
 
 MODELS = ("cnn", "mlp")
 WEIGHT_INITS = ("he", "glorot", "tn01")

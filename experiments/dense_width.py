@@ -71,7 +71,7 @@ from claimlab import data as datasets
 from claimlab import train
 from claimlab.checks import fresh_keras, max_abs_difference
 from claimlab.domains import Integer, Real
-from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult
+from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import (INCONCLUSIVE, REFUTED, AllOf, AtMost, Contrast, Custom, Exact, IfDiverged, Outcome,
                               SeedStatistic, Summarize, arm_summaries, evidence_floor_text, fmt, smallest_effect_text)
 
@@ -144,6 +144,9 @@ WIDEST = arm_name(max(RATIOS))
 # The reference is the widest arm, the net with the most capacity.
 DIGITS_REFERENCE = Reference(WIDEST, "test/accuracy", *datasets.DIGITS_PUBLISHED)
 MNIST1D_REFERENCE = Reference(WIDEST, "test/accuracy", *datasets.MNIST1D_MLP_PUBLISHED)
+# Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
+# `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
+BACKEND = "jax"
 SETTINGS = {
     "default": Setting("digits (F = 64), one hidden layer, 30 epochs",
                        "the lab's reference setting: 14 widths over many seeds on 2 cores", reference=DIGITS_REFERENCE),
@@ -160,6 +163,7 @@ SETTINGS = {
                        "40, 80, 120), a harder task where width should matter more", {"dataset": "mnist1d"},
                        MNIST1D_REFERENCE),
 }
+SETTINGS["tensorflow"] = on_tensorflow(SETTINGS["default"])
 
 
 # ---- E6a: the exact check ---------------------------------------------------------------------------

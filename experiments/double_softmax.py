@@ -122,7 +122,8 @@ the scope report (results/double_softmax/scope.md) says in which of them each ve
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.domains import Integer, Real, Sizes
-from claimlab.spec import Claim, DatasetInfo, Reference, Setting, Source, Times, TrialResult
+from claimlab.spec import (Claim, DatasetInfo, Reference, Setting, Source, Times, TrialResult,
+                           on_tensorflow)
 from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, SeedStatistic, Summarize
 
 SOURCE_FILE = "004_6e8709b0f2e54d47.txt"
@@ -205,6 +206,9 @@ PROFILES = {
 # slows training depends on the optimiser. The scope varies the budget, the depth, the optimiser and the
 # data. The text task has no published accuracy; digits has one.
 DIGITS_REFERENCE = Reference("logits", "test/accuracy", *datasets.DIGITS_PUBLISHED)
+# Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
+# `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
+BACKEND = "jax"
 SETTINGS = {
     "default": Setting("source texts (97 characters), 16-character window MLP (256 units), 5 epochs of Adam 1e-3",
                        "the lab's reference setting: a next-character model like the asker's, small enough for "
@@ -223,6 +227,7 @@ SETTINGS = {
                       "double softmax's 1/V factor is ten times milder (30 epochs: digits has 1,100 training "
                       "images, 9 batches per epoch)", {"dataset": "digits", "epochs": Times(6)}, DIGITS_REFERENCE),
 }
+SETTINGS["tensorflow"] = on_tensorflow(SETTINGS["default"])
 
 ARMS = {
     "logits": {"head": "logits"},
@@ -795,22 +800,17 @@ def build_model(head, cfg, data):
 
 def gradient_scale(model, data, cfg):
     """On the first grad_examples test examples: the mean per-example norm of d loss / d z (z the logits),
-    the global norm of d loss / d weights (the batch-mean loss), and that loss."""
+    the global norm of d loss / d weights (the batch-mean loss), and that loss; on the backend the trial
+    runs on (claimlab.train.chain_gradients: a GradientTape, or JAX's autodiff)."""
     import keras
     import numpy as np
-    import tensorflow as tf
 
     x, y = data.x_test[:cfg["grad_examples"]], data.y_test[:cfg["grad_examples"]]
-    both = keras.Model(model.input, [model.get_layer("logits").output, model.output])
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    with tf.GradientTape() as tape:
-        z, outputs = both(x, training=False)
-        loss = loss_fn(y, outputs)
-    gradients = tape.gradient(loss, [z, *model.trainable_weights])
-    per_example = np.linalg.norm(np.asarray(gradients[0], dtype="float64") * len(y), axis=1)
-    return {"logits_norm": float(per_example.mean()),
-            "weights_norm": float(tf.linalg.global_norm(gradients[1:])),
-            "loss": float(loss)}
+    probe = train.chain_gradients(model, x, lambda outputs: loss_fn(y, outputs), weights=True)
+    per_example = np.linalg.norm(np.asarray(probe["output_gradients"]["logits"], dtype="float64") * len(y), axis=1)
+    weight_norm = np.sqrt(sum(np.sum(np.square(np.asarray(g, dtype="float64"))) for g in probe["weight_gradients"]))
+    return {"logits_norm": float(per_example.mean()), "weights_norm": float(weight_norm), "loss": probe["loss"]}
 
 
 # ---- the trials ----------------------------------------------------------------------------------

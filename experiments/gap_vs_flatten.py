@@ -44,7 +44,7 @@ whether it still trains to 100% training accuracy is in the results (`train_eval
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.domains import Integer, Real, Sizes
-from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult
+from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import Better, Exact, IfDiverged, Ranking
 
 SOURCE_FILE = "002_6725717de9344925.txt"
@@ -124,6 +124,9 @@ PROFILES = {
 # training budget and the trunk. The baseline is the flatten head, an ordinary CNN classifier.
 DIGITS_REFERENCE = Reference("flatten", "test/accuracy", *datasets.DIGITS_PUBLISHED)
 MNIST1D_REFERENCE = Reference("flatten", "test/accuracy", *datasets.MNIST1D_CNN_PUBLISHED)
+# Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
+# `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
+BACKEND = "jax"
 SETTINGS = {
     "default": Setting("shifted digits, the small plain trunk, 30 epochs",
                        "the lab's reference setting: small enough to train six heads over many seeds",
@@ -139,6 +142,7 @@ SETTINGS = {
                             "residual blocks and batch norm change the features every head reads",
                             {"trunk": "resnet"}, DIGITS_REFERENCE),
 }
+SETTINGS["tensorflow"] = on_tensorflow(SETTINGS["default"])
 
 HEADS = ("gap", "gmp", "ema", "split4_gmp", "conv1_kernel", "flatten")
 ARMS = {head: {"head": head} for head in HEADS}

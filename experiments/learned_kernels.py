@@ -72,7 +72,7 @@ import numpy as np
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.domains import Integer, Real
-from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult
+from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Summarize
 
 SOURCE_FILE = "000_2706fe11d950e137.txt"
@@ -137,6 +137,9 @@ PROFILES = {
 # kernels (more fixed kernels may cover what learning finds) and the data (a second, 1-D dataset).
 DIGITS_REFERENCE = Reference("learned", "test/accuracy", *datasets.DIGITS_PUBLISHED)
 MNIST1D_REFERENCE = Reference("learned", "test/accuracy", *datasets.MNIST1D_CNN_PUBLISHED)
+# Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
+# `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
+BACKEND = "jax"
 SETTINGS = {
     "default": Setting("digits, 8 first-layer 5x5 kernels, 30 epochs",
                        "the lab's reference setting: a small CNN, three arms over many seeds on 2 cores",
@@ -151,6 +154,7 @@ SETTINGS = {
                        "a second, harder dataset whose positions are time steps, with 1-D hand-designed "
                        "(difference, smoothing) kernels", {"dataset": "mnist1d"}, MNIST1D_REFERENCE),
 }
+SETTINGS["tensorflow"] = on_tensorflow(SETTINGS["default"])
 
 ARMS = {arm: {"kernels": arm} for arm in ("learned", "fixed_designed", "fixed_random")}
 

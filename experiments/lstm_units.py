@@ -59,7 +59,7 @@ import numpy as np
 
 from claimlab import train
 from claimlab.domains import Integer, Real
-from claimlab.spec import Claim, DatasetInfo, Setting, Source, Times, TrialResult
+from claimlab.spec import Claim, DatasetInfo, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, Better, Exact, IfDiverged, Summarize
 
 SOURCE_FILE = "002_6725717de9344925.txt"
@@ -129,6 +129,9 @@ PROFILES = {
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------
 # The answer recommends 128-256 units "for most problems": the scope varies the training budget and how
 # much the task asks the state to remember. The task is generated: there is no published accuracy.
+# Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
+# `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
+BACKEND = "jax"
 SETTINGS = {
     "default": Setting("marked recall, 16 steps, 2 marks of 3 symbols (9 classes), 15 epochs",
                        "the lab's reference setting: six LSTM sizes over many seeds on 2 cores"),
@@ -139,6 +142,7 @@ SETTINGS = {
                            "a harder memory task: three symbols held over longer sequences, where the size of the "
                            "state should matter more", {"length": 40, "marks": 3}),
 }
+SETTINGS["tensorflow"] = on_tensorflow(SETTINGS["default"])
 
 ASKER_UNITS = 4  # line 123: model.add(LSTM(4, input_shape=(1, look_back)))
 UNITS = (4, 16, 32, 64, 128, 256)

@@ -74,7 +74,8 @@ import numpy as np
 
 from claimlab import train
 from claimlab.domains import Integer, Real, Sizes
-from claimlab.spec import Claim, DatasetInfo, Setting, Source, Times, TrialResult
+from claimlab.spec import (Claim, DatasetInfo, Setting, Source, Times, TrialResult,
+                           on_tensorflow)
 from claimlab.verdict import AllOf, AtMost, Better, Equivalent, Exact, IfDiverged, Summarize
 
 SOURCE_FILE = "000_2706fe11d950e137.txt"
@@ -161,6 +162,9 @@ PROFILES = {
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------
 # The tasks are generated, so there is no published reference accuracy; the scope varies the budget
 # and the LSTM's size.
+# Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
+# `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
+BACKEND = "jax"
 SETTINGS = {
     "default": Setting("generated series, 16 LSTM units, 40 epochs",
                        "the lab's reference setting: eight arms over many seeds on 2 cores"),
@@ -171,6 +175,7 @@ SETTINGS = {
                     "the answer's own LSTM(64) (L1): more capacity may absorb what padding costs",
                     {"units": 64}),
 }
+SETTINGS["tensorflow"] = on_tensorflow(SETTINGS["default"])
 
 INTERRUPTED_ARMS = ("post_pad", "pre_pad", "post_pad_mask", "bucketing", "stateful_chunks", "concatenated")
 ARMS = {

@@ -74,7 +74,7 @@ already good (a dataset on which the non-linear arm has little to win), and the 
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.domains import Integer, Real, Sizes
-from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult
+from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Equivalent, Exact, IfDiverged, Summarize
 
 SOURCE_FILE = "001_448bd649d2fb709b.txt"
@@ -138,6 +138,9 @@ MNIST1D_REFERENCE = Reference("linear", "test/accuracy", 0.32,
                               "the MNIST-1D README (github.com/greydanus/mnist1d): logistic regression scores about "
                               "32% at the standard size, 4,000 training examples (an MLP about 68%)")
 DIGITS_REFERENCE = Reference("deep_relu", "test/accuracy", *datasets.DIGITS_PUBLISHED)
+# Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
+# `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
+BACKEND = "jax"
 SETTINGS = {
     "default": Setting("MNIST-1D, 3 Dense layers (100, 100 hidden units), 40 epochs of Adam",
                        "the lab's reference setting: a task built so that a linear model is clearly limited",
@@ -153,6 +156,7 @@ SETTINGS = {
                       "the claim is about networks on any data: a second dataset, one on which a linear model is "
                       "already good, so the ReLU net has little to win", {"dataset": "digits"}, DIGITS_REFERENCE),
 }
+SETTINGS["tensorflow"] = on_tensorflow(SETTINGS["default"])
 
 ARMS = {
     "linear": {"stack": "linear"},

@@ -73,7 +73,8 @@ import math
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.domains import Integer, Real, Sizes
-from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult
+from claimlab.spec import (Claim, Reference, Setting, Source, Times, TrialResult,
+                           on_tensorflow)
 from claimlab.verdict import AllOf, Better, Contrast, Exact, IfDiverged
 
 SOURCE_FILE = "003_8f61efd7de26bf97.txt"
@@ -189,6 +190,9 @@ PROFILES = {
 # built on MNIST-1D's generator; a second dataset would need a second generator and is not in the scope.
 # The scope varies the budget and the width. The baseline is the plain conv net at the largest size.
 MNIST1D_REFERENCE = Reference("none", "n6400/test/accuracy", *datasets.MNIST1D_CNN_PUBLISHED)
+# Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
+# `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
+BACKEND = "jax"
 SETTINGS = {
     "default": Setting("MNIST-1D, 600 Adam steps: 6 epochs of 6,400 examples",
                        "the lab's reference setting: six arms at three training sizes over many seeds",
@@ -200,6 +204,7 @@ SETTINGS = {
                     "a regulariser matters more the more capacity a net has to over-fit with",
                     {"conv_filters": (64, 64), "dense_units": 128}, MNIST1D_REFERENCE),
 }
+SETTINGS["tensorflow"] = on_tensorflow(SETTINGS["default"])
 
 ARMS = {
     "none": {"downsample": "none", "dropout": False},

@@ -172,6 +172,10 @@ PROFILES = {
 # asker trained to convergence; redundancy may grow or shrink with training) and the data.
 DIGITS_REFERENCE = Reference("baseline", "test/accuracy", *datasets.DIGITS_PUBLISHED)
 MNIST1D_REFERENCE = Reference("baseline", "test/accuracy", *datasets.MNIST1D_MLP_PUBLISHED)
+# Its trials convert each trained model with TensorFlow Lite and evaluate it in the TFLite interpreter (E7a,
+# E7e, E7f): they need TensorFlow itself (claimlab.backend).
+BACKEND = "tensorflow"
+TENSORFLOW_BECAUSE = "its trials quantize each trained model with TensorFlow Lite and run the TFLite interpreter"
 SETTINGS = {
     "default": Setting("digits (64 inputs), the asker's head 64-16 ELU, 30 epochs",
                        "the lab's reference setting: the asker's layer sizes on 64 inputs, over many seeds on "

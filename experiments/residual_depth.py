@@ -105,7 +105,7 @@ import time
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.domains import Integer, Real, Sizes
-from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult
+from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, SeedStatistic, Summarize
 
 SOURCE_FILE = "002_6725717de9344925.txt"
@@ -178,6 +178,9 @@ PROFILES = {
 
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------
 DIGITS_REFERENCE = Reference("residual_shallow", "test/accuracy", *datasets.DIGITS_PUBLISHED)
+# Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
+# `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
+BACKEND = "jax"
 SETTINGS = {
     "default": Setting("digits 8x8, nets of 8, 20, 32 layers (filters 8-16-32), Adam, 10 epochs",
                        "the lab's reference setting: six nets over many seeds on 2 cores", reference=DIGITS_REFERENCE),
@@ -191,6 +194,7 @@ SETTINGS = {
                    "gradient 1e-4 w); Adam's per-weight steps may hide an optimisation difficulty",
                    {"optimizer": "sgd", "learning_rate": 0.025, "weight_decay": 5e-5}, DIGITS_REFERENCE),
 }
+SETTINGS["tensorflow"] = on_tensorflow(SETTINGS["default"])
 
 ROLES = ("shallow", "middle", "deep")  # the three entries of `depths`
 SHORTCUTS = {"plain": "none", "residual": "zero_pad"}

@@ -63,7 +63,7 @@ import time
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.domains import Integer, Real, Sizes
-from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult
+from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, Better, Exact, IfDiverged, Summarize
 
 SOURCE_FILE = "002_6725717de9344925.txt"
@@ -134,6 +134,9 @@ PROFILES = {
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------
 DIGITS_REFERENCE = Reference("stride_on_3x3", "test/accuracy", *datasets.DIGITS_PUBLISHED)
 MNIST1D_REFERENCE = Reference("stride_on_3x3", "test/accuracy", *datasets.MNIST1D_CNN_PUBLISHED)
+# Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
+# `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
+BACKEND = "jax"
 SETTINGS = {
     "default": Setting("shifted digits (16x16), stem + 2 bottleneck blocks (32, 64 channels), 20 epochs",
                        "the lab's reference setting: small enough to train both arms over many seeds",
@@ -150,6 +153,7 @@ SETTINGS = {
                        "may carry information, where skipping alternate positions could cost more",
                        {"dataset": "mnist1d"}, MNIST1D_REFERENCE),
 }
+SETTINGS["tensorflow"] = on_tensorflow(SETTINGS["default"])
 
 ARMS = {
     "stride_on_1x1": {"stride_on": "1x1"},

@@ -145,7 +145,8 @@ hidden layers (further from 1 by g^10 more), and MNIST-1D as a second dataset; t
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.domains import Integer, Real, Sizes
-from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult
+from claimlab.spec import (Claim, Reference, Setting, Source, Times, TrialResult,
+                           on_tensorflow)
 from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Summarize
 
 SOURCE_FILE = "002_6725717de9344925.txt"
@@ -216,6 +217,9 @@ PROFILES = {
 # ---- scope: the settings E3b is judged in, chosen before any run --------------------------------------
 DIGITS_REFERENCE = Reference("he", "test/accuracy", *datasets.DIGITS_PUBLISHED)
 MNIST1D_REFERENCE = Reference("he", "test/accuracy", *datasets.MNIST1D_MLP_PUBLISHED)
+# Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
+# `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
+BACKEND = "jax"
 SETTINGS = {
     "default": Setting("digits, 20 hidden Dense layers of 64 (ReLU), 10 epochs of SGD 0.01 with momentum",
                        "the lab's reference setting: deep enough that the gains compound (g^19), cheap to train",
@@ -230,6 +234,7 @@ SETTINGS = {
                        "the claim is about deep nets on any data: a second, harder dataset with inputs of another "
                        "scale and more updates per epoch", {"dataset": "mnist1d"}, MNIST1D_REFERENCE),
 }
+SETTINGS["tensorflow"] = on_tensorflow(SETTINGS["default"])
 
 INITS = ("he", "glorot", "normal_001", "normal_1")
 ARMS = {init: {"init": init} for init in INITS}
@@ -327,30 +332,29 @@ def sigmoid_derivative(z):
 def layer_scales(model, x, y, saturation_derivative=0.01):
     """One forward and one backward pass of the mean cross-entropy of the logits on (x, y): per hidden
     layer the RMS of its outputs and of the loss gradient with respect to them, the logits' RMS, and the
-    share of sigmoid(logits) units that are saturated (and exactly 1*(1-1) = 0 in float32)."""
+    share of sigmoid(logits) units that are saturated (and exactly 1*(1-1) = 0 in float32). On the
+    backend the trial runs on (claimlab.train.chain_gradients: a GradientTape, or JAX's autodiff)."""
     import keras
     import numpy as np
-    import tensorflow as tf
+    from keras import ops
 
-    hidden = [layer for layer in model.layers if layer.name.startswith("hidden")]
-    probe = keras.Model(model.inputs, [layer.output for layer in hidden] + [model.get_layer("logits").output])
-    x = tf.convert_to_tensor(np.asarray(x, dtype="float32"))
-    with tf.GradientTape() as tape:
-        *outputs, logits = probe(x, training=False)
-        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True))
-    gradients = tape.gradient(loss, outputs)
-    act = [rms(h) for h in outputs]
-    grad = [rms(g) for g in gradients]
-    s = tf.sigmoid(logits)  # float32, as the asker's net would compute it
+    probe = train.chain_gradients(
+        model, np.asarray(x, dtype="float32"),
+        lambda logits: ops.mean(keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)))
+    hidden = [name for name in probe["outputs"] if name.startswith("hidden")]
+    act = [rms(probe["outputs"][name]) for name in hidden]
+    grad = [rms(probe["output_gradients"][name]) for name in hidden]
+    logits = probe["outputs"]["logits"]
+    s = np.asarray(ops.sigmoid(logits))  # float32, as the asker's net would compute it
     return {
         "act_rms": act,
         "grad_rms": grad,
         "forward_ratio": act[-1] / act[0],
         "backward_ratio": grad[0] / grad[-1] if grad[-1] > 0 else float("nan"),
         "logits_rms": rms(logits),
-        "loss": float(loss),
+        "loss": probe["loss"],
         "sigmoid_saturated_share": float(np.mean(sigmoid_derivative(logits) < saturation_derivative)),
-        "sigmoid_derivative_zero_share": float(np.mean(np.asarray(s * (1.0 - s)) == 0.0)),
+        "sigmoid_derivative_zero_share": float(np.mean(s * (1.0 - s) == 0.0)),
     }
 
 

@@ -14,6 +14,7 @@ or Ray, fails and says which fixture to use.
 """
 
 import builtins
+import contextlib
 import importlib
 import json
 import multiprocessing.process
@@ -52,24 +53,19 @@ def pytest_collection_finish(session):
                                 "at module level; import it inside a test that uses the `keras` fixture")
 
 
-@pytest.fixture(autouse=True)
-def fast_tier_guard(request, monkeypatch):
-    """A test outside the integration tier may not start a process or import a framework."""
-    if request.node.get_closest_marker("integration"):
-        yield
-        return
-
-    def refuse(*args, **kwargs):
-        pytest.fail(f"{request.node.nodeid} starts a process: request the `process` fixture (or `runner`), which "
-                    "marks it integration", pytrace=False)
-
-    real_import, real_import_module = builtins.__import__, importlib.import_module
+@contextlib.contextmanager
+def fast_tier_guard(item):
+    """While a test outside the integration tier sets up, runs and tears down (its module- and session-scoped
+    fixtures included), starting a process or importing a framework fails it, naming the fixture to use."""
+    def refuse_process(*args, **kwargs):
+        pytest.fail(f"{item.nodeid} starts a process: request the `process` fixture (or `runner`), which marks "
+                    "it integration", pytrace=False)
 
     def refuse_heavy(name: str) -> None:
         # at every `import x` statement, even of a module another test imported already
         if name.partition(".")[0] in HEAVY_MODULES:
-            pytest.fail(f"{request.node.nodeid} imports {name}: request the `keras` fixture, which marks it "
-                        "integration", pytrace=False)
+            pytest.fail(f"{item.nodeid} imports {name}: request the `keras` fixture, which marks it integration",
+                        pytrace=False)
 
     def guarded_import(name, *args, **kwargs):
         refuse_heavy(name)
@@ -79,11 +75,40 @@ def fast_tier_guard(request, monkeypatch):
         refuse_heavy(name)
         return real_import_module(name, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "__import__", guarded_import)
-    monkeypatch.setattr(importlib, "import_module", guarded_import_module)
-    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
-    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refuse)
-    yield
+    real_import, real_import_module = builtins.__import__, importlib.import_module
+    patches = [(builtins, "__import__", guarded_import), (importlib, "import_module", guarded_import_module),
+               (subprocess.Popen, "__init__", refuse_process),
+               (multiprocessing.process.BaseProcess, "start", refuse_process)]
+    saved = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+    for owner, name, replacement in patches:
+        setattr(owner, name, replacement)
+    try:
+        yield
+    finally:
+        for owner, name, original in saved:
+            setattr(owner, name, original)
+
+
+def _guarded(item):
+    return contextlib.nullcontext() if item.get_closest_marker("integration") else fast_tier_guard(item)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    with _guarded(item):
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    with _guarded(item):
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item):
+    with _guarded(item):
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -161,7 +186,8 @@ def smoke_runs(tmp_path_factory, keras, process):
 
 @pytest.fixture(scope="session")
 def smoke_run(smoke_runs):
-    """gap_vs_flatten's smoke run, trials in this process (--jobs 1) so the in-process path is covered."""
+    """gap_vs_flatten's smoke run with --jobs 1: its JAX trials in a pool of one worker (the in-process path,
+    TensorFlow's, is covered by tests/test_interrupt_resume.py and test_reproduce.py)."""
     return smoke_runs("gap_vs_flatten", "--jobs", "1")
 
 

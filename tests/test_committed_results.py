@@ -49,10 +49,19 @@ def test_todays_rules_give_the_committed_verdicts(folder):
             assert same and math.isclose(same[0]["mean"], headline.mean, rel_tol=1e-9, abs_tol=1e-12), claim_id
 
 
-SCOPED = [e for e in registry.load_all() if e.settings]
+# The committed results predate the backend issue (24): every trial in them ran on TensorFlow, so for an
+# experiment whose trials now run on JAX no committed run is of its current default, and its `tensorflow`
+# setting has not run. They are regenerated once, after the validity and statistics issues (26, 27), as
+# DEVELOPERS.md asks. Until then these tests fail for those experiments, and are expected to: strictly, so
+# that the regeneration has to remove this mark.
+PENDING_REGENERATION = pytest.mark.xfail(strict=True, reason="the committed results ran on TensorFlow before "
+                                                             "this experiment moved to JAX: regenerated after "
+                                                             "issues 26 and 27")
+SCOPED = [pytest.param(e, id=e.name, marks=PENDING_REGENERATION if e.backend == "jax" else ())
+          for e in registry.load_all() if e.settings]
 
 
-@pytest.mark.parametrize("experiment", SCOPED, ids=lambda e: e.name)
+@pytest.mark.parametrize("experiment", SCOPED)
 def test_committed_scope_reports_count_every_setting_at_full_strength(experiment):
     """Issue 11's acceptance on the committed results: every declared setting ran to completion under its
     current declaration, the default at the full profile with >= 10 seeds and the others with >= 5, and
@@ -70,8 +79,8 @@ def test_committed_scope_reports_count_every_setting_at_full_strength(experiment
         assert (RESULTS / experiment.name / f"scope_{claim_id}.png").exists()
 
 
-EMPIRICAL_IDS = [pytest.param(e, c.id, id=c.id)
-                 for e in SCOPED for c in e.claims if c.kind == "empirical"]
+EMPIRICAL_IDS = [pytest.param(p.values[0], c.id, id=c.id)
+                 for p in SCOPED for c in p.values[0].claims if c.kind == "empirical"]
 
 
 @pytest.mark.parametrize("experiment, claim_id", EMPIRICAL_IDS)
@@ -80,11 +89,13 @@ def test_the_citation_of_each_empirical_claim_quotes_the_committed_numbers(exper
     from claimlab.cite import citation
 
     text = citation(claim_id, RESULTS)
-    for name in experiment.settings:
+    committed = [name for name in experiment.settings if (RESULTS / scope.folder(experiment.name, name)).is_dir()]
+    assert committed and committed[0] == "default"
+    for name in committed:  # (a setting declared since the last regeneration has none yet: PENDING_REGENERATION)
         summary = json.loads((RESULTS / scope.folder(experiment.name, name) / "summary.json").read_text())
         claim = next(c for c in summary["claims"] if c["id"] == claim_id)
         line = next(line for line in text.splitlines() if line.startswith(f"- {name} ("))
-        assert f"{len(summary['seeds'])} seeds): {claim['verdict']}" in line
+        assert f"{len(summary['seeds'])} seeds, trained on " in line and f"): {claim['verdict']}" in line
         for c in (c for c in claim["measured"]["comparisons"] if c["judged"]):
             assert f"= {c['mean']:+.4f} [95% CI {c['ci_low']:+.4f}, {c['ci_high']:+.4f}]" in line
     committed = json.loads((RESULTS / experiment.name / "scope.json").read_text())

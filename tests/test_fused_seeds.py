@@ -1,4 +1,5 @@
-"""Fused seeds: several seeds of one arm train as the towers of one Keras model (claimlab.train.fit_per_seed).
+"""Fused seeds on TensorFlow: several seeds of one arm train as the towers of one Keras model
+(claimlab.train.fit_per_seed).
 
 The stated tolerance is zero: each tower must be bit-identical to its seed trained alone (the same
 initial weights, data order and dropout masks, and its own gradient), in every metric and every
@@ -19,8 +20,10 @@ CASES = [("gap_vs_flatten", "ema"), ("bias_init", "cnn_he_c001"), ("pooling_vs_d
 
 
 def trial_config(name, arm):
+    """The arm's smoke config on TensorFlow, the backend of this process (fused seeds on JAX:
+    tests/test_backends.py)."""
     experiment = registry.load(name)
-    cfg = config.resolve(experiment, "smoke", {"epochs": "2"})
+    cfg = config.resolve(experiment, "smoke", {"epochs": "2", "backend": "tensorflow"})
     return experiment, config.trial_config(cfg, experiment.arms[arm])
 
 

@@ -21,11 +21,13 @@ def trial_runs(uri):
             [r for r in runs if r.data.tags.get("claimlab.role") == "trial"])
 
 
-@pytest.mark.parametrize("signum,jobs", [(signal.SIGINT, 1), (signal.SIGTERM, 2)], ids=["ctrl-c-in-process", "sigterm-pool"])
-def test_interrupted_run_is_killed_and_resume_runs_only_what_is_missing(runner, tmp_path, signum, jobs):
+# In the runner's own process only TensorFlow trials run (claimlab.backend): the in-process case asks for it.
+@pytest.mark.parametrize("signum,jobs,backend", [(signal.SIGINT, 1, "tensorflow"), (signal.SIGTERM, 2, "jax")],
+                         ids=["ctrl-c-in-process", "sigterm-pool"])
+def test_interrupted_run_is_killed_and_resume_runs_only_what_is_missing(runner, tmp_path, signum, jobs, backend):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    args = ["gap_vs_flatten", "--profile", "smoke", "--epochs", "1", "--jobs", jobs, "--tracking-uri", uri,
-            "--results-dir", tmp_path / "results"]
+    args = ["gap_vs_flatten", "--profile", "smoke", "--epochs", "1", "--jobs", jobs, "--backend", backend,
+            "--tracking-uri", uri, "--results-dir", tmp_path / "results"]
     process = subprocess.Popen([sys.executable, str(ROOT / "runner.py"), *map(str, args)], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 300
@@ -41,7 +43,8 @@ def test_interrupted_run_is_killed_and_resume_runs_only_what_is_missing(runner, 
     finished = [t for t in trials if t.info.status == "FINISHED"]
     assert len(finished) >= 2
     assert all(t.info.status in ("FINISHED", "KILLED") for t in trials)  # never left RUNNING
-    kept = pd.read_csv(tmp_path / "results" / "gap_vs_flatten@epochs=1" / "trials.csv")
+    (folder,) = (tmp_path / "results").glob("gap_vs_flatten@*")  # a variant: --epochs, and --backend
+    kept = pd.read_csv(folder / "trials.csv")
     assert len(kept) == len(finished)
 
     resumed = runner(*args, "--resume")
@@ -54,7 +57,7 @@ def test_interrupted_run_is_killed_and_resume_runs_only_what_is_missing(runner, 
     assert len({(t.data.params["arm"], t.data.params["seed"]) for t in finished_after}) == 12
     # The trials that had finished were not run again: their runs are the very same.
     assert {t.info.run_id for t in finished} <= {t.info.run_id for t in finished_after}
-    assert len(pd.read_csv(tmp_path / "results" / "gap_vs_flatten@epochs=1" / "trials.csv")) == 12
+    assert len(pd.read_csv(folder / "trials.csv")) == 12
 
 
 def test_a_signal_during_bookkeeping_waits_for_the_block_to_end():

@@ -99,7 +99,7 @@ def test_a_bad_settings_declaration_is_refused_when_the_module_loads():
 
 # ---- the grid, for real ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def grid(tmp_path_factory):
+def grid(tmp_path_factory, keras, process):
     base = tmp_path_factory.mktemp("scope")
     patch = pytest.MonkeyPatch()
     patch.setenv(registry.EXTRA_PATH_VARIABLE, str(PROBE_FOLDER))

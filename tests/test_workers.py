@@ -15,20 +15,24 @@ def smoke(name: str, base, jobs: int) -> pd.DataFrame:
     return pd.read_csv(base / "results" / name / "trials.csv").set_index(["arm", "seed"]).sort_index()
 
 
+def pool_of(backend: str):
+    return execute._workers["pools"].get(backend, (None, 0))[0]
+
+
 def test_runs_inside_one_command_share_the_workers_and_get_the_numbers_of_fresh_ones(tmp_path, smoke_run, monkeypatch):
     alone = pd.read_csv(smoke_run["folder"] / "trials.csv").set_index(["arm", "seed"]).sort_index()  # --jobs 1
     with execute.keep_workers():
         first = smoke("gap_vs_flatten", tmp_path / "first", jobs=2)
-        workers = dict(execute._workers["pool"]._processes)
+        workers = dict(pool_of("jax")._processes)  # gap_vs_flatten's trials run on JAX
         assert len(workers) == 2 and all(p.is_alive() for p in workers.values())
         second = smoke("gap_vs_flatten", tmp_path / "second", jobs=2)  # every trial again, on the same workers
-        assert dict(execute._workers["pool"]._processes) == workers
+        assert dict(pool_of("jax")._processes) == workers
         execute.release_workers()  # under the memory limit: kept for the next run
-        assert execute._workers["pool"] is not None
+        assert pool_of("jax") is not None
         monkeypatch.setattr(execute, "WORKER_MEMORY_LIMIT", 0)  # workers that have grown past it are replaced
         execute.release_workers()
-        assert execute._workers["pool"] is None
-    assert execute._workers["pool"] is None
+        assert pool_of("jax") is None
+    assert execute._workers["pools"] == {}
     assert not any(p.is_alive() for p in workers.values())  # the block's end stops them
     for trials in (first, second):
         pd.testing.assert_frame_equal(trials[METRICS], alone[METRICS], check_exact=True)

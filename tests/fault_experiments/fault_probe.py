@@ -19,6 +19,7 @@ CONFIG = {"epochs": 1, "seconds": 1.0, "marker_dir": "", "dying_arm": "none"}
 DOMAINS = {"epochs": Integer(min=1), "seconds": Real(0), "marker_dir": Text(),
            "dying_arm": OneOf(("none", "dies"))}
 PROFILES = {"smoke": {"seeds": 3}}
+TENSORFLOW_BECAUSE = "a probe of the runner's own in-process and pool paths, which run TensorFlow like the runner"
 ARMS = {"small": {"units": 2}, "large": {"units": 8}, "dies": {"units": 4}}
 IF_DIVERGED = {"accuracy": IfDiverged.scores(0.5, "chance on two balanced classes")}
 

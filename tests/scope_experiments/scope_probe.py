@@ -14,6 +14,7 @@ TITLE = "Scope probe (tests only)"
 CONFIG = {"epochs": 1, "width_scale": 1}
 DOMAINS = {"epochs": Integer(min=1), "width_scale": Integer(min=1)}
 PROFILES = {"smoke": {"seeds": 3}}
+TENSORFLOW_BECAUSE = "a probe of the scope machinery, run as the runner's own TensorFlow trials"
 ARMS = {"narrow": {"units": 1}, "wide": {"units": 16}}
 IF_DIVERGED = {"accuracy": IfDiverged.scores(0.5, "chance on two balanced classes")}
 SETTINGS = {
