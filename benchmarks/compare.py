@@ -10,9 +10,12 @@ CLAIMLAB_PHASES_FILE, which the runner fills in: start-up and imports, data, tri
 compute, MLflow logging, reporting, and the workers' idle share), and the peak memory. A benchmark, not
 a test: nothing here asserts a time.
 
-With `all`, the suite: `python runner.py all` against the sum of the experiments' floors, one row per
-experiment (its wall time from its summary.json). No peer there: a sequential loop over the whole
-suite would take longer than the runner and the floor together, and the peer's ratio is gap_vs_flatten's.
+With `all`, the suite, twice in one invocation: `python runner.py all` (each experiment on its own
+backend: JAX where it is backend-neutral) and `python runner.py all --backend tensorflow`, each with a
+fresh XLA compilation cache, then each experiment's floor on its own backend and on TensorFlow; one row
+per experiment (its wall time from its summary.json), the peak memory and the cache's size. No peer
+there: a sequential loop over the whole suite would take longer than the runner and the floor together,
+and the peer's ratio is gap_vs_flatten's.
 """
 
 import argparse
@@ -81,33 +84,62 @@ def timed(command: list[str], env: dict) -> dict:
     return {"wall": wall, "cpu": cpu, "peak_mb": peak[0], "stdout": out}
 
 
-def floors(experiment: str, profile: str, jobs: int, env: dict) -> list[dict]:
+def floors(experiment: str, profile: str, jobs: int, env: dict, backend: str | None = None) -> list[dict]:
     """benchmarks/floor.py's JSON lines: one per experiment (and the suite's sum, for all)."""
     out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "floor.py"), experiment, "--profile", profile,
-                          "--jobs", str(jobs)], cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+                          "--jobs", str(jobs), *(["--backend", backend] if backend else [])], cwd=ROOT, env=env,
+                         capture_output=True, text=True, check=True).stdout
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
-def compare_suite(profile: str, jobs: int, env: dict) -> None:
-    """`python runner.py all` against the sum of the floors, experiment by experiment."""
+def folder_size_mb(folder: Path) -> float:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) / 2**20
+
+
+def run_suite(profile: str, jobs: int, env: dict, *extra: str) -> dict:
+    """`python runner.py all` into a scratch store, with a fresh (cold) XLA compilation cache: its wall and
+    CPU time, peak memory, each experiment's wall time (from its summary.json) and the cache's size."""
     with tempfile.TemporaryDirectory() as scratch:
+        cache = Path(scratch, "xla")
         runner = timed([sys.executable, str(ROOT / "runner.py"), "all", "--profile", profile, "--jobs", str(jobs),
-                        "--tracking-uri", f"sqlite:///{scratch}/mlflow.db", "--results-dir", f"{scratch}/results"], env)
-        walls = {path.parent.name: json.loads(path.read_text())["wall_seconds"]
-                 for path in sorted(Path(scratch, "results").glob("*/summary.json"))}
-    *per_experiment, suite = floors("all", profile, jobs, env)
-    print(f"\npython runner.py all --profile {profile} --jobs {jobs}: {runner['wall']:.1f} s wall, "
-          f"{runner['cpu']:.1f} s CPU, peak {runner['peak_mb']:.0f} MB")
-    print(f"{'experiment':<24}{'runner s':>10}{'floor s':>10}{'runner/floor':>14}")
-    for row in per_experiment:
-        wall, floor = walls.get(row["experiment"], float("nan")), row["floor"]
-        print(f"{row['experiment']:<24}{wall:>10.1f}" + (f"{floor:>10.1f}{wall / floor:>14.2f}" if floor else
-                                                          f"{'none':>10}{'':>14}"))
-    with_floor = sum(walls.get(row["experiment"], 0.0) for row in per_experiment if row["floor"])
-    print(f"\nexperiments with a floor: runner {with_floor:.1f} s, floors {suite['floor']:.1f} s "
-          f"({suite['flops'] / 1e12:.2f} TFLOP), runner / floor {with_floor / suite['floor']:.2f}")
-    print(f"without one (own training loop or nothing to train): {', '.join(suite['no_floor'])}: runner "
-          f"{sum(walls.get(name, 0.0) for name in suite['no_floor']):.1f} s")
+                        *extra, "--tracking-uri", f"sqlite:///{scratch}/mlflow.db", "--results-dir",
+                        f"{scratch}/results"], {**env, "CLAIMLAB_XLA_CACHE": str(cache)})
+        runner["walls"] = {path.parent.name: json.loads(path.read_text())["wall_seconds"]
+                           for path in sorted(Path(scratch, "results").glob("*/summary.json"))}
+        runner["backends"] = {path.parent.name: json.loads(path.read_text())["config"].get("backend", "tensorflow")
+                              for path in sorted(Path(scratch, "results").glob("*/summary.json"))}
+        runner["cache_mb"] = folder_size_mb(cache) if cache.exists() else 0.0
+    return runner
+
+
+def compare_suite(profile: str, jobs: int, env: dict) -> None:
+    """`python runner.py all` on each experiment's own backend and forced onto TensorFlow, in one invocation,
+    each against its floors, experiment by experiment."""
+    own = run_suite(profile, jobs, env)
+    forced = run_suite(profile, jobs, env, "--backend", "tensorflow")
+    *own_floors, own_suite = floors("all", profile, jobs, env)
+    tf_floors = {row["experiment"]: row for row in floors("all", profile, jobs, env, "tensorflow")[:-1]}
+    for label, run in (("own backends", own), ("forced onto TensorFlow", forced)):
+        print(f"
+python runner.py all --profile {profile} --jobs {jobs} ({label}): {run['wall']:.1f} s wall, "
+              f"{run['cpu']:.1f} s CPU, peak {run['peak_mb']:.0f} MB, XLA cache {run['cache_mb']:.0f} MB")
+    print(f"suite: {own['wall']:.1f} s against {forced['wall']:.1f} s on TensorFlow: "
+          f"{own['wall'] / forced['wall']:.2f}x its TensorFlow time")
+    print(f"
+{'experiment':<22}{'backend':<12}{'runner s':>9}{'on TF s':>9}{'TF/own':>8}{'floor s':>9}"
+          f"{'run/floor':>10}{'TF floor s':>11}")
+    for row in own_floors:
+        name = row["experiment"]
+        wall, on_tf = own["walls"].get(name, float("nan")), forced["walls"].get(name, float("nan"))
+        floor, tf_floor = row["floor"], tf_floors.get(name, {}).get("floor")
+        print(f"{name:<22}{own['backends'].get(name, '?'):<12}{wall:>9.1f}{on_tf:>9.1f}{on_tf / wall:>8.2f}"
+              + (f"{floor:>9.1f}{wall / floor:>10.2f}" if floor else f"{'none':>9}{'':>10}")
+              + (f"{tf_floor:>11.1f}" if tf_floor else f"{'none':>11}"))
+    with_floor = sum(own["walls"].get(row["experiment"], 0.0) for row in own_floors if row["floor"])
+    print(f"
+experiments with a floor: runner {with_floor:.1f} s, floors {own_suite['floor']:.1f} s "
+          f"({own_suite['flops'] / 1e12:.2f} TFLOP), runner / floor {with_floor / own_suite['floor']:.2f}")
+    print(f"without one (own training loop or nothing to train): {', '.join(own_suite['no_floor'])}")
 
 
 def main() -> None:

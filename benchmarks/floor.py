@@ -2,18 +2,22 @@
 
     python benchmarks/floor.py gap_vs_flatten --profile quick --jobs 2
     python benchmarks/floor.py all --profile quick --jobs 2    (each experiment, then the suite's sum)
+    python benchmarks/floor.py all --profile quick --jobs 2 --backend tensorflow   (TensorFlow's floor)
 
 1. FLOPs. Each arm runs one trial for one epoch, with train.fit, fit_per_seed and evaluate wrapped
    to record every model they train or evaluate. A model's forward FLOPs per example come from
    TensorFlow's graph profiler; training costs 3x forward per example (the backward pass is about
    twice the forward), validation and evaluation 1x. The trial's FLOPs are its per-epoch FLOPs times
    the profile's epochs plus its evaluations, times the profile's seeds.
-2. FLOP/s of one core: the same arms trained further, single-threaded, in the steady state: one
-   untimed epoch first (a model trained as a tower of fused seeds has not traced its own step yet;
-   timing that trace made gap_vs_flatten's floor 1.8x to 2.7x too high), then timed fit calls of the
-   profile's epochs (at most 10), as a trial's fit call spreads Keras' per-call set-up over its epochs.
-3. Scaling of the cores: that steady-state training run in `jobs` processes at once against one
-   alone; scaling = jobs x (time alone / time side by side).
+2. FLOP/s of one core, on the backend the experiment runs on (--backend to choose): the same arms
+   trained in a fresh single-threaded process of that backend, then trained further with model.fit in
+   the steady state: one untimed epoch first (a model trained as a tower of fused seeds has not traced
+   its own step yet; timing that trace made gap_vs_flatten's floor 1.8x to 2.7x too high), then timed
+   fit calls of the profile's epochs (at most 10), as a trial's fit call spreads Keras' per-call set-up
+   over its epochs. The FLOPs are counted on TensorFlow, whose profiler reads them off the graph: a
+   model's FLOPs are the same on either backend.
+3. Scaling of the cores: that steady-state training of the first arm run in `jobs` processes at once
+   against one alone; scaling = jobs x (time alone / time side by side).
 
 floor = FLOPs / (FLOP/s of one core x scaling): the wall time no runner can beat with these kernels
 on this machine. Prints one JSON line per experiment (and with `all`, one for the suite: the sum).
@@ -48,12 +52,14 @@ def forward_flops_per_example(model) -> float:
 
 
 class Recorder:
-    """Wraps claimlab.train's fit, fit_per_seed and evaluate to count FLOPs and keep what was trained."""
+    """Wraps claimlab.train's fit, fit_per_seed and evaluate to count FLOPs and keep what was trained.
+    With `count=False` (a process on JAX, where TensorFlow's profiler cannot read the models) it only
+    keeps what was trained, with no FLOPs."""
 
-    def __init__(self):
+    def __init__(self, count: bool = True):
         from claimlab import train
 
-        self.train = train
+        self.train, self.count = train, count
         self.originals = {name: getattr(train, name) for name in ("fit", "fit_per_seed", "evaluate")}
         self.flops_per_epoch = self.flops_once = 0.0
         self.trained = []  # (model, data, batch_size, forward flops per example)
@@ -74,7 +80,8 @@ class Recorder:
                 train.fit = saved
 
         def evaluate(model, x, y, prefix, batch_size=512):
-            self.flops_once += forward_flops_per_example(model) * len(x)
+            if self.count:
+                self.flops_once += forward_flops_per_example(model) * len(x)
             return original["evaluate"](model, x, y, prefix, batch_size)
 
         train.fit, train.fit_per_seed, train.evaluate = fit, fit_per_seed, evaluate
@@ -82,8 +89,9 @@ class Recorder:
 
     def _count_fit(self, models, data, batch_size, validation):
         for model in models:
-            forward = forward_flops_per_example(model)
-            self.flops_per_epoch += forward * (3 * len(data.y_train) + (len(data.y_val) if validation else 0))
+            forward = forward_flops_per_example(model) if self.count else None
+            if self.count:
+                self.flops_per_epoch += forward * (3 * len(data.y_train) + (len(data.y_val) if validation else 0))
             self.trained.append((model, data, batch_size, forward))
 
     def __exit__(self, *exc):
@@ -91,12 +99,12 @@ class Recorder:
             setattr(self.train, name, function)
 
 
-def arm_flops(experiment, cfg, arm):
+def arm_flops(experiment, cfg, arm, count: bool = True):
     """(FLOPs of one trial of `arm` at the profile's epochs, what one 1-epoch trial trained)."""
     from claimlab import config, train
 
     one_epoch = config.trial_config({**cfg, "epochs": 1}, experiment.arms[arm])
-    with Recorder() as recorder:
+    with Recorder(count) as recorder:
         train.seed_everything(0)
         experiment.run_trial(arm, 0, one_epoch)
     return recorder.flops_per_epoch * cfg["epochs"] + recorder.flops_once, recorder.trained
@@ -121,46 +129,58 @@ def steady_flops_per_second(trained, epochs: int, at_least: float = 3.0) -> floa
 
 
 def _steady_rate_in_worker(args) -> float:
-    """In a fresh single-threaded process: the steady-state FLOP/s of one arm's trainings, timed once every
-    process of the pool is ready (the barrier), so that side-by-side processes really overlap."""
-    name, profile, arm, barrier = args
+    """In a fresh single-threaded process on `backend`: the steady-state FLOP/s of the trainings of `arms`
+    (each training's forward FLOPs per example counted by the parent, in the order the trials train),
+    timed once every process of the pool is ready (the barrier), so that side-by-side processes overlap."""
+    name, profile, backend, arms, forwards, barrier, at_least = args
+    from claimlab import backend as backend_module
+
+    backend_module.use(backend)  # before Keras is imported
     from claimlab import config, registry, train
 
-    train.limit_threads(1)
+    train.prepare_process(1)
     experiment = registry.load(name)
-    cfg = config.resolve(experiment, profile)
-    _, trained = arm_flops(experiment, cfg, arm)
+    cfg = config.resolve(experiment, profile, {"backend": backend})
+    trained = [record for arm in arms for record in arm_flops(experiment, cfg, arm, count=False)[1]]
+    trained = [(model, data, batch_size, forward) for (model, data, batch_size, _), forward in zip(trained, forwards)]
     barrier.wait()
-    return steady_flops_per_second(trained, cfg["epochs"], at_least=10.0)
+    return steady_flops_per_second(trained, cfg["epochs"], at_least)
 
 
 def experiment_flops(name: str, profile: str):
-    """(FLOPs of the experiment's trials at the profile, each arm's 1-epoch trainings, the profile's epochs)."""
+    """(FLOPs of the experiment's trials at the profile, each arm's forward FLOPs per example of each of its
+    1-epoch trainings, the profile's epochs). Counted on TensorFlow: the FLOPs of a model are the same on
+    either backend, and TensorFlow's profiler reads them off the graph."""
     from claimlab import config, registry
 
     experiment = registry.load(name)
-    cfg = config.resolve(experiment, profile)
-    total, trained = 0.0, []
+    cfg = config.resolve(experiment, profile, {"backend": "tensorflow"} if "tensorflow" in experiment.backends else None)
+    total, forwards = 0.0, {}
     for arm in experiment.arms:
         flops, arm_trained = arm_flops(experiment, cfg, arm)
         total += flops * cfg["seeds"]
-        trained += arm_trained
-    return total, trained, cfg.get("epochs", 1)
+        forwards[arm] = [forward for *_, forward in arm_trained]
+    return total, forwards, cfg.get("epochs", 1)
 
 
-def cores_scaling(name: str, profile: str, jobs: int) -> float:
-    """The cores' scaling, on the experiment's first arm: one process alone, then `jobs` side by side."""
-    from claimlab import registry
-
-    probe = (name, profile, next(iter(registry.load(name).arms)))
+def in_workers(name: str, profile: str, backend: str, arms, forwards, jobs: int, at_least: float) -> list[float]:
+    """The steady-state FLOP/s of `jobs` single-threaded processes on `backend` training `arms` at once."""
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager:
-        with context.Pool(1) as pool:
-            alone = pool.map(_steady_rate_in_worker, [(*probe, manager.Barrier(1))])[0]
         barrier = manager.Barrier(jobs)
         with context.Pool(jobs) as pool:
-            side_by_side = pool.map(_steady_rate_in_worker, [(*probe, barrier)] * jobs)
-    return sum(side_by_side) / alone
+            return pool.map(_steady_rate_in_worker, [(name, profile, backend, arms, forwards, barrier, at_least)] * jobs)
+
+
+def one_core_and_scaling(name: str, profile: str, backend: str, forwards: dict, jobs: int) -> tuple[float, float]:
+    """One core's steady-state FLOP/s over all the experiment's trainings, and the cores' scaling on its
+    first arm: `jobs` processes side by side against one alone (jobs x time alone / time side by side)."""
+    every = [forward for arm in forwards for forward in forwards[arm]]
+    one_core = in_workers(name, profile, backend, list(forwards), every, 1, 3.0)[0]
+    first = next(iter(forwards))
+    alone = in_workers(name, profile, backend, [first], forwards[first], 1, 10.0)[0]
+    side_by_side = in_workers(name, profile, backend, [first], forwards[first], jobs, 10.0)
+    return one_core, sum(side_by_side) / alone
 
 
 def main() -> None:
@@ -168,27 +188,31 @@ def main() -> None:
     parser.add_argument("experiment", help="an experiment, or all: one line each, then the suite's total")
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--jobs", type=int, default=os.cpu_count())
+    parser.add_argument("--backend", choices=("jax", "tensorflow"),
+                        help="time the kernels of this backend (default: each experiment's own; one that runs on "
+                             "TensorFlow only stays there)")
     args = parser.parse_args()
     from claimlab import registry, train
 
-    train.limit_threads(1)
+    train.limit_threads(1)  # this process counts FLOPs on TensorFlow; the rates are timed in worker processes
     names = registry.names() if args.experiment == "all" else [args.experiment]
     suite = {"experiment": "all", "flops": 0.0, "floor": 0.0, "no_floor": []}
     for name in names:
-        total, trained, epochs = experiment_flops(name, args.profile)
-        if not trained:
-            print(json.dumps({"experiment": name, "floor": None,
+        experiment = registry.load(name)
+        backend = args.backend if args.backend in experiment.backends else experiment.backend
+        total, forwards, _ = experiment_flops(name, args.profile)
+        if not any(forwards.values()):
+            print(json.dumps({"experiment": name, "backend": backend, "floor": None,
                               "why": "no train.fit to count: its own training loop, or nothing to train"}), flush=True)
             suite["no_floor"].append(name)
             continue
-        one_core = steady_flops_per_second(trained, epochs)
-        scaling = cores_scaling(name, args.profile, args.jobs)  # per experiment: 1.3x to 1.8x on 2 cores
+        forwards = {arm: values for arm, values in forwards.items() if values}
+        one_core, scaling = one_core_and_scaling(name, args.profile, backend, forwards, args.jobs)
         floor = total / (one_core * scaling)
-        print(json.dumps({"experiment": name, "flops": total, "one_core_flops_per_s": one_core,
+        print(json.dumps({"experiment": name, "backend": backend, "flops": total, "one_core_flops_per_s": one_core,
                           "scaling": scaling, "jobs": args.jobs, "floor": floor}), flush=True)
         suite["flops"] += total
         suite["floor"] += floor
-        del trained
         import keras
 
         keras.backend.clear_session()  # the next experiment starts from an empty Keras state

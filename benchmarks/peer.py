@@ -1,7 +1,8 @@
 """The hand-written peer: a plain sequential loop over an experiment's arms x seeds in one process.
 
-The same models and data as the runner (each trial is the experiment's own `run_trial`, seeded the same
-way), with TensorFlow's default threading, no worker processes, no MLflow, no report. Prints one JSON
+The same models and data as the runner, on the same backend (each trial is the experiment's own
+`run_trial`, seeded the same way), with the backend's default threading, no worker processes, no MLflow,
+no report. Prints one JSON
 line: wall seconds, CPU seconds, and the seconds of each trial.
 
     python benchmarks/peer.py gap_vs_flatten --profile quick
@@ -25,10 +26,13 @@ def main() -> None:
     parser.add_argument("--profile", default="quick")
     args = parser.parse_args()
     started = time.perf_counter()
-    from claimlab import config, registry, train
+    from claimlab import backend, config, registry, train
 
     experiment = registry.load(args.experiment)
     cfg = config.resolve(experiment, args.profile)
+    os.environ["KERAS_BACKEND"] = cfg["backend"]  # the runner's trials' backend, with its default threading
+    if cfg["backend"] == backend.JAX:
+        backend.configure_jax()  # the compilation cache the runner's workers use
     experiment.prepare(cfg)
     trial_seconds = []
     for seed in range(cfg["seeds"]):

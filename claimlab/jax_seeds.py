@@ -46,6 +46,8 @@ def fit_per_seed(models, seeds, data, epochs: int, batch_size: int, validation: 
     for model in models:
         build_state(model, data.x_train[:1], data.y_train[:1])
     steps = Steps(models[0], side_by_side=fuses(models))
+    for model in models:
+        model._claimlab_steps = steps  # claimlab.train.evaluate then reuses its compiled test step
     if steps.side_by_side:
         width = max(MIN_WIDTH, len(models))
         padded = [*models, *[models[0]] * (width - len(models))]
@@ -58,18 +60,26 @@ def fit_per_seed(models, seeds, data, epochs: int, batch_size: int, validation: 
 
 
 class Steps:
-    """Keras' train and test steps of one architecture, jitted once: scanned over an epoch's full batches,
-    and alone for its last, smaller batch; mapped over stacked seeds with `side_by_side`."""
+    """Keras' train and test steps of one architecture, jitted once for all the arm's models. Side by side
+    (no convolution): mapped over the seeds' stacked variables and scanned over an epoch's full batches
+    (XLA runs a scan of dense layers 4x faster than one call per step: measured), then the last, smaller
+    batch. One model at a time (convolutions): one call per batch, as model.fit makes them (XLA on the CPU
+    runs convolutions inside a scan 8x slower: measured). Training steps reuse their input buffers
+    (donated), as model.fit's do."""
 
     def __init__(self, template, side_by_side: bool):
         import jax
 
         self.template, self.side_by_side = template, side_by_side
-        mapped = jax.vmap if side_by_side else (lambda f: f)
-        self.train_scan = jax.jit(mapped(self._scan(template.train_step)))
-        self.train_one = jax.jit(mapped(template.train_step))
-        self.test_scan = jax.jit(mapped(self._scan(template.test_step)))
-        self.test_one = jax.jit(mapped(template.test_step))
+        if side_by_side:
+            self.train_scan = jax.jit(jax.vmap(self._scan(template.train_step)), donate_argnums=0)
+            self.test_scan = jax.jit(jax.vmap(self._scan(template.test_step)))
+            self.train_one = jax.jit(jax.vmap(template.train_step), donate_argnums=0)
+            self.test_one = jax.jit(jax.vmap(template.test_step))
+        else:
+            self.train_one = jax.jit(template.train_step, donate_argnums=0)
+            self.test_one = jax.jit(template.test_step)
+        self.evaluate_one = jax.jit(template.test_step)  # one model at a time: evaluate
 
     @staticmethod
     def _scan(step):
@@ -88,10 +98,11 @@ class Steps:
         """Train `models` (all of them side by side, or the one) and return each one's raw Keras curves; the
         first `keep` models (default: all; the rest are padding) get their trained variables."""
         import jax
+        import jax.numpy as jnp
 
-        def joined(states):  # the seeds' states as the steps take them
-            return jax.tree_util.tree_map(lambda *leaves: jax.numpy.stack(leaves), *states) \
-                if self.side_by_side else states[0]
+        def joined(states):  # the seeds' states as the steps take them (copies: training donates them)
+            return jax.tree_util.tree_map(lambda *leaves: jnp.stack(leaves), *states) if self.side_by_side \
+                else jax.tree_util.tree_map(lambda leaf: jnp.array(leaf, copy=True), states[0])
 
         def epoch_batches(x, y, orders):
             """(xs, ys) of the full batches and (x, y) of the last one, stacked over seeds when side by side."""
@@ -104,32 +115,50 @@ class Steps:
 
         rngs = [np.random.default_rng(seed) for seed in seeds]
         state = joined([_state(model) for model in models])
-        fresh_metrics = joined([[v.value for v in model.metrics_variables] for model in models])
+        metrics = joined([[v.value for v in model.metrics_variables] for model in models])
+        reset = lambda: jax.tree_util.tree_map(jnp.zeros_like, metrics)  # noqa: E731  (fit resets them each epoch)
         histories = [{} for _ in models]
         for _ in range(epochs):
-            state = (*state[:3], fresh_metrics)  # fit resets the metrics every epoch
             orders = np.stack([rng.permutation(len(data.y_train)) for rng in rngs])
-            state, logs = self._epoch(self.train_scan, self.train_one, state,
-                                      epoch_batches(data.x_train, data.y_train, orders))
+            state, logs = self._epoch(True, (*state[:3], reset()), epoch_batches(data.x_train, data.y_train, orders))
             _record(histories, logs, "", self.side_by_side)
             if validation:
                 orders = np.tile(np.arange(len(data.y_val)), (len(models), 1))
-                _, logs = self._epoch(self.test_scan, self.test_one, (state[0], state[1], fresh_metrics),
-                                      epoch_batches(data.x_val, data.y_val, orders))
+                _, logs = self._epoch(False, (state[0], state[1], reset()), epoch_batches(data.x_val, data.y_val, orders))
                 _record(histories, logs, "val_", self.side_by_side)
         for i, model in enumerate(models[:keep]):
             _assign(model, jax.tree_util.tree_map(lambda leaf: leaf[i], state) if self.side_by_side else state)
         return histories
 
-    @staticmethod
-    def _epoch(scan, one, state, batches):
+    def _epoch(self, training: bool, state, batches):
+        """One pass over an epoch's batches: the new state and the last step's logs."""
         import jax.numpy as jnp
 
         (xs, ys), tail = batches
-        state, logs = scan(state, jnp.asarray(xs), jnp.asarray(ys))
+        one = self.train_one if training else self.test_one
+        if self.side_by_side:
+            state, logs = (self.train_scan if training else self.test_scan)(state, jnp.asarray(xs), jnp.asarray(ys))
+        else:
+            for x, y in zip(xs, ys):
+                logs, state = one(state, (jnp.asarray(x), jnp.asarray(y)))
         if tail is not None:
             logs, state = one(state, (jnp.asarray(tail[0]), jnp.asarray(tail[1])))
         return state, logs
+
+    def evaluate(self, model, x, y, batch_size: int) -> dict[str, float]:
+        """What model.evaluate returns for a model of this architecture, through the step compiled once for
+        all the arm's models (model.evaluate traces its own for every model): the metrics reset, then
+        batches of `batch_size` in order, the last step's logs."""
+        import jax.numpy as jnp
+
+        state = ([v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables],
+                 [v.value for v in model.metrics_variables])
+        state = (*state[:2], [jnp.zeros_like(value) for value in state[2]])  # the metrics reset
+        logs = {}
+        for start in range(0, len(y), batch_size):
+            logs, state = self.evaluate_one(state, (jnp.asarray(x[start:start + batch_size]),
+                                                    jnp.asarray(y[start:start + batch_size])))
+        return {key: float(value) for key, value in logs.items()}
 
 
 def _state(model) -> tuple:

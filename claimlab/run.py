@@ -11,6 +11,7 @@ the ledger, and `log_to_parent`.
 
 from __future__ import annotations
 
+import concurrent.futures as futures
 import contextlib
 import json
 import os
@@ -356,13 +357,18 @@ def _run_checks_and_trials(run: ExperimentRun, state: RunState) -> tuple[str, di
     """Open the parent run, run the exact checks, then every trial still to do. Returns the status
     (complete, failed or interrupted) and the checks' measured values. Any other error ends every open
     run FAILED and raises RunFailure."""
-    experiment, checks = run.experiment, {}
+    experiment, checks, beside = run.experiment, {}, None
     try:
         with run.guard.bookkeeping():
             state.parent_id = _open_parent(run, state)
-        checks = run_checks(experiment, run.cfg)
-        if checks:
-            _log_checks(run.tracker, state.parent_id, run.provenance.config_hash, run.cfg, checks)
+        if _checks_can_run_beside_the_trials(run, state):
+            thread = futures.ThreadPoolExecutor(1, thread_name_prefix="exact-checks")
+            beside = thread.submit(run_checks, experiment, run.cfg)
+            thread.shutdown(wait=False)  # the thread ends with the checks
+        else:
+            checks = run_checks(experiment, run.cfg)
+            if checks:
+                _log_checks(run.tracker, state.parent_id, run.provenance.config_hash, run.cfg, checks)
         if state.planned:
             run.out(f"{experiment.name}: {len(state.planned)} trials ({len(experiment.arms)} arms x "
                     f"{run.cfg['seeds']} seeds), profile {run.options.profile}, jobs {run.options.jobs}"
@@ -372,16 +378,29 @@ def _run_checks_and_trials(run: ExperimentRun, state: RunState) -> tuple[str, di
         run_trials(experiment.name, trials, run.options.jobs, state.on_start, state.on_done,
                    executor=run.options.executor, ray_address=run.options.ray_address,
                    fuses_seeds=experiment.fuses_seeds)
+        if beside is not None:
+            checks = beside.result()
+            if checks:
+                _log_checks(run.tracker, state.parent_id, run.provenance.config_hash, run.cfg, checks)
     except KeyboardInterrupt:
         if state.parent_id is None:  # interrupted before anything was opened: nothing to close
             raise
-        return "interrupted", checks
+        return "interrupted", (beside.result() if beside is not None else checks)
     except Exception as error:
         with run.guard.bookkeeping():
             for run_id in [*state.open_runs.values(), *([state.parent_id] if state.parent_id else [])]:
                 run.tracker.end(run_id, "FAILED")
         raise RunFailure(f"{experiment.name} failed: {type(error).__name__}: {error}") from error
     return ("failed" if state.failures else "complete"), checks
+
+
+def _checks_can_run_beside_the_trials(run: ExperimentRun, state: RunState) -> bool:
+    """The exact checks run in this process, each seeded from 0. While the trials run in other processes
+    (the worker pool, or Ray) the checks run beside them, in a thread of this process, instead of keeping
+    the workers waiting; trials in this process run after them, as their seeding would otherwise mix."""
+    if not state.todo or not run.experiment.checks(run.cfg):
+        return False
+    return run.options.executor != "local" or not execute.in_process(run.cfg["backend"], run.options.jobs)
 
 
 def _open_parent(run: ExperimentRun, state: RunState) -> str:

@@ -148,7 +148,11 @@ def fit(model, data, epochs: int, batch_size: int, validation: bool = True) -> d
 
 
 def evaluate(model, x, y, prefix: str, batch_size: int = 512) -> dict[str, float]:
-    """Loss and compiled metrics on (x, y), named prefix/loss, prefix/accuracy, ..."""
+    """Loss and compiled metrics on (x, y), named prefix/loss, prefix/accuracy, ...; a model its arm's seeds
+    trained on JAX (claimlab.jax_seeds) evaluates through their shared compiled test step."""
+    steps = getattr(model, "_claimlab_steps", None)
+    if steps is not None:
+        return {f"{prefix}/{name}": value for name, value in steps.evaluate(model, x, y, batch_size).items()}
     build_state(model, x[:1], y[:1])
     results = model.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
     return {f"{prefix}/{name}": float(value) for name, value in results.items()}
