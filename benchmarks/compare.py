@@ -120,13 +120,11 @@ def compare_suite(profile: str, jobs: int, env: dict) -> None:
     *own_floors, own_suite = floors("all", profile, jobs, env)
     tf_floors = {row["experiment"]: row for row in floors("all", profile, jobs, env, "tensorflow")[:-1]}
     for label, run in (("own backends", own), ("forced onto TensorFlow", forced)):
-        print(f"
-python runner.py all --profile {profile} --jobs {jobs} ({label}): {run['wall']:.1f} s wall, "
+        print(f"\npython runner.py all --profile {profile} --jobs {jobs} ({label}): {run['wall']:.1f} s wall, "
               f"{run['cpu']:.1f} s CPU, peak {run['peak_mb']:.0f} MB, XLA cache {run['cache_mb']:.0f} MB")
     print(f"suite: {own['wall']:.1f} s against {forced['wall']:.1f} s on TensorFlow: "
           f"{own['wall'] / forced['wall']:.2f}x its TensorFlow time")
-    print(f"
-{'experiment':<22}{'backend':<12}{'runner s':>9}{'on TF s':>9}{'TF/own':>8}{'floor s':>9}"
+    print(f"\n{'experiment':<22}{'backend':<12}{'runner s':>9}{'on TF s':>9}{'TF/own':>8}{'floor s':>9}"
           f"{'run/floor':>10}{'TF floor s':>11}")
     for row in own_floors:
         name = row["experiment"]
@@ -136,8 +134,7 @@ python runner.py all --profile {profile} --jobs {jobs} ({label}): {run['wall']:.
               + (f"{floor:>9.1f}{wall / floor:>10.2f}" if floor else f"{'none':>9}{'':>10}")
               + (f"{tf_floor:>11.1f}" if tf_floor else f"{'none':>11}"))
     with_floor = sum(own["walls"].get(row["experiment"], 0.0) for row in own_floors if row["floor"])
-    print(f"
-experiments with a floor: runner {with_floor:.1f} s, floors {own_suite['floor']:.1f} s "
+    print(f"\nexperiments with a floor: runner {with_floor:.1f} s, floors {own_suite['floor']:.1f} s "
           f"({own_suite['flops'] / 1e12:.2f} TFLOP), runner / floor {with_floor / own_suite['floor']:.2f}")
     print(f"without one (own training loop or nothing to train): {', '.join(own_suite['no_floor'])}")
 
