@@ -104,10 +104,10 @@ def run_suite(profile: str, jobs: int, env: dict, *extra: str) -> dict:
         runner = timed([sys.executable, str(ROOT / "runner.py"), "all", "--profile", profile, "--jobs", str(jobs),
                         *extra, "--tracking-uri", f"sqlite:///{scratch}/mlflow.db", "--results-dir",
                         f"{scratch}/results"], {**env, "CLAIMLAB_XLA_CACHE": str(cache)})
-        runner["walls"] = {path.parent.name: json.loads(path.read_text())["wall_seconds"]
-                           for path in sorted(Path(scratch, "results").glob("*/summary.json"))}
-        runner["backends"] = {path.parent.name: json.loads(path.read_text())["config"].get("backend", "tensorflow")
-                              for path in sorted(Path(scratch, "results").glob("*/summary.json"))}
+        summaries = [json.loads(path.read_text()) for path in sorted(Path(scratch, "results").glob("*/summary.json"))]
+        # by experiment: with --backend, a run's folder is a variant's (gap_vs_flatten@backend=tensorflow)
+        runner["walls"] = {s["experiment"]: s["wall_seconds"] for s in summaries}
+        runner["backends"] = {s["experiment"]: s["config"].get("backend", "tensorflow") for s in summaries}
         runner["cache_mb"] = folder_size_mb(cache) if cache.exists() else 0.0
     return runner
 

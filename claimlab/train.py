@@ -196,6 +196,8 @@ def chain_gradients(model, x, loss_of_output, weights: bool = False) -> dict:
             tape.watch(zeros)
             loss, outputs = forward(zeros)
         gradients = tape.gradient(loss, [*zeros, *(model.trainable_weights if weights else [])])
+        # an embedding's gradient is sparse (IndexedSlices); JAX's is dense: make them alike
+        gradients = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in gradients]
     else:
         import jax
 

@@ -237,3 +237,13 @@ def test_each_threshold_override_is_the_one_the_rule_text_names(key, value, clai
     claim = next(c for c in EXPERIMENT.claims if c.id == claim_id)
     assert printed in claim.rule_for(cfg).describe()
     assert printed not in claim.rule_for(config.resolve(EXPERIMENT, "smoke")).describe()
+
+
+def test_the_gradient_probe_gives_dense_finite_norms_on_tensorflow_too(keras):
+    """The trials run on JAX; the `tensorflow` setting runs them on TensorFlow, whose gradient with respect to
+    an Embedding is sparse (IndexedSlices): train.chain_gradients makes it dense, as JAX's is."""
+    cfg = config.resolve(EXPERIMENT, "smoke", {"backend": "tensorflow"})
+    data = MODULE.load_data(cfg)
+    model = MODULE.build_model("logits", cfg, data)
+    scale = MODULE.gradient_scale(model, data, cfg)
+    assert all(math.isfinite(value) and value > 0 for value in scale.values()), scale
