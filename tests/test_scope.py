@@ -197,7 +197,8 @@ def test_the_citation_quotes_each_settings_numbers_as_summary_json_holds_them(gr
     for name, folder in (("default", "scope_probe"), ("longer", "scope_probe@longer"), ("wider", "scope_probe@wider")):
         summary = json.loads((grid["results"] / folder / "summary.json").read_text())
         claim = summary["claims"][0]
-        assert f"{len(summary['seeds'])} seeds): {claim['verdict']}" in rows[name]
+        assert f"{len(summary['seeds'])} seeds, trained on " in rows[name]
+        assert f"): {claim['verdict']}" in rows[name]
         judged = [c for c in claim["measured"]["comparisons"] if c["judged"]]
         assert judged
         for c in judged:
