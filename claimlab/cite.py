@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 
 from claimlab import registry, scope
+from claimlab.errors import UsageError
 from claimlab.report import trained_on
 from claimlab.scope import signed
-from claimlab.errors import UsageError
 
 
 def find_claim(claim_id: str):

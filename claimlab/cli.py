@@ -22,12 +22,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["KERAS_BACKEND"] = "tensorflow"
 
 from claimlab import backend as backend_module
-from claimlab import config, execute, registry
+from claimlab import config, execute, keras2, registry, report, scope, tracking
+from claimlab.cite import citation
 from claimlab.errors import RunFailure, UsageError
 from claimlab.execute import cpu_jobs, default_jobs
+from claimlab.files import check_writable, results_lock
+from claimlab.paths import PUBLISHED_RESULTS
+from claimlab.ray_executor import require_ray
+from claimlab.run import RunOptions, run_experiment
 
 EXIT_USAGE = 2
-PUBLISHED_RESULTS = registry.PROJECT_ROOT / "results"  # the committed evidence: written only with --publish
 RUNS_FOLDER = "runs"  # a reader's own runs, beside mlflow.db in the working directory (git-ignored)
 
 
@@ -164,7 +168,6 @@ def planned_runs(experiments, args, overrides: dict[str, str], lenient: bool) ->
     """(experiment, setting, config, overrides) for every run of the invocation, every usage error raised
     before anything runs. A plain run of an experiment with SETTINGS is its default setting; a --set or
     --epochs run is a variant of it (no setting); --settings runs the declared settings as declared."""
-    from claimlab import scope
 
     if args.settings is None:
         runs = []
@@ -229,7 +232,6 @@ def _main(argv: list[str], out) -> int:
     if args.cite:
         if args.experiment:
             raise UsageError("--cite takes a claim id alone: python runner.py --cite P1")
-        from claimlab.cite import citation
 
         out(citation(args.cite, args.results_dir or PUBLISHED_RESULTS))
         return 0
@@ -243,8 +245,6 @@ def _main(argv: list[str], out) -> int:
     if args.ray_address and args.executor != "ray":
         raise UsageError("--ray-address needs --executor ray")
     if args.executor == "ray":
-        from claimlab.ray_executor import require_ray
-
         require_ray()
     overrides = parse_overrides(args.overrides)
     if args.backend:
@@ -260,11 +260,6 @@ def _main(argv: list[str], out) -> int:
             raise UsageError(f"--set {unknown[0]}: no experiment has this key")
     runs = planned_runs(experiments, args, overrides, lenient)  # all usage errors up front
 
-    from claimlab import tracking
-    from claimlab.run import RunOptions
-
-    from claimlab.report import check_writable
-
     check_writable(args.results_dir)
     uri = tracking.resolve_uri(args.tracking_uri)
     tracking.check_reachable(uri)
@@ -278,7 +273,6 @@ def _main(argv: list[str], out) -> int:
 
 def _run_all(runs, options, args, lenient: bool, out) -> int:
     """Each planned run in turn; a failure stops a single run, and is counted and passed over otherwise."""
-    from claimlab.run import run_experiment
 
     failures = []
     for index, (experiment, setting, cfg, applied) in enumerate(runs):
@@ -301,9 +295,6 @@ def _run_all(runs, options, args, lenient: bool, out) -> int:
 
 def run_on_keras2(experiments, args, overrides: dict, argv: list[str], out) -> int:
     """`--keras 2`: each experiment's exact checks on Keras 2, judged by the same rules, beside Keras 3."""
-    from claimlab import keras2, tracking
-    from claimlab.report import check_writable
-
     if overrides or args.settings or args.epochs is not None or args.seeds is not None or args.resume:
         raise UsageError("--keras 2 reruns the exact checks in the config of the Keras 3 results; drop "
                          "--set/--backend/--settings/--epochs/--seeds/--resume")
@@ -332,11 +323,8 @@ def run_on_keras2(experiments, args, overrides: dict, argv: list[str], out) -> i
 
 def report_scope(experiment, options, out) -> None:
     """After an experiment's settings ran: the scope report, an MLflow run for the grid, the terminal table."""
-    from claimlab import scope, tracking
-    from claimlab.report import results_lock
-
     with results_lock(options.results_root):
-        scope_report = scope.write_report(experiment, options.results_root)
+        scope_report = report.write_scope(experiment, options.results_root)
     run_id = scope.log_grid_run(tracking.Tracker(options.tracking_uri, experiment.name), options.results_root,
                                 scope_report, options.profile, options.command)
     scope.print_table(scope_report, out)

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Callable
 
 from claimlab import backend as backend_module
+from claimlab import registry, train
 
 TRIAL_THREADS = 1
 
@@ -58,7 +59,6 @@ def visible_gpus() -> int:
     importing TensorFlow, so CPU machines pay nothing for asking."""
     if not any(Path("/dev").glob("nvidia[0-9]*")):
         return 0
-    from claimlab import train
 
     return len(train.use_gpu_memory_growth())
 
@@ -98,7 +98,6 @@ def check_backend(cfg: dict) -> None:
 
 def run_one(experiment_name: str, trial: Trial):
     """Seed everything, run the experiment's trial, time it. Returns a TrialResult or a TrialError."""
-    from claimlab import registry, train
 
     started = time.perf_counter()
     try:
@@ -137,7 +136,6 @@ def run_batch(experiment_name: str, batch: Batch) -> list:
     its share of the batch's time."""
     if len(batch) == 1:
         return [run_one(experiment_name, batch[0])]
-    from claimlab import registry
 
     started = time.perf_counter()
     try:
@@ -157,7 +155,6 @@ def _init_worker(backend: str, gpu_queue=None) -> None:
     if gpu_queue is not None:  # this worker's GPU, before TensorFlow or JAX is imported
         os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu_queue.get())
     backend_module.use(backend)  # before Keras is imported: a process keeps its first backend
-    from claimlab import train
 
     train.prepare_process(TRIAL_THREADS)
 
@@ -170,22 +167,16 @@ def in_process(backend: str, jobs: int) -> bool:
 
 def run_trials(experiment_name: str, trials: list[Trial], jobs: int,
                on_start: Callable[[Trial], None], on_done: Callable[[Trial, object], bool],
-               executor: str = "local", ray_address: str | None = None, fuses_seeds: bool = False) -> None:
+               fuses_seeds: bool = False) -> None:
     """Run every trial; `on_start` before each begins, `on_done(trial, result)` as each ends.
 
     `on_done` returns False to stop scheduling new trials (a failure). At most `jobs` batches are in
-    flight at once (on Ray: as many as the cluster has CPUs), so at most that many batches of child runs
-    are open. The trials of one call share a config, and so a backend (`cfg["backend"]`).
+    flight at once, so at most that many batches of child runs are open (claimlab.ray_executor does the
+    same on a Ray cluster). The trials of one call share a config, and so a backend (`cfg["backend"]`).
     """
     backend = trials[0].cfg.get("backend", backend_module.TENSORFLOW) if trials else backend_module.TENSORFLOW
-    if executor == "ray":
-        from claimlab import ray_executor
-
-        return ray_executor.run_trials(experiment_name, trials, on_start, on_done, ray_address, fuses_seeds, backend)
     work = batches(trials, jobs, fuses_seeds)
     if in_process(backend, jobs):
-        from claimlab import train
-
         train.prepare_process(TRIAL_THREADS)
         for batch in work:
             for trial in batch:
@@ -227,8 +218,6 @@ def _pool_of(jobs: int, backend: str):
 
 
 def _warm_up(experiment_name: str) -> None:
-    from claimlab import registry
-
     registry.load(experiment_name)  # imports Keras and the experiment's module
 
 

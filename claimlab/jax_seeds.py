@@ -39,12 +39,8 @@ def fuses(models) -> bool:
 
 
 def fit_per_seed(models, seeds, data, epochs: int, batch_size: int, validation: bool = True):
-    """Train each seed's model (see the module's docstring); the per-epoch curves of each, named as
-    claimlab.train.fit names them."""
-    from claimlab.train import build_state, history_name
-
-    for model in models:
-        build_state(model, data.x_train[:1], data.y_train[:1])
+    """Train each seed's model (see the module's docstring), its optimizer and metric variables already
+    built (claimlab.train.fit_per_seed builds them); the per-epoch curves of each, under Keras' names."""
     steps = Steps(models[0], side_by_side=fuses(models))
     for model in models:
         model._claimlab_steps = steps  # claimlab.train.evaluate then reuses its compiled test step
@@ -56,7 +52,7 @@ def fit_per_seed(models, seeds, data, epochs: int, batch_size: int, validation: 
     else:
         histories = [steps.fit([model], [seed], data, epochs, batch_size, validation)[0]
                      for model, seed in zip(models, seeds)]
-    return [{history_name(key): values for key, values in history.items()} for history in histories]
+    return histories
 
 
 class Steps:

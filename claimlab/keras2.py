@@ -29,11 +29,17 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from claimlab import config, files, registry, report, scope, tracking
 from claimlab.errors import RunFailure, UsageError
-from claimlab.registry import PROJECT_ROOT
+from claimlab.paths import PROJECT_ROOT
+from claimlab.provenance import git_commit, package_versions
+from claimlab.report import keras2_changes
+from claimlab.run import judge as judge_claims
+from claimlab.run import run_checks
+from claimlab.tracking import metric_key
+from claimlab.verdict import Evidence
 
 INSTALL = 'pip install -e ".[keras2]"'
-RESULTS_FILE = "keras2.json"
 CHECK_TIMEOUT_SECONDS = 600
 
 
@@ -62,10 +68,6 @@ def _measure_here(name: str, profile: str) -> dict:
     import keras
     import tensorflow as tf
 
-    from claimlab import config, registry
-    from claimlab.provenance import package_versions
-    from claimlab.run import run_checks
-
     experiment = registry.load(name)
     cfg = config.resolve(experiment, profile)
     checks = run_checks(experiment, cfg)
@@ -77,11 +79,10 @@ def _measure_here(name: str, profile: str) -> dict:
 
 def main(argv: list[str]) -> int:
     """`python -m claimlab.keras2 NAME PROFILE OUT.json` (the runner calls it; not a user command)."""
-    from claimlab import report
 
     name, profile, out = argv
     measured = _measure_here(name, profile)
-    Path(out).write_text(json.dumps(report.json_safe(measured), default=repr))
+    Path(out).write_text(json.dumps(files.json_safe(measured), default=repr))
     return 0
 
 
@@ -131,28 +132,14 @@ def judge(experiment, measured: dict) -> dict:
     """Each exact claim's own rule on the Keras 2 values: {claim id: Outcome}."""
     import pandas as pd
 
-    from claimlab.run import judge as judge_claims
-    from claimlab.verdict import Evidence
-
     evidence = Evidence(trials=pd.DataFrame(), checks=measured["checks"], cfg=measured["config"])
     verdicts = judge_claims(experiment, evidence, True, 0, 0, measured["versions"])
     return {claim.id: verdicts[claim.id] for claim in experiment.claims if claim.kind == "exact"}
 
 
-def differences(keras3_claim: dict | None, keras2_claim: dict) -> list[dict]:
-    """The judged quantities whose measured value differs between the two runs: what changed."""
-    if not keras3_claim:
-        return []
-    before = {c["quantity"]: c["measured"] for c in keras3_claim["measured"].get("checked", [])}
-    return [{"quantity": c["quantity"], "keras3": before.get(c["quantity"]), "keras2": c["measured"]}
-            for c in keras2_claim["measured"].get("checked", [])
-            if c["quantity"] in before and before[c["quantity"]] != c["measured"]]
-
-
 def record(experiment, measured: dict, verdicts: dict, keras3_summary: dict | None, command: str,
            run_id: str, seconds: float) -> dict:
     """keras2.json's content: each exact claim's Keras 2 verdict beside its Keras 3 one, and what changed."""
-    from claimlab.provenance import git_commit
 
     keras3 = {c["id"]: c for c in (keras3_summary or {}).get("claims", [])}
     commit, dirty = git_commit()
@@ -163,7 +150,7 @@ def record(experiment, measured: dict, verdicts: dict, keras3_summary: dict | No
         before = keras3.get(claim_id)
         entry["keras3_verdict"] = before["verdict"] if before else None
         entry["same_verdict"] = bool(before) and before["verdict"] == outcome.verdict
-        entry["changed"] = differences(before, entry)
+        entry["changed"] = keras2_changes(before, entry)
         claims.append(entry)
     return {
         "experiment": experiment.name, "keras": 2, "versions": measured["versions"],
@@ -176,8 +163,6 @@ def record(experiment, measured: dict, verdicts: dict, keras3_summary: dict | No
 
 def log_run(tracker, measured: dict, verdicts: dict) -> str:
     """One MLflow run of the Keras 2 checks, tagged with the versions, beside the Keras 3 `exact-checks`."""
-    from claimlab import report
-    from claimlab.tracking import metric_key
 
     versions = measured["versions"]
     run_id = tracker.client.create_run(tracker.experiment_id, run_name="exact-checks-keras2", tags={
@@ -191,7 +176,7 @@ def log_run(tracker, measured: dict, verdicts: dict) -> str:
         if isinstance(value, (int, float)) and not isinstance(value, bool)
     })
     tracker.log_params(run_id, measured["config"])
-    tracker.client.log_dict(run_id, report.json_safe(measured["checks"]), "checks.json")
+    tracker.client.log_dict(run_id, files.json_safe(measured["checks"]), "checks.json")
     tracker.end(run_id, "FINISHED")
     return run_id
 
@@ -202,14 +187,8 @@ def profile_of(results_dir: Path, fallback: str) -> str:
     return json.loads(path.read_text())["profile"] if path.exists() else fallback
 
 
-def read(results_dir: Path) -> dict | None:
-    path = results_dir / RESULTS_FILE
-    return json.loads(path.read_text()) if path.exists() else None
-
-
 def run_keras2(experiment, profile: str, tracking_uri: str, results_root: Path, command: str, out) -> dict:
     """The whole `--keras 2` run of one experiment; returns keras2.json's content."""
-    from claimlab import report, scope, tracking
 
     started = time.perf_counter()
     out(f"{experiment.name}: exact checks on Keras 2 (profile {profile}, the Keras 3 results' own)", flush=True)
@@ -220,15 +199,15 @@ def run_keras2(experiment, profile: str, tracking_uri: str, results_root: Path, 
     summary_path = results_dir / "summary.json"
     keras3_summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
     content = record(experiment, measured, verdicts, keras3_summary, command, run_id, time.perf_counter() - started)
-    with report.results_lock(results_root):
+    with files.results_lock(results_root):
         results_dir.mkdir(parents=True, exist_ok=True)
-        report.atomic_write_text(results_dir / RESULTS_FILE, json.dumps(report.json_safe(content), indent=2, default=repr) + "\n")
+        files.atomic_write_text(results_dir / files.KERAS2_FILE, json.dumps(files.json_safe(content), indent=2, default=repr) + "\n")
         if keras3_summary:
             scope_report = scope.read(results_root, experiment.name) if experiment.settings else None
             report.rewrite_summary_markdown(results_dir, (scope_report or {}).get("claims"))
         report.write_ledger(results_root)
     print_table(content, out)
-    out(f"\nresults: {results_dir / RESULTS_FILE}   MLflow: run {run_id} (tag claimlab.keras=2)", flush=True)
+    out(f"\nresults: {results_dir / files.KERAS2_FILE}   MLflow: run {run_id} (tag claimlab.keras=2)", flush=True)
     return content
 
 

@@ -10,7 +10,7 @@ import platform
 import subprocess
 from dataclasses import dataclass
 
-from claimlab.registry import PROJECT_ROOT
+from claimlab.paths import PROJECT_ROOT
 
 # Only edits to these make a commit "dirty": tests, docs and results/ do not change a number.
 RESULT_MAKING_CODE = ("claimlab", "experiments", "runner.py", "pyproject.toml")

@@ -18,8 +18,11 @@ import os
 from typing import Callable
 
 from claimlab import backend as backend_module
+from claimlab import train
 from claimlab.errors import UsageError
 from claimlab.execute import TRIAL_THREADS, Trial, TrialError, batches, run_batch
+from claimlab.paths import PROJECT_ROOT
+from claimlab.registry import EXTRA_PATH_VARIABLE
 
 INSTALL_LINE = 'pip install -e ".[ray]"'
 
@@ -34,8 +37,6 @@ def require_ray():
 
 
 def _batch_task(experiment_name: str, batch: tuple, backend: str):
-    from claimlab import train
-
     backend_module.use(backend)  # the task's environment chose it before this worker imported Keras
     train.prepare_process(TRIAL_THREADS)  # a no-op once this worker is set up
     return run_batch(experiment_name, batch)
@@ -44,7 +45,6 @@ def _batch_task(experiment_name: str, batch: tuple, backend: str):
 def _task_environment(backend: str | None = None) -> dict:
     """The tasks' environment variables: the checkout on PYTHONPATH, and the Keras backend, so that Ray
     starts each task's worker on it (Ray keeps a pool of workers per environment)."""
-    from claimlab.registry import EXTRA_PATH_VARIABLE, PROJECT_ROOT
 
     paths = [str(PROJECT_ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     env = {"PYTHONPATH": os.pathsep.join(paths), "TF_CPP_MIN_LOG_LEVEL": "3"}

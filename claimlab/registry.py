@@ -14,11 +14,14 @@ from pathlib import Path
 from types import ModuleType
 
 from claimlab import backend as backend_module
+from claimlab.config import BASE_CONFIG, BASE_DOMAINS
+from claimlab.domains import OneOf
 from claimlab.errors import UsageError
+from claimlab.paths import EXPERIMENTS_DIR
+from claimlab.scope import check_declaration
 from claimlab.spec import Claim
+from claimlab.verdict import if_diverged_for
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-EXPERIMENTS_DIR = PROJECT_ROOT / "experiments"
 
 
 @dataclass
@@ -69,7 +72,6 @@ class Experiment:
 
     def undeclared_divergence(self, cfg: dict) -> list[str]:
         """Judged metrics of empirical claims with no IF_DIVERGED declaration (should be none)."""
-        from claimlab.verdict import if_diverged_for
 
         declared = self.if_diverged(cfg)
         metrics = dict.fromkeys(m for claim in self.claims if claim.kind == "empirical"
@@ -88,8 +90,6 @@ class Experiment:
     def domains(self) -> dict:
         """The valid values of every config key: the machinery's own keys, the module's DOMAINS, and
         its CHOICES as OneOf domains."""
-        from claimlab.config import BASE_DOMAINS
-        from claimlab.domains import OneOf
 
         return {**BASE_DOMAINS, "backend": OneOf(self.backends), **getattr(self.module, "DOMAINS", {}),
                 **{key: OneOf(tuple(allowed)) for key, allowed in self.choices.items()}}
@@ -180,7 +180,6 @@ def _validate(name: str, module: ModuleType) -> None:
     overlap = set(getattr(module, "THRESHOLDS", {})) & set(getattr(module, "CONFIG", {}))
     if overlap:
         raise TypeError(f"experiments/{name}.py declares {sorted(overlap)} in both CONFIG and THRESHOLDS")
-    from claimlab.config import BASE_CONFIG, BASE_DOMAINS
 
     keys = {*BASE_CONFIG, *getattr(module, "CONFIG", {}), *getattr(module, "THRESHOLDS", {})}
     declared = {*BASE_DOMAINS, *getattr(module, "DOMAINS", {}), *getattr(module, "CHOICES", {})}
@@ -188,7 +187,6 @@ def _validate(name: str, module: ModuleType) -> None:
         raise TypeError(f"experiments/{name}.py declares no domain (DOMAINS) for {sorted(keys - declared)}")
     if declared - keys:
         raise TypeError(f"experiments/{name}.py declares domains for keys it does not have: {sorted(declared - keys)}")
-    from claimlab.scope import check_declaration
 
     check_declaration(name, module)
     ids = [claim.id for claim in module.CLAIMS]

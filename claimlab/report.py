@@ -10,10 +10,11 @@ import math
 import os
 import re
 from pathlib import Path
-from typing import Callable
 
-from claimlab import reproduce
-from claimlab.registry import PROJECT_ROOT
+from claimlab import registry, reproduce, scope
+from claimlab.backend import NAMES, TENSORFLOW
+from claimlab.files import atomic_write_text, json_safe, read_keras2
+from claimlab.paths import PUBLISHED_RESULTS, README
 
 VERDICT_MARK = {"supported": "✅ supported", "refuted": "❌ refuted", "inconclusive": "❔ inconclusive"}
 
@@ -39,178 +40,12 @@ def trials_frame(results: dict):
     return pd.DataFrame(rows, columns=None if rows else ["arm", "seed", "seconds"])
 
 
-def json_safe(value):
-    """NaN and infinity are not JSON: write them as null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # NumPy scalars
-        return json_safe(value.item())
-    return value
-
-
 def _num(x, digits=4) -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "n/a"
     if isinstance(x, float):
         return f"{x:.{digits}f}"
     return str(x)
-
-
-# ---- figures --------------------------------------------------------------------------------------
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def per_arm_figure(trials, metrics: list[str], arms: list[str]):
-    """Each metric a rule reads: per-arm mean with its 95% CI, and every seed as a dot."""
-    from claimlab import stats
-
-    plt = _pyplot()
-    panel_width = max(5.0, 0.45 * len(arms) + 2)  # many arms: wider panels, wrapped into rows
-    columns = max(1, min(len(metrics), int(16 // panel_width)))
-    rows = math.ceil(len(metrics) / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(panel_width * columns, 4.2 * rows), squeeze=False)
-    for ax in axes.flat[len(metrics):]:
-        ax.set_visible(False)
-    for ax, metric in zip(axes.flat, metrics):
-        for i, arm in enumerate(arms):
-            values = trials.loc[trials["arm"] == arm, metric].astype(float).to_numpy()
-            summary = stats.describe(values)
-            ax.scatter([i] * len(values), values, color="0.6", s=12, zorder=1)
-            if summary["n"]:
-                low, high = summary["ci_low"], summary["ci_high"]
-                err = [[summary["mean"] - low], [high - summary["mean"]]] if math.isfinite(low) else None
-                ax.errorbar([i], [summary["mean"]], yerr=err, fmt="o", color="C0", capsize=4, zorder=2)
-        ax.set_xticks(range(len(arms)), arms, rotation=30 if len(arms) <= 8 else 60, ha="right",
-                      fontsize=8 if len(arms) <= 12 else 6)
-        ax.set_title(metric)
-        ax.grid(axis="y", alpha=0.3)
-    fig.suptitle("Per-arm mean with 95% CI (dots: seeds)")
-    fig.tight_layout()
-    return fig
-
-
-def mean_ci_band(ax, x, per_seed_rows, colour, label=None, linestyle="-", marker=None):
-    """One arm's curve: the mean over seeds of `per_seed_rows` (seeds x len(x)) as a line, with the 95%
-    t interval of the mean as a band (no band where fewer than two seeds are finite)."""
-    import numpy as np
-
-    from claimlab import stats
-
-    matrix = np.asarray(per_seed_rows, dtype=float).reshape(-1, len(x))
-    summaries = [stats.describe(matrix[:, j]) for j in range(len(x))]
-    ax.plot(x, [s["mean"] for s in summaries], color=colour, linestyle=linestyle, marker=marker, label=label)
-    low = np.array([s["ci_low"] for s in summaries])
-    high = np.array([s["ci_high"] for s in summaries])
-    if np.isfinite(low).all():
-        ax.fill_between(x, low, high, color=colour, alpha=0.15)
-
-
-def learning_curves_figure(results: dict, arms: list[str]):
-    """Per-epoch curves: per-arm mean over seeds with a 95% CI band."""
-    import numpy as np
-
-    plt = _pyplot()
-    # train/x beside val/x, one quantity a row: over-fitting shows as the two panels of a row parting.
-    keys = sorted({key for result in results.values() for key in result.history},
-                  key=lambda key: (key.rpartition("/")[2], key))
-    if not keys:
-        return None
-    columns = min(2, len(keys))
-    rows = -(-len(keys) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(5.5 * columns + (2.5 if len(arms) > 10 else 0), 3.6 * rows),
-                             squeeze=False)
-    colours = plt.get_cmap("tab10" if len(arms) <= 10 else "tab20")
-    styles = ["-", "--", ":"]  # past 20 arms, colours repeat with another line style
-    for ax in axes.flat[len(keys):]:
-        ax.remove()
-    for ax, key in zip(axes.flat, keys):
-        for i, arm in enumerate(arms):
-            curves = [r.history[key] for (a, _), r in results.items() if a == arm and key in r.history]
-            if not curves:
-                continue
-            length = min(len(c) for c in curves)
-            mean_ci_band(ax, np.arange(1, length + 1), [c[:length] for c in curves], colours(i % colours.N),
-                         label=arm, linestyle=styles[(i // colours.N) % 3])
-        ax.set_title(key)
-        ax.set_xlabel("epoch")
-        ax.grid(alpha=0.3)
-    if len(arms) <= 10:
-        axes[0][columns - 1].legend(fontsize=7)
-    else:
-        axes[0][columns - 1].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1),
-                                    ncol=1 + len(arms) // 20)
-    fig.suptitle("Learning curves: mean over seeds, 95% CI band")
-    fig.tight_layout()
-    return fig
-
-
-# ---- files ----------------------------------------------------------------------------------------
-# Every results file is written to a temporary name beside it and renamed into place: a run killed, or a
-# disk that fills, mid-write leaves the previous file whole, never half a summary.json or half a ledger.
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """`write(temporary_path)`, then rename over `path` (atomic on one filesystem); the temporary file is
-    removed if writing fails."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def results_lock(results_root: Path):
-    """Held while a runner writes results/<name>/ or the ledger: two runners finishing at once write one
-    after the other (the second waits; writing takes seconds), never interleaved. Waiting rather than
-    refusing, because runs of different experiments share the ledger and should all succeed."""
-    from filelock import FileLock
-
-    results_root.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(results_root / ".claimlab-write.lock"), timeout=600)
-
-
-def check_writable(results_root: Path) -> None:
-    """Before any training: results/ must be a folder this process can create files in."""
-    from claimlab.errors import UsageError
-
-    try:
-        results_root.mkdir(parents=True, exist_ok=True)
-        probe = results_root / f".claimlab-probe.{os.getpid()}"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as error:
-        raise UsageError(f"--results-dir {results_root}: cannot write there ({error.strerror or error}); "
-                         "pass a folder you can write to") from None
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda temporary: temporary.write_text(text))
-
-
-def write_trials_csv(results_dir: Path, trials) -> None:
-    # full precision: the verdicts recompute exactly from it
-    atomic_write(results_dir / "trials.csv", lambda temporary: trials.to_csv(temporary, index=False))
-
-
-def write_figures(results_dir: Path, figures: dict) -> list[str]:
-    names = []
-    for name, figure in figures.items():
-        atomic_write(results_dir / f"{name}.png",
-                     lambda temporary: figure.savefig(temporary, format="png", dpi=110, bbox_inches="tight"))
-        names.append(f"{name}.png")
-    for stale in set(p.name for p in results_dir.glob("*.png")) - set(names):  # only once the new ones are in
-        (results_dir / stale).unlink()
-    return names
 
 
 def _measured_table(measured: dict) -> list[str]:
@@ -261,8 +96,6 @@ def _trial_seconds(summary: dict) -> str:
 def trained_on(summary: dict) -> str:
     """The backend a run's trials trained on, with its version: 'JAX 0.10.2'. Results written before the
     backend was recorded ran on TensorFlow."""
-    from claimlab.backend import NAMES, TENSORFLOW
-
     backend = summary.get("config", {}).get("backend", TENSORFLOW)
     return f"{NAMES.get(backend, backend)} {summary.get('versions', {}).get(backend, '')}".strip()
 
@@ -284,27 +117,23 @@ def _where(summary: dict, claim: dict) -> str:
 
 def _setting_lines(summary: dict) -> list[str]:
     """The setting a run is, its baseline against the published reference, and where the scope report is."""
-    from claimlab.scope import reference_text
-
     setting = summary.get("setting")
     if not setting:
         return []
     changes = ", ".join(f"`{key}={value!r}`" for key, value in setting["overrides"].items()) or "no overrides"
     return [f"**Setting `{setting['name']}`**: {setting['label']} ({changes}). Why it is in the scope: "
             f"{setting['reason']}.", "",
-            f"**Baseline.** {reference_text(summary.get('reference'))}.", "",
+            f"**Baseline.** {scope.reference_text(summary.get('reference'))}.", "",
             f"Where these verdicts hold across the experiment's declared settings: "
             f"[scope.md](../{summary['experiment']}/scope.md).", ""]
 
 
 def _seeds_needed_lines(claim: dict) -> list[str]:
-    from claimlab.scope import seeds_needed_text
-
     needed = claim.get("seeds_needed") or []
     if not needed:
         return []
     return ["**Seeds needed to decide** (if the effect and the spread stay the observed ones):", "",
-            *[f"- {seeds_needed_text(entry)}" for entry in needed], ""]
+            *[f"- {scope.seeds_needed_text(entry)}" for entry in needed], ""]
 
 
 def _p(value) -> str:
@@ -327,12 +156,12 @@ def summary_markdown(summary: dict, figure_files: list[str], trials, scopes: dic
     lines = [f"# {summary['experiment']}: {summary['title']}", ""]
     status = summary["status"]
     if summary["trials"]["planned"]:
-        scope = (f"Profile `{summary['profile']}`, {len(summary['seeds'])} seeds ({summary['trials']['finished']} of "
-                 f"{summary['trials']['planned']} trials finished; status: {status}).")
+        extent = (f"Profile `{summary['profile']}`, {len(summary['seeds'])} seeds ({summary['trials']['finished']} of "
+                  f"{summary['trials']['planned']} trials finished; status: {status}).")
     else:
-        scope = f"Exact checks on real Keras/TensorFlow objects, measured once (status: {status})."
+        extent = f"Exact checks on real Keras/TensorFlow objects, measured once (status: {status})."
     lines += [
-        f"{scope} Generated by the runner; do not edit.",
+        f"{extent} Generated by the runner; do not edit.",
         "",
         *_setting_lines(summary),
         *_diverged_policy(summary),
@@ -398,17 +227,25 @@ def summary_markdown(summary: dict, figure_files: list[str], trials, scopes: dic
     return "\n".join(lines)
 
 
+def keras2_changes(keras3_claim: dict | None, keras2_claim: dict) -> list[dict]:
+    """The judged quantities whose measured value differs between the two runs: what changed."""
+    if not keras3_claim:
+        return []
+    before = {c["quantity"]: c["measured"] for c in keras3_claim["measured"].get("checked", [])}
+    return [{"quantity": c["quantity"], "keras3": before.get(c["quantity"]), "keras2": c["measured"]}
+            for c in keras2_claim["measured"].get("checked", [])
+            if c["quantity"] in before and before[c["quantity"]] != c["measured"]]
+
+
 def _keras2_lines(summary: dict, keras3: dict, keras2: dict | None) -> list[str]:
     """An exact claim's verdict on Keras 2 beside the one above, and what changed between the versions."""
     if keras2 is None:
         return []
-    from claimlab.keras2 import differences
-
     versions = summary.get("keras2_versions") or {}
     onednn = f", oneDNN {versions['tensorflow_onednn']}" if versions.get("tensorflow_onednn") else ""
     lines = [f"**On Keras 2 ({versions.get('keras', '?')}, TensorFlow {versions.get('tensorflow', '?')}{onednn}; "
              f"`python runner.py {summary['experiment']} --keras 2`): {verdict_mark(keras2)}.** {keras2['reason']}", ""]
-    changed = differences(keras3, keras2)
+    changed = keras2_changes(keras3, keras2)
     if keras2["verdict"] == keras3["verdict"] and not changed:
         lines += ["Same verdict and the same judged values on Keras 2 and Keras 3.", ""]
     elif keras2["verdict"] == keras3["verdict"]:
@@ -464,12 +301,20 @@ def write_summary(results_dir: Path, summary: dict, figure_files: list[str], tri
 
 def _summary_with_keras2(results_dir: Path, summary: dict, figure_files, trials, scopes=None) -> str:
     """summary.md, with the Keras 2 verdicts when `--keras 2` left a keras2.json beside summary.json."""
-    from claimlab import keras2
-
-    recorded = keras2.read(results_dir)
+    recorded = read_keras2(results_dir)
     if recorded:
         summary = {**summary, "keras2_versions": recorded["versions"]}
     return summary_markdown(summary, figure_files, trials, scopes, recorded)
+
+
+def write_scope(experiment, results_root: Path) -> dict:
+    """The scope report (claimlab.scope.write_report), then every setting's summary.md again with the scope
+    as it now stands. Returns the scope report."""
+    written = scope.write_report(experiment, results_root)
+    for setting in written["settings"].values():
+        if (results_root / setting["folder"] / "summary.json").exists():
+            rewrite_summary_markdown(results_root / setting["folder"], written["claims"])
+    return written
 
 
 # ---- the ledger -----------------------------------------------------------------------------------
@@ -532,10 +377,6 @@ def _scope_cell(folder: str, claim, scopes: dict | None) -> str:
 def ledger_table(results_root: Path, experiments) -> str:
     """A markdown table of every claim of every experiment, with its latest verdict and a link;
     then the same for every --set variant that was run."""
-    from claimlab import scope
-
-    from claimlab import keras2
-
     header = ["| claim | experiment | kind | verdict (default setting) | scope across settings | Keras 2 (exact claims) | "
               "evidence | profile |", "|---|---|---|---|---|---|---|---|"]
     lines, variants = list(header), []
@@ -544,7 +385,7 @@ def ledger_table(results_root: Path, experiments) -> str:
         summary = json.loads(path.read_text()) if path.exists() else None
         lines += _ledger_rows(experiment.name, experiment.name, experiment.claims, summary,
                               scope.read(results_root, experiment.name) if experiment.settings else None,
-                              keras2.read(results_root / experiment.name))
+                              read_keras2(results_root / experiment.name))
         for folder in sorted(results_root.glob(f"{experiment.name}@*")):
             if folder.name.split("@", 1)[1] in experiment.settings:
                 continue  # a declared setting: in the scope report, not a variant
@@ -560,8 +401,6 @@ def ledger_table(results_root: Path, experiments) -> str:
 def write_ledger(results_root: Path) -> None:
     """results/README.md, and the same table in the project README when results/ is the project's own.
     An experiment module that does not load is left out of the ledger rather than failing the run."""
-    from claimlab import registry
-
     experiments = []
     for name in registry.names():
         try:
@@ -576,13 +415,12 @@ def write_ledger(results_root: Path) -> None:
         "`python runner.py` after every run; do not edit by hand. Each link leads to the quote, the rule, the "
         "numbers and the figures.\n\n" + table + "\n"
     )
-    readme = PROJECT_ROOT / "README.md"
-    if results_root.resolve() == (PROJECT_ROOT / "results").resolve() and readme.exists():
-        text = readme.read_text()
+    if results_root.resolve() == PUBLISHED_RESULTS.resolve() and README.exists():
+        text = README.read_text()
         if LEDGER_START in text and LEDGER_END in text:
             linked = re.sub(r"\]\(([^)\s]+)/(summary|scope)\.md", r"](results/\1/\2.md", table)
             pattern = re.compile(re.escape(LEDGER_START) + ".*?" + re.escape(LEDGER_END), re.S)
-            atomic_write_text(readme, pattern.sub(lambda _: f"{LEDGER_START}\n{linked}\n{LEDGER_END}", text))
+            atomic_write_text(README, pattern.sub(lambda _: f"{LEDGER_START}\n{linked}\n{LEDGER_END}", text))
 
 
 def machine_description() -> str:

@@ -20,18 +20,16 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from claimlab import config as config_module
-from claimlab import execute, report, reproduce, scope
+from claimlab import execute, files, plots, ray_executor, report, reproduce, scope, train
 from claimlab.errors import RunFailure, UsageError
-from claimlab.execute import TRIAL_THREADS, Trial, TrialError, run_trials
+from claimlab.execute import TRIAL_THREADS, Trial, TrialError
 from claimlab.provenance import Provenance, package_versions
 from claimlab.registry import Experiment
+from claimlab.tracking import Tracker, metric_key, parent_metrics
 from claimlab.verdict import INCONCLUSIVE, Evidence, Outcome, if_diverged_for
-
-if TYPE_CHECKING:  # the Tracker imports MLflow: run.py imports it only when a run starts
-    from claimlab.tracking import Tracker
 
 EXIT_OK, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 130
 END_STATUS = {"complete": "FINISHED", "interrupted": "KILLED", "failed": "FAILED"}  # run status -> MLflow's
@@ -82,7 +80,6 @@ def _clock(seconds: float) -> str:
 
 def run_checks(experiment: Experiment, cfg: dict) -> dict[str, dict]:
     """Run every exact check once, in this process, each from seed 0. A check that raises is recorded."""
-    from claimlab import train
 
     measured = {}
     for check in experiment.checks(cfg):
@@ -240,7 +237,7 @@ class RunState:
         tracker.end(run_id, "FINISHED")
         del self.open_runs[(trial.arm, trial.seed)]
         self.results[(trial.arm, trial.seed)] = result
-        report.write_trials_csv(self.run.results_dir, report.trials_frame(self.results))
+        files.write_trials_csv(self.run.results_dir, report.trials_frame(self.results))
         self.finished_here += 1
         self.compute_here += result.seconds
 
@@ -276,8 +273,6 @@ def run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out=p
 
 
 def _run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out) -> RunOutcome:
-    from claimlab.tracking import Tracker
-
     started = time.perf_counter()
     _prepare(experiment, cfg)
     if options.executor == "local" and experiment.trains:  # the workers import TensorFlow while MLflow opens
@@ -328,7 +323,6 @@ def _run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out)
 def _prepare(experiment: Experiment, cfg: dict) -> None:
     """Fix TensorFlow's thread count before the exact checks start it in this process, and let the
     experiment reject a config its trials cannot run: a usage error, before anything is opened."""
-    from claimlab import train
 
     train.prepare_process(TRIAL_THREADS)
     if experiment.trains:
@@ -375,9 +369,12 @@ def _run_checks_and_trials(run: ExperimentRun, state: RunState) -> tuple[str, di
                     + (f"; {len(state.results)} already finished in MLflow" if state.results else ""), flush=True)
         trials = [Trial(arm, seed, config_module.trial_config(run.cfg, experiment.arms[arm]))
                   for arm, seed in state.todo]
-        run_trials(experiment.name, trials, run.options.jobs, state.on_start, state.on_done,
-                   executor=run.options.executor, ray_address=run.options.ray_address,
-                   fuses_seeds=experiment.fuses_seeds)
+        if run.options.executor == "ray":
+            ray_executor.run_trials(experiment.name, trials, state.on_start, state.on_done, run.options.ray_address,
+                                    experiment.fuses_seeds, run.cfg["backend"])
+        else:
+            execute.run_trials(experiment.name, trials, run.options.jobs, state.on_start, state.on_done,
+                               fuses_seeds=experiment.fuses_seeds)
         if beside is not None:
             checks = beside.result()
             if checks:
@@ -445,12 +442,12 @@ def _judge_and_report(run: ExperimentRun, state: RunState, status: str, checks: 
     summary = build_summary(run, state, status, checks, verdicts, trials)
     # read before this run writes anything: under --publish it is the published run being replaced
     summary["reproduction"] = reproduce.against_published(run.options.compare_with, run.results_dir.name, summary)
-    with report.results_lock(run.options.results_root):  # a second runner writing results/ waits its turn
+    with files.results_lock(run.options.results_root):  # a second runner writing results/ waits its turn
         figures = write_results_files(run, state.results, trials, evidence, summary)
         if run.options.setting and run.experiment.settings:  # the scope report always says what results/ holds
-            scope.write_report(run.experiment, run.options.results_root)
+            report.write_scope(run.experiment, run.options.results_root)
     try:
-        with report.results_lock(run.options.results_root):
+        with files.results_lock(run.options.results_root):
             report.write_ledger(run.options.results_root)
         log_to_parent(run, state.parent_id, status, verdicts, figures, summary.get("reproduction"))
     finally:
@@ -501,8 +498,8 @@ def write_results_files(run: ExperimentRun, results: dict, trials, evidence: Evi
     matplotlib figures, for the parent run's artifacts)."""
     figures = _figures(run.experiment, results, trials, evidence) if results or not run.experiment.trains else {}
     if results:
-        report.write_trials_csv(run.results_dir, trials)
-    figure_files = report.write_figures(run.results_dir, figures)
+        files.write_trials_csv(run.results_dir, trials)
+    figure_files = files.write_figures(run.results_dir, figures)
     report.write_summary(run.results_dir, summary, figure_files, trials)
     return figures
 
@@ -512,7 +509,6 @@ def log_to_parent(run: ExperimentRun, parent_id: str, status: str, verdicts: dic
     """The parent run's description with the verdicts, its status, verdict and reproduction tags, the
     verdicts' numbers as metrics (for comparing runs), and the verdict table, figures and results files as
     artifacts."""
-    from claimlab.tracking import parent_metrics
 
     claims = run.experiment.claims
     verdict_table = {
@@ -536,7 +532,6 @@ def _headline_metric(experiment: Experiment, cfg: dict) -> str:
 
 def _log_checks(tracker, parent_id: str, config_hash: str, cfg: dict, checks: dict) -> None:
     """The exact checks as one child run: numeric values as metrics, everything in checks.json."""
-    from claimlab.tracking import metric_key
 
     run_id = tracker.client.create_run(
         tracker.experiment_id, run_name="exact-checks",
@@ -551,7 +546,7 @@ def _log_checks(tracker, parent_id: str, config_hash: str, cfg: dict, checks: di
     }
     tracker.log_metrics(run_id, numeric)
     tracker.log_params(run_id, cfg)
-    tracker.client.log_dict(run_id, report.json_safe(checks), "checks.json")
+    tracker.client.log_dict(run_id, files.json_safe(checks), "checks.json")
     tracker.end(run_id, "FINISHED")
 
 
@@ -562,8 +557,8 @@ def _figures(experiment: Experiment, results: dict, trials_df, evidence) -> dict
     arms = list(experiment.arms)
     figures = {}
     if metrics:
-        figures["per_arm"] = report.per_arm_figure(trials_df, metrics, arms)
-    curves = report.learning_curves_figure(results, arms)
+        figures["per_arm"] = plots.per_arm_figure(trials_df, metrics, arms)
+    curves = plots.learning_curves_figure(results, arms)
     if curves is not None:
         figures["learning_curves"] = curves
     figures.update(experiment.figures(evidence))

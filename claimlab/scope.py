@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 from claimlab import config as config_module
+from claimlab import files, plots, stats
 from claimlab.backend import TENSORFLOW
 from claimlab.errors import UsageError
 from claimlab.spec import Setting, Times
@@ -155,7 +156,6 @@ def seeds_needed(comparison: dict) -> dict:
     effect and the spread stayed the observed ones. A difference needs 80% power of the paired t test
     (at alpha / k in a family of k, the Bonferroni bound of Holm); an equivalence needs its 90% CI inside
     the margin, or 80% power to show the difference lies beyond it."""
-    from claimlab import stats
 
     name, n, mean, se = comparison["name"], comparison["n"], comparison["mean"], comparison.get("se")
     if comparison.get("state") == "censored":
@@ -234,9 +234,7 @@ def scope_verdict(verdicts: dict[str, str], under_trained: set[str] = frozenset(
 
 # ---- collecting the settings' results ---------------------------------------------------------------
 def _identity(cfg: dict) -> str:
-    from claimlab.report import json_safe
-
-    return json.dumps(json_safe({k: v for k, v in cfg.items() if k not in config_module.NOT_TRIAL_IDENTITY}),
+    return json.dumps(files.json_safe({k: v for k, v in cfg.items() if k not in config_module.NOT_TRIAL_IDENTITY}),
                       sort_keys=True, default=repr)
 
 
@@ -338,9 +336,7 @@ VERDICT_COLOUR = {SUPPORTED: "tab:green", REFUTED: "tab:red", INCONCLUSIVE: "0.4
 def forest_figure(claim_id: str, claim: dict, settings: dict):
     """One row per (setting, judged comparison): the effect with its 95% CI, coloured by the comparison's
     verdict, the zero line, and the equivalence margin where the rule has one; a panel per metric."""
-    from claimlab.report import _pyplot
-
-    plt = _pyplot()
+    plt = plots.pyplot()
     panels: dict[str, list] = {}
     for setting_name, row in claim["rows"].items():
         trained = (settings[setting_name]["reference"] or {}).get("under_trained")
@@ -374,29 +370,25 @@ def forest_figure(claim_id: str, claim: dict, settings: dict):
 
 def write_report(experiment, results_root: Path) -> dict:
     """Rebuild results/NAME/scope.{md,json} and the forest plots from the settings' summaries on disk.
-    Returns the scope (scope.json's content) with the figure files under "figures"."""
-    from claimlab import report
-
+    Returns the scope (scope.json's content) with the figure files under "figures". Each setting's
+    summary.md then shows the scope as it now stands: claimlab.report.write_scope does both."""
     scope = collect(experiment, results_root)
     results_dir = results_root / experiment.name
-    figure_files, plt = {}, report._pyplot()
+    figure_files, plt = {}, plots.pyplot()
     for claim_id, claim in scope["claims"].items():
         figure = forest_figure(claim_id, claim, scope["settings"])
         if figure is None:
             continue
         figure_files[claim_id] = f"scope_{claim_id}.png"
-        report.atomic_write(results_dir / figure_files[claim_id],
-                            lambda temporary: figure.savefig(temporary, format="png", dpi=110, bbox_inches="tight"))
+        files.atomic_write(results_dir / figure_files[claim_id],
+                           lambda temporary: figure.savefig(temporary, format="png", dpi=110, bbox_inches="tight"))
         plt.close(figure)
     for stale in results_dir.glob("scope_*.png"):
         if stale.name not in figure_files.values():
             stale.unlink()
     scope["figures"] = figure_files
-    report.atomic_write_text(results_dir / "scope.json", json.dumps(report.json_safe(scope), indent=2) + "\n")
-    report.atomic_write_text(results_dir / "scope.md", scope_markdown(scope, figure_files))
-    for setting in scope["settings"].values():  # every setting's summary.md shows the scope as it now stands
-        if (results_root / setting["folder"] / "summary.json").exists():
-            report.rewrite_summary_markdown(results_root / setting["folder"], scope["claims"])
+    files.atomic_write_text(results_dir / "scope.json", json.dumps(files.json_safe(scope), indent=2) + "\n")
+    files.atomic_write_text(results_dir / "scope.md", scope_markdown(scope, figure_files))
     return scope
 
 

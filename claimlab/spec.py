@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SOURCES_DIR = Path(__file__).resolve().parent.parent / "sources"
+from claimlab.paths import SOURCES_DIR
+from claimlab.verdict import resolve_rule
+
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,6 @@ class Claim:
     def rule_for(self, cfg: dict):
         """The rule as this run applies it: a `cfg -> rule` factory is built from the resolved config, so
         every threshold its text names is the one applied."""
-        from claimlab.verdict import resolve_rule
 
         return resolve_rule(self.rule, cfg)
 

@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from claimlab import backend
+from claimlab import backend, jax_seeds
 
 # Quiet TensorFlow's C++ banner before it is imported anywhere in this process.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -246,9 +246,10 @@ def fit_per_seed(models, seeds, data, epochs: int, batch_size: int,
     One model trains alone with `fit`. Models that cannot be fused (several inputs or outputs, or
     Keras internals this code does not know) train one after the other, each as `fit` trains it."""
     if not on_tensorflow():
-        from claimlab import jax_seeds
-
-        return jax_seeds.fit_per_seed(models, seeds, data, epochs, batch_size, validation)
+        for model in models:
+            build_state(model, data.x_train[:1], data.y_train[:1])
+        return [{history_name(key): values for key, values in history.items()}
+                for history in jax_seeds.fit_per_seed(models, seeds, data, epochs, batch_size, validation)]
     tf = import_tensorflow()
     if len(models) == 1:
         tf.random.set_seed(seeds[0])
@@ -269,8 +270,6 @@ def fit_per_seed(models, seeds, data, epochs: int, batch_size: int,
 
 def _fuse(models, seeds, data, batch_size: int):
     """The towers model and its training batches, or None when these models cannot be fused."""
-    import keras
-
     tf = import_tensorflow()
     try:  # Keras' own shuffling of NumPy arrays, so each tower sees the order fit would give its seed
         from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter

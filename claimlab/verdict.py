@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Sequence
+from claimlab import stats
 
 SUPPORTED, REFUTED, INCONCLUSIVE = "supported", "refuted", "inconclusive"
 VERDICT_CODE = {SUPPORTED: 1, INCONCLUSIVE: 0, REFUTED: -1}  # numeric, for MLflow's compare view
@@ -247,8 +248,6 @@ def verdict_of_all(verdicts: Sequence[str]) -> str:
 
 
 def arm_summaries(evidence: Evidence, metric: str, arms: Sequence[str]) -> list[ArmSummary]:
-    from claimlab import stats
-
     present = evidence.arms_present()
     return [ArmSummary(metric, arm, **stats.describe(evidence.values(metric, arm).to_numpy()),
                        diverged=int(evidence.diverged(arm, metric).sum()))
@@ -269,7 +268,6 @@ def side_of_zero(low: float, high: float) -> str:
 def too_little_evidence(n: int, sd: float) -> str:
     """Why a sample decides nothing, or '': too few finite (paired) seeds, or no variation at all (tied
     seeds give a zero-width interval, which is not certainty: accuracies are quantised, ties happen)."""
-    from claimlab import stats
 
     if n < stats.MIN_SEEDS:
         return f"too few seeds: {n} < {stats.MIN_SEEDS}"
@@ -312,7 +310,6 @@ def correct_for_family(comparisons: Sequence[Comparison]) -> None:
     p-values. A refutation that does not survive becomes inconclusive; every comparison gets its
     adjusted p-value and the Bonferroni interval at 1 - 0.05/k beside the unadjusted 95% CI. Always
     recomputed from the unadjusted verdicts, so applying it again to a larger family is safe."""
-    from claimlab import stats
 
     k = len(comparisons)
     adjusted = stats.holm([c.p_refute for c in comparisons])
@@ -326,7 +323,6 @@ def correct_for_family(comparisons: Sequence[Comparison]) -> None:
 
 def in_family(comparison: Comparison, k: int, p_adjusted: float) -> None:
     """Record that a comparison is one of k: its family-adjusted p-value and its Bonferroni interval."""
-    from claimlab import stats
 
     comparison.family, comparison.p_refute_adjusted = k, p_adjusted
     comparison.adjusted_ci_low, comparison.adjusted_ci_high = stats.interval_around(
@@ -334,8 +330,6 @@ def in_family(comparison: Comparison, k: int, p_adjusted: float) -> None:
 
 
 def family_text(k: int) -> str:
-    from claimlab import stats
-
     return (f"The refute path is any one of {k} comparisons, so it is corrected ({stats.FAMILY_METHOD} over the "
             f"{k} refute p-values, family-wise alpha 0.05); the support path needs all {k} and is not.")
 
@@ -370,8 +364,6 @@ def resolve_rule(rule, cfg: dict) -> Rule:
 
 
 def evidence_floor_text() -> str:
-    from claimlab import stats
-
     return (f"Fewer than {stats.MIN_SEEDS} finite paired seeds, or no variation between seeds, decides nothing "
             "(inconclusive).")
 
@@ -395,8 +387,6 @@ class Contrast(Rule):
         self.checks = []
 
     def describe(self) -> str:
-        from claimlab import stats
-
         other = "below" if self.claimed_side == "above" else "above"
         return (f"Paired by seed, d = {self.meaning}. Supported if the 95% CI of mean d ({stats.INTERVAL_METHOD}) "
                 f"lies wholly {self.claimed_side} 0, refuted if it lies wholly {other} 0, inconclusive otherwise. "
@@ -410,8 +400,6 @@ class Contrast(Rule):
         return values
 
     def compare(self, evidence: Evidence) -> Comparison:
-        from claimlab import stats
-
         test = stats.mean_test(self.per_seed(evidence))
         test["differences"] = test["values"]
         return sign_comparison(self.name, " / ".join(self.metrics), test, self.claimed_side, self.smallest_effect,
@@ -436,8 +424,6 @@ class Better(Rule):
         self.metrics, self.checks = [metric], []
 
     def describe(self) -> str:
-        from claimlab import stats
-
         direction = "higher" if self.higher_is_better else "lower"
         text = (f"Paired by seed, d = {self.metric}[{self.arm}] - {self.metric}[{self.than}] ({direction} is "
                 f"better). Supported if the 95% CI of mean d ({stats.INTERVAL_METHOD}) lies wholly on the "
@@ -451,8 +437,6 @@ class Better(Rule):
         return f"{text} {smallest_effect_text(self.smallest_effect)} {evidence_floor_text()}"
 
     def compare(self, evidence: Evidence) -> Comparison:
-        from claimlab import stats
-
         a, b = evidence.paired(self.metric, self.arm, self.than)
         claimed_side = "above" if self.higher_is_better else "below"
         comparison = sign_comparison(f"{self.arm} - {self.than}", self.metric, stats.paired_difference(a, b),
@@ -492,8 +476,6 @@ class Equivalent(Rule):
         self.metrics, self.checks = [metric], []
 
     def describe(self) -> str:
-        from claimlab import stats
-
         text = (f"Paired by seed, d = {self.metric}[{self.arm}] - {self.metric}[{self.to}]. Supported (equivalent) "
                 f"if the 90% CI of mean d ({stats.INTERVAL_METHOD}) lies inside +-{self.margin:g} (TOST at alpha "
                 f"0.05); refuted if the 95% CI lies wholly outside +-{self.margin:g}; inconclusive otherwise. "
@@ -503,8 +485,6 @@ class Equivalent(Rule):
         return text
 
     def compare(self, evidence: Evidence) -> Comparison:
-        from claimlab import stats
-
         a, b = evidence.paired(self.metric, self.arm, self.to)
         result = stats.equivalence(a, b, self.margin)
         censored = False
@@ -553,16 +533,12 @@ class SeedStatistic(Rule):
         self.metrics, self.checks = [metric], []
 
     def describe(self) -> str:
-        from claimlab import stats
-
         return (f"{self.name} = {self.meaning}, on {self.metric}. 95% CI: {stats.SEED_STATISTIC_METHOD} (seeds "
                 "left out jointly for all arms). Supported if the CI lies above 0, refuted if below 0, inconclusive "
                 f"otherwise. {smallest_effect_text(self.smallest_effect)} {evidence_floor_text()}")
 
     def compare(self, evidence: Evidence) -> Comparison:
         import numpy as np
-
-        from claimlab import stats
 
         matrix = evidence.seed_matrix([(self.metric, arm) for arm in self.arms])
         matrix = matrix[:, np.isfinite(matrix).all(axis=0)]  # a seed with any excluded value leaves every arm
@@ -692,8 +668,6 @@ class Ranking(Rule):
         self.metrics, self.checks = [metric], []
 
     def describe(self) -> str:
-        from claimlab import stats
-
         chain = " > ".join(self.order)
         return (
             f"Claimed order on {self.metric} ({'higher' if self.higher_is_better else 'lower'} is better): "

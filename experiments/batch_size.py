@@ -65,6 +65,7 @@ batch gets 50 updates: does it catch up?), a wider and deeper MLP, and MNIST-1D 
 
 from claimlab import data as datasets
 from claimlab import train
+from claimlab.checks import fresh_keras, max_abs_difference, shape_of
 from claimlab.domains import Integer, Real, Sizes
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Summarize
@@ -167,8 +168,6 @@ def dense_batch_against_rows(x, units, cfg):
     import tensorflow as tf
     from keras import initializers, layers
 
-    from claimlab.checks import max_abs_difference, shape_of
-
     x = np.asarray(x, dtype="float32").reshape(len(x), -1)
     layer = layers.Dense(units, bias_initializer=initializers.RandomNormal(stddev=cfg["check_bias_stddev"]))
     batch_out = layer(x)
@@ -195,8 +194,6 @@ def batch_matmul_matches_rows(cfg):
     """E4a: the question's sizes (check_batch inputs of 10 features, Dense(2)) and the run's test split
     through Dense(first hidden width)."""
     import numpy as np
-
-    from claimlab.checks import fresh_keras
 
     fresh_keras()
     question_x = np.random.default_rng(cfg["data_seed"]).normal(size=(cfg["check_batch"], 10))

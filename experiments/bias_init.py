@@ -63,11 +63,11 @@ Design choices, made before any run:
 """
 
 from claimlab import data as datasets
-from claimlab import train
+from claimlab import stats, train
 from claimlab.domains import Integer, Real, Sizes
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
-from claimlab.verdict import (INCONCLUSIVE, REFUTED, SUPPORTED, AllOf, Better, Custom, Equivalent, IfDiverged,
-                              Outcome, SeedStatistic, Summarize, arm_summaries, in_family)
+from claimlab.verdict import (INCONCLUSIVE, REFUTED, SUPPORTED, AllOf, Better, Custom, Equivalent,
+                              IfDiverged, Outcome, SeedStatistic, Summarize, arm_summaries, in_family)
 
 SOURCE_FILE = "000_2706fe11d950e137.txt"
 QUESTION = "Why are different bias values used in different types of layers"
@@ -249,8 +249,6 @@ def b3_rule(cfg):
              for model in MODELS for weight in WEIGHT_INITS]
 
     def evaluate(evidence):
-        from claimlab import stats
-
         # "ensures that all ReLU units fire in the beginning": no dead unit at init in any 0.01 arm.
         dead_at_init = {small: [float(v) for v in evidence.values("dead/count_init", small)] for small, _ in pairs}
         all_fire = all(v == 0 for values in dead_at_init.values() for v in values)

@@ -51,6 +51,7 @@ Design choices, made before any run:
 from claimlab.checks import fresh_keras, keras_major, locally_connected, max_abs_difference, shape_of
 from claimlab.domains import Integer, Sizes
 from claimlab.spec import Claim, Source
+from claimlab.train import import_tensorflow
 from claimlab.verdict import Exact
 
 TITLE = "Convolution and pooling shapes and parameter counts (X1 X2 X4 X8 X9 X10 X11), measured in Keras"
@@ -105,8 +106,6 @@ def conv_bias_per_output_channel(cfg):
 
     keras = fresh_keras()
     from keras import layers
-
-    from claimlab.train import import_tensorflow
 
     tf = import_tensorflow()
     size = cfg["mnist_size"]
@@ -223,8 +222,6 @@ def conv_output_size_formula(cfg):
 
     keras = fresh_keras()
     from keras import layers
-
-    from claimlab.train import import_tensorflow
 
     tf = import_tensorflow()
     if keras_major() == 3:
@@ -369,8 +366,6 @@ def max_pool_same_padding(cfg):
 
     fresh_keras()
     from keras import layers
-
-    from claimlab.train import import_tensorflow
 
     tf = import_tensorflow()
     x = np.random.default_rng(cfg["data_seed"]).normal(size=(1, 4, 4, 5)).astype("float32")

@@ -38,7 +38,9 @@ Design choices, made before any run:
   depend on which check ran before. Error messages are recorded as one plain line (no colour codes).
 """
 
+from claimlab import train
 from claimlab.checks import fresh_keras, max_abs_difference, raised
+from claimlab.data import Dataset
 from claimlab.domains import Integer, Real, TupleOf
 from claimlab.spec import Claim, Source
 from claimlab.verdict import AtMost, Exact, Raised
@@ -163,9 +165,6 @@ def dense_linear_regression(cfg):
 
     keras = fresh_keras()
     from keras import layers
-
-    from claimlab import train
-    from claimlab.data import Dataset
 
     x, y = regression_data(cfg)
     with warnings.catch_warnings():

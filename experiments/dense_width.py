@@ -68,12 +68,13 @@ add 5x the epochs, two hidden layers of the swept width, and MNIST-1D; the scope
 """
 
 from claimlab import data as datasets
-from claimlab import train
+from claimlab import stats, train
 from claimlab.checks import fresh_keras, max_abs_difference
 from claimlab.domains import Integer, Real
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
-from claimlab.verdict import (INCONCLUSIVE, REFUTED, AllOf, AtMost, Contrast, Custom, Exact, IfDiverged, Outcome,
-                              SeedStatistic, Summarize, arm_summaries, evidence_floor_text, fmt, smallest_effect_text)
+from claimlab.verdict import (INCONCLUSIVE, REFUTED, AllOf, AtMost, Contrast, Custom, Exact, IfDiverged,
+                              Outcome, SeedStatistic, Summarize, arm_summaries, evidence_floor_text, fmt,
+                              smallest_effect_text)
 
 SOURCE_001 = "001_448bd649d2fb709b.txt"
 SOURCE_004 = "004_6e8709b0f2e54d47.txt"
@@ -289,7 +290,6 @@ def above_chance(ratio, smallest_effect, metric=METRIC):
 def contrast_or_equivalent(name, terms, meaning, margin):
     """Contrast's comparison of `terms` (claimed above 0), plus Better's equivalence step: refuted when the
     90% CI of the per-seed contrast lies inside +-margin (TOST), checked after the sign."""
-    from claimlab import stats
 
     contrast = Contrast(name, terms, meaning, smallest_effect=margin, claimed_side="above")
     arms = list(dict.fromkeys(arm for _, _, arm in terms))
@@ -462,8 +462,6 @@ def figures(evidence):
     multiples of F marked."""
     import matplotlib.pyplot as plt
     import numpy as np
-
-    from claimlab import stats
 
     trials = evidence.trials
     present = [r for r in RATIOS if arm_name(r) in set(trials["arm"])]

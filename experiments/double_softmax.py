@@ -121,9 +121,10 @@ the scope report (results/double_softmax/scope.md) says in which of them each ve
 
 from claimlab import data as datasets
 from claimlab import train
+from claimlab.checks import fresh_keras, keras_major
 from claimlab.domains import Integer, Real, Sizes
-from claimlab.spec import (Claim, DatasetInfo, Reference, Setting, Source, Times, TrialResult,
-                           on_tensorflow)
+from claimlab.paths import SOURCES_DIR
+from claimlab.spec import Claim, DatasetInfo, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, SeedStatistic, Summarize
 
 SOURCE_FILE = "004_6e8709b0f2e54d47.txt"
@@ -241,7 +242,6 @@ def hand_written_softmax(z):
     """softmax(z) = exp(z - max z) / sum exp(z - max z) over the last axis, written out with keras.ops so
     that neither Keras (no `_keras_logits` on the result) nor TensorFlow (no "Softmax" op) can tell it is a
     softmax: the loss then treats it as logits, as PyTorch's CrossEntropyLoss treats the asker's."""
-    from claimlab.checks import keras_major
 
     if keras_major() == 2:  # Keras 2 branch (--keras 2): no keras.ops; the same formula in TensorFlow ops
         import tensorflow as tf
@@ -320,7 +320,6 @@ def keras_double_softmax_loss_and_gradient(z, y):
     import tensorflow as tf
 
     z = tf.constant(np.asarray(z, dtype="float32"))
-    from claimlab.checks import keras_major
 
     unreduced = None if keras_major() == 3 else "none"  # Keras 2 (--keras 2) spells "no reduction" "none"
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=unreduced)
@@ -402,7 +401,6 @@ def num_classes(cfg):
 
 def double_softmax_closed_forms(cfg):
     """E2a: at the run's class count and at the asker's ~200."""
-    from claimlab.checks import fresh_keras
 
     fresh_keras()
     measured = {}
@@ -497,8 +495,6 @@ def keras_softmax_with_from_logits(cfg):
     import warnings
 
     import numpy as np
-
-    from claimlab.checks import fresh_keras
 
     fresh_keras()
     data = load_data(cfg)
@@ -675,7 +671,6 @@ CLAIMS = [
 # ---- data -----------------------------------------------------------------------------------------
 def corpus():
     """The text of sources/*.txt in name order, and its sorted characters (the classes)."""
-    from claimlab.spec import SOURCES_DIR
 
     text = "".join(path.read_text(encoding="utf-8") for path in sorted(SOURCES_DIR.glob("*.txt")))
     return text, sorted(set(text))

@@ -44,6 +44,7 @@ whether it still trains to 100% training accuracy is in the results (`train_eval
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.domains import Integer, Real, Sizes
+from claimlab.plots import mean_ci_band
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import Better, Exact, IfDiverged, Ranking
 
@@ -359,8 +360,6 @@ def measure(built, histories, dataset, cfg):
 def figures(evidence):
     """G4: test accuracy against the shift, per head, mean over seeds with a 95% CI band."""
     import matplotlib.pyplot as plt
-
-    from claimlab.report import mean_ci_band
 
     trials = evidence.trials
     shifts = sorted(int(c.rsplit("_", 1)[1]) for c in trials if c.startswith("shift/accuracy_") and

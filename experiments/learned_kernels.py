@@ -69,8 +69,8 @@ layer computes, so E5b measures what learning the FIRST layer adds on top of a t
 
 import numpy as np
 
+from claimlab import checks, train
 from claimlab import data as datasets
-from claimlab import train
 from claimlab.domains import Integer, Real
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Summarize
@@ -252,7 +252,6 @@ def kernel_is_a_trained_parameter(cfg):
     weight, does every kernel number get a partial derivative, and does one SGD step (Keras' own
     train_on_batch) move each number by exactly -lr * dL/dW? The conv is linear here (no ReLU) so that no
     dead unit can hide a kernel number from the loss. A control with the kernel frozen is reported."""
-    from claimlab import checks
 
     tf = train.import_tensorflow()
     data = datasets.load("digits", cfg["data_seed"])

@@ -58,6 +58,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from claimlab import train
+from claimlab.checks import fresh_keras
 from claimlab.domains import Integer, Real
 from claimlab.spec import Claim, DatasetInfo, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, Better, Exact, IfDiverged, Summarize
@@ -158,7 +159,6 @@ def lstm_parameter_formula(units: int, input_dim: int) -> int:
 def lstm_parameter_counts(cfg):
     """E10a: a real keras LSTM(units) for every swept size, on the task's features and on check_input_dim:
     its parameter count, and on the task's features its weight shapes (kernel, recurrent kernel, bias)."""
-    from claimlab.checks import fresh_keras
 
     keras = fresh_keras()
     task_input_dim = cfg["symbols"] + 1

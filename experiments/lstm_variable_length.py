@@ -72,10 +72,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from claimlab import train
+from claimlab import stats, train
 from claimlab.domains import Integer, Real, Sizes
-from claimlab.spec import (Claim, DatasetInfo, Setting, Source, Times, TrialResult,
-                           on_tensorflow)
+from claimlab.plots import mean_ci_band
+from claimlab.spec import Claim, DatasetInfo, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Equivalent, Exact, IfDiverged, Summarize
 
 SOURCE_FILE = "000_2706fe11d950e137.txt"
@@ -715,9 +715,6 @@ def stateful_chunks_vs_full_sequence(cfg):
 def figures(evidence):
     """Test accuracy by series length per interrupted arm; accuracy against time per epoch (L2)."""
     import matplotlib.pyplot as plt
-
-    from claimlab import stats
-    from claimlab.report import mean_ci_band
 
     trials = evidence.trials
     arms = [arm for arm in INTERRUPTED_ARMS if arm in set(trials["arm"])]

@@ -73,6 +73,7 @@ already good (a dataset on which the non-linear arm has little to win), and the 
 
 from claimlab import data as datasets
 from claimlab import train
+from claimlab.checks import fresh_keras
 from claimlab.domains import Integer, Real, Sizes
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Equivalent, Exact, IfDiverged, Summarize
@@ -294,7 +295,6 @@ def stack_against_its_collapse(units, x, num_classes, cfg):
 
 def collapsed_layer_matches_keras_stack(cfg):
     """E1a on the whole test split of the run's dataset: the trial's deep stack and a deeper one."""
-    from claimlab.checks import fresh_keras
 
     fresh_keras()  # seed 0, a clean session: the same random weights every run
     dataset = load_data(cfg)

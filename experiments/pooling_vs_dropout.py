@@ -71,10 +71,10 @@ Design choices, made before any run:
 import math
 
 from claimlab import data as datasets
-from claimlab import train
+from claimlab import stats, train
 from claimlab.domains import Integer, Real, Sizes
-from claimlab.spec import (Claim, Reference, Setting, Source, Times, TrialResult,
-                           on_tensorflow)
+from claimlab.plots import mean_ci_band
+from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, Better, Contrast, Exact, IfDiverged
 
 SOURCE_FILE = "003_8f61efd7de26bf97.txt"
@@ -536,9 +536,6 @@ def figures(evidence):
     """P3: test accuracy against training-set size per arm; P2: position-task accuracy per arm."""
     import matplotlib.pyplot as plt
     import numpy as np
-
-    from claimlab import stats
-    from claimlab.report import mean_ci_band
 
     trials = evidence.trials
     arms = [a for a in ARMS if a in set(trials["arm"])]

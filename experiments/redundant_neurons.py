@@ -109,6 +109,7 @@ import numpy as np
 
 from claimlab import data as datasets
 from claimlab import train
+from claimlab.checks import fresh_keras
 from claimlab.domains import Integer, Real
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult
 from claimlab.verdict import AllOf, AtMost, Better, Contrast, Equivalent, Exact, IfDiverged, Summarize
@@ -338,7 +339,6 @@ def sparse_cross_entropy(probabilities, y) -> float:
 def quantized_head_storage(cfg):
     """E7a: the asker's head (64 inputs -> 64 elu -> 16 elu -> 1 sigmoid) with N(0, 0.1) weights and biases,
     converted without and with Optimize.DEFAULT: how the quantized file stores each kernel, and the sizes."""
-    from claimlab.checks import fresh_keras
 
     fresh_keras()
     head = {**cfg, "first_units": 64}

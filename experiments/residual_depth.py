@@ -104,7 +104,9 @@ import time
 
 from claimlab import data as datasets
 from claimlab import train
+from claimlab.checks import fresh_keras
 from claimlab.domains import Integer, Real, Sizes
+from claimlab.plots import mean_ci_band
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, SeedStatistic, Summarize
 
@@ -311,7 +313,6 @@ def deeper_resnet_contains_shallower(cfg):
     identity (residual: branch zeroed; plain: zeroed, or delta kernels), against the shallowest net."""
     import numpy as np
 
-    from claimlab.checks import fresh_keras
     from claimlab.models import resnet_cifar
 
     fresh_keras()
@@ -484,8 +485,6 @@ def figures(evidence):
     """Test and training accuracy against the number of weighted layers, plain and residual, mean over seeds
     with a 95% CI band."""
     import matplotlib.pyplot as plt
-
-    from claimlab.report import mean_ci_band
 
     trials = evidence.trials
     layers = [layer_count(n, evidence.cfg) for n in evidence.cfg["depths"]]

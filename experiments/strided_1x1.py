@@ -62,6 +62,7 @@ import time
 
 from claimlab import data as datasets
 from claimlab import train
+from claimlab.checks import fresh_keras
 from claimlab.domains import Integer, Real, Sizes
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, Better, Exact, IfDiverged, Summarize
@@ -255,8 +256,6 @@ def compare_blocks(input_shape, filters, stride, ratio):
 
 def strided_1x1_reads_alternate_pixels(cfg):
     import numpy as np
-
-    from claimlab.checks import fresh_keras
 
     fresh_keras()  # seed 0: the same kernels every run
     side, stride, channels = cfg["canvas"], cfg["stride"], cfg["check_channels"]

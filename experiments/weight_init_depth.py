@@ -144,9 +144,9 @@ hidden layers (further from 1 by g^10 more), and MNIST-1D as a second dataset; t
 
 from claimlab import data as datasets
 from claimlab import train
+from claimlab.checks import fresh_keras
 from claimlab.domains import Integer, Real, Sizes
-from claimlab.spec import (Claim, Reference, Setting, Source, Times, TrialResult,
-                           on_tensorflow)
+from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Summarize
 
 SOURCE_FILE = "002_6725717de9344925.txt"
@@ -419,8 +419,6 @@ def scales_across_depths_and_inits(cfg):
     """E3a: every (family, init, depth) net, seeded, measured on the fixed batch; per (family, init) the
     worst factor over layers and depths, the pooled gain against the theory; per family the verdict values."""
     import keras
-
-    from claimlab.checks import fresh_keras
 
     fresh_keras()
     depths = sorted(cfg["check_depths"])

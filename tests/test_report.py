@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from claimlab import report
+from claimlab import plots
 from claimlab.spec import TrialResult
 
 
@@ -14,7 +14,7 @@ def curves(arms, keys, seeds=3, epochs=6):
 
 def test_train_and_val_of_one_quantity_share_a_row():
     keys = ["val/loss", "train/accuracy", "val/accuracy", "train/loss"]
-    figure = report.learning_curves_figure(curves(["gap", "flatten"], keys), ["gap", "flatten"])
+    figure = plots.learning_curves_figure(curves(["gap", "flatten"], keys), ["gap", "flatten"])
     rows = {ax.get_subplotspec().rowspan.start: [] for ax in figure.axes}
     for ax in figure.axes:
         rows[ax.get_subplotspec().rowspan.start].append(ax.get_title())
@@ -28,5 +28,5 @@ def test_train_and_val_of_one_quantity_share_a_row():
 
 def test_an_odd_number_of_panels_leaves_no_empty_axes():
     keys = ["train/accuracy", "train/loss", "val/accuracy"]
-    figure = report.learning_curves_figure(curves(["a"], keys), ["a"])
+    figure = plots.learning_curves_figure(curves(["a"], keys), ["a"])
     assert sorted(ax.get_title() for ax in figure.axes) == sorted(keys)

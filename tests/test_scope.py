@@ -15,7 +15,7 @@ import pytest
 from mlflow import MlflowClient
 from scipy import stats as scipy_stats
 
-from claimlab import cli, registry, scope, stats
+from claimlab import cli, registry, report, scope, stats
 from claimlab.spec import Setting
 
 PROBE_FOLDER = Path(__file__).resolve().parent / "scope_experiments"
@@ -167,13 +167,13 @@ def test_a_setting_run_under_an_older_declaration_is_named_and_not_counted(grid)
     declared = module.SETTINGS["wider"]
     try:
         module.SETTINGS["wider"] = Setting(declared.label, declared.reason, {"width_scale": 8})
-        report = scope.write_report(registry.load("scope_probe"), grid["results"])
+        written = report.write_scope(registry.load("scope_probe"), grid["results"])
     finally:
         module.SETTINGS["wider"] = declared
-        scope.write_report(registry.load("scope_probe"), grid["results"])
-    assert report["settings"]["wider"]["counted"] is False
-    assert "wider (ran an older declaration" in report["claims"]["S1"]["scope"]["text"]
-    assert "wider" not in report["claims"]["S1"]["rows"]
+        report.write_scope(registry.load("scope_probe"), grid["results"])
+    assert written["settings"]["wider"]["counted"] is False
+    assert "wider (ran an older declaration" in written["claims"]["S1"]["scope"]["text"]
+    assert "wider" not in written["claims"]["S1"]["rows"]
 
 
 def test_settings_usage_errors_exit_2_before_anything_runs(tmp_path, capsys, monkeypatch):
