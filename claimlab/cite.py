@@ -14,7 +14,7 @@ from pathlib import Path
 from claimlab import registry, scope
 from claimlab.errors import UsageError
 from claimlab.report import trained_on
-from claimlab.scope import signed
+from claimlab.stats import shown
 
 
 def find_claim(claim_id: str):
@@ -33,8 +33,8 @@ def _summary(results_root: Path, folder: str) -> dict | None:
 
 def comparison_text(c: dict) -> str:
     """One judged comparison as the citation quotes it: effect [CI], the margin if any, the seed count."""
-    text = (f"{c['name']} ({c['metric']}) = {signed(c['mean'])} [{c['confidence']:.0%} CI {signed(c['ci_low'])}, "
-            f"{signed(c['ci_high'])}]")
+    text = (f"{c['name']} ({c['metric']}) = {shown(c['mean'])} [{c['confidence']:.0%} CI {shown(c['ci_low'])}, "
+            f"{shown(c['ci_high'])}]")
     if c.get("margin") is not None:
         text += f", equivalence margin +-{c['margin']:g}"
     return text + f", n={c['n']} seeds"

@@ -34,9 +34,7 @@ from claimlab.errors import RunFailure, UsageError
 from claimlab.paths import PROJECT_ROOT
 from claimlab.provenance import git_commit, package_versions
 from claimlab.report import keras2_changes
-from claimlab.run import judge as judge_claims
-from claimlab.run import run_checks
-from claimlab.tracking import metric_key
+from claimlab.run import judge as judge_claims, run_checks
 from claimlab.verdict import Evidence
 
 INSTALL = 'pip install -e ".[keras2]"'
@@ -165,20 +163,11 @@ def log_run(tracker, measured: dict, verdicts: dict) -> str:
     """One MLflow run of the Keras 2 checks, tagged with the versions, beside the Keras 3 `exact-checks`."""
 
     versions = measured["versions"]
-    run_id = tracker.client.create_run(tracker.experiment_id, run_name="exact-checks-keras2", tags={
-        "claimlab.role": "checks", "claimlab.keras": "2", "claimlab.keras_version": versions["keras"],
+    return tracker.log_checks("exact-checks-keras2", {
+        "claimlab.keras": "2", "claimlab.keras_version": versions["keras"],
         **{f"version.{name}": version for name, version in versions.items()},
         **{f"verdict.{claim_id}": outcome.verdict for claim_id, outcome in verdicts.items()},
-    }).info.run_id
-    tracker.log_metrics(run_id, {
-        metric_key(name, key): value
-        for name, values in measured["checks"].items() for key, value in values.items()
-        if isinstance(value, (int, float)) and not isinstance(value, bool)
-    })
-    tracker.log_params(run_id, measured["config"])
-    tracker.client.log_dict(run_id, files.json_safe(measured["checks"]), "checks.json")
-    tracker.end(run_id, "FINISHED")
-    return run_id
+    }, measured["checks"], measured["config"])
 
 
 def profile_of(results_dir: Path, fallback: str) -> str:

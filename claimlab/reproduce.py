@@ -18,10 +18,10 @@ so `--publish` compares a regeneration with the results it replaces.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 from claimlab import config as config_module
+from claimlab.stats import shown
 
 REPRODUCED, DIFFERS, NOT_COMPARABLE = "reproduced", "differs", "not comparable"
 
@@ -46,10 +46,6 @@ def _judged(entry: dict) -> list[dict]:
     return [c for c in entry.get("measured", {}).get("comparisons", []) if c.get("judged", True)]
 
 
-def _signed(x) -> str:
-    return "n/a" if x is None or not math.isfinite(x) else f"{x:+.4f}"
-
-
 def effect_text(entry: dict | None) -> str:
     """A claim's effect as the table shows it: the judged comparison's mean [95% CI]; with several judged
     comparisons the first, and how many more; an exact claim's 'exact check'."""
@@ -59,7 +55,7 @@ def effect_text(entry: dict | None) -> str:
     if not judged:
         return "exact check" if entry.get("kind") == "exact" else "no paired comparison"
     first = judged[0]
-    text = f"{_signed(first['mean'])} [{_signed(first['ci_low'])}, {_signed(first['ci_high'])}]"
+    text = f"{shown(first['mean'])} [{shown(first['ci_low'])}, {shown(first['ci_high'])}]"
     return text + (f" (+{len(judged) - 1} more)" if len(judged) > 1 else "")
 
 

@@ -28,7 +28,7 @@ from claimlab.errors import RunFailure, UsageError
 from claimlab.execute import TRIAL_THREADS, Trial, TrialError
 from claimlab.provenance import Provenance, package_versions
 from claimlab.registry import Experiment
-from claimlab.tracking import Tracker, metric_key, parent_metrics
+from claimlab.tracking import Tracker, parent_metrics
 from claimlab.verdict import INCONCLUSIVE, Evidence, Outcome, if_diverged_for
 
 EXIT_OK, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 130
@@ -531,23 +531,11 @@ def _headline_metric(experiment: Experiment, cfg: dict) -> str:
 
 
 def _log_checks(tracker, parent_id: str, config_hash: str, cfg: dict, checks: dict) -> None:
-    """The exact checks as one child run: numeric values as metrics, everything in checks.json."""
-
-    run_id = tracker.client.create_run(
-        tracker.experiment_id, run_name="exact-checks",
-        tags={"mlflow.parentRunId": parent_id, "claimlab.role": "checks", "claimlab.config_hash": config_hash,
-              # beside `--keras 2`'s run (claimlab.keras=2), so the two versions' values can be compared
-              "claimlab.keras": "3", "claimlab.keras_version": package_versions().get("keras", "?")},
-    ).info.run_id
-    numeric = {
-        metric_key(name, key): value
-        for name, values in checks.items() for key, value in values.items()
-        if isinstance(value, (int, float)) and not isinstance(value, bool)
-    }
-    tracker.log_metrics(run_id, numeric)
-    tracker.log_params(run_id, cfg)
-    tracker.client.log_dict(run_id, files.json_safe(checks), "checks.json")
-    tracker.end(run_id, "FINISHED")
+    """The exact checks as one child run of the parent."""
+    # tagged beside `--keras 2`'s run (claimlab.keras=2), so the two versions' values can be compared
+    tracker.log_checks("exact-checks", {"mlflow.parentRunId": parent_id, "claimlab.config_hash": config_hash,
+                                        "claimlab.keras": "3",
+                                        "claimlab.keras_version": package_versions().get("keras", "?")}, checks, cfg)
 
 
 def _figures(experiment: Experiment, results: dict, trials_df, evidence) -> dict:

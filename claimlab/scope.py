@@ -29,6 +29,7 @@ from claimlab import files, plots, stats
 from claimlab.backend import TENSORFLOW
 from claimlab.errors import UsageError
 from claimlab.spec import Setting, Times
+from claimlab.stats import shown
 from claimlab.verdict import INCONCLUSIVE, NUMERICALLY_ZERO, REFUTED, SUPPORTED
 
 DEFAULT_SETTING = "default"
@@ -289,11 +290,6 @@ def collect(experiment, results_root: Path) -> dict:
 
 
 # ---- the report -----------------------------------------------------------------------------------
-def signed(x) -> str:
-    """An effect as the scope report and the citation print it: signed, 4 decimals, n/a when missing."""
-    return "n/a" if x is None or not math.isfinite(x) else f"{x:+.4f}"
-
-
 def scope_markdown(scope: dict, figure_files: dict[str, str]) -> str:
     name = scope["experiment"]
     lines = [f"# {name}: where the verdicts hold", "",
@@ -323,7 +319,7 @@ def scope_markdown(scope: dict, figure_files: dict[str, str]) -> str:
                 entry = needed.get(c["name"])
                 seeds = "" if entry is None else (_count(entry["seeds"]) + f" ({entry['why']})")
                 lines.append(f"| {setting_name} | {verdict} | {c['name']} ({c['metric']}): {c['verdict']} | "
-                             f"{signed(c['mean'])} [{signed(c['ci_low'])}, {signed(c['ci_high'])}] | {c['n']} | {seeds} |")
+                             f"{shown(c['mean'])} [{shown(c['ci_low'])}, {shown(c['ci_high'])}] | {c['n']} | {seeds} |")
         lines.append("")
         if claim_id in figure_files:
             lines += [f"![{claim_id} across settings]({figure_files[claim_id]})", ""]
@@ -406,8 +402,8 @@ def log_grid_run(tracker, results_root: Path, scope: dict, profile: str, command
             "mlflow.note.content": (results_dir / "scope.md").read_text(),
             **{f"scope.{claim_id}": claim["scope"]["text"] for claim_id, claim in scope["claims"].items()}}
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    run_id = tracker.client.create_run(tracker.experiment_id, run_name=f"scope-{profile}-{stamp}", tags={}).info.run_id
-    tracker.set_tags(run_id, tags)
+    run_id = tracker.start_run(f"scope-{profile}-{stamp}", {})
+    tracker.set_tags(run_id, tags)  # set_tags cuts each value to what MLflow stores: the note is long
     tracker.log_metrics(run_id, {f"scope/{claim_id}": SCOPE_CODES.get(claim["scope"]["code"], 0)
                                  for claim_id, claim in scope["claims"].items()})
     for path in [results_dir / "scope.md", results_dir / "scope.json",

@@ -206,3 +206,18 @@ def seeds_for_equivalence(mean: float, sd: float, margin: float, alpha: float = 
         return None
     t = _t()
     return _smallest_n(lambda n: abs(mean) + float(t.ppf(1 - alpha, n - 1)) * sd / math.sqrt(n) < margin)
+
+
+# ---- how numbers are printed --------------------------------------------------------------------------
+NUMBER_FORMATS = {"effect": "{:+.4f}", "value": "{:.4f}", "p": "{:.3g}"}
+
+
+def shown(x, kind: str = "effect") -> str:
+    """Every number the lab prints, in one of three forms: an effect signed with 4 decimals (+0.0061), a
+    value with 4 decimals (0.9815), a p-value with 3 significant digits (0.012). An integer prints as it
+    is; None, NaN and infinity print as n/a."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        return str(x)
+    return NUMBER_FORMATS[kind].format(float(x))

@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from claimlab.errors import UsageError
+from claimlab.files import json_safe
 from claimlab.spec import TrialResult
 from claimlab.verdict import VERDICT_CODE, Outcome
 
@@ -302,12 +303,15 @@ class Tracker:
         base = self.uri.rstrip("/") if urlparse(self.uri).scheme in ("http", "https") else MLFLOW_UI
         return f"{base}/#/experiments/{self.experiment_id}/runs/{run_id}?workflowType=machine_learning"
 
-    # ---- parent runs -------------------------------------------------------------------------
+    # ---- runs --------------------------------------------------------------------------------
+    def start_run(self, run_name: str, tags: dict) -> str:
+        """A new run of this experiment: every MLflow run the lab makes starts here."""
+        return self.client.create_run(self.experiment_id, run_name=run_name, tags=tags).info.run_id
+
     def start_parent(self, run_name: str, tags: dict, params: dict) -> str:
-        run = self.client.create_run(self.experiment_id, run_name=run_name,
-                                     tags={ROLE: "parent", OWNER: self.owner, **tags})
-        self.log_params(run.info.run_id, params)
-        return run.info.run_id
+        run_id = self.start_run(run_name, {ROLE: "parent", OWNER: self.owner, **tags})
+        self.log_params(run_id, params)
+        return run_id
 
     def resumable_parent(self, config_hash: str, finished_too: bool = False):
         """The latest parent run of this config that ended unfinished (KILLED or FAILED), or None; with
@@ -343,12 +347,20 @@ class Tracker:
 
     # ---- trials ------------------------------------------------------------------------------
     def start_trial(self, parent_id: str, arm: str, seed: int, config_hash: str) -> str:
-        run = self.client.create_run(
-            self.experiment_id, run_name=f"{arm}/seed{seed}",
-            tags={"mlflow.parentRunId": parent_id, ROLE: "trial", ARM: arm, SEED: str(seed),
-                  CONFIG_HASH: config_hash, OWNER: self.owner},
-        )
-        return run.info.run_id
+        return self.start_run(f"{arm}/seed{seed}", {"mlflow.parentRunId": parent_id, ROLE: "trial", ARM: arm,
+                                                     SEED: str(seed), CONFIG_HASH: config_hash, OWNER: self.owner})
+
+    def log_checks(self, run_name: str, tags: dict, checks: dict, cfg: dict) -> str:
+        """The exact checks as one finished run (role `checks`): numeric values as metrics, the config as
+        params, everything in checks.json. Keras 3's run and `--keras 2`'s are written alike."""
+        run_id = self.start_run(run_name, {ROLE: "checks", **tags})
+        self.log_metrics(run_id, {metric_key(name, key): value for name, values in checks.items()
+                                  for key, value in values.items()
+                                  if isinstance(value, (int, float)) and not isinstance(value, bool)})
+        self.log_params(run_id, cfg)
+        self.client.log_dict(run_id, json_safe(checks), "checks.json")
+        self.end(run_id, "FINISHED")
+        return run_id
 
     def log_trial(self, run_id: str, arm: str, seed: int, cfg: dict, result: TrialResult) -> None:
         """Params, per-epoch curves (step = epoch), final metrics and dataset inputs, in a few batches."""

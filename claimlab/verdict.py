@@ -36,6 +36,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Sequence
 from claimlab import stats
+from claimlab.stats import shown
 
 SUPPORTED, REFUTED, INCONCLUSIVE = "supported", "refuted", "inconclusive"
 VERDICT_CODE = {SUPPORTED: 1, INCONCLUSIVE: 0, REFUTED: -1}  # numeric, for MLflow's compare view
@@ -234,10 +235,6 @@ class Outcome:
                 "checked": [asdict(c) for c in self.checked], "details": self.details}
 
 
-def fmt(x: float | None) -> str:
-    return "nan" if x is None or not math.isfinite(x) else f"{x:+.4f}"
-
-
 def verdict_of_all(verdicts: Sequence[str]) -> str:
     """Supported if every part is supported; refuted if any part is refuted; else inconclusive."""
     if verdicts and all(v == SUPPORTED for v in verdicts):
@@ -408,7 +405,7 @@ class Contrast(Rule):
 
     def evaluate(self, evidence: Evidence) -> Outcome:
         c = self.compare(evidence)
-        reason = f"{self.name} = {fmt(c.mean)} [95% CI {fmt(c.ci_low)}, {fmt(c.ci_high)}], n={c.n} seeds"
+        reason = f"{self.name} = {shown(c.mean)} [95% CI {shown(c.ci_low)}, {shown(c.ci_high)}], n={c.n} seeds"
         return Outcome(c.verdict, reason, comparisons=[c], qualifier=c.qualifier)
 
 
@@ -455,9 +452,9 @@ class Better(Rule):
 
     def evaluate(self, evidence: Evidence) -> Outcome:
         c = self.compare(evidence)
-        reason = f"{self.metric}: {c.name} = {fmt(c.mean)} [95% CI {fmt(c.ci_low)}, {fmt(c.ci_high)}]"
+        reason = f"{self.metric}: {c.name} = {shown(c.mean)} [95% CI {shown(c.ci_low)}, {shown(c.ci_high)}]"
         if c.margin is not None:
-            reason += f", 90% CI [{fmt(c.tost_ci_low)}, {fmt(c.tost_ci_high)}] vs margin +-{c.margin:g}"
+            reason += f", 90% CI [{shown(c.tost_ci_low)}, {shown(c.tost_ci_high)}] vs margin +-{c.margin:g}"
         reason += f", n={c.n} seeds"
         return Outcome(c.verdict, reason, arms=arm_summaries(evidence, self.metric, [self.arm, self.than]),
                        comparisons=[c], qualifier=c.qualifier)
@@ -514,7 +511,7 @@ class Equivalent(Rule):
 
     def evaluate(self, evidence: Evidence) -> Outcome:
         c = self.compare(evidence)
-        reason = (f"{self.metric}: {c.name} = {fmt(c.mean)} [90% CI {fmt(c.tost_ci_low)}, {fmt(c.tost_ci_high)}], "
+        reason = (f"{self.metric}: {c.name} = {shown(c.mean)} [90% CI {shown(c.tost_ci_low)}, {shown(c.tost_ci_high)}], "
                   f"margin +-{self.margin:g}, n={c.n} seeds" + (" (censored)" if c.state == "censored" else ""))
         return Outcome(c.verdict, reason, arms=arm_summaries(evidence, self.metric, [self.arm, self.to]),
                        comparisons=[c], qualifier=c.qualifier)
@@ -548,7 +545,7 @@ class SeedStatistic(Rule):
 
     def evaluate(self, evidence: Evidence) -> Outcome:
         c = self.compare(evidence)
-        reason = f"{self.name} ({self.metric}) = {fmt(c.mean)} [95% CI {fmt(c.ci_low)}, {fmt(c.ci_high)}], n={c.n} seeds"
+        reason = f"{self.name} ({self.metric}) = {shown(c.mean)} [95% CI {shown(c.ci_low)}, {shown(c.ci_high)}], n={c.n} seeds"
         return Outcome(c.verdict, reason, comparisons=[c], qualifier=c.qualifier)
 
 

@@ -72,8 +72,9 @@ from claimlab import stats, train
 from claimlab.checks import fresh_keras, max_abs_difference
 from claimlab.domains import Integer, Real
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
+from claimlab.stats import shown
 from claimlab.verdict import (INCONCLUSIVE, REFUTED, AllOf, AtMost, Contrast, Custom, Exact, IfDiverged,
-                              Outcome, SeedStatistic, Summarize, arm_summaries, evidence_floor_text, fmt,
+                              Outcome, SeedStatistic, Summarize, arm_summaries, evidence_floor_text,
                               smallest_effect_text)
 
 SOURCE_001 = "001_448bd649d2fb709b.txt"
@@ -308,8 +309,8 @@ def contrast_or_equivalent(name, terms, meaning, margin):
         if comparison.verdict == INCONCLUSIVE and not comparison.qualifier and tost["equivalent"]:
             comparison.verdict = comparison.unadjusted_verdict = REFUTED
             comparison.state = "equivalent"
-        reason = (f"{name} = {fmt(comparison.mean)} [95% CI {fmt(comparison.ci_low)}, {fmt(comparison.ci_high)}], "
-                  f"90% CI [{fmt(comparison.tost_ci_low)}, {fmt(comparison.tost_ci_high)}] vs margin +-{margin:g}, "
+        reason = (f"{name} = {shown(comparison.mean)} [95% CI {shown(comparison.ci_low)}, {shown(comparison.ci_high)}], "
+                  f"90% CI [{shown(comparison.tost_ci_low)}, {shown(comparison.tost_ci_high)}] vs margin +-{margin:g}, "
                   f"n={comparison.n} seeds")
         return Outcome(comparison.verdict, reason, arms=arm_summaries(evidence, terms[0][1], arms),
                        comparisons=[comparison], qualifier=comparison.qualifier)

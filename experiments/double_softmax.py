@@ -728,12 +728,8 @@ def load_data(cfg):
 
 
 def dataset_info(cfg, data) -> DatasetInfo:
-    import hashlib
-
-    digest = hashlib.sha256()
-    for split in ("train", "val", "test"):
-        digest.update(getattr(data, f"x_{split}").tobytes())
-        digest.update(getattr(data, f"y_{split}").tobytes())
+    digest = datasets.digest_of([getattr(data, f"{part}_{split}") for split in ("train", "val", "test")
+                                 for part in ("x", "y")])
     profile = {split: len(getattr(data, f"y_{split}")) for split in ("train", "val", "test")}
     profile.update(classes=data.num_classes, majority_accuracy=round(data.majority_accuracy, 4))
     if data.kind == "text":
@@ -741,7 +737,7 @@ def dataset_info(cfg, data) -> DatasetInfo:
         source = "the text of sources/*.txt, next character (experiments/double_softmax.py)"
     else:
         source = f"claimlab.data.{data.name}"
-    return DatasetInfo(name=data.name, digest=digest.hexdigest()[:16], source=source, profile=profile)
+    return DatasetInfo(name=data.name, digest=digest, source=source, profile=profile)
 
 
 def prepare(cfg):

@@ -59,6 +59,7 @@ import numpy as np
 
 from claimlab import train
 from claimlab.checks import fresh_keras
+from claimlab.data import digest_of
 from claimlab.domains import Integer, Real
 from claimlab.spec import Claim, DatasetInfo, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, Better, Exact, IfDiverged, Summarize
@@ -265,15 +266,10 @@ def load_task(cfg) -> SimpleNamespace:
 
 
 def dataset_info(cfg, data) -> DatasetInfo:
-    import hashlib
-
-    digest = hashlib.sha256()
-    for split in ("train", "val", "test"):
-        digest.update(getattr(data, f"x_{split}").tobytes())
-        digest.update(getattr(data, f"y_{split}").tobytes())
+    digest = digest_of([getattr(data, f"{part}_{split}") for split in ("train", "val", "test") for part in ("x", "y")])
     profile = {split: len(getattr(data, f"y_{split}")) for split in ("train", "val", "test")}
     profile.update(length=cfg["length"], features=cfg["symbols"] + 1, classes=data.num_classes)
-    return DatasetInfo(name="marked_recall", digest=digest.hexdigest()[:16], source="numpy: experiments/lstm_units.py",
+    return DatasetInfo(name="marked_recall", digest=digest, source="numpy: experiments/lstm_units.py",
                        profile=profile)
 
 

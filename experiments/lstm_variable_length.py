@@ -73,6 +73,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from claimlab import stats, train
+from claimlab.data import digest_of
 from claimlab.domains import Integer, Real, Sizes
 from claimlab.plots import mean_ci_band
 from claimlab.spec import Claim, DatasetInfo, Setting, Source, Times, TrialResult, on_tensorflow
@@ -400,18 +401,12 @@ def load_task(cfg) -> dict:
 
 
 def dataset_info(cfg, splits) -> DatasetInfo:
-    import hashlib
-
-    digest = hashlib.sha256()
-    for split in splits.values():
-        for series in split.series:
-            digest.update(series.tobytes())
-        digest.update(split.labels.tobytes())
+    digest = digest_of([array for split in splits.values() for array in (*split.series, split.labels)])
     name = "interrupted_series" if cfg["task"] == "interrupted" else "long_dependency_series"
     profile = {name: len(split.labels) for name, split in splits.items()}
     profile["lengths"] = sorted(set(splits["train"].lengths.tolist()))
     profile["features"] = int(splits["train"].series[0].shape[1])
-    return DatasetInfo(name=name, digest=digest.hexdigest()[:16], source="numpy: experiments/lstm_variable_length.py",
+    return DatasetInfo(name=name, digest=digest, source="numpy: experiments/lstm_variable_length.py",
                        profile=profile)
 
 

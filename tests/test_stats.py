@@ -88,3 +88,11 @@ def test_equivalence_within_margin_outside_margin_and_undecided():
 def test_fewer_than_two_values_give_no_interval():
     assert all(math.isnan(x) for x in stats.t_interval([1.0]))
     assert math.isnan(stats.paired_difference([1.0], [0.0])["ci_low"])
+
+
+def test_every_number_prints_in_one_of_three_forms():
+    assert stats.shown(0.00612) == "+0.0061" and stats.shown(-0.5) == "-0.5000"
+    assert stats.shown(0.98148, "value") == "0.9815"
+    assert stats.shown(0.01234, "p") == "0.0123" and stats.shown(3.2e-7, "p") == "3.2e-07"
+    assert stats.shown(10) == "10" and stats.shown(np.int64(7), "value") == "7"
+    assert stats.shown(None) == stats.shown(float("nan")) == stats.shown(float("inf"), "p") == "n/a"
