@@ -297,6 +297,25 @@ def _key(batch: Batch) -> tuple:
     return tuple((trial.arm, trial.seed) for trial in batch)
 
 
+def _hand_over(done, in_flight: dict, on_done) -> tuple[list[Batch], bool]:
+    """Each finished batch's results to `on_done`, its future out of `in_flight`. Returns the batches whose
+    worker died under them (a dead worker breaks the whole pool), and False once `on_done` says stop."""
+    went_down, go_on = [], True
+    for future in done:
+        batch = in_flight.pop(future)
+        if isinstance(future.exception(), BrokenProcessPool):
+            went_down.append(batch)
+            continue
+        try:
+            results = future.result()
+        except Exception as error:  # the results could not come back (e.g. not picklable)
+            results = [TrialError(f"worker process failed: {type(error).__name__}: {error}",
+                                  traceback.format_exc())] * len(batch)
+        if not all([on_done(trial, result) for trial, result in zip(batch, results)]):
+            go_on = False
+    return went_down, go_on
+
+
 def _run_in_pool(experiment_name: str, work: list[Batch], jobs: int, backend: str, on_start, on_done) -> None:
     """The pool version of run_trials. A worker that dies (the OOM killer, a segfault) breaks the whole
     pool: it is replaced, and the batches that were in flight are retried, one retried batch at a time so
@@ -325,20 +344,10 @@ def _run_in_pool(experiment_name: str, work: list[Batch], jobs: int, backend: st
                         break  # the wait below collects the batches that went down with the pool
                     pool = _replace(pool, jobs, backend)  # an idle worker died: nothing went down with it
             done, _ = futures.wait(in_flight, return_when=futures.FIRST_COMPLETED)
-            went_down = []  # batches whose worker died under them (a dead worker breaks the whole pool)
-            for future in done:
-                batch = in_flight.pop(future)
-                if isinstance(future.exception(), BrokenProcessPool):
-                    went_down.append(batch)
-                    continue
-                try:
-                    results = future.result()
-                except Exception as error:  # the results could not come back (e.g. not picklable)
-                    results = [TrialError(f"worker process failed: {type(error).__name__}: {error}",
-                                          traceback.format_exc())] * len(batch)
-                if not all([on_done(trial, result) for trial, result in zip(batch, results)]):
-                    pending.clear()
-                    retry.clear()
+            went_down, go_on = _hand_over(done, in_flight, on_done)
+            if not go_on:
+                pending.clear()
+                retry.clear()
             if went_down:
                 went_down += in_flight.values()  # every batch in flight went down with the pool
                 in_flight.clear()

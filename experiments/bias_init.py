@@ -289,22 +289,23 @@ def b3_rule(cfg):
                                 "holm_adjusted_p": {"worse": worse_p, "equivalent": equivalent_p}},
                        qualifier=floors if verdict == INCONCLUSIVE else "")
 
-    return Custom(
-        evaluate,
-        description=(
-            "Fire: dead/count_init (ReLU units, conv channels counted as units, that output 0 for every "
-            "example of the fixed probe batch at initialisation) must be 0 in every seed of every c001 arm "
-            "(cnn and mlp, 3 weight inits). Improvement: for each of the 6 (model, weight init) pairs, "
-            "d = test/accuracy[c001] - test/accuracy[zero], paired by seed, with a 95% paired t interval; "
-            "'better' if the CI lies above 0; 'worse' if the two-sided t test shows d below 0, 'equivalent' if "
-            f"TOST shows d inside +-{margin:g} (alpha 0.05), both after Holm's correction over the 12 tests "
-            "(6 'worse', 6 'equivalent'), because any one of them supports the claim. Refuted if some c001 "
-            "arm has a dead unit at init, or if c001 is 'better' in all 6 pairs (a consistent improvement; all "
-            "6 are needed, so uncorrected); supported if every unit fires and c001 is 'worse' or 'equivalent' "
-            f"in at least one pair; inconclusive otherwise. Fewer than 3 finite paired seeds, or no variation "
-            "between seeds, decides nothing."
-        ),
-        metrics=["test/accuracy", "dead/count_init", "dead/share_init"],
+    return Custom(evaluate, description=b3_description(margin),
+                  metrics=["test/accuracy", "dead/count_init", "dead/share_init"])
+
+
+def b3_description(margin: float) -> str:
+    return (
+        "Fire: dead/count_init (ReLU units, conv channels counted as units, that output 0 for every "
+        "example of the fixed probe batch at initialisation) must be 0 in every seed of every c001 arm "
+        "(cnn and mlp, 3 weight inits). Improvement: for each of the 6 (model, weight init) pairs, "
+        "d = test/accuracy[c001] - test/accuracy[zero], paired by seed, with a 95% paired t interval; "
+        "'better' if the CI lies above 0; 'worse' if the two-sided t test shows d below 0, 'equivalent' if "
+        f"TOST shows d inside +-{margin:g} (alpha 0.05), both after Holm's correction over the 12 tests "
+        "(6 'worse', 6 'equivalent'), because any one of them supports the claim. Refuted if some c001 "
+        "arm has a dead unit at init, or if c001 is 'better' in all 6 pairs (a consistent improvement; all "
+        "6 are needed, so uncorrected); supported if every unit fires and c001 is 'worse' or 'equivalent' "
+        f"in at least one pair; inconclusive otherwise. Fewer than 3 finite paired seeds, or no variation "
+        "between seeds, decides nothing."
     )
 
 

@@ -1,5 +1,6 @@
-"""The machinery imports downward only (claimlab.LAYERS), and a function-local import of a claimlab module
-is only for one that imports Keras, TensorFlow, JAX or MLflow (so `--list` stays free of them)."""
+"""The shape of the code: the machinery imports downward only (claimlab.LAYERS), a function-local import of
+a claimlab module is only for one that imports Keras, TensorFlow, JAX or MLflow (so `--list` stays free of
+them), and no function is longer than a screen."""
 
 import ast
 from pathlib import Path
@@ -70,3 +71,15 @@ def test_the_check_sees_an_upward_import():
     tree = ast.parse("from claimlab import run\n\ndef f():\n    from claimlab.cli import main\n")
     assert [(name, at_top) for name, at_top, _ in claimlab_imports(tree)] == [("run", True), ("cli", False)]
     assert imports_heavy_package("models") and not imports_heavy_package("stats")
+
+
+LONGEST_FUNCTION = 60  # lines: a longer function does several things, and reads better as several functions
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "claimlab").glob("*.py")) + sorted((ROOT / "experiments").glob("*.py")),
+                         ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_no_function_is_longer_than_a_screen(path):
+    long = [f"{node.name} ({node.end_lineno - node.lineno + 1} lines, from line {node.lineno})"
+            for node in ast.walk(parse(path)) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.end_lineno - node.lineno + 1 > LONGEST_FUNCTION]
+    assert not long, f"{path.name}: split these: {long}"
