@@ -207,7 +207,21 @@ def load(name: str) -> Experiment:
     else:
         module = _import_file(f"claimlab_extra_experiments.{name}", path)
     _validate(name, module)
-    return Experiment(name, module)
+    experiment = Experiment(name, module)
+    _check_rules_name_arms(experiment)
+    return experiment
+
+
+def _check_rules_name_arms(experiment: Experiment) -> None:
+    """Every arm a claim's rule reads (Rule.reads, at the default config) is one the experiment trains: a
+    misspelt arm is an error now, not an inconclusive verdict after the run."""
+    for claim in experiment.claims:
+        if claim.kind != "empirical":
+            continue
+        unknown = sorted({arm for _, arm in claim.rule_for(experiment.config).reads()} - set(experiment.arms))
+        if unknown:
+            raise TypeError(f"experiments/{experiment.name}.py: claim {claim.id}'s rule reads arms it does not "
+                            f"train: {unknown}; its arms: {', '.join(experiment.arms)}")
 
 
 def _import_file(module_name: str, path: Path) -> ModuleType:

@@ -107,8 +107,9 @@ def judge(experiment: Experiment, evidence: Evidence, complete: bool, finished: 
             verdicts[claim.id] = rule.evaluate(evidence)
             if claim.kind == "empirical":
                 note_diverged_seeds(verdicts[claim.id], evidence, rule.metrics)
-        except Exception as error:  # a rule that cannot be evaluated on these trials says why
-            verdicts[claim.id] = Outcome(INCONCLUSIVE, f"rule could not be evaluated: {type(error).__name__}: {error}")
+        except Exception as error:  # a rule that cannot be evaluated is a fault of the rule, never a verdict
+            raise RunFailure(f"claim {claim.id}'s rule could not be evaluated: {type(error).__name__}: {error}; fix "
+                             "the rule (the trials are kept: rerun with --resume to judge them)") from error
         if claim.kind == "exact":
             verdicts[claim.id].reason += measured_on
     return verdicts
@@ -205,6 +206,7 @@ class RunState:
         self.compute_here = 0.0  # their seconds inside the workers
         self.started = time.perf_counter()
         self.headline = _headline_metric(run.experiment, run.cfg)
+        self.read_by_rules = _metrics_read_by_rules(run.experiment, run.cfg)
 
     def on_start(self, trial: Trial) -> None:
         with self.run.guard.bookkeeping():
@@ -219,7 +221,18 @@ class RunState:
                 return result.worker_died  # a trial that kills its worker fails alone; an error stops the run
             self._record_result(trial, result)
             self._print_progress(trial, result)
-            return True
+            return self._reports_what_the_rules_read(trial, result)
+
+    def _reports_what_the_rules_read(self, trial: Trial, result) -> bool:
+        """At an arm's first trial: every metric the claims' rules read of this arm is reported. A misspelt
+        metric fails the run here (the trial is kept), rather than yielding an inconclusive verdict at the end."""
+        wanted = self.read_by_rules.pop(trial.arm, {})
+        missing = {metric: claims for metric, claims in wanted.items() if metric not in result.metrics}
+        for metric, claims in missing.items():
+            self.failures.append(f"trial {trial.arm}/seed{trial.seed} did not report {metric!r}, which the rule of "
+                                 f"{', '.join(claims)} reads (it reported: {', '.join(sorted(result.metrics))}); "
+                                 "fix the metric's name in the rule or in the trial")
+        return not missing
 
     # A run leaves open_runs only once it is ended, so a logging error still gets it ended FAILED.
     def _record_failure(self, trial: Trial, error: TrialError) -> None:
@@ -425,6 +438,9 @@ def _close_runs_and_report(run: ExperimentRun, state: RunState, status: str, che
     state.end_open_runs(end_status)
     try:
         summary, verdicts = _judge_and_report(run, state, status, checks)
+    except RunFailure:
+        run.tracker.end(state.parent_id, "FAILED")
+        raise
     except Exception as error:
         run.tracker.end(state.parent_id, "FAILED")
         raise RunFailure(f"{run.experiment.name}: reporting failed: {type(error).__name__}: {error}") from error
@@ -521,6 +537,16 @@ def log_to_parent(run: ExperimentRun, parent_id: str, status: str, verdicts: dic
                                      **reproduce.tags(reproduction)})
     run.tracker.log_metrics(parent_id, parent_metrics(verdicts))
     run.tracker.log_results(parent_id, run.results_dir, verdict_table, figures)
+
+
+def _metrics_read_by_rules(experiment: Experiment, cfg: dict) -> dict[str, dict[str, list[str]]]:
+    """arm -> metric -> the empirical claims whose rule reads that metric of that arm (Rule.reads)."""
+    read: dict[str, dict[str, list[str]]] = {}
+    for claim in experiment.claims:
+        if claim.kind == "empirical":
+            for metric, arm in claim.rule_for(cfg).reads():
+                read.setdefault(arm, {}).setdefault(metric, []).append(claim.id)
+    return read
 
 
 def _headline_metric(experiment: Experiment, cfg: dict) -> str:

@@ -351,6 +351,11 @@ class Rule:
     def describe(self) -> str:
         raise NotImplementedError
 
+    def reads(self) -> list[tuple[str, str]]:
+        """The (metric, arm) pairs the rule reads, so that a misspelt arm fails when the experiment loads and
+        a misspelt metric at the arm's first trial, never as a verdict. Empty: none, or not declared."""
+        return []
+
     def evaluate(self, evidence: Evidence) -> Outcome:
         raise NotImplementedError
 
@@ -382,6 +387,9 @@ class Contrast(Rule):
         self.smallest_effect = smallest_effect
         self.metrics = list(dict.fromkeys(metric for _, metric, _ in self.terms))
         self.checks = []
+
+    def reads(self) -> list[tuple[str, str]]:
+        return [(metric, arm) for _, metric, arm in self.terms]
 
     def describe(self) -> str:
         other = "below" if self.claimed_side == "above" else "above"
@@ -419,6 +427,9 @@ class Better(Rule):
         self.metric, self.arm, self.than, self.higher_is_better = metric, arm, than, higher_is_better
         self.smallest_effect, self.equivalence_margin = smallest_effect, equivalence_margin
         self.metrics, self.checks = [metric], []
+
+    def reads(self) -> list[tuple[str, str]]:
+        return [(self.metric, self.arm), (self.metric, self.than)]
 
     def describe(self) -> str:
         direction = "higher" if self.higher_is_better else "lower"
@@ -471,6 +482,10 @@ class Equivalent(Rule):
     def __init__(self, metric: str, arm: str, to: str, margin: float, censored_unless: str | None = None):
         self.metric, self.arm, self.to, self.margin, self.censored_unless = metric, arm, to, margin, censored_unless
         self.metrics, self.checks = [metric], []
+
+    def reads(self) -> list[tuple[str, str]]:
+        metrics = [self.metric] + ([self.censored_unless] if self.censored_unless else [])
+        return [(metric, arm) for metric in metrics for arm in (self.arm, self.to)]
 
     def describe(self) -> str:
         text = (f"Paired by seed, d = {self.metric}[{self.arm}] - {self.metric}[{self.to}]. Supported (equivalent) "
@@ -529,6 +544,9 @@ class SeedStatistic(Rule):
         self.meaning, self.smallest_effect = meaning, smallest_effect
         self.metrics, self.checks = [metric], []
 
+    def reads(self) -> list[tuple[str, str]]:
+        return [(self.metric, arm) for arm in self.arms]
+
     def describe(self) -> str:
         return (f"{self.name} = {self.meaning}, on {self.metric}. 95% CI: {stats.SEED_STATISTIC_METHOD} (seeds "
                 "left out jointly for all arms). Supported if the CI lies above 0, refuted if below 0, inconclusive "
@@ -555,6 +573,9 @@ class Summarize(Rule):
     def __init__(self, metric: str, arms: Sequence[str]):
         self.metric, self.arms = metric, list(arms)
         self.metrics, self.checks = [metric], []
+
+    def reads(self) -> list[tuple[str, str]]:
+        return [(self.metric, arm) for arm in self.arms]
 
     def describe(self) -> str:
         shown = ", ".join(self.arms) if len(self.arms) <= 6 else f"{len(self.arms)} arms"
@@ -603,6 +624,9 @@ class AllOf(Rule):
         self.parts, self.also_report, self.label = list(parts), list(also_report), label
         self.metrics = list(dict.fromkeys(m for rule in self.parts + self.also_report for m in rule.metrics))
         self.checks = [check for rule in self.parts for check in rule.checks]
+
+    def reads(self) -> list[tuple[str, str]]:
+        return list(dict.fromkeys(pair for rule in self.parts + self.also_report for pair in rule.reads()))
 
     def describe(self) -> str:
         if len(self.parts) == 1:
@@ -663,6 +687,9 @@ class Ranking(Rule):
         self.metric, self.order, self.higher_is_better = metric, list(order), higher_is_better
         self.also_report, self.smallest_effect = list(also_report), smallest_effect
         self.metrics, self.checks = [metric], []
+
+    def reads(self) -> list[tuple[str, str]]:
+        return [(self.metric, arm) for arm in dict.fromkeys(self.order + self.also_report)]  # also_report: arms
 
     def describe(self) -> str:
         chain = " > ".join(self.order)
@@ -797,9 +824,12 @@ class Custom(Rule):
     as the built-in rules do; build the rule in a `cfg -> rule` function when they come from the config.
     """
 
-    def __init__(self, evaluate: Callable[[Evidence], Outcome], description: str, metrics=(), checks=()):
+    def __init__(self, evaluate: Callable[[Evidence], Outcome], description: str, metrics=(), checks=(), reads=()):
         self._evaluate, self.description = evaluate, description
-        self.metrics, self.checks = list(metrics), list(checks)
+        self.metrics, self.checks, self._reads = list(metrics), list(checks), list(reads)
+
+    def reads(self) -> list[tuple[str, str]]:
+        return self._reads
 
     def describe(self) -> str:
         return self.description

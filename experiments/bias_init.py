@@ -290,7 +290,9 @@ def b3_rule(cfg):
                        qualifier=floors if verdict == INCONCLUSIVE else "")
 
     return Custom(evaluate, description=b3_description(margin),
-                  metrics=["test/accuracy", "dead/count_init", "dead/share_init"])
+                  metrics=["test/accuracy", "dead/count_init", "dead/share_init"],
+                  reads=[*((metric, small) for small, _ in pairs for metric in ("dead/count_init", "test/accuracy")),
+                         *(("test/accuracy", zero) for _, zero in pairs)])
 
 
 def b3_description(margin: float) -> str:

@@ -321,7 +321,7 @@ def contrast_or_equivalent(name, terms, meaning, margin):
         "at alpha 0.05); inconclusive otherwise. Checked in that order: a significant d smaller than the margin "
         f"still counts as supported. {smallest_effect_text(margin)} {evidence_floor_text()}"
     )
-    return Custom(evaluate, description, metrics=contrast.metrics)
+    return Custom(evaluate, description, metrics=contrast.metrics, reads=contrast.reads())
 
 
 def e6b_rule(cfg):

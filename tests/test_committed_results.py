@@ -49,6 +49,21 @@ def test_todays_rules_give_the_committed_verdicts(folder):
             assert same and math.isclose(same[0]["mean"], headline.mean, rel_tol=1e-9, abs_tol=1e-12), claim_id
 
 
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
+def test_every_metric_a_rule_reads_is_reported_by_the_arms_it_names(folder):
+    # Rule.reads() is what the runner checks at each arm's first trial and the registry at load (a
+    # misspelt metric or arm is an error, never an inconclusive verdict): here it is checked against
+    # what real trials reported.
+    summary = json.loads((folder / "summary.json").read_text())
+    experiment = registry.load(summary["experiment"])
+    cfg = {**experiment.config, **summary["config"]}
+    trials = pd.read_csv(folder / "trials.csv") if (folder / "trials.csv").exists() else pd.DataFrame()
+    for claim in experiment.claims:
+        for metric, arm in claim.rule_for(cfg).reads():
+            assert arm in set(trials["arm"]), (claim.id, arm)
+            assert metric in trials and trials.loc[trials["arm"] == arm, metric].notna().any(), (claim.id, metric, arm)
+
 # The committed results predate the backend issue (24): every trial in them ran on TensorFlow, so for an
 # experiment whose trials now run on JAX no committed run is of its current default, and its `tensorflow`
 # setting has not run. They are regenerated once, after the validity and statistics issues (26, 27), as

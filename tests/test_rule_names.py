@@ -1,0 +1,39 @@
+"""A misspelt arm or metric in a rule is an error, never a verdict: an arm when the experiment loads, a
+metric at the first trial of an arm the rule reads (the trial is kept)."""
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from claimlab import cli, registry
+
+PROBE = (Path(__file__).resolve().parent / "fault_experiments" / "fault_probe.py").read_text()
+RULE = 'rule=Better("accuracy", arm="large", than="small", smallest_effect=0.01)'
+
+
+def probe_with(tmp_path: Path, monkeypatch, name: str, rule: str) -> None:
+    assert RULE in PROBE  # the probe these tests misspell
+    (tmp_path / f"{name}.py").write_text(PROBE.replace(RULE, rule))
+    monkeypatch.setenv(registry.EXTRA_PATH_VARIABLE, str(tmp_path))
+
+
+def test_a_rule_that_reads_an_arm_the_experiment_does_not_train_does_not_load(tmp_path, monkeypatch):
+    probe_with(tmp_path, monkeypatch, "misspelt_arm", RULE.replace('arm="large"', 'arm="larg"'))
+    with pytest.raises(TypeError, match=r"claim F1's rule reads arms it does not train: \['larg'\]"):
+        registry.load("misspelt_arm")
+
+
+def test_a_rule_that_reads_a_metric_no_trial_reports_fails_the_run_at_the_first_trial(tmp_path, monkeypatch,
+                                                                                       capsys, keras):
+    probe_with(tmp_path, monkeypatch, "misspelt_metric", RULE.replace('Better("accuracy"', 'Better("acuracy"'))
+    code = cli.main(["misspelt_metric", "--profile", "smoke", "--jobs", "1", "--set", "seconds=0",
+                     "--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}", "--results-dir", str(tmp_path / "r")])
+    assert code == 1
+    error = capsys.readouterr().err
+    assert "did not report 'acuracy', which the rule of F1 reads" in error and "accuracy, diverged" in error
+    with sqlite3.connect(tmp_path / "mlflow.db") as db:  # the trial that showed it is kept, and nothing after it
+        trials = db.execute("select status from runs join tags on runs.run_uuid = tags.run_uuid "
+                            "where tags.key = 'claimlab.role' and tags.value = 'trial'").fetchall()
+    assert trials == [("FINISHED",)]
+    assert "large" not in (tmp_path / "r" / "misspelt_metric@seconds=0" / "trials.csv").read_text()
