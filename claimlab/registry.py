@@ -14,13 +14,13 @@ from pathlib import Path
 from types import ModuleType
 
 from claimlab import backend as backend_module
-from claimlab.config import BASE_CONFIG, BASE_DOMAINS
+from claimlab.config import BASE_CONFIG, BASE_DOMAINS, PROFILE_DEFAULTS, PROFILES, resolve
 from claimlab.domains import OneOf
 from claimlab.errors import UsageError
 from claimlab.paths import EXPERIMENTS_DIR
 from claimlab.scope import check_declaration
 from claimlab.spec import Claim
-from claimlab.verdict import if_diverged_for
+from claimlab.verdict import Custom, if_diverged_for, paired_comparisons
 
 
 
@@ -110,7 +110,10 @@ class Experiment:
         return bool(self.arms)
 
     def run_trial(self, arm: str, seed: int, cfg: dict):
-        return self.module.run_trial(arm, seed, cfg)
+        """One trial: the module's run_trial, or a group of one through its run_trials."""
+        if hasattr(self.module, "run_trial"):
+            return self.module.run_trial(arm, seed, cfg)
+        return self.module.run_trials(arm, [seed], cfg)[0]
 
     @property
     def fuses_seeds(self) -> bool:
@@ -167,8 +170,9 @@ def _validate(name: str, module: ModuleType) -> None:
     for attribute in ("TITLE", "CLAIMS"):
         if not hasattr(module, attribute):
             raise TypeError(f"experiments/{name}.py must define {attribute}")
-    if getattr(module, "ARMS", None) and not hasattr(module, "run_trial"):
-        raise TypeError(f"experiments/{name}.py declares ARMS but no run_trial(arm, seed, cfg)")
+    if getattr(module, "ARMS", None) and not (hasattr(module, "run_trial") or hasattr(module, "run_trials")):
+        raise TypeError(f"experiments/{name}.py declares ARMS but neither run_trial(arm, seed, cfg) nor "
+                        "run_trials(arm, seeds, cfg)")
     backend = getattr(module, "BACKEND", backend_module.TENSORFLOW)
     if backend not in backend_module.BACKENDS:
         raise TypeError(f"experiments/{name}.py: BACKEND must be one of {backend_module.BACKENDS}, not {backend!r}")
@@ -177,6 +181,11 @@ def _validate(name: str, module: ModuleType) -> None:
         raise TypeError(f"experiments/{name}.py trains on TensorFlow: say why its trials need TensorFlow itself "
                         "(TENSORFLOW_BECAUSE), or declare BACKEND = \"jax\" if they use only keras, keras.ops and "
                         "keras.random")
+    repeated = [f"{profile}.{key}" for profile, values in getattr(module, "PROFILES", {}).items()
+                for key, value in values.items() if PROFILE_DEFAULTS.get(profile, {}).get(key, object()) == value]
+    if repeated:
+        raise TypeError(f"experiments/{name}.py repeats profile defaults of claimlab.config in PROFILES: "
+                        f"{', '.join(repeated)}; leave them out")
     overlap = set(getattr(module, "THRESHOLDS", {})) & set(getattr(module, "CONFIG", {}))
     if overlap:
         raise TypeError(f"experiments/{name}.py declares {sorted(overlap)} in both CONFIG and THRESHOLDS")
@@ -208,20 +217,38 @@ def load(name: str) -> Experiment:
         module = _import_file(f"claimlab_extra_experiments.{name}", path)
     _validate(name, module)
     experiment = Experiment(name, module)
-    _check_rules_name_arms(experiment)
+    _check_rules(experiment)
     return experiment
 
 
-def _check_rules_name_arms(experiment: Experiment) -> None:
-    """Every arm a claim's rule reads (Rule.reads, at the default config) is one the experiment trains: a
-    misspelt arm is an error now, not an inconclusive verdict after the run."""
-    for claim in experiment.claims:
-        if claim.kind != "empirical":
-            continue
-        unknown = sorted({arm for _, arm in claim.rule_for(experiment.config).reads()} - set(experiment.arms))
-        if unknown:
-            raise TypeError(f"experiments/{experiment.name}.py: claim {claim.id}'s rule reads arms it does not "
-                            f"train: {unknown}; its arms: {', '.join(experiment.arms)}")
+def _check_rules(experiment: Experiment) -> None:
+    """What every rule must be, checked as the experiment loads so that an author learns it in seconds: the
+    arms it reads (Rule.reads) are arms the experiment trains (a misspelt arm is an error, not an inconclusive
+    verdict after the run); every paired comparison's smallest effect is a declared THRESHOLDS value; every
+    built-in empirical rule names its interval method; and under every profile, each judged metric declares
+    what a diverged trial scores on it (IF_DIVERGED)."""
+    where = f"experiments/{experiment.name}.py"
+    thresholds = set(experiment.thresholds.values())
+    for profile in PROFILES:
+        cfg = resolve(experiment, profile)
+        for claim in experiment.claims:
+            rule = claim.rule_for(cfg)
+            unknown = sorted({arm for _, arm in rule.reads()} - set(experiment.arms))
+            if unknown:
+                raise TypeError(f"{where}: claim {claim.id}'s rule reads arms it does not train: {unknown}; its "
+                                f"arms: {', '.join(experiment.arms)}")
+            for comparison in paired_comparisons(rule):
+                if comparison.smallest_effect not in thresholds:
+                    raise TypeError(f"{where}: claim {claim.id}: a comparison's smallest_effect "
+                                    f"{comparison.smallest_effect!r} is no THRESHOLDS value: declare it there, so "
+                                    "that --set can change it and the rule text names it")
+            if claim.kind == "empirical" and not isinstance(rule, Custom) and not any(
+                    method in rule.describe() for method in ("paired t interval", "jackknife", "TOST")):
+                raise TypeError(f"{where}: claim {claim.id}'s rule text does not name its interval method")
+        undeclared = experiment.undeclared_divergence(cfg)
+        if undeclared:
+            raise TypeError(f"{where}: IF_DIVERGED declares nothing for the judged metrics {undeclared} "
+                            f"(profile {profile}): say what a diverged trial scores on each")
 
 
 def _import_file(module_name: str, path: Path) -> ModuleType:

@@ -360,6 +360,14 @@ class Rule:
         raise NotImplementedError
 
 
+def paired_comparisons(rule: Rule) -> list[Rule]:
+    """Every paired comparison a rule is built from, inside AllOf and its also_report too: the rules that
+    must each name a declared smallest effect."""
+    parts = [*getattr(rule, "parts", []), *[r for r in getattr(rule, "also_report", []) if isinstance(r, Rule)]]
+    own = [rule] if isinstance(rule, (Better, Contrast, Ranking, SeedStatistic)) else []
+    return own + [inner for part in parts for inner in paired_comparisons(part)]
+
+
 def resolve_rule(rule, cfg: dict) -> Rule:
     """A claim's rule for one run: the rule itself, or what its factory builds from the run's config."""
     return rule if isinstance(rule, Rule) else rule(cfg)

@@ -117,9 +117,7 @@ IF_DIVERGED = {
     "test/accuracy_per_train_second": IfDiverged.kept("reported only: the trial's own accuracy over its own seconds"),
 }
 PROFILES = {
-    "smoke": {"seeds": 2, "epochs": 1, "probe_examples": 128},
-    "quick": {"seeds": 5},
-    "full": {"seeds": 10},
+    "smoke": {"epochs": 1, "probe_examples": 128},
 }
 
 # ---- scope ------------------------------------------------------------------------------------------

@@ -141,9 +141,7 @@ IF_DIVERGED = {
 }
 CHOICES = {"dataset": ("digits", "keras:mnist", "keras:fashion_mnist")}
 PROFILES = {
-    "smoke": {"seeds": 2, "epochs": 2},
-    "quick": {"seeds": 5},
-    "full": {"seeds": 10},
+    "smoke": {"epochs": 2},
 }
 
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------
@@ -496,10 +494,6 @@ def accuracy(model, x, y):
 
 
 # ---- the trials ----------------------------------------------------------------------------------
-def run_trial(arm, seed, cfg):
-    return run_trials(arm, [seed], cfg)[0]
-
-
 def run_trials(arm, seeds, cfg):
     """Several seeds of one arm at once: each seed's model is built and probed as it would be alone, and
     the seeds train side by side as one Keras model (claimlab.train.fit_per_seed), bit-identical to

@@ -118,9 +118,7 @@ IF_DIVERGED = {
     "test/accuracy": IfDiverged.scores(0.1, "chance: both dataset choices have 10 balanced classes"),
 }
 PROFILES = {
-    "smoke": {"seeds": 2, "epochs": 1, "probe_examples": 4},
-    "quick": {"seeds": 5},
-    "full": {"seeds": 10},
+    "smoke": {"epochs": 1, "probe_examples": 4},
 }
 
 # ---- the arms: widths as multiples of the feature count F ------------------------------------------
@@ -429,10 +427,6 @@ def build_model(units, input_shape, num_classes, cfg):
 
 
 # ---- the trials ----------------------------------------------------------------------------------
-def run_trial(arm, seed, cfg):
-    return run_trials(arm, [seed], cfg)[0]
-
-
 def run_trials(arm, seeds, cfg):
     """Several seeds of one arm at once: each seed's model is built as it would be alone, and the seeds
     train side by side as one Keras model (claimlab.train.fit_per_seed), bit-identical to training alone."""

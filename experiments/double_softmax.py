@@ -196,9 +196,7 @@ IF_DIVERGED = {
     "*": IfDiverged.excluded("reported only: the values of a diverged net are not finite"),
 }
 PROFILES = {
-    "smoke": {"seeds": 2, "epochs": 1, "train_stride": 8, "grad_examples": 128},
-    "quick": {"seeds": 5},
-    "full": {"seeds": 10},
+    "smoke": {"epochs": 1, "train_stride": 8, "grad_examples": 128},
 }
 
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------
@@ -805,10 +803,6 @@ def gradient_scale(model, data, cfg):
 
 
 # ---- the trials ----------------------------------------------------------------------------------
-def run_trial(arm, seed, cfg):
-    return run_trials(arm, [seed], cfg)[0]
-
-
 def run_trials(arm, seeds, cfg):
     """Several seeds of one arm at once, trained side by side as one Keras model
     (claimlab.train.fit_per_seed, bit-identical to training each alone)."""

@@ -115,9 +115,7 @@ IF_DIVERGED = {
     "shift/accuracy_drop": IfDiverged.excluded("a drop from a chance-level accuracy measures nothing"),
 }
 PROFILES = {
-    "smoke": {"seeds": 2, "epochs": 2, "max_shift": 2},
-    "quick": {"seeds": 5},
-    "full": {"seeds": 10},
+    "smoke": {"epochs": 2, "max_shift": 2},
 }
 
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------
@@ -314,10 +312,6 @@ def build_model(head, input_shape, num_classes, cfg):
 
 
 # ---- the trials ----------------------------------------------------------------------------------
-def run_trial(arm, seed, cfg):
-    return run_trials(arm, [seed], cfg)[0]
-
-
 def run_trials(arm, seeds, cfg):
     """Several seeds of one arm at once: each seed's model is built as it would be alone, and the seeds
     train side by side as one Keras model (claimlab.train.fit_per_seed), bit-identical to training alone."""

@@ -123,9 +123,7 @@ def IF_DIVERGED(cfg):  # noqa: N802 (the registry reads IF_DIVERGED; chance depe
 
 
 PROFILES = {
-    "smoke": {"seeds": 2, "epochs": 1, "train_size": 128, "val_size": 64, "test_size": 64},
-    "quick": {"seeds": 5},
-    "full": {"seeds": 10},
+    "smoke": {"epochs": 1, "train_size": 128, "val_size": 64, "test_size": 64},
 }
 
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------

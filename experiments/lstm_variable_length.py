@@ -154,10 +154,8 @@ IF_DIVERGED = {
     "time/epoch_seconds": IfDiverged.kept("a timing, reported only: divergence does not change it"),
 }
 PROFILES = {
-    "smoke": {"seeds": 2, "epochs": 2, "train_per_length": 32, "val_per_length": 32, "test_per_length": 32,
+    "smoke": {"epochs": 2, "train_per_length": 32, "val_per_length": 32, "test_per_length": 32,
               "long_train": 128, "long_val": 64, "long_test": 64},
-    "quick": {"seeds": 5},
-    "full": {"seeds": 10},
 }
 
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------

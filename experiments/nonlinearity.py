@@ -126,9 +126,7 @@ IF_DIVERGED = {
                                                          "there is no linear map to collapse them to"),
 }
 PROFILES = {
-    "smoke": {"seeds": 2, "epochs": 2},
-    "quick": {"seeds": 5},
-    "full": {"seeds": 10},
+    "smoke": {"epochs": 2},
 }
 
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------
@@ -408,10 +406,6 @@ def prepare(cfg):
 
 
 # ---- the trials ----------------------------------------------------------------------------------
-def run_trial(arm, seed, cfg):
-    return run_trials(arm, [seed], cfg)[0]
-
-
 def run_trials(arm, seeds, cfg):
     """Several seeds of one arm at once, trained side by side as one Keras model
     (claimlab.train.fit_per_seed, bit-identical to training each alone)."""

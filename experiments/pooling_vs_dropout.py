@@ -179,10 +179,8 @@ def if_diverged(cfg):
 
 IF_DIVERGED = if_diverged
 PROFILES = {
-    "smoke": {"seeds": 2, "epochs": 1, "examples_per_epoch": 320, "train_sizes": (80, 320),
+    "smoke": {"epochs": 1, "examples_per_epoch": 320, "train_sizes": (80, 320),
               "val_examples": 100, "position_train": 320, "position_val": 100, "position_test": 400},
-    "quick": {"seeds": 5},
-    "full": {"seeds": 10},
 }
 
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------
@@ -497,10 +495,6 @@ def train_and_evaluate(dataset, cfg, seeds):
 
 
 # ---- the trials ----------------------------------------------------------------------------------
-def run_trial(arm, seed, cfg):
-    return run_trials(arm, [seed], cfg)[0]
-
-
 def run_trials(arm, seeds, cfg):
     """Several seeds of one arm at once; training k of seed s is seeded with s * 1000 + k, as alone."""
     full = load_mnist1d(cfg)

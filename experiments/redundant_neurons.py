@@ -163,9 +163,7 @@ IF_DIVERGED = {
     "model/*": IfDiverged.kept("fixed by the architecture, reported only"),
 }
 PROFILES = {
-    "smoke": {"seeds": 2, "epochs": 1},
-    "quick": {"seeds": 5},
-    "full": {"seeds": 10},
+    "smoke": {"epochs": 1},
 }
 
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------

@@ -173,9 +173,7 @@ IF_DIVERGED = {
 }
 PROFILES = {
     # smoke: one stage of 4 filters, nets of 4, 6, 8 layers (tracing the graph is most of a short trial)
-    "smoke": {"seeds": 2, "epochs": 1, "depths": (1, 2, 3), "filters": (4,)},
-    "quick": {"seeds": 5},
-    "full": {"seeds": 10},
+    "smoke": {"epochs": 1, "depths": (1, 2, 3), "filters": (4,)},
 }
 
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------

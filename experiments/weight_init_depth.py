@@ -209,9 +209,7 @@ IF_DIVERGED = {
     "init/*": IfDiverged.kept("measured on the net before training"),
 }
 PROFILES = {
-    "smoke": {"seeds": 2, "epochs": 1, "hidden_layers": 5},  # E3b's trained net only; E3a is the same in every profile
-    "quick": {"seeds": 5},
-    "full": {"seeds": 10},
+    "smoke": {"epochs": 1, "hidden_layers": 5},  # E3b's trained net only; E3a is the same in every profile
 }
 
 # ---- scope: the settings E3b is judged in, chosen before any run --------------------------------------
@@ -616,10 +614,6 @@ CLAIMS = [
 
 
 # ---- the trials ----------------------------------------------------------------------------------
-def run_trial(arm, seed, cfg):
-    return run_trials(arm, [seed], cfg)[0]
-
-
 def run_trials(arm, seeds, cfg):
     """Several seeds of one arm at once, trained side by side as one Keras model
     (claimlab.train.fit_per_seed, bit-identical to training each alone); each net's scales are measured

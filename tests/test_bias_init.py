@@ -184,7 +184,7 @@ def test_a_trial_is_deterministic_for_a_seed(keras):
     results = []
     for seed in (5, 5, 6):
         train.seed_everything(seed)
-        results.append(MODULE.run_trial("mlp_he_c001", seed, dict(cfg)))
+        results.append(EXPERIMENT.run_trial("mlp_he_c001", seed, dict(cfg)))
     assert results[0].metrics == results[1].metrics and results[0].history == results[1].history
     assert results[0].metrics["test/loss"] != results[2].metrics["test/loss"]
 

@@ -171,9 +171,9 @@ def test_a_trial_reseeds_each_training_so_it_is_deterministic_for_a_seed(keras):
     train.limit_threads(1)
     train.seed_everything(0)  # op determinism on, as the runner has it; the trial reseeds by itself
     experiment_cfg = smoke_cfg(train_sizes=(80,), **MODULE.ARMS["maxpool"])
-    first = MODULE.run_trial("maxpool", 3, experiment_cfg)
-    again = MODULE.run_trial("maxpool", 3, experiment_cfg)  # no outside reseeding: the trial does it
-    other = MODULE.run_trial("maxpool", 4, experiment_cfg)
+    first = EXPERIMENT.run_trial("maxpool", 3, experiment_cfg)
+    again = EXPERIMENT.run_trial("maxpool", 3, experiment_cfg)  # no outside reseeding: the trial does it
+    other = EXPERIMENT.run_trial("maxpool", 4, experiment_cfg)
     assert first.metrics == again.metrics and first.history == again.history
     assert first.metrics["n80/test/loss"] != other.metrics["n80/test/loss"]
 

@@ -1,5 +1,6 @@
 """A misspelt arm or metric in a rule is an error, never a verdict: an arm when the experiment loads, a
-metric at the first trial of an arm the rule reads (the trial is kept)."""
+metric at the first trial of an arm the rule reads (the trial is kept). And what every rule must be is
+checked as the experiment loads (claimlab.registry), not only by a test suite an author runs later."""
 
 import sqlite3
 from pathlib import Path
@@ -9,7 +10,7 @@ import pytest
 from claimlab import cli, registry
 
 PROBE = (Path(__file__).resolve().parent / "fault_experiments" / "fault_probe.py").read_text()
-RULE = 'rule=Better("accuracy", arm="large", than="small", smallest_effect=0.01)'
+RULE = 'rule=lambda cfg: Better("accuracy", arm="large", than="small", smallest_effect=cfg["smallest_effect"])'
 
 
 def probe_with(tmp_path: Path, monkeypatch, name: str, rule: str) -> None:
@@ -37,3 +38,19 @@ def test_a_rule_that_reads_a_metric_no_trial_reports_fails_the_run_at_the_first_
                             "where tags.key = 'claimlab.role' and tags.value = 'trial'").fetchall()
     assert trials == [("FINISHED",)]
     assert "large" not in (tmp_path / "r" / "misspelt_metric@seconds=0" / "trials.csv").read_text()
+
+
+def test_a_smallest_effect_that_is_no_declared_threshold_does_not_load(tmp_path, monkeypatch):
+    probe_with(tmp_path, monkeypatch, "undeclared_effect", RULE.replace('cfg["smallest_effect"]', "0.02"))
+    with pytest.raises(TypeError, match=r"claim F1: a comparison's smallest_effect 0.02 is no THRESHOLDS value"):
+        registry.load("undeclared_effect")
+
+
+def test_a_judged_metric_without_a_divergence_declaration_does_not_load(tmp_path, monkeypatch):
+    probe_with(tmp_path, monkeypatch, "undeclared_divergence", RULE)
+    declared = 'IF_DIVERGED = {"accuracy": IfDiverged.scores(0.5, "chance on two balanced classes")}'
+    source = (tmp_path / "undeclared_divergence.py").read_text()
+    assert declared in source
+    (tmp_path / "undeclared_divergence.py").write_text(source.replace(declared, "IF_DIVERGED = {}"))
+    with pytest.raises(TypeError, match=r"IF_DIVERGED declares nothing for the judged metrics \['accuracy'\]"):
+        registry.load("undeclared_divergence")

@@ -16,8 +16,9 @@ from claimlab.verdict import Better, IfDiverged
 
 TITLE = "Fault probe (tests only)"
 CONFIG = {"epochs": 1, "seconds": 1.0, "marker_dir": "", "dying_arm": "none"}
+THRESHOLDS = {"smallest_effect": 0.01}  # the rule's, as every experiment declares it
 DOMAINS = {"epochs": Integer(min=1), "seconds": Real(0), "marker_dir": Text(),
-           "dying_arm": OneOf(("none", "dies"))}
+           "dying_arm": OneOf(("none", "dies")), "smallest_effect": Real(0)}
 PROFILES = {"smoke": {"seeds": 3}}
 TENSORFLOW_BECAUSE = "a probe of the runner's own in-process and pool paths, which run TensorFlow like the runner"
 ARMS = {"small": {"units": 2}, "large": {"units": 8}, "dies": {"units": 4}}
@@ -28,7 +29,7 @@ CLAIMS = [
     Claim(id="F1", kind="empirical", quote="A wider layer fits better.",
           source=Source("000_2706fe11d950e137.txt", "1", "fault probe"),
           hypothesis="large beats small on training accuracy (a probe, not a claim)",
-          rule=Better("accuracy", arm="large", than="small", smallest_effect=0.01)),
+          rule=lambda cfg: Better("accuracy", arm="large", than="small", smallest_effect=cfg["smallest_effect"])),
 ]
 
 

@@ -6,13 +6,14 @@ budget settings do) and the width, and the default names a reference no one-epoc
 scope report's under-trained label has something to show.
 """
 
-from claimlab.domains import Integer
+from claimlab.domains import Integer, Real
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult
 from claimlab.verdict import Better, IfDiverged
 
 TITLE = "Scope probe (tests only)"
 CONFIG = {"epochs": 1, "width_scale": 1}
-DOMAINS = {"epochs": Integer(min=1), "width_scale": Integer(min=1)}
+THRESHOLDS = {"smallest_effect": 0.01}  # the rule's, as every experiment declares it
+DOMAINS = {"epochs": Integer(min=1), "width_scale": Integer(min=1), "smallest_effect": Real(0)}
 PROFILES = {"smoke": {"seeds": 3}}
 TENSORFLOW_BECAUSE = "a probe of the scope machinery, run as the runner's own TensorFlow trials"
 ARMS = {"narrow": {"units": 1}, "wide": {"units": 16}}
@@ -28,7 +29,7 @@ CLAIMS = [
     Claim(id="S1", kind="empirical", quote="A wider layer fits better.",
           source=Source("000_2706fe11d950e137.txt", "1", "scope probe"),
           hypothesis="wide beats narrow on training accuracy (a probe, not a claim)",
-          rule=Better("accuracy", arm="wide", than="narrow", smallest_effect=0.01)),
+          rule=lambda cfg: Better("accuracy", arm="wide", than="narrow", smallest_effect=cfg["smallest_effect"])),
 ]
 
 
