@@ -35,6 +35,10 @@ BASE_DOMAINS = {"seeds": Integer(min=1), "data_seed": Integer(min=0)}
 # Keys that identify how trials were run, not what they computed: left out of the trial's identity.
 NOT_TRIAL_IDENTITY = ("seeds",)
 
+# Keys that change how the trials run and never the exact checks, which run in the runner's own process on
+# TensorFlow: a published exact verdict stays comparable across them.
+TRIALS_ONLY = ("backend",)
+
 # Keys added to every config after results were written, with the value those results ran under: a
 # summary.json whose config has no `backend` was written when every trial ran on TensorFlow.
 FORMER_DEFAULTS = {"backend": "tensorflow"}

@@ -193,3 +193,13 @@ def test_reruns_say_reproduced_differs_and_not_comparable_in_the_terminal_files_
     assert summary["reproduction"]["claims"][0]["word"] == "not comparable"
     assert summary["reproduction"]["differing_keys"] == ["epochs"] and "epochs (1 published, 2 here)" in output
 
+
+
+def test_another_backend_leaves_the_exact_checks_comparable():
+    # the exact checks run in the runner on TensorFlow whatever backend the trials train on
+    record = reproduce.compare(published_summary(), rerun(backend="jax"), "results/probe")
+    assert record["differing_keys"] == ["backend"]
+    assert [(row["id"], row["word"]) for row in record["claims"]] == [("F1", "not comparable"), ("F2", "reproduced")]
+    assert "backend ('tensorflow' published, 'jax' here); the exact checks are comparable" in record["note"]
+    assert [row["word"] for row in reproduce.compare(published_summary(), rerun(epochs=2), "x")["claims"]] == \
+        ["not comparable", "not comparable"]
