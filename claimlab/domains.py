@@ -1,9 +1,13 @@
-"""What values a config key may take, declared by each experiment next to its CONFIG (`DOMAINS`).
+"""Each config key, declared once: its default and the values it may take together, in an experiment's
+CONFIG, e.g. `"epochs": Integer(30, min=1)`, `"dataset": OneOf("digits", choices=("digits", "mnist1d"))`.
+A decision threshold is marked as one: `"smallest_effect": Real(0.01, min=0, threshold=True)`.
 
 The runner checks every key of the resolved config against its domain before any MLflow run, data
 load or training, so `--set batch_size=0` exits 2 with the valid range instead of training with
 something else. A domain is a small object: `check(value)` returns None when the value is valid, else
-what is wrong; `describe()` says what is valid, for error messages and `runner.py --list NAME`.
+what is wrong; `describe()` says what is valid, for error messages and `runner.py --list NAME`. The
+element of a TupleOf, and the machinery's own keys (claimlab.config.BASE_DOMAINS), are domains without
+a default.
 
 Rules that tie keys together (a chunk that divides a sequence length) go in the module's optional
 `check_config(cfg) -> list[str]`, which the runner calls after the per-key checks.
@@ -14,6 +18,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Any
+
+UNSET = None  # a domain with no default: an element of a TupleOf, or a key whose default comes from elsewhere
 
 
 def _is_int(value) -> bool:
@@ -43,10 +49,12 @@ def _outside(value, low, high, low_open: bool, high_open: bool) -> bool:
 
 @dataclass(frozen=True)
 class Integer:
-    """An integer, optionally bounded: Integer(min=1) for a size, Integer(min=0) for a shift."""
+    """An integer, optionally bounded: Integer(32, min=1) for a size, Integer(4, min=0) for a shift."""
 
+    default: int | None = UNSET
     min: int | None = None
     max: int | None = None
+    threshold: bool = False
 
     def describe(self) -> str:
         return "an integer " + _bounds_text(self.min, self.max, False, False)
@@ -60,12 +68,14 @@ class Integer:
 @dataclass(frozen=True)
 class Real:
     """A finite number, optionally bounded; `min_open` / `max_open` exclude the bound itself:
-    Real(0, 1, min_open=True, max_open=True) for a rate in (0, 1)."""
+    Real(0.5, min=0, max=1, min_open=True, max_open=True) for a rate in (0, 1)."""
 
+    default: float | None = UNSET
     min: float | None = None
     max: float | None = None
     min_open: bool = False
     max_open: bool = False
+    threshold: bool = False
 
     def describe(self) -> str:
         return "a number " + _bounds_text(self.min, self.max, self.min_open, self.max_open)
@@ -80,7 +90,9 @@ class Real:
 class OneOf:
     """One of a fixed set of values (a dataset name, a method)."""
 
-    choices: tuple
+    default: Any = UNSET
+    choices: tuple = ()
+    threshold: bool = False
 
     def describe(self) -> str:
         return "one of " + ", ".join(map(str, self.choices))
@@ -91,6 +103,9 @@ class OneOf:
 
 @dataclass(frozen=True)
 class Flag:
+    default: bool | None = UNSET
+    threshold: bool = False
+
     def describe(self) -> str:
         return "true or false"
 
@@ -98,10 +113,11 @@ class Flag:
         return None if isinstance(value, bool) else "must be true or false"
 
 
-def Sizes(min: int = 1, length: int | None = None) -> "TupleOf":  # noqa: N802 (reads as a domain)
+def Sizes(default: tuple | None = UNSET, min: int = 1, length: int | None = None,  # noqa: N802 (a domain)
+          threshold: bool = False) -> "TupleOf":
     """A non-empty tuple of integers, each >= min (layer widths, training-set sizes, lengths); `length`:
     exactly this many, when the model needs it."""
-    return TupleOf(Integer(min=min), length)
+    return TupleOf(default, Integer(min=min), length, threshold)
 
 
 def check_value(key: str, value: Any, domain) -> str | None:
@@ -114,6 +130,9 @@ def check_value(key: str, value: Any, domain) -> str | None:
 class Text:
     """Any string (a folder, a free-form label): for keys with no finite set of values."""
 
+    default: str | None = UNSET
+    threshold: bool = False
+
     def describe(self) -> str:
         return "any text"
 
@@ -124,10 +143,13 @@ class Text:
 @dataclass(frozen=True)
 class TupleOf:
     """A non-empty tuple whose every element is in `element` (another domain), optionally of a fixed
-    length: TupleOf(Real(), length=3) for three coefficients, TupleOf(Sizes(length=2)) for pairs."""
+    length: TupleOf((1.0, 0.5, 0.1), Real(), length=3) for three coefficients, TupleOf(((2, 1),),
+    Sizes(length=2)) for pairs."""
 
-    element: Any
+    default: tuple | None = UNSET
+    element: Any = None
     length: int | None = None
+    threshold: bool = False
 
     def describe(self) -> str:
         count = f"{self.length} " if self.length else ""

@@ -14,8 +14,8 @@ from pathlib import Path
 from types import ModuleType
 
 from claimlab import backend as backend_module
-from claimlab.config import BASE_CONFIG, BASE_DOMAINS, PROFILE_DEFAULTS, PROFILES, resolve
-from claimlab.domains import OneOf
+from claimlab.config import BASE_DOMAINS, PROFILE_DEFAULTS, PROFILES, resolve
+from claimlab.domains import UNSET, OneOf, check_value
 from claimlab.errors import UsageError
 from claimlab.paths import EXPERIMENTS_DIR
 from claimlab.scope import check_declaration
@@ -56,13 +56,13 @@ class Experiment:
 
     @property
     def config(self) -> dict:
-        """CONFIG and the decision THRESHOLDS together: both are keys `--set` can change."""
-        return {**getattr(self.module, "CONFIG", {}), **self.thresholds}
+        """Each CONFIG key's default: the hyperparameters and the decision thresholds, all `--set`-able."""
+        return {key: domain.default for key, domain in getattr(self.module, "CONFIG", {}).items()}
 
     @property
     def thresholds(self) -> dict:
-        """The rules' margins and tolerances, declared before any run (module-level THRESHOLDS)."""
-        return dict(getattr(self.module, "THRESHOLDS", {}))
+        """The rules' margins and tolerances, declared before any run (CONFIG keys marked threshold=True)."""
+        return {key: domain.default for key, domain in getattr(self.module, "CONFIG", {}).items() if domain.threshold}
 
     def if_diverged(self, cfg: dict) -> dict:
         """What a diverged trial counts as on each judged metric: module-level IF_DIVERGED, a dict or a
@@ -84,15 +84,15 @@ class Experiment:
 
     @property
     def choices(self) -> dict[str, tuple]:
-        return dict(getattr(self.module, "CHOICES", {}))
+        """The experiment's keys that take one of a fixed set of values, and those values."""
+        return {key: domain.choices for key, domain in getattr(self.module, "CONFIG", {}).items()
+                if isinstance(domain, OneOf)}
 
     @property
     def domains(self) -> dict:
-        """The valid values of every config key: the machinery's own keys, the module's DOMAINS, and
-        its CHOICES as OneOf domains."""
-
-        return {**BASE_DOMAINS, "backend": OneOf(self.backends), **getattr(self.module, "DOMAINS", {}),
-                **{key: OneOf(tuple(allowed)) for key, allowed in self.choices.items()}}
+        """The valid values of every config key: the machinery's own keys, and the module's CONFIG."""
+        return {**BASE_DOMAINS, "backend": OneOf(self.backend, choices=self.backends),
+                **getattr(self.module, "CONFIG", {})}
 
     def config_problems(self, cfg: dict) -> list[str]:
         """What the module's optional check_config(cfg) finds wrong with keys taken together."""
@@ -186,16 +186,17 @@ def _validate(name: str, module: ModuleType) -> None:
     if repeated:
         raise TypeError(f"experiments/{name}.py repeats profile defaults of claimlab.config in PROFILES: "
                         f"{', '.join(repeated)}; leave them out")
-    overlap = set(getattr(module, "THRESHOLDS", {})) & set(getattr(module, "CONFIG", {}))
-    if overlap:
-        raise TypeError(f"experiments/{name}.py declares {sorted(overlap)} in both CONFIG and THRESHOLDS")
-
-    keys = {*BASE_CONFIG, *getattr(module, "CONFIG", {}), *getattr(module, "THRESHOLDS", {})}
-    declared = {*BASE_DOMAINS, *getattr(module, "DOMAINS", {}), *getattr(module, "CHOICES", {})}
-    if keys - declared:
-        raise TypeError(f"experiments/{name}.py declares no domain (DOMAINS) for {sorted(keys - declared)}")
-    if declared - keys:
-        raise TypeError(f"experiments/{name}.py declares domains for keys it does not have: {sorted(declared - keys)}")
+    separate = [attribute for attribute in ("DOMAINS", "CHOICES", "THRESHOLDS") if hasattr(module, attribute)]
+    if separate:
+        raise TypeError(f"experiments/{name}.py declares {', '.join(separate)}: declare each key once in CONFIG, its "
+                        'default and domain together, e.g. "epochs": Integer(30, min=1); a threshold with threshold=True')
+    for key, domain in getattr(module, "CONFIG", {}).items():
+        if not hasattr(domain, "check") or getattr(domain, "default", UNSET) is UNSET:
+            raise TypeError(f"experiments/{name}.py: CONFIG[{key!r}] must be a domain with its default, e.g. "
+                            f"Integer(30, min=1), not {domain!r}")
+        problem = check_value(key, domain.default, domain)
+        if problem:
+            raise TypeError(f"experiments/{name}.py: CONFIG's own default is invalid: {problem}")
 
     check_declaration(name, module)
     ids = [claim.id for claim in module.CLAIMS]

@@ -70,7 +70,9 @@ def check_declaration(name: str, module) -> None:
         return
     if DEFAULT_SETTING not in settings or settings[DEFAULT_SETTING].overrides:
         raise TypeError(f"experiments/{name}.py: SETTINGS must declare '{DEFAULT_SETTING}' with no overrides")
-    keys = {*getattr(module, "CONFIG", {}), *getattr(module, "THRESHOLDS", {}), "backend"}
+    declared = getattr(module, "CONFIG", {})
+    keys = {*declared, "backend"}
+    thresholds = {key for key, domain in declared.items() if getattr(domain, "threshold", False)}
     if getattr(module, "BACKEND", TENSORFLOW) != TENSORFLOW and \
             getattr(settings.get(TENSORFLOW_SETTING), "overrides", None) != {"backend": TENSORFLOW}:
         raise TypeError(f"experiments/{name}.py runs on {module.BACKEND}: SETTINGS must declare "
@@ -82,7 +84,7 @@ def check_declaration(name: str, module) -> None:
         unknown = set(setting.overrides) - keys
         if unknown:
             raise TypeError(f"experiments/{name}.py: setting {setting_name!r} overrides unknown keys {sorted(unknown)}")
-        if set(setting.overrides) & set(getattr(module, "THRESHOLDS", {})):
+        if set(setting.overrides) & thresholds:
             raise TypeError(f"experiments/{name}.py: setting {setting_name!r} changes a decision threshold; "
                             "a setting changes what is trained, never the rule")
 

@@ -66,7 +66,7 @@ batch gets 50 updates: does it catch up?), a wider and deeper MLP, and MNIST-1D 
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.checks import fresh_keras, max_abs_difference, shape_of
-from claimlab.domains import Integer, Real, Sizes
+from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Summarize
 
@@ -77,38 +77,24 @@ TITLE = "One matmul per batch; full-batch vs per-sample vs mini-batch updates at
 
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
-    "dataset": "digits",
-    "hidden_units": (64,),
-    "epochs": 10,
-    "learning_rate": 1e-3,  # Adam, the same for every arm, fixed before any run
-    "minibatch_size": 32,
-    "probe_examples": 512,  # E4b's in-trial throughput probe: one timed pass over this many examples
-    "check_batch": 100,  # E4a: the question's 100 inputs of 10 features through Dense(2)
-    "check_bias_stddev": 0.5,
-}
-# Decision thresholds, declared before any run.
-THRESHOLDS = {
+    "dataset": OneOf("digits", choices=("digits", "mnist1d")),
+    "hidden_units": Sizes((64,), min=1),
+    "epochs": Integer(10, min=1),
+    "learning_rate": Real(1e-3, min=0, min_open=True),  # Adam, the same for every arm, fixed before any run
+    "minibatch_size": Integer(32, min=2),
+    "probe_examples": Integer(512, min=2),  # E4b's in-trial throughput probe: one timed pass over this many examples
+    "check_batch": Integer(100, min=2),  # E4a: the question's 100 inputs of 10 features through Dense(2)
+    "check_bias_stddev": Real(0.5, min=0, min_open=True),
+    # Decision thresholds (threshold=True), declared before any run and `--set`-able like the rest;
+    # a setting never changes one: a setting changes what is trained, never the rule.
     # E4a: max |batch output - per-row output| (and vs float64 numpy): float32 round-off, see the docstring.
-    "batch_tolerance": 1e-5,
+    "batch_tolerance": Real(1e-5, min=0, min_open=True, threshold=True),
     # E4b (1): 2 test-accuracy points, the smallest gap that would change the batch size a practitioner picks.
-    "smallest_effect": 0.02,
+    "smallest_effect": Real(0.02, min=0, min_open=True, threshold=True),
     # E4b (2): the throughput ratio (examples/s at the arm's batch over batch 1) must differ by at least 1.0
     # (mini-batch at least twice as fast per example as per-sample).
-    "smallest_speedup": 1.0,
+    "smallest_speedup": Real(1.0, min=0, min_open=True, threshold=True),
 }
-DOMAINS = {
-    "hidden_units": Sizes(min=1),
-    "epochs": Integer(min=1),
-    "learning_rate": Real(0, min_open=True),
-    "minibatch_size": Integer(min=2),
-    "probe_examples": Integer(min=2),
-    "check_batch": Integer(min=2),
-    "check_bias_stddev": Real(0, min_open=True),
-    "batch_tolerance": Real(0, min_open=True),
-    "smallest_effect": Real(0, min_open=True),
-    "smallest_speedup": Real(0, min_open=True),
-}
-CHOICES = {"dataset": ("digits", "mnist1d")}
 IF_DIVERGED = {
     "test/accuracy": IfDiverged.scores(0.1, "chance: both dataset choices have 10 balanced classes"),
     "speed/throughput_ratio": IfDiverged.kept("a timing of training steps: it does not depend on the loss"),

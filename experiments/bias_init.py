@@ -64,7 +64,7 @@ Design choices, made before any run:
 
 from claimlab import data as datasets
 from claimlab import stats, train
-from claimlab.domains import Integer, Real, Sizes
+from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import (INCONCLUSIVE, REFUTED, SUPPORTED, AllOf, Better, Custom, Equivalent,
                               IfDiverged, Outcome, SeedStatistic, Summarize, arm_summaries, in_family)
@@ -76,45 +76,29 @@ TITLE = "Bias init (0, VGG 0/1, 1, 0.01, random) vs weight init (He, Glorot, N(0
 
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
-    "dataset": "digits",
-    "cnn_filters": (8, 16),  # two VGG blocks of two 3x3 convs each, a 2x max-pool after each block
-    "cnn_dense_units": (32, 32),  # the VGG head: fc1, fc2 (then the softmax layer)
-    "mlp_units": (64, 64, 64),
-    "epochs": 15,
-    "batch_size": 32,
-    "learning_rate": 0.01,
-    "momentum": 0.9,
-    "snippet_weight_stddev": 0.1,  # the snippet's truncated_normal(stddev=1e-1) kernels
-    "small_bias": 0.01,  # CS231n's small constant
-    "random_bias_stddev": 0.1,  # "small random" biases, drawn like the snippet's weights
-    "accuracy_threshold": 0.8,  # training accuracy that counts as "trained" for epochs_to_threshold
-    "probe_examples": 256,  # the fixed batch on which dead ReLUs are counted
-}
-# Decision thresholds, fixed before any run; config keys, so `--set auc_margin=0.03` changes the rule and its text.
-# Each margin is also the smallest effect of interest on its metric (B1, the B2 spreads, B3): a
-# significant difference whose CI lies inside it is reported as negligible.
-THRESHOLDS = {
-    "auc_margin": 0.02,  # B2 "similar training speed": mean per-epoch training accuracy within 2 points
-    "epochs_margin": 1.0,  # B2 ... and epochs to the accuracy threshold within one epoch
-    "test_accuracy_margin": 0.02,  # B3: 0.01 vs 0 bias "no improvement" = test accuracy within 2 points
-}
-# The valid values of every key above (dataset's are its CHOICES).
-DOMAINS = {
-    "cnn_filters": Sizes(min=1),
-    "cnn_dense_units": Sizes(min=1),
-    "mlp_units": Sizes(min=1),
-    "epochs": Integer(min=1),
-    "batch_size": Integer(min=1),
-    "learning_rate": Real(0, min_open=True),
-    "momentum": Real(0, 1, max_open=True),
-    "snippet_weight_stddev": Real(0, min_open=True),
-    "small_bias": Real(0, min_open=True),  # a positive constant: 0 is the zero arm
-    "random_bias_stddev": Real(0, min_open=True),
-    "accuracy_threshold": Real(0, 1, min_open=True),  # a training accuracy; 0 is reached before training
-    "probe_examples": Integer(min=1),
-    "auc_margin": Real(0, min_open=True),
-    "epochs_margin": Real(0, min_open=True),
-    "test_accuracy_margin": Real(0, min_open=True),
+    "dataset": OneOf("digits", choices=("digits", "keras:mnist", "keras:fashion_mnist")),
+    "cnn_filters": Sizes((8, 16), min=1),  # two VGG blocks of two 3x3 convs each, a 2x max-pool after each block
+    "cnn_dense_units": Sizes((32, 32), min=1),  # the VGG head: fc1, fc2 (then the softmax layer)
+    "mlp_units": Sizes((64, 64, 64), min=1),
+    "epochs": Integer(15, min=1),
+    "batch_size": Integer(32, min=1),
+    "learning_rate": Real(0.01, min=0, min_open=True),
+    "momentum": Real(0.9, min=0, max=1, max_open=True),
+    "snippet_weight_stddev": Real(0.1, min=0, min_open=True),  # the snippet's truncated_normal(stddev=1e-1) kernels
+    "small_bias": Real(0.01, min=0, min_open=True),  # CS231n's small constant; a positive constant: 0 is the zero arm
+    "random_bias_stddev": Real(0.1, min=0, min_open=True),  # "small random" biases, drawn like the snippet's weights
+    # training accuracy that counts as "trained" for epochs_to_threshold
+    # a training accuracy; 0 is reached before training
+    "accuracy_threshold": Real(0.8, min=0, max=1, min_open=True),
+    "probe_examples": Integer(256, min=1),  # the fixed batch on which dead ReLUs are counted
+    # Decision thresholds (threshold=True), declared before any run and `--set`-able like the rest;
+    # a setting never changes one: a setting changes what is trained, never the rule.
+    # B2 "similar training speed": mean per-epoch training accuracy within 2 points
+    "auc_margin": Real(0.02, min=0, min_open=True, threshold=True),
+    # B2 ... and epochs to the accuracy threshold within one epoch
+    "epochs_margin": Real(1.0, min=0, min_open=True, threshold=True),
+    # B3: 0.01 vs 0 bias "no improvement" = test accuracy within 2 points
+    "test_accuracy_margin": Real(0.02, min=0, min_open=True, threshold=True),
 }
 
 
@@ -139,7 +123,6 @@ IF_DIVERGED = {
     "dead/share_init": IfDiverged.kept("measured at initialisation, before any training"),
     "dead/share_trained": IfDiverged.excluded("the units of a diverged net are NaN, neither dead nor alive"),
 }
-CHOICES = {"dataset": ("digits", "keras:mnist", "keras:fashion_mnist")}
 PROFILES = {
     "smoke": {"epochs": 2},
 }

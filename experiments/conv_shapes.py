@@ -58,20 +58,14 @@ TITLE = "Convolution and pooling shapes and parameter counts (X1 X2 X4 X8 X9 X10
 
 # ---- configuration: every value the checks use, in one place ---------------------------------------
 CONFIG = {
-    "mnist_size": 28,  # X1: the TF MNIST tutorial's 28x28 greyscale input
-    "rgb_image_size": 64,  # X2: the asker's IMAGE_SIZE is not given; any size gives the same kernel
-    "formula_input_sizes": tuple(range(4, 17)),  # X8 grid: n
-    "formula_filter_sizes": (1, 2, 3, 4, 5),  # f
-    "formula_strides": (1, 2, 3),  # s
-    "formula_paddings": (0, 1, 2),  # p
-}
-DOMAINS = {
-    "mnist_size": Integer(min=1),
-    "rgb_image_size": Integer(min=3),  # a 3x3 kernel without padding
-    "formula_input_sizes": Sizes(min=1),
-    "formula_filter_sizes": Sizes(min=1),
-    "formula_strides": Sizes(min=1),
-    "formula_paddings": Sizes(min=0),
+    "mnist_size": Integer(28, min=1),  # X1: the TF MNIST tutorial's 28x28 greyscale input
+    # X2: the asker's IMAGE_SIZE is not given; any size gives the same kernel
+    # a 3x3 kernel without padding
+    "rgb_image_size": Integer(64, min=3),
+    "formula_input_sizes": Sizes(tuple(range(4, 17)), min=1),  # X8 grid: n
+    "formula_filter_sizes": Sizes((1, 2, 3, 4, 5), min=1),  # f
+    "formula_strides": Sizes((1, 2, 3), min=1),  # s
+    "formula_paddings": Sizes((0, 1, 2), min=0),  # p
 }
 
 

@@ -51,33 +51,22 @@ TITLE = "Dense layer semantics and input-shape errors (X5 X6 X13 X15), measured 
 # ---- configuration: every value the checks use, in one place ---------------------------------------
 CONFIG = {
     # X6: the generated regression problem and the fit
-    "regression_samples": 256,
-    "regression_coefficients": (1.5, -2.0, 0.5),
-    "regression_intercept": 3.0,
-    "regression_noise": 0.1,
+    "regression_samples": Integer(256, min=4),  # 3 coefficients + the intercept: fewer leave OLS underdetermined
+    "regression_coefficients": TupleOf((1.5, -2.0, 0.5), Real(), length=3),  # X6's model is Dense(1, input_dim=3)
+    "regression_intercept": Real(3.0),
+    "regression_noise": Real(0.1, min=0),
     # Plain SGD, full batch. On standardised features the MSE Hessian has eigenvalues near 2, so each step
     # shrinks the distance to the least-squares solution by about |1 - 2 * 0.3 * (0.8..1.2)| <= 0.52.
-    "regression_learning_rate": 0.3,
-    "regression_epochs": 60,
-    # X13
-    "input_features": 5,
-    "fed_features": 10,
-}
-# Decision thresholds, fixed before any run; config keys, so `--set ols_tolerance=1e-4` changes X6's rule and text.
-THRESHOLDS = {
-    "ols_tolerance": 1e-3,  # X6: max |Keras - OLS| over the 3 coefficients and the intercept
-}
-DOMAINS = {
-    "regression_samples": Integer(min=4),  # 3 coefficients + the intercept: fewer leave OLS underdetermined
-    "regression_coefficients": TupleOf(Real(), length=3),  # X6's model is Dense(1, input_dim=3)
-    "regression_intercept": Real(),
-    "regression_noise": Real(min=0),
     # Below 1 or full-batch gradient descent diverges: the MSE's curvature along the intercept is 2.
-    "regression_learning_rate": Real(0, 1, min_open=True, max_open=True),
-    "regression_epochs": Integer(min=1),
-    "input_features": Integer(min=1),
-    "fed_features": Integer(min=1),
-    "ols_tolerance": Real(0, min_open=True),
+    "regression_learning_rate": Real(0.3, min=0, max=1, min_open=True, max_open=True),
+    "regression_epochs": Integer(60, min=1),
+    # X13
+    "input_features": Integer(5, min=1),
+    "fed_features": Integer(10, min=1),
+    # Decision thresholds (threshold=True), declared before any run and `--set`-able like the rest;
+    # a setting never changes one: a setting changes what is trained, never the rule.
+    # X6: max |Keras - OLS| over the 3 coefficients and the intercept
+    "ols_tolerance": Real(1e-3, min=0, min_open=True, threshold=True),
 }
 
 

@@ -70,7 +70,7 @@ add 5x the epochs, two hidden layers of the swept width, and MNIST-1D; the scope
 from claimlab import data as datasets
 from claimlab import stats, train
 from claimlab.checks import fresh_keras, max_abs_difference
-from claimlab.domains import Integer, Real
+from claimlab.domains import Integer, OneOf, Real
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.stats import shown
 from claimlab.verdict import (INCONCLUSIVE, REFUTED, AllOf, AtMost, Contrast, Custom, Exact, IfDiverged,
@@ -87,32 +87,22 @@ TITLE = "Hidden width vs the number of features: full connectivity (exact), mult
 
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
-    "dataset": "digits",
-    "hidden_layers": 1,  # Dense(width, relu) layers, each of the arm's width
-    "epochs": 30,
-    "batch_size": 32,
-    "learning_rate": 1e-3,
-    "probe_examples": 16,  # E6a: random inputs (N(0, 1), from data_seed) on which the gradients are taken
-}
-# Decision thresholds, declared before any run; config keys, so `--set equivalence_margin=0.02` changes the rule.
-THRESHOLDS = {
+    "dataset": OneOf("digits", choices=("digits", "mnist1d")),
+    "hidden_layers": Integer(1, min=1),  # Dense(width, relu) layers, each of the arm's width
+    "epochs": Integer(30, min=1),
+    "batch_size": Integer(32, min=1),
+    "learning_rate": Real(1e-3, min=0, min_open=True),
+    # E6a: random inputs (N(0, 1), from data_seed) on which the gradients are taken
+    "probe_examples": Integer(16, min=1),
+    # Decision thresholds (threshold=True), declared before any run and `--set`-able like the rest;
+    # a setting never changes one: a setting changes what is trained, never the rule.
     # E6b: the multiples' advantage counts as nothing if its 90% CI lies inside +-1 accuracy point (TOST);
     # also the smallest effect of interest of every E6b contrast. Why 1 point: see the module docstring.
-    "equivalence_margin": 0.01,
+    "equivalence_margin": Real(0.01, min=0, min_open=True, threshold=True),
     # E6a: max |d(x @ kernel + bias)/dx - kernel^T|; the gradient of a matmul copies the kernel, so any
     # difference is float32 round-off on weights of magnitude < 1.
-    "jacobian_tolerance": 1e-6,
+    "jacobian_tolerance": Real(1e-6, min=0, threshold=True),
 }
-DOMAINS = {
-    "hidden_layers": Integer(min=1),
-    "epochs": Integer(min=1),
-    "batch_size": Integer(min=1),
-    "learning_rate": Real(0, min_open=True),
-    "probe_examples": Integer(min=1),
-    "equivalence_margin": Real(0, min_open=True),
-    "jacobian_tolerance": Real(min=0),
-}
-CHOICES = {"dataset": ("digits", "mnist1d")}
 # What a diverged trial (non-finite training loss) counts as on each judged metric.
 IF_DIVERGED = {
     "test/accuracy": IfDiverged.scores(0.1, "chance: both dataset choices have 10 balanced classes"),

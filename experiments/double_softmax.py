@@ -122,7 +122,7 @@ the scope report (results/double_softmax/scope.md) says in which of them each ve
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.checks import fresh_keras, keras_major
-from claimlab.domains import Integer, Real, Sizes
+from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.paths import SOURCES_DIR
 from claimlab.spec import Claim, DatasetInfo, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, SeedStatistic, Summarize
@@ -134,52 +134,34 @@ TITLE = "A softmax in front of a from-logits loss: the gradient it leaves, what 
 
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
-    "dataset": "sources_text",  # next character on the text of sources/*.txt; or digits (10 classes)
-    "context": 16,  # characters before the predicted one
-    "block_chars": 1000,  # the text is split into blocks of this many characters for train / val / test
-    "train_stride": 1,  # every window of a training block (smoke tests take every 8th)
-    "embedding_dim": 16,
-    "hidden_units": (256,),
-    "optimizer": "adam",
-    "learning_rate": 1e-3,
-    "epochs": 5,
-    "batch_size": 128,
-    "grad_examples": 512,  # the test examples the gradient scale is measured on
-    "check_vocab": 200,  # E2a's second class count: the asker's one_hot_length "~200" (line 41)
-    "check_logit_scale": 3.0,  # E2a: std of the random logits
-    "check_steps": 5,  # E2c: Adam steps from the same weights before the weights are compared
-}
-# Decision thresholds, declared before any run (config keys: `--set` changes them and the rule texts).
-THRESHOLDS = {
+    # next character on the text of sources/*.txt; or digits (10 classes)
+    "dataset": OneOf("sources_text", choices=("sources_text", "digits")),
+    "context": Integer(16, min=1),  # characters before the predicted one
+    # the text is split into blocks of this many characters for train / val / test
+    "block_chars": Integer(1000, min=2),
+    "train_stride": Integer(1, min=1),  # every window of a training block (smoke tests take every 8th)
+    "embedding_dim": Integer(16, min=1),
+    "hidden_units": Sizes((256,), min=1),
+    "optimizer": OneOf("adam", choices=("adam", "sgd")),
+    "learning_rate": Real(1e-3, min=0, min_open=True),
+    "epochs": Integer(5, min=1),
+    "batch_size": Integer(128, min=1),
+    "grad_examples": Integer(512, min=1),  # the test examples the gradient scale is measured on
+    "check_vocab": Integer(200, min=2),  # E2a's second class count: the asker's one_hot_length "~200" (line 41)
+    "check_logit_scale": Real(3.0, min=0, min_open=True),  # E2a: std of the random logits
+    "check_steps": Integer(5, min=1),  # E2c: Adam steps from the same weights before the weights are compared
+    # Decision thresholds (threshold=True), declared before any run and `--set`-able like the rest;
+    # a setting never changes one: a setting changes what is trained, never the rule.
     # E2b: "learns" = test accuracy more than 2 points above always predicting the most frequent character.
-    "learning_margin": 0.02,
+    "learning_margin": Real(0.02, min=0, min_open=True, threshold=True),
     # E2b: a gain whose CI lies within +-0.5 points of the margin is labelled negligible.
-    "smallest_effect": 0.005,
+    "smallest_effect": Real(0.005, min=0, min_open=True, threshold=True),
     # E2a, E2c: relative float32 round-off on losses and gradients (see the module docstring).
-    "float_tolerance": 1e-5,
+    "float_tolerance": Real(1e-5, min=0, min_open=True, threshold=True),
     # Reported only (E2b's also_report): a fraction (of the logits arm's gain left unreached, of the
     # gradient's size lost) whose CI lies within +-0.1 is labelled negligible.
-    "smallest_fraction": 0.1,
+    "smallest_fraction": Real(0.1, min=0, min_open=True, threshold=True),
 }
-DOMAINS = {
-    "context": Integer(min=1),
-    "block_chars": Integer(min=2),
-    "train_stride": Integer(min=1),
-    "embedding_dim": Integer(min=1),
-    "hidden_units": Sizes(min=1),
-    "learning_rate": Real(0, min_open=True),
-    "epochs": Integer(min=1),
-    "batch_size": Integer(min=1),
-    "grad_examples": Integer(min=1),
-    "check_vocab": Integer(min=2),
-    "check_logit_scale": Real(0, min_open=True),
-    "check_steps": Integer(min=1),
-    "learning_margin": Real(0, min_open=True),
-    "smallest_effect": Real(0, min_open=True),
-    "float_tolerance": Real(0, min_open=True),
-    "smallest_fraction": Real(0, min_open=True),
-}
-CHOICES = {"dataset": ("sources_text", "digits"), "optimizer": ("adam", "sgd")}
 
 
 def check_config(cfg):

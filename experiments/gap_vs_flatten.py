@@ -43,7 +43,7 @@ whether it still trains to 100% training accuracy is in the results (`train_eval
 
 from claimlab import data as datasets
 from claimlab import train
-from claimlab.domains import Integer, Real, Sizes
+from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.plots import mean_ci_band
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import Better, Exact, IfDiverged, Ranking
@@ -55,37 +55,32 @@ TITLE = "Global average pooling vs flatten and four other heads: accuracy, param
 
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
-    "dataset": "shifted_digits",
-    "canvas": 16,  # shifted_digits: the 8x8 digits sit in the middle of a canvas x canvas image
-    "trunk": "plain",  # plain: the conv blocks below; resnet: residual stages of the same widths (images only)
-    "trunk_filters": (16, 32),  # two conv blocks, a 2x max-pool between them (resnet: two stages, the second strided)
-    "resnet_blocks": 2,  # residual blocks per stage of the resnet trunk (2 blocks x 2 convs x 2 stages + stem = 9)
-    "flatten_dense_units": 128,  # the hidden layer of the flatten head
-    "ema_beta": 0.5,  # the snippet's beta
-    "epochs": 30,
-    "batch_size": 32,
-    "learning_rate": 1e-3,
-    "max_shift": 4,  # G4: test shifts 0..max_shift pixels (positions on MNIST-1D)
-}
-# Decision thresholds, declared before any run (issue 8), and `--set`-able like the config.
-THRESHOLDS = {
+    "dataset": OneOf("shifted_digits", choices=("shifted_digits", "mnist1d", "keras:mnist", "keras:fashion_mnist")),
+    # shifted_digits: the 8x8 digits sit in the middle of a canvas x canvas image
+    # the 8x8 digits must fit
+    "canvas": Integer(16, min=8),
+    # plain: the conv blocks below; resnet: residual stages of the same widths (images only)
+    "trunk": OneOf("plain", choices=("plain", "resnet")),
+    # two conv blocks, a 2x max-pool between them (resnet: two stages, the second strided)
+    "trunk_filters": Sizes((16, 32), min=1),
+    # residual blocks per stage of the resnet trunk (2 blocks x 2 convs x 2 stages + stem = 9)
+    "resnet_blocks": Integer(2, min=1),
+    # the hidden layer of the flatten head
+    # 0: no hidden layer, Flatten -> softmax
+    "flatten_dense_units": Integer(128, min=0),
+    "ema_beta": Real(0.5, min=0, max=1),  # the snippet's beta
+    "epochs": Integer(30, min=1),
+    "batch_size": Integer(32, min=1),
+    "learning_rate": Real(1e-3, min=0, min_open=True),
+    # G4: test shifts 0..max_shift pixels (positions on MNIST-1D)
+    # G4's drop averages the accuracy at shifts 1..max_shift
+    "max_shift": Integer(4, min=1),
+    # Decision thresholds (threshold=True), declared before any run and `--set`-able like the rest;
+    # a setting never changes one: a setting changes what is trained, never the rule.
     # The smallest effect of interest for G1, G3, G4, all in accuracy points: one point, the smallest
     # difference in test accuracy (or in a gap or a drop made of accuracies) that would change which
     # head a practitioner picks; a significant difference whose CI lies inside it is called negligible.
-    "smallest_effect": 0.01,
-}
-# The valid values of every key above (dataset's are its CHOICES).
-DOMAINS = {
-    "canvas": Integer(min=8),  # the 8x8 digits must fit
-    "trunk_filters": Sizes(min=1),
-    "resnet_blocks": Integer(min=1),
-    "flatten_dense_units": Integer(min=0),  # 0: no hidden layer, Flatten -> softmax
-    "ema_beta": Real(0, 1),
-    "epochs": Integer(min=1),
-    "batch_size": Integer(min=1),
-    "learning_rate": Real(0, min_open=True),
-    "max_shift": Integer(min=1),  # G4's drop averages the accuracy at shifts 1..max_shift
-    "smallest_effect": Real(0, min_open=True),
+    "smallest_effect": Real(0.01, min=0, min_open=True, threshold=True),
 }
 
 
@@ -107,7 +102,6 @@ def check_config(cfg):
     return problems
 
 
-CHOICES = {"dataset": ("shifted_digits", "mnist1d", "keras:mnist", "keras:fashion_mnist"), "trunk": ("plain", "resnet")}
 # What a diverged trial (non-finite training loss) counts as on each judged metric.
 IF_DIVERGED = {
     "test/accuracy": IfDiverged.scores(0.1, "chance: every dataset choice has 10 balanced classes"),

@@ -71,7 +71,7 @@ import numpy as np
 
 from claimlab import checks, train
 from claimlab import data as datasets
-from claimlab.domains import Integer, Real
+from claimlab.domains import Integer, OneOf, Real
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Summarize
 
@@ -81,45 +81,29 @@ QUESTION = "Are Convolution Kernels Predefined or Does a CNN Define them During 
 TITLE = "Learned vs frozen first-layer kernels (hand-designed 5x5 incl. the asker's, random): are kernels free parameters?"
 
 KERNEL_SIZE = 5  # the asker's example is 5x5, and so is every designed kernel: not a tunable key
+DESIGNED_BANK_SIZE = 16  # kernels in each designed bank (2-D and 1-D)
 
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
-    "dataset": "digits",
-    "canvas": 16,  # shifted_digits only: the 8x8 digits in the middle of a canvas x canvas image
-    "first_filters": 8,  # the arm's layer: first_filters kernels of 5x5 (5 on MNIST-1D)
-    "second_filters": 16,  # the trainable conv 3x3 after the first max-pool
-    "dense_units": 32,
-    "epochs": 30,
-    "batch_size": 32,
-    "learning_rate": 1e-3,  # Adam
-    "check_learning_rate": 0.1,  # E5a: the one plain-SGD step
-    "check_examples": 64,  # E5a: the batch of digits the step is taken on
-}
-# Decision thresholds, declared before any run; `--set`-able like the config.
-THRESHOLDS = {
+    "dataset": OneOf("digits", choices=("digits", "shifted_digits", "mnist1d")),
+    "canvas": Integer(16, min=8),  # shifted_digits only: the 8x8 digits in the middle of a canvas x canvas image
+    "first_filters": Integer(8, min=1, max=DESIGNED_BANK_SIZE),  # the arm's layer; designed: one kernel per filter
+    "second_filters": Integer(16, min=1),  # the trainable conv 3x3 after the first max-pool
+    "dense_units": Integer(32, min=1),
+    "epochs": Integer(30, min=1),
+    "batch_size": Integer(32, min=1),
+    "learning_rate": Real(1e-3, min=0, min_open=True),  # Adam
+    "check_learning_rate": Real(0.1, min=0, min_open=True),  # E5a: the one plain-SGD step
+    "check_examples": Integer(64, min=1),  # E5a: the batch of digits the step is taken on
+    # Decision thresholds (threshold=True), declared before any run and `--set`-able like the rest;
+    # a setting never changes one: a setting changes what is trained, never the rule.
     # E5b: one accuracy point, the smallest test-accuracy difference that would change which first layer a
     # practitioner picks; also the equivalence margin under which learned and fixed count as the same.
-    "smallest_effect": 0.01,
+    "smallest_effect": Real(0.01, min=0, min_open=True, threshold=True),
     # E5a: float32 round-off between Keras' SGD update and W - lr * dL/dW computed from a GradientTape.
-    "update_tolerance": 1e-6,
+    "update_tolerance": Real(1e-6, min=0, min_open=True, threshold=True),
 }
 
-
-DESIGNED_BANK_SIZE = 16  # kernels in each designed bank (2-D and 1-D)
-DOMAINS = {
-    "canvas": Integer(min=8),
-    "first_filters": Integer(min=1, max=DESIGNED_BANK_SIZE),  # the designed arm needs one kernel per filter
-    "second_filters": Integer(min=1),
-    "dense_units": Integer(min=1),
-    "epochs": Integer(min=1),
-    "batch_size": Integer(min=1),
-    "learning_rate": Real(0, min_open=True),
-    "check_learning_rate": Real(0, min_open=True),
-    "check_examples": Integer(min=1),
-    "smallest_effect": Real(0, min_open=True),
-    "update_tolerance": Real(0, min_open=True),
-}
-CHOICES = {"dataset": ("digits", "shifted_digits", "mnist1d")}
 
 # What a diverged trial (non-finite training loss) counts as on each metric a rule reads.
 IF_DIVERGED = {
@@ -442,7 +426,7 @@ def figures(evidence):
     import matplotlib.pyplot as plt
 
     cfg = evidence.cfg
-    filters = cfg.get("first_filters", CONFIG["first_filters"])
+    filters = cfg.get("first_filters", CONFIG["first_filters"].default)
     one_d = cfg.get("dataset") == "mnist1d"
     shape = (KERNEL_SIZE, 1, filters) if one_d else (KERNEL_SIZE, KERNEL_SIZE, 1, filters)
     kernel = designed_kernel(shape)

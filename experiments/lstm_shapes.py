@@ -48,18 +48,14 @@ TITLE = "Recurrent layers: SimpleRNN input rank, LSTM parameter counts, output s
 
 # ---- configuration: the sizes of the inputs the checks feed (the claims' own sizes are fixed below) ----
 CONFIG = {
-    "batch": 3,  # X16b, X17: batch of the probe input
-    "steps": 7,  # X17: time steps of the probe input
-    "features": 2,  # X17: features per step
-    "n_hidden": 5,  # X17: LSTM units
-    "formula_cases": ((1, 300), (3, 4), (4, 4), (4, 1), (32, 64)),  # X16b: (input_dim, units) pairs
-}
-DOMAINS = {
-    "batch": Integer(min=1),
-    "steps": Integer(min=2),  # X17 recomputes the last step from the one before it
-    "features": Integer(min=1),
-    "n_hidden": Integer(min=1),
-    "formula_cases": TupleOf(Sizes(min=1, length=2)),
+    "batch": Integer(3, min=1),  # X16b, X17: batch of the probe input
+    # X17: time steps of the probe input
+    # X17 recomputes the last step from the one before it
+    "steps": Integer(7, min=2),
+    "features": Integer(2, min=1),  # X17: features per step
+    "n_hidden": Integer(5, min=1),  # X17: LSTM units
+    # X16b: (input_dim, units) pairs
+    "formula_cases": TupleOf(((1, 300), (3, 4), (4, 4), (4, 1), (32, 64)), Sizes(min=1, length=2)),
 }
 PROFILES = {"smoke": {"seeds": 1}, "quick": {"seeds": 1}, "full": {"seeds": 1}}  # nothing is seeded per trial
 ARMS = {}

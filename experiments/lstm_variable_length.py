@@ -86,47 +86,30 @@ TITLE = "LSTMs on series of different lengths: padding, masks, bucketing, statef
 
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
-    "lengths": (5, 10, 15, 20, 25, 30),  # interrupted task: series lengths, multiples of the chunk
-    "chunk": 5,  # the GCD of the lengths: the stateful arms' piece length
-    "train_per_length": 96,  # series per length; each a multiple of batch_size (stateful batches are fixed)
-    "val_per_length": 32,
-    "test_per_length": 64,
-    "reading_mean": 0.5,  # every step is an independent reading N(mean, std); label: series mean > mean
-    "reading_std": 0.25,
-    "long_length": 20,  # long_dependency task: 4 chunks; the marked step is in the first chunk
-    "long_train": 768,
-    "long_val": 128,
-    "long_test": 256,
-    "units": 16,
-    "epochs": 40,
-    "batch_size": 32,
-    "learning_rate": 3e-3,
-}
-# The rules' decision thresholds, fixed before any run (config keys: `--set` changes them).
-THRESHOLDS = {
-    "accuracy_margin": 0.05,  # L2, L4b: "as good as" means test accuracies within 5 points; L5's smallest effect
-    "forward_tolerance": 1e-5,  # L3, L4a: float32 round-off on LSTM outputs in (-1, 1)
-    "gradient_tolerance": 1e-4,  # L4a: ||g_full - g_chunked|| / ||g_full||: equal up to float32 round-off
-}
-DOMAINS = {
-    "lengths": Sizes(min=1),
-    "chunk": Integer(min=1),
-    "train_per_length": Integer(min=1),
-    "val_per_length": Integer(min=1),
-    "test_per_length": Integer(min=1),
-    "reading_mean": Real(),
-    "reading_std": Real(0, min_open=True),
-    "long_length": Integer(min=1),
-    "long_train": Integer(min=1),
-    "long_val": Integer(min=1),
-    "long_test": Integer(min=1),
-    "units": Integer(min=1),
-    "epochs": Integer(min=1),
-    "batch_size": Integer(min=1),
-    "learning_rate": Real(0, min_open=True),
-    "accuracy_margin": Real(0, min_open=True),
-    "forward_tolerance": Real(0, min_open=True),
-    "gradient_tolerance": Real(0, min_open=True),
+    "lengths": Sizes((5, 10, 15, 20, 25, 30), min=1),  # interrupted task: series lengths, multiples of the chunk
+    "chunk": Integer(5, min=1),  # the GCD of the lengths: the stateful arms' piece length
+    # series per length; each a multiple of batch_size (stateful batches are fixed)
+    "train_per_length": Integer(96, min=1),
+    "val_per_length": Integer(32, min=1),
+    "test_per_length": Integer(64, min=1),
+    "reading_mean": Real(0.5),  # every step is an independent reading N(mean, std); label: series mean > mean
+    "reading_std": Real(0.25, min=0, min_open=True),
+    "long_length": Integer(20, min=1),  # long_dependency task: 4 chunks; the marked step is in the first chunk
+    "long_train": Integer(768, min=1),
+    "long_val": Integer(128, min=1),
+    "long_test": Integer(256, min=1),
+    "units": Integer(16, min=1),
+    "epochs": Integer(40, min=1),
+    "batch_size": Integer(32, min=1),
+    "learning_rate": Real(3e-3, min=0, min_open=True),
+    # Decision thresholds (threshold=True), declared before any run and `--set`-able like the rest;
+    # a setting never changes one: a setting changes what is trained, never the rule.
+    # L2, L4b: "as good as" means test accuracies within 5 points; L5's smallest effect
+    "accuracy_margin": Real(0.05, min=0, min_open=True, threshold=True),
+    # L3, L4a: float32 round-off on LSTM outputs in (-1, 1)
+    "forward_tolerance": Real(1e-5, min=0, min_open=True, threshold=True),
+    # L4a: ||g_full - g_chunked|| / ||g_full||: equal up to float32 round-off
+    "gradient_tolerance": Real(1e-4, min=0, min_open=True, threshold=True),
 }
 
 
@@ -628,7 +611,6 @@ def run_trial(arm, seed, cfg):
             at = test.lengths == length
             metrics[f"test/accuracy_len{length}"] = score(probabilities[at], test.labels[at], "t")["t/accuracy"]
     return TrialResult(metrics=metrics, history=history, datasets=[dataset_info(cfg, splits)])
-
 
 
 # ---- exact checks (L3, L4a) ------------------------------------------------------------------------

@@ -74,7 +74,7 @@ already good (a dataset on which the non-linear arm has little to win), and the 
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.checks import fresh_keras
-from claimlab.domains import Integer, Real, Sizes
+from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Equivalent, Exact, IfDiverged, Summarize
 
@@ -86,38 +86,28 @@ TITLE = "Dense stacks without activations collapse to one linear layer: the form
 
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
-    "dataset": "mnist1d",
-    "hidden_units": (100, 100),  # deep arms: 2 hidden Dense layers + the output layer = the answer's 3 layers
-    "epochs": 40,
-    "batch_size": 64,
-    "learning_rate": 2e-3,
-    "check_deep_units": (64, 64, 64, 64, 64),  # E1a's second stack: 5 hidden layers + output = 6 Dense layers
-    "check_bias_stddev": 0.5,  # E1a: biases drawn from N(0, this), so the formula's bias terms are not 0
-}
-# Decision thresholds, declared before any run (config keys: `--set` changes them and the rule texts).
-THRESHOLDS = {
+    "dataset": OneOf("mnist1d", choices=("mnist1d", "digits")),
+    # deep arms: 2 hidden Dense layers + the output layer = the answer's 3 layers
+    "hidden_units": Sizes((100, 100), min=1),
+    "epochs": Integer(40, min=1),
+    "batch_size": Integer(64, min=1),
+    "learning_rate": Real(2e-3, min=0, min_open=True),
+    # E1a's second stack: 5 hidden layers + output = 6 Dense layers
+    "check_deep_units": Sizes((64, 64, 64, 64, 64), min=1),
+    # E1a: biases drawn from N(0, this), so the formula's bias terms are not 0
+    # 0 would leave the formula's bias part untested
+    "check_bias_stddev": Real(0.5, min=0, min_open=True),
+    # Decision thresholds (threshold=True), declared before any run and `--set`-able like the rest;
+    # a setting never changes one: a setting changes what is trained, never the rule.
     # E1a: max |difference| between the Keras stack and the collapsed single layer, on logits and on
     # softmax probabilities: float32 round-off (see the module docstring for the size of it).
-    "collapse_tolerance": 1e-4,
+    "collapse_tolerance": Real(1e-4, min=0, min_open=True, threshold=True),
     # E1b (1): deep_linear - linear test accuracy inside +-2 points counts as "no better" (equivalent).
-    "equivalence_margin": 0.02,
+    "equivalence_margin": Real(0.02, min=0, min_open=True, threshold=True),
     # E1b (2): the smallest ReLU gain over deep_linear of interest, 2 test-accuracy points; a gain
     # equivalent to 0 within it refutes, a significant gain whose CI lies inside it is negligible.
-    "smallest_effect": 0.02,
+    "smallest_effect": Real(0.02, min=0, min_open=True, threshold=True),
 }
-# The valid values of every key above (dataset's are its CHOICES).
-DOMAINS = {
-    "hidden_units": Sizes(min=1),
-    "epochs": Integer(min=1),
-    "batch_size": Integer(min=1),
-    "learning_rate": Real(0, min_open=True),
-    "check_deep_units": Sizes(min=1),
-    "check_bias_stddev": Real(0, min_open=True),  # 0 would leave the formula's bias part untested
-    "collapse_tolerance": Real(0, min_open=True),
-    "equivalence_margin": Real(0, min_open=True),
-    "smallest_effect": Real(0, min_open=True),
-}
-CHOICES = {"dataset": ("mnist1d", "digits")}
 # What a diverged trial (non-finite training loss) counts as on each metric a rule reads.
 IF_DIVERGED = {
     "test/accuracy": IfDiverged.scores(0.1, "chance: both dataset choices have 10 balanced classes"),

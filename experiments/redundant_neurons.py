@@ -110,7 +110,7 @@ import numpy as np
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.checks import fresh_keras
-from claimlab.domains import Integer, Real
+from claimlab.domains import Integer, OneOf, Real
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult
 from claimlab.verdict import AllOf, AtMost, Better, Contrast, Equivalent, Exact, IfDiverged, Summarize
 
@@ -122,35 +122,24 @@ TITLE = "Redundant neurons: correlated weights, a decorrelating regulariser, and
 
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
-    "dataset": "digits",
-    "first_units": 64,  # the asker's "fully-connected layer with 64 neurons + ELU"
-    "weight_decay": 1e-5,  # L2 on every kernel, added to every batch's loss: the asker's "1e-5/batch"
-    "decorrelation": 1.0,  # the decorrelated arm: strength x mean r_ij^2 over the 16-unit kernel's column pairs
-    "redundant_pair_r": 0.5,  # reported: pairs of neurons with |r| above this count as redundant
-    "epochs": 30,
-    "batch_size": 32,
-    "learning_rate": 1e-3,
-}
-# Decision thresholds, declared before any run (config keys: `--set` changes them and the rule texts).
-THRESHOLDS = {
+    "dataset": OneOf("digits", choices=("digits", "mnist1d")),
+    "first_units": Integer(64, min=2),  # the asker's "fully-connected layer with 64 neurons + ELU"
+    "weight_decay": Real(1e-5, min=0),  # L2 on every kernel, added to every batch's loss: the asker's "1e-5/batch"
+    # the decorrelated arm: strength x mean r_ij^2 over the 16-unit kernel's column pairs
+    "decorrelation": Real(1.0, min=0),
+    # reported: pairs of neurons with |r| above this count as redundant
+    "redundant_pair_r": Real(0.5, min=0, max=1, min_open=True, max_open=True),
+    "epochs": Integer(30, min=1),
+    "batch_size": Integer(32, min=1),
+    "learning_rate": Real(1e-3, min=0, min_open=True),
+    # Decision thresholds (threshold=True), declared before any run and `--set`-able like the rest;
+    # a setting never changes one: a setting changes what is trained, never the rule.
     # E7b, E7c, E7f: the smallest change in the mean |Pearson r| of the 16 neurons' weights that counts
     # (half the mean |r| of random 64-vectors, 0.10); also E7c's and E7f's equivalence margin.
-    "redundancy_effect": 0.05,
+    "redundancy_effect": Real(0.05, min=0, min_open=True, threshold=True),
     # E7d, E7e: one test-accuracy point; smallest effect and equivalence margin of E7d, E7e's margin.
-    "accuracy_margin": 0.01,
+    "accuracy_margin": Real(0.01, min=0, min_open=True, threshold=True),
 }
-DOMAINS = {
-    "first_units": Integer(min=2),
-    "weight_decay": Real(min=0),
-    "decorrelation": Real(min=0),
-    "redundant_pair_r": Real(0, 1, min_open=True, max_open=True),
-    "epochs": Integer(min=1),
-    "batch_size": Integer(min=1),
-    "learning_rate": Real(0, min_open=True),
-    "redundancy_effect": Real(0, min_open=True),
-    "accuracy_margin": Real(0, min_open=True),
-}
-CHOICES = {"dataset": ("digits", "mnist1d")}
 
 CHANCE = 0.1  # both dataset choices have 10 balanced classes
 IF_DIVERGED = {

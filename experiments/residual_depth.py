@@ -105,7 +105,7 @@ import time
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.checks import fresh_keras
-from claimlab.domains import Integer, Real, Sizes
+from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.plots import mean_ci_band
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, SeedStatistic, Summarize
@@ -117,41 +117,27 @@ TITLE = "Plain vs residual nets at 8, 20, 32 layers: the identity block, and whe
 
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
-    "canvas": 8,  # 8: the bare 8x8 digits; more: the digits centred on a canvas x canvas blank image
-    "depths": (1, 3, 5),  # n of the shallow, middle and deep nets: 6n + 2 = 8, 20, 32 weighted layers
-    "filters": (8, 16, 32),  # channels of the three stages (the paper's (16, 32, 64), halved for the CPU)
-    "epochs": 10,
-    "batch_size": 32,
-    "optimizer": "adam",
-    "learning_rate": 1e-3,
-    "momentum": 0.9,  # SGD only
-    "weight_decay": 0.0,  # L2 factor on every kernel (resnet_cifar's weight_decay)
-    "probe_examples": 64,  # E9a: the first test images the nets are compared on
-}
-# Decision thresholds, declared before any run (config keys: `--set` changes them and the rule texts).
-THRESHOLDS = {
+    "canvas": Integer(8, min=8),  # 8: the bare 8x8 digits; more: the digits centred on a canvas x canvas blank image
+    # n of the shallow, middle and deep nets: 6n + 2 = 8, 20, 32 weighted layers
+    "depths": Sizes((1, 3, 5), min=1, length=3),
+    # channels of the three stages (the paper's (16, 32, 64), halved for the CPU)
+    "filters": Sizes((8, 16, 32), min=1),
+    "epochs": Integer(10, min=1),
+    "batch_size": Integer(32, min=1),
+    "optimizer": OneOf("adam", choices=("adam", "sgd")),
+    "learning_rate": Real(1e-3, min=0, min_open=True),
+    "momentum": Real(0.9, min=0, max=1, max_open=True),  # SGD only
+    "weight_decay": Real(0.0, min=0),  # L2 factor on every kernel (resnet_cifar's weight_decay)
+    "probe_examples": Integer(64, min=2),  # E9a: the first test images the nets are compared on
+    # Decision thresholds (threshold=True), declared before any run and `--set`-able like the rest;
+    # a setting never changes one: a setting changes what is trained, never the rule.
     # E9b, E9c: a test-accuracy drop larger than this is "hurt" (1 point: see the module docstring).
-    "hurt_margin": 0.01,
+    "hurt_margin": Real(0.01, min=0, min_open=True, threshold=True),
     # E9a: residual identity and plain zeroed spread: max absolute difference allowed (float32 round-off).
-    "identity_tolerance": 1e-6,
+    "identity_tolerance": Real(1e-6, min=0, min_open=True, threshold=True),
     # E9a: the plain identity (delta kernels, batch norm undoing itself): max absolute difference allowed.
-    "plain_identity_tolerance": 1e-5,
+    "plain_identity_tolerance": Real(1e-5, min=0, min_open=True, threshold=True),
 }
-DOMAINS = {
-    "canvas": Integer(min=8),
-    "depths": Sizes(min=1, length=3),
-    "filters": Sizes(min=1),
-    "epochs": Integer(min=1),
-    "batch_size": Integer(min=1),
-    "learning_rate": Real(0, min_open=True),
-    "momentum": Real(0, 1, max_open=True),
-    "weight_decay": Real(0),
-    "probe_examples": Integer(min=2),
-    "hurt_margin": Real(0, min_open=True),
-    "identity_tolerance": Real(0, min_open=True),
-    "plain_identity_tolerance": Real(0, min_open=True),
-}
-CHOICES = {"optimizer": ("adam", "sgd")}
 
 
 def check_config(cfg):

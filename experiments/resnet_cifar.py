@@ -32,8 +32,8 @@ SOURCE_FILE = "002_6725717de9344925.txt"
 
 TITLE = "ResNet for 32x32 images: 6n+2 layers, {16, 32, 64} filters on {32, 16, 8} maps, zero-padding shortcuts"
 
-CONFIG = {}  # nothing to tune: the claim fixes the architecture, and the depths are the paper's
-DOMAINS = {}
+CONFIG = {
+}
 PROFILES = {"smoke": {"seeds": 1}, "quick": {"seeds": 1}, "full": {"seeds": 1}}  # nothing is seeded per trial
 ARMS = {}
 

@@ -63,7 +63,7 @@ import time
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.checks import fresh_keras
-from claimlab.domains import Integer, Real, Sizes
+from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, Better, Exact, IfDiverged, Summarize
 
@@ -74,38 +74,23 @@ TITLE = "Stride 2 on a 1x1 conv: which pixels it reads, what it saves, and wheth
 
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
-    "dataset": "shifted_digits",
-    "canvas": 16,  # shifted_digits: the 8x8 digits in the middle of a canvas x canvas image
-    "stem_filters": 16,
-    "stage_filters": (32, 64),  # one downsampling bottleneck block per stage, these output channels
-    "bottleneck_ratio": 4,  # bottleneck width = output channels / 4, as in ResNet50
-    "stride": 2,
-    "epochs": 20,
-    "batch_size": 32,
-    "learning_rate": 1e-3,
-    "check_channels": 4,  # E8a's gradient maps: a canvas x canvas x check_channels input
-}
-# Decision thresholds, declared before any run (config keys: `--set` changes them and the rule texts).
-THRESHOLDS = {
+    "dataset": OneOf("shifted_digits", choices=("shifted_digits", "mnist1d")),
+    "canvas": Integer(16, min=8),  # shifted_digits: the 8x8 digits in the middle of a canvas x canvas image
+    "stem_filters": Integer(16, min=1),
+    "stage_filters": Sizes((32, 64), min=1),  # one downsampling bottleneck block per stage, these output channels
+    "bottleneck_ratio": Integer(4, min=1),  # bottleneck width = output channels / 4, as in ResNet50
+    "stride": Integer(2, min=2),
+    "epochs": Integer(20, min=1),
+    "batch_size": Integer(32, min=1),
+    "learning_rate": Real(1e-3, min=0, min_open=True),
+    "check_channels": Integer(4, min=1),  # E8a's gradient maps: a canvas x canvas x check_channels input
+    # Decision thresholds (threshold=True), declared before any run and `--set`-able like the rest;
+    # a setting never changes one: a setting changes what is trained, never the rule.
     # E8b: the smallest accuracy cost of the 1x1 stride that matters, one test-accuracy point.
-    "smallest_effect": 0.01,
+    "smallest_effect": Real(0.01, min=0, min_open=True, threshold=True),
     # E8b: stride_on_3x3 - stride_on_1x1 equivalent to 0 within +-1 point refutes "data loss".
-    "equivalence_margin": 0.01,
+    "equivalence_margin": Real(0.01, min=0, min_open=True, threshold=True),
 }
-DOMAINS = {
-    "canvas": Integer(min=8),
-    "stem_filters": Integer(min=1),
-    "stage_filters": Sizes(min=1),
-    "bottleneck_ratio": Integer(min=1),
-    "stride": Integer(min=2),
-    "epochs": Integer(min=1),
-    "batch_size": Integer(min=1),
-    "learning_rate": Real(0, min_open=True),
-    "check_channels": Integer(min=1),
-    "smallest_effect": Real(0, min_open=True),
-    "equivalence_margin": Real(0, min_open=True),
-}
-CHOICES = {"dataset": ("shifted_digits", "mnist1d")}
 
 
 def check_config(cfg):

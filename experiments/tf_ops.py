@@ -44,12 +44,11 @@ TITLE = "TensorFlow ops: max_pool on rank-3 tensors, tf.add vs bias_add, what tf
 
 # ---- configuration -------------------------------------------------------------------------------
 CONFIG = {
-    "dropout_calls": 1000,  # X14: calls of tf.nn.dropout on the 2x10x10 tensor (200,000 elements in all)
-    "spatial_dropout_samples": 1000,  # X14: independent samples through SpatialDropout2D / noise_shape
-}
-DOMAINS = {
-    "dropout_calls": Integer(min=2),  # X14 compares each call's mask with the previous one
-    "spatial_dropout_samples": Integer(min=1),
+    # X14: calls of tf.nn.dropout on the 2x10x10 tensor (200,000 elements in all)
+    # X14 compares each call's mask with the previous one
+    "dropout_calls": Integer(1000, min=2),
+    # X14: independent samples through SpatialDropout2D / noise_shape
+    "spatial_dropout_samples": Integer(1000, min=1),
 }
 PROFILES = {"smoke": {"seeds": 1}, "quick": {"seeds": 1}, "full": {"seeds": 1}}  # nothing is seeded per trial
 ARMS = {}

@@ -145,7 +145,7 @@ hidden layers (further from 1 by g^10 more), and MNIST-1D as a second dataset; t
 from claimlab import data as datasets
 from claimlab import train
 from claimlab.checks import fresh_keras
-from claimlab.domains import Integer, Real, Sizes
+from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Summarize
 
@@ -156,53 +156,34 @@ TITLE = "Init scale vs depth in ReLU nets: activations and gradients per layer a
 
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
-    "dataset": "digits",
-    "hidden_layers": 20,  # E3b: Dense(width, relu) layers of the trained MLP
-    "width": 64,  # units per hidden Dense layer (E3a's MLP too)
-    "epochs": 10,
-    "batch_size": 32,
-    "learning_rate": 0.01,  # SGD, the same for every arm, fixed before any run
-    "momentum": 0.9,
-    "probe_examples": 64,  # the fixed batch (first test examples) on which scales are measured
-    "check_depths": (5, 10, 20, 30),  # E3a: hidden layers of the measured nets
-    "check_channels": 16,  # E3a's CNN: channels per conv layer (fan-in 9 x 16 = 144 in 2D, 3 x 16 in 1D)
-    "check_canvas": 12,  # E3a's CNN on digits: the 8x8 digits pasted on a canvas of this size
-}
-# Decision thresholds, declared before any run (see the module docstring for where each comes from).
-THRESHOLDS = {
+    "dataset": OneOf("digits", choices=("digits", "mnist1d")),
+    "hidden_layers": Integer(20, min=2),  # E3b: Dense(width, relu) layers of the trained MLP
+    "width": Integer(64, min=1),  # units per hidden Dense layer (E3a's MLP too)
+    "epochs": Integer(10, min=1),
+    "batch_size": Integer(32, min=1),
+    "learning_rate": Real(0.01, min=0, min_open=True),  # SGD, the same for every arm, fixed before any run
+    "momentum": Real(0.9, min=0, max=1, max_open=True),
+    "probe_examples": Integer(64, min=2),  # the fixed batch (first test examples) on which scales are measured
+    "check_depths": Sizes((5, 10, 20, 30), min=2),  # E3a: hidden layers of the measured nets
+    # E3a's CNN: channels per conv layer (fan-in 9 x 16 = 144 in 2D, 3 x 16 in 1D)
+    "check_channels": Integer(16, min=1),
+    "check_canvas": Integer(12, min=8),  # E3a's CNN on digits: the 8x8 digits pasted on a canvas of this size
+    # Decision thresholds (threshold=True), declared before any run and `--set`-able like the rest;
+    # a setting never changes one: a setting changes what is trained, never the rule.
     # E3a: He keeps every layer's activation (gradient) RMS within this factor of the first (last) layer's.
-    "he_factor": 10.0,
+    "he_factor": Real(10.0, min=1, min_open=True, threshold=True),
     # E3a: N(0, 0.01) vanishes (<= 1/this) and N(0, 1) explodes (>= this), forward and backward, at every depth.
-    "blowup_factor": 100.0,
+    "blowup_factor": Real(100.0, min=1, min_open=True, threshold=True),
     # E3a: measured per-layer gain within this relative distance of s * sqrt(n / 2), every init.
-    "gain_tolerance": 0.15,
+    "gain_tolerance": Real(0.15, min=0, min_open=True, threshold=True),
     # E3a: a sigmoid unit is saturated when sigmoid'(z) is below this (|z| > 4.6).
-    "saturation_derivative": 0.01,
+    "saturation_derivative": Real(0.01, min=0, max=0.25, min_open=True, max_open=True, threshold=True),
     # E3a: the share of sigmoid outputs allowed on the other side: N(0, 1) leaves at most this share
     # unsaturated, He saturates at most this share.
-    "sigmoid_share_tolerance": 0.1,
+    "sigmoid_share_tolerance": Real(0.1, min=0, max=0.5, min_open=True, max_open=True, threshold=True),
     # E3b: smallest test-accuracy difference of interest, and the equivalence margin that refutes.
-    "smallest_effect": 0.02,
+    "smallest_effect": Real(0.02, min=0, min_open=True, threshold=True),
 }
-DOMAINS = {
-    "hidden_layers": Integer(min=2),
-    "width": Integer(min=1),
-    "epochs": Integer(min=1),
-    "batch_size": Integer(min=1),
-    "learning_rate": Real(0, min_open=True),
-    "momentum": Real(0, 1, max_open=True),
-    "probe_examples": Integer(min=2),
-    "check_depths": Sizes(min=2),
-    "check_channels": Integer(min=1),
-    "check_canvas": Integer(min=8),
-    "he_factor": Real(1, min_open=True),
-    "blowup_factor": Real(1, min_open=True),
-    "gain_tolerance": Real(0, min_open=True),
-    "saturation_derivative": Real(0, 0.25, min_open=True, max_open=True),
-    "sigmoid_share_tolerance": Real(0, 0.5, min_open=True, max_open=True),
-    "smallest_effect": Real(0, min_open=True),
-}
-CHOICES = {"dataset": ("digits", "mnist1d")}
 IF_DIVERGED = {
     "test/accuracy": IfDiverged.scores(0.1, "chance: both dataset choices have 10 balanced classes"),
     "train_eval/accuracy": IfDiverged.scores(0.1, "chance: both dataset choices have 10 balanced classes"),

@@ -40,7 +40,7 @@ def test_the_backend_is_part_of_a_trials_identity():
 
 
 def fake_module(**attributes):
-    base = dict(TITLE="t", CLAIMS=[], CONFIG={"epochs": 1}, DOMAINS={"epochs": config.Integer(min=1)},
+    base = dict(TITLE="t", CLAIMS=[], CONFIG={"epochs": config.Integer(1, min=1)},
                 ARMS={"a": {}}, run_trial=lambda arm, seed, cfg: None)
     return types.SimpleNamespace(**{**base, **attributes})
 

@@ -52,7 +52,7 @@ def test_e4a_measures_the_question_sizes_exactly(smoke):
     assert measured["test_split/output_shape"] == [DIGITS_TEST, 64]
     assert measured["test_split/kernel_shape"] == [64, 64]
     for key in ("batch_vs_rows_max_abs_diff", "batch_vs_numpy_max_abs_diff", "gradient_vs_formula_max_rel_diff"):
-        assert measured[key] <= MODULE.THRESHOLDS["batch_tolerance"], key
+        assert measured[key] <= EXPERIMENT.thresholds["batch_tolerance"], key
     assert measured["test_split/output_max_abs"] > 0.1  # outputs of order 1, not all zero
     assert smoke["verdicts"]["E4a"]["verdict"] == "supported"
 
@@ -95,4 +95,4 @@ def test_probe_measures_a_positive_rate_without_touching_the_model(keras):
 
 def test_settings_and_thresholds_are_declared():
     assert list(MODULE.SETTINGS)[0] == "default" and len(MODULE.SETTINGS) >= 3
-    assert set(MODULE.THRESHOLDS) <= set(MODULE.DOMAINS)
+    assert set(EXPERIMENT.thresholds) <= set(EXPERIMENT.domains)

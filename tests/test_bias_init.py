@@ -82,7 +82,7 @@ def test_verdict_numbers_agree_with_trials_csv(smoke):
             assert b2_arms[("train/auc", arm)]["mean"] == pytest.approx(auc[arm].mean(), rel=1e-12)
     zero_vs_vgg = b2[("cnn_tn01_zero - cnn_tn01_vgg", "train/auc")]
     assert zero_vs_vgg["mean"] == pytest.approx((auc["cnn_tn01_zero"] - auc["cnn_tn01_vgg"]).mean(), rel=1e-12)
-    assert zero_vs_vgg["margin"] == MODULE.THRESHOLDS["auc_margin"] and zero_vs_vgg["judged"]
+    assert zero_vs_vgg["margin"] == EXPERIMENT.thresholds["auc_margin"] and zero_vs_vgg["judged"]
     dead = trials.pivot(index="seed", columns="arm", values="dead/count_init")
     b3 = claims["B3"]["measured"]
     for arm, values in b3["details"]["dead_units_at_init_in_0.01_arms"].items():

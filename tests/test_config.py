@@ -75,10 +75,15 @@ def test_keys_that_constrain_each_other_are_checked_together(experiment):
         config.resolve(experiment, "quick", overrides={"canvas": "10"})
 
 
-def test_a_module_without_a_domain_for_a_key_does_not_load(tmp_path, monkeypatch):
-    (tmp_path / "half_declared.py").write_text(
-        "TITLE = 't'\nCLAIMS = []\nCONFIG = {'epochs': 1, 'width': 3}\n"
-        "from claimlab.domains import Integer\nDOMAINS = {'epochs': Integer(min=1)}\n")
+@pytest.mark.parametrize("declaration,says", [
+    ("CONFIG = {'epochs': Integer(1, min=1), 'width': 3}", r"CONFIG\['width'\] must be a domain with its default"),
+    ("CONFIG = {'epochs': Integer(min=1)}", r"CONFIG\['epochs'\] must be a domain with its default"),
+    ("CONFIG = {'epochs': Integer(0, min=1)}", r"CONFIG's own default is invalid: epochs=0 must be an integer >= 1"),
+    ("CONFIG = {'epochs': 1}\nDOMAINS = {'epochs': Integer(min=1)}", "declares DOMAINS: declare each key once in CONFIG"),
+])
+def test_each_key_is_declared_once_with_its_default_and_domain(tmp_path, monkeypatch, declaration, says):
+    name = f"declared_{abs(hash(declaration))}"  # a module name of its own: imported modules are cached
+    (tmp_path / f"{name}.py").write_text(f"from claimlab.domains import Integer\nTITLE = 't'\nCLAIMS = []\n{declaration}\n")
     monkeypatch.setenv(registry.EXTRA_PATH_VARIABLE, str(tmp_path))
-    with pytest.raises(TypeError, match=r"declares no domain \(DOMAINS\) for \['width'\]"):
-        registry.load("half_declared")
+    with pytest.raises(TypeError, match=says):
+        registry.load(name)

@@ -82,7 +82,7 @@ def test_e2a_closed_forms_hold_at_both_class_counts(smoke):
 
 def test_e2c_keras_unwraps_its_own_softmax_but_not_a_hand_written_one(smoke):
     measured = smoke["checks"]["keras_softmax_with_from_logits"]
-    assert measured["correct_loss"] - measured["double_loss"] > 100 * MODULE.THRESHOLDS["float_tolerance"]
+    assert measured["correct_loss"] - measured["double_loss"] > 100 * EXPERIMENT.thresholds["float_tolerance"]
     for form in ("softmax_activation", "softmax_layer"):
         assert measured[f"{form}/loss_is_correct"] is True and measured[f"{form}/applies_softmax_twice"] is False
         assert measured[f"{form}/warns"] is True

@@ -81,7 +81,7 @@ def test_verdict_numbers_agree_with_trials_csv(smoke):
     comparisons = {c["name"]: c for c in smoke["verdicts"]["E5b"]["measured"]["comparisons"]}
     for other in ("fixed_designed", "fixed_random"):
         c = comparisons[f"learned - {other}"]
-        assert c["judged"] and c["margin"] == MODULE.THRESHOLDS["smallest_effect"]
+        assert c["judged"] and c["margin"] == EXPERIMENT.thresholds["smallest_effect"]
         assert c["mean"] == pytest.approx((accuracy["learned"] - accuracy[other]).mean(), rel=1e-12, abs=1e-15)
     assert not comparisons["fixed_designed - fixed_random"]["judged"]
     moved = {(a["metric"], a["arm"]): a for a in smoke["verdicts"]["E5b"]["measured"]["arms"]}

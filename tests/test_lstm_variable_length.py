@@ -134,8 +134,7 @@ def test_l4a_stateful_chunks_equal_forward_but_truncated_gradients(smoke):
 
 # ---- the rules: thresholds from the resolved config ------------------------------------------------
 def test_rules_name_the_thresholds_of_the_resolved_config(experiment, module):
-    assert set(module.THRESHOLDS) == {"accuracy_margin", "forward_tolerance", "gradient_tolerance"}
-    assert not set(module.THRESHOLDS) & set(module.CONFIG)
+    assert set(experiment.thresholds) == {"accuracy_margin", "forward_tolerance", "gradient_tolerance"}
     cfg = config.resolve(experiment, "smoke", overrides={"accuracy_margin": "0.07", "forward_tolerance": "2e-05",
                                                          "gradient_tolerance": "0.0003"})
     rules = {claim.id: claim.rule_for(cfg) for claim in experiment.claims}
@@ -150,20 +149,20 @@ def test_rules_name_the_thresholds_of_the_resolved_config(experiment, module):
         assert "0.05" not in claim.hypothesis and "1e-" not in claim.hypothesis, claim.id
 
 
-def test_l4a_verdict_applies_the_configured_gradient_tolerance(module):
+def test_l4a_verdict_applies_the_configured_gradient_tolerance(experiment, module):
     from claimlab.verdict import Evidence
 
     measured = {"forward_max_abs_diff": 1e-7, "max_relative_gradient_diff": 2e-4, "cosine_lstm_kernel": 0.99}
     evidence = Evidence(trials=None, checks={"stateful_chunks_vs_full_sequence": measured})
-    strict = module.l4a_rule({**module.THRESHOLDS}).evaluate(evidence)
-    loose = module.l4a_rule({**module.THRESHOLDS, "gradient_tolerance": 3e-4}).evaluate(evidence)
+    strict = module.l4a_rule({**experiment.thresholds}).evaluate(evidence)
+    loose = module.l4a_rule({**experiment.thresholds, "gradient_tolerance": 3e-4}).evaluate(evidence)
     assert (strict.verdict, loose.verdict) == ("refuted", "supported")
     assert "gradient cosine full vs chunked BPTT: lstm_kernel 0.9900" in strict.reason
-    failed = module.l4a_rule(module.THRESHOLDS).evaluate(Evidence(trials=None, checks={}))
+    failed = module.l4a_rule(experiment.thresholds).evaluate(Evidence(trials=None, checks={}))
     assert failed.verdict == "inconclusive"  # a check that did not run decides nothing
 
 
-def test_l2_rule_on_hand_made_trials(module):
+def test_l2_rule_on_hand_made_trials(experiment, module):
     import pandas as pd
 
     from claimlab.verdict import Evidence
@@ -178,7 +177,7 @@ def test_l2_rule_on_hand_made_trials(module):
                       "time/epoch_seconds": 0.1} for seed, e in enumerate(noise)]
         return Evidence(trials=pd.DataFrame(rows))
 
-    rule = module.l2_rule(module.THRESHOLDS)
+    rule = module.l2_rule(experiment.thresholds)
     assert rule.evaluate(trials(0.0)).verdict == "supported"  # every option within +-0.05
     assert rule.evaluate(trials(0.2)).verdict == "refuted"  # post_pad clearly 20 points worse
     assert rule.evaluate(trials(0.05)).verdict == "inconclusive"  # on the margin: neither shown
@@ -214,8 +213,8 @@ def test_concatenated_windows_end_with_their_series_and_start_in_other_series(mo
             assert windows[i, -len(series) - 1, 0] != series[0, 0], "the step before must come from another series"
 
 
-def test_equal_length_batches_cover_every_series_once_with_one_length_each(module):
-    split = module.interrupted_series({**module.CONFIG, "data_seed": 0, "train_per_length": 64})["train"]
+def test_equal_length_batches_cover_every_series_once_with_one_length_each(experiment, module):
+    split = module.interrupted_series({**experiment.config, "data_seed": 0, "train_per_length": 64})["train"]
     batches = module.equal_length_batches(split, 32, np.random.default_rng(0))
     assert len(batches) == 6 * 2
     assert sorted(np.concatenate(batches).tolist()) == list(range(len(split.labels)))

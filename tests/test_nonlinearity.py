@@ -57,7 +57,7 @@ def test_trials_hold_every_arm_and_seed_with_the_hand_counted_parameters(smoke):
 
 def test_e1a_measures_the_collapse_on_both_stacks(smoke):
     measured = smoke["checks"]["collapsed_layer_matches_keras_stack"]
-    tolerance = MODULE.THRESHOLDS["collapse_tolerance"]
+    tolerance = EXPERIMENT.thresholds["collapse_tolerance"]
     assert measured["inputs"] == [1000, 40]  # MNIST-1D's test split, 40 steps flattened
     assert measured["trial_stack/dense_layers"] == 3 and measured["deep_stack/dense_layers"] == 6
     assert measured["trial_stack/collapsed_W_shape"] == measured["deep_stack/collapsed_W_shape"] == [10, 40]

@@ -186,7 +186,7 @@ def evidence(values_by_arm, cfg=None):
         seeds = len(next(iter(metrics.values())))
         for seed in range(seeds):
             rows.append({"arm": arm, "seed": seed, **{m: v[seed] for m, v in metrics.items()}})
-    return Evidence(trials=pd.DataFrame(rows), cfg=cfg or {"train_sizes": (100, 1000), **MODULE.THRESHOLDS})
+    return Evidence(trials=pd.DataFrame(rows), cfg=cfg or {"train_sizes": (100, 1000), **EXPERIMENT.thresholds})
 
 
 NOISE = [0.001, -0.002, 0.0, 0.002, -0.001]
@@ -200,7 +200,7 @@ def test_p3_rule_supported_when_pooling_helps_less_with_more_data_and_refuted_wh
                          "n1000/test/accuracy": [0.8 + large_advantage + e for e in NOISE]}
         return evidence(arms)
 
-    rule = MODULE.p3_rule({"train_sizes": (1000, 100), **MODULE.THRESHOLDS})  # smallest and largest, whatever the order
+    rule = MODULE.p3_rule({"train_sizes": (1000, 100), **EXPERIMENT.thresholds})  # smallest and largest, whatever the order
     assert rule.evaluate(trials(0.10, 0.00)).verdict == "supported"
     assert rule.evaluate(trials(0.00, 0.10)).verdict == "refuted"
     assert rule.evaluate(trials(0.05, 0.05)).verdict == "inconclusive"
@@ -215,9 +215,9 @@ def test_p1_rule_needs_dropout_to_beat_both_pooling_arms():
         return evidence({"dropout": {metric: [0.8 + e for e in NOISE], "n100/test/accuracy": [0.8] * 5},
                          "maxpool": {metric: [0.8 - over_max] * 5, "n100/test/accuracy": [0.8] * 5},
                          "avgpool": {metric: [0.8 - over_avg] * 5, "n100/test/accuracy": [0.8] * 5}},
-                        cfg={"train_sizes": (100,), **MODULE.THRESHOLDS})
+                        cfg={"train_sizes": (100,), **EXPERIMENT.thresholds})
 
-    rule = MODULE.p1_rule({"train_sizes": (100,), **MODULE.THRESHOLDS})
+    rule = MODULE.p1_rule({"train_sizes": (100,), **EXPERIMENT.thresholds})
     assert rule.evaluate(trials(0.05, 0.05)).verdict == "supported"
     assert rule.evaluate(trials(0.05, 0.0)).verdict == "inconclusive"
     assert rule.evaluate(trials(0.05, -0.05)).verdict == "refuted"
@@ -231,18 +231,18 @@ def test_p2_rule_refutes_when_max_pooling_loses_nothing_measurable():
         metric = MODULE.P2_METRIC
         return evidence({"none": {metric: [0.9 + e for e in NOISE]}, "maxpool": {metric: [0.9 - loss] * 5}})
 
-    rule = MODULE.p2_rule({**MODULE.THRESHOLDS, "p2_equivalence_margin": 0.02})
+    rule = MODULE.p2_rule({**EXPERIMENT.thresholds, "p2_equivalence_margin": 0.02})
     assert rule.evaluate(trials(0.10)).verdict == "supported"
     assert rule.evaluate(trials(0.0)).verdict == "refuted"  # equivalent within +-0.02
     assert rule.evaluate(trials(-0.10)).verdict == "refuted"
     # The margin applied is the config's: too narrow a margin cannot show equivalence.
-    narrow = MODULE.p2_rule({**MODULE.THRESHOLDS, "p2_equivalence_margin": 0.0001})
+    narrow = MODULE.p2_rule({**EXPERIMENT.thresholds, "p2_equivalence_margin": 0.0001})
     assert narrow.evaluate(trials(0.0)).verdict == "inconclusive"
 
 
 def test_rules_follow_the_resolved_config():
-    """Thresholds are config keys (THRESHOLDS, not CONFIG), and every rule's text names the value applied."""
-    assert "p2_equivalence_margin" in MODULE.THRESHOLDS and "p2_equivalence_margin" not in MODULE.CONFIG
+    """Thresholds are config keys (threshold=True), and every rule's text names the value applied."""
+    assert "p2_equivalence_margin" in EXPERIMENT.thresholds
     assert config.resolve(EXPERIMENT, "smoke")["p2_equivalence_margin"] == 0.02
     cfg = config.resolve(EXPERIMENT, "smoke", overrides={"p2_equivalence_margin": "0.035"})
     rules = {claim.id: claim.rule_for(cfg) for claim in EXPERIMENT.claims}

@@ -16,6 +16,7 @@ from mlflow import MlflowClient
 from scipy import stats as scipy_stats
 
 from claimlab import cli, registry, report, scope, stats
+from claimlab.domains import Integer, Real
 from claimlab.spec import Setting
 
 PROBE_FOLDER = Path(__file__).resolve().parent / "scope_experiments"
@@ -85,7 +86,7 @@ def test_every_empirical_experiment_declares_at_least_3_settings_with_reasons(na
 
 
 def test_a_bad_settings_declaration_is_refused_when_the_module_loads():
-    module = SimpleNamespace(CONFIG={"epochs": 1}, THRESHOLDS={"margin": 0.1})
+    module = SimpleNamespace(CONFIG={"epochs": Integer(1, min=1), "margin": Real(0.1, min=0, threshold=True)})
     module.SETTINGS = {"long": Setting("x", "y", {"epochs": 5})}
     with pytest.raises(TypeError, match="must declare 'default'"):
         scope.check_declaration("m", module)

@@ -90,7 +90,7 @@ def test_e3a_verdict_follows_its_measured_values(smoke):
     # The depth-30 He CNN (16 channels, seed 0) strays beyond 10x (see the module docstring); all else holds.
     assert [key for key, row in checked.items() if not row["match"]] == ["cnn/he/max_forward_factor"]
     assert e3a["verdict"] == "refuted"
-    assert measured["cnn/he/max_forward_factor"] > MODULE.THRESHOLDS["he_factor"]
+    assert measured["cnn/he/max_forward_factor"] > EXPERIMENT.thresholds["he_factor"]
     assert measured["cnn/he/depth30/max_forward_factor_seeds_0_to_4"][0] == measured["cnn/he/max_forward_factor"]
     assert measured["cnn/he/depth30/max_forward_factor_4x_channels"] < measured["cnn/he/max_forward_factor"]
     # The vanishing and exploding ratios are orders of magnitude beyond the blow-up factor at depth 5 already.
@@ -239,7 +239,7 @@ def test_settings_and_thresholds_are_declared():
     assert config.resolve(EXPERIMENT, "quick")["hidden_layers"] == 20
     e3b = " ".join(MODULE.CLAIMS[1].hypothesis.split())
     assert "20-layer" in e3b
-    assert set(MODULE.THRESHOLDS) <= set(MODULE.DOMAINS)
+    assert set(EXPERIMENT.thresholds) <= set(EXPERIMENT.domains)
     assert MODULE.SETTINGS["long_budget"].overrides["epochs"].factor == 5
 
 

@@ -15,10 +15,15 @@ from claimlab.spec import Claim, Source, TrialResult
 from claimlab.verdict import Better, IfDiverged
 
 TITLE = "Fault probe (tests only)"
-CONFIG = {"epochs": 1, "seconds": 1.0, "marker_dir": "", "dying_arm": "none"}
-THRESHOLDS = {"smallest_effect": 0.01}  # the rule's, as every experiment declares it
-DOMAINS = {"epochs": Integer(min=1), "seconds": Real(0), "marker_dir": Text(),
-           "dying_arm": OneOf(("none", "dies")), "smallest_effect": Real(0)}
+CONFIG = {
+    "epochs": Integer(1, min=1),
+    "seconds": Real(1.0, min=0),
+    "marker_dir": Text(""),
+    "dying_arm": OneOf("none", choices=("none", "dies")),
+    # Decision thresholds (threshold=True), declared before any run and `--set`-able like the rest;
+    # a setting never changes one: a setting changes what is trained, never the rule.
+    "smallest_effect": Real(0.01, min=0, threshold=True),  # the rule's, as every experiment declares it
+}
 PROFILES = {"smoke": {"seeds": 3}}
 TENSORFLOW_BECAUSE = "a probe of the runner's own in-process and pool paths, which run TensorFlow like the runner"
 ARMS = {"small": {"units": 2}, "large": {"units": 8}, "dies": {"units": 4}}

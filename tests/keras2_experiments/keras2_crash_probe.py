@@ -7,8 +7,8 @@ from claimlab.spec import Claim, Source
 from claimlab.verdict import Exact
 
 TITLE = "Keras 2 crash probe (tests only)"
-CONFIG = {}
-DOMAINS = {}
+CONFIG = {
+}
 PROFILES = {"smoke": {"seeds": 1}, "quick": {"seeds": 1}, "full": {"seeds": 1}}
 ARMS = {}
 

@@ -11,9 +11,13 @@ from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult
 from claimlab.verdict import Better, IfDiverged
 
 TITLE = "Scope probe (tests only)"
-CONFIG = {"epochs": 1, "width_scale": 1}
-THRESHOLDS = {"smallest_effect": 0.01}  # the rule's, as every experiment declares it
-DOMAINS = {"epochs": Integer(min=1), "width_scale": Integer(min=1), "smallest_effect": Real(0)}
+CONFIG = {
+    "epochs": Integer(1, min=1),
+    "width_scale": Integer(1, min=1),
+    # Decision thresholds (threshold=True), declared before any run and `--set`-able like the rest;
+    # a setting never changes one: a setting changes what is trained, never the rule.
+    "smallest_effect": Real(0.01, min=0, threshold=True),  # the rule's, as every experiment declares it
+}
 PROFILES = {"smoke": {"seeds": 3}}
 TENSORFLOW_BECAUSE = "a probe of the scope machinery, run as the runner's own TensorFlow trials"
 ARMS = {"narrow": {"units": 1}, "wide": {"units": 16}}
