@@ -6,6 +6,7 @@ Experiment modules import keras inside their functions.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import importlib
 import os
@@ -48,7 +49,15 @@ class Experiment:
 
     @property
     def claims(self) -> list[Claim]:
-        return list(self.module.CLAIMS)
+        """CLAIMS, each rule given by name bound to the module's function of that name."""
+        return [dataclasses.replace(claim, rule=self._named(claim.rule, f"claim {claim.id}'s rule"))
+                if isinstance(claim.rule, str) else claim for claim in self.module.CLAIMS]
+
+    def _named(self, name: str, what: str):
+        found = getattr(self.module, name, None)
+        if found is None:
+            raise TypeError(f"experiments/{self.name}.py: {what} names {name!r}, which the module does not define")
+        return found
 
     @property
     def arms(self) -> dict[str, dict]:
@@ -134,6 +143,8 @@ class Experiment:
         seen, checks = set(), []
         for claim in self.claims:
             for check in claim.rule_for(cfg).checks:
+                if isinstance(check, str):
+                    check = self._named(check, f"claim {claim.id}'s exact check")
                 if check.__name__ not in seen:
                     seen.add(check.__name__)
                     checks.append(check)
@@ -246,6 +257,7 @@ def _check_rules(experiment: Experiment) -> None:
             if claim.kind == "empirical" and not isinstance(rule, Custom) and not any(
                     method in rule.describe() for method in ("paired t interval", "jackknife", "TOST")):
                 raise TypeError(f"{where}: claim {claim.id}'s rule text does not name its interval method")
+        experiment.checks(cfg)  # every exact check a rule names by name exists
         undeclared = experiment.undeclared_divergence(cfg)
         if undeclared:
             raise TypeError(f"{where}: IF_DIVERGED declares nothing for the judged metrics {undeclared} "

@@ -46,9 +46,10 @@ class Claim:
     """One claim from the catalogue, quoted verbatim, with the rule that will judge it.
 
     kind: "exact" (a deterministic fact checked on real Keras/TF objects) or "empirical" (training
-    behaviour, judged over seeds). `rule` is a claimlab.verdict rule object, or a function of the resolved
-    config that returns one; its description is written into every result, so the rule is on record
-    before any number is seen.
+    behaviour, judged over seeds). `rule` is a claimlab.verdict rule object, a function of the resolved
+    config that returns one, or the name of such a function in the experiment's module (so that CLAIMS can
+    come first in the module, before the code it names; the registry binds the name as the module loads).
+    Its description is written into every result, so the rule is on record before any number is seen.
     """
 
     id: str
@@ -61,7 +62,9 @@ class Claim:
     def rule_for(self, cfg: dict):
         """The rule as this run applies it: a `cfg -> rule` factory is built from the resolved config, so
         every threshold its text names is the one applied."""
-
+        if isinstance(self.rule, str):
+            raise TypeError(f"claim {self.id}: its rule {self.rule!r} is a name; load the experiment through "
+                            "claimlab.registry, which binds it")
         return resolve_rule(self.rule, cfg)
 
     def __post_init__(self):

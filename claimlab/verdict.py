@@ -790,12 +790,14 @@ def check_not_run(measured: dict | None) -> Outcome | None:
 class Exact(Rule):
     """A deterministic fact: `check(cfg)` builds real Keras/TF objects and returns measured values;
     each value named in `expect` must equal the claimed one (numbers within rel_tol / abs_tol), or
-    satisfy it when the claimed value is a matcher (AtMost, Raised)."""
+    satisfy it when the claimed value is a matcher (AtMost, Raised). `check` is the function, or its name
+    in the experiment's module (the registry finds it there when the checks run)."""
 
-    def __init__(self, check: Callable[[dict], dict], expect: dict, rel_tol: float = 0.0, abs_tol: float = 0.0,
+    def __init__(self, check: Callable[[dict], dict] | str, expect: dict, rel_tol: float = 0.0, abs_tol: float = 0.0,
                  note: str = "", context: Callable[[dict], str] | None = None):
         """`context(measured)` may add to the reason what else the check recorded, unjudged."""
-        self.check, self.expect, self.rel_tol, self.abs_tol, self.note = check, dict(expect), rel_tol, abs_tol, note
+        self.check_name = check if isinstance(check, str) else check.__name__
+        self.expect, self.rel_tol, self.abs_tol, self.note = dict(expect), rel_tol, abs_tol, note
         self.context = context
         self.metrics, self.checks = [], [check]
 
@@ -807,11 +809,11 @@ class Exact(Rule):
             tolerance = f" within an absolute tolerance of {self.abs_tol:g}"
         expected = ", ".join(f"{key} {value!r}" if hasattr(value, "matches") else f"{key} = {value!r}"
                              for key, value in self.expect.items())
-        text = f"Exact check `{self.check.__name__}`: supported if {expected}{tolerance}; refuted otherwise."
+        text = f"Exact check `{self.check_name}`: supported if {expected}{tolerance}; refuted otherwise."
         return f"{text} {self.note}".strip()
 
     def evaluate(self, evidence: Evidence) -> Outcome:
-        measured = evidence.checks.get(self.check.__name__)
+        measured = evidence.checks.get(self.check_name)
         failed = check_not_run(measured)
         if failed:
             return failed

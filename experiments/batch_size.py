@@ -75,6 +75,47 @@ QUESTION = "(untitled) Can an entire series of inputs be computed at the same ti
 
 TITLE = "One matmul per batch; full-batch vs per-sample vs mini-batch updates at the same number of epochs"
 
+CLAIMS = [
+    Claim(
+        id="E4a",
+        kind="exact",
+        quote=(
+            "My question is this: Can an entire series of inputs be computed at the same time with a single matrix "
+            "multiplication? It seems like you could compute\n"
+            "output = matmul(input, weights)\n"
+            "Where there are 100 inputs total, and input is 100x10, weights is 10x2, and output is 100x2.\n"
+            "weights_err = matmul(transpose(input), output_err)"
+        ),
+        source=Source(SOURCE_FILE, "17-22", QUESTION),
+        hypothesis=(
+            "A keras Dense layer applied to a batch of N inputs gives, up to float32 round-off, the same outputs as "
+            "applied to each input alone (and as x @ W + b in float64), with output shape (N, units): (100, 2) for "
+            "the question's 100x10 inputs and 10x2 weights; and matmul(transpose(input), output_err) is the "
+            "batch's kernel gradient."
+        ),
+        rule="e4a_rule",
+    ),
+    Claim(
+        id="E4b",
+        kind="empirical",
+        quote=(
+            "Essentially, computing all inputs in this way is like running a network with a batch size equal to the "
+            "number of inputs. The weights do not get updated between inputs, but rather all at once. And so while "
+            "it seems that calculating together would be valid, it makes it so that each input does not "
+            "individually influence the training step by step. However, with a reasonable batch size, you can do 2d "
+            "matrix multiplications, where the input is batch_size by input_size in order to speed up training."
+        ),
+        source=Source(SOURCE_FILE, "27", QUESTION),
+        hypothesis=(
+            "With the same number of epochs and the same optimiser (Adam 1e-3), a small MLP trained with mini-batches "
+            "of 32 reaches a higher test accuracy than trained full-batch (one update per epoch), and trains more "
+            "examples per second than with per-sample updates (batch 1), measured as a ratio inside each trial."
+        ),
+        rule="e4b_rule",
+    ),
+]
+
+
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
     "dataset": OneOf("digits", choices=("digits", "mnist1d")),
@@ -221,47 +262,6 @@ def e4b_rule(cfg):
                      Summarize("train/examples_per_second", list(ARMS)),
                      Summarize("test/accuracy_per_train_second", list(ARMS))],
     )
-
-
-CLAIMS = [
-    Claim(
-        id="E4a",
-        kind="exact",
-        quote=(
-            "My question is this: Can an entire series of inputs be computed at the same time with a single matrix "
-            "multiplication? It seems like you could compute\n"
-            "output = matmul(input, weights)\n"
-            "Where there are 100 inputs total, and input is 100x10, weights is 10x2, and output is 100x2.\n"
-            "weights_err = matmul(transpose(input), output_err)"
-        ),
-        source=Source(SOURCE_FILE, "17-22", QUESTION),
-        hypothesis=(
-            "A keras Dense layer applied to a batch of N inputs gives, up to float32 round-off, the same outputs as "
-            "applied to each input alone (and as x @ W + b in float64), with output shape (N, units): (100, 2) for "
-            "the question's 100x10 inputs and 10x2 weights; and matmul(transpose(input), output_err) is the "
-            "batch's kernel gradient."
-        ),
-        rule=e4a_rule,
-    ),
-    Claim(
-        id="E4b",
-        kind="empirical",
-        quote=(
-            "Essentially, computing all inputs in this way is like running a network with a batch size equal to the "
-            "number of inputs. The weights do not get updated between inputs, but rather all at once. And so while "
-            "it seems that calculating together would be valid, it makes it so that each input does not "
-            "individually influence the training step by step. However, with a reasonable batch size, you can do 2d "
-            "matrix multiplications, where the input is batch_size by input_size in order to speed up training."
-        ),
-        source=Source(SOURCE_FILE, "27", QUESTION),
-        hypothesis=(
-            "With the same number of epochs and the same optimiser (Adam 1e-3), a small MLP trained with mini-batches "
-            "of 32 reaches a higher test accuracy than trained full-batch (one update per epoch), and trains more "
-            "examples per second than with per-sample updates (batch 1), measured as a ratio inside each trial."
-        ),
-        rule=e4b_rule,
-    ),
-]
 
 
 # ---- data -----------------------------------------------------------------------------------------

@@ -74,6 +74,63 @@ QUESTION = "Why are different bias values used in different types of layers"
 
 TITLE = "Bias init (0, VGG 0/1, 1, 0.01, random) vs weight init (He, Glorot, N(0.1)): speed, dead ReLUs"
 
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="B1",
+        kind="empirical",
+        quote=(
+            "biases = tf.Variable(tf.constant(0.0, shape=[512], dtype=tf.float32),\n"
+            "fc1b = tf.Variable(tf.constant(1.0, shape=[4096], dtype=tf.float32),\n"
+            "Now my question is, why is bias in convolution layers 0 and it's 1 in fully connected layers "
+            "(every conv. layer from this model has 0 for bias and FC layers have 1)?"
+        ),
+        source=Source(SOURCE_FILE, "76-102", QUESTION),
+        hypothesis=(
+            "The premise the asker reads into the snippet: its bias choice (conv 0 / dense 1) is there for a "
+            "reason, i.e. on the snippet's own setup (truncated-normal 0.1 kernels, small VGG-like CNN) it "
+            "trains faster than all-zero biases: higher train/auc (mean per-epoch training accuracy)."
+        ),
+        rule=lambda cfg: Better("train/auc", arm=arm_name("cnn", "tn01", "vgg"), than=arm_name("cnn", "tn01", "zero"),
+                                smallest_effect=cfg["auc_margin"]),
+    ),
+    Claim(
+        id="B2",
+        kind="empirical",
+        quote=(
+            "this sample CNN uses random init for all weights and biases and it doesn't hurt the performance.\n"
+            "So, in summary, bias init isn't that important (compared to weight init) and I'm pretty sure you'll "
+            "get similar training speed with zero or small random init as well."
+        ),
+        source=Source(SOURCE_FILE, "113-114", QUESTION),
+        hypothesis=(
+            "(a) On both the CNN and the MLP, changing the bias init moves training speed (train/auc) less than "
+            "changing the weight init; (b) on the snippet's setup (tn01 kernels, snippet bias = conv 0 / dense 1 "
+            "for the CNN, all 1 for the MLP), zero and small random biases train as fast as the snippet's."
+        ),
+        rule="b2_rule",
+    ),
+    Claim(
+        id="B3",
+        kind="empirical",
+        quote=(
+            "For ReLU non-linearities, some people like to use small constant value such as 0.01 for all biases "
+            "because this ensures that all ReLU units fire in the beginning and therefore obtain and propagate "
+            "some gradient. However, it is not clear if this provides a consistent improvement (in fact some "
+            "results seem to indicate that this performs worse) and it is more common to simply use 0 bias "
+            "initialization."
+        ),
+        source=Source(SOURCE_FILE, "106-112", QUESTION),
+        hypothesis=(
+            "With all biases at 0.01, no ReLU unit is dead at initialisation (each fires for at least one probe "
+            "example), yet 0.01 does not consistently improve test accuracy over 0 across the 6 (model, weight "
+            "init) combinations: in at least one it is no better (equivalent) or worse."
+        ),
+        rule="b3_rule",
+    ),
+]
+
+
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
     "dataset": OneOf("digits", choices=("digits", "keras:mnist", "keras:fashion_mnist")),
@@ -290,63 +347,6 @@ def b3_description(margin: float) -> str:
         f"in at least one pair; inconclusive otherwise. Fewer than 3 finite paired seeds, or no variation "
         "between seeds, decides nothing."
     )
-
-
-# ---- the claims -----------------------------------------------------------------------------------
-CLAIMS = [
-    Claim(
-        id="B1",
-        kind="empirical",
-        quote=(
-            "biases = tf.Variable(tf.constant(0.0, shape=[512], dtype=tf.float32),\n"
-            "fc1b = tf.Variable(tf.constant(1.0, shape=[4096], dtype=tf.float32),\n"
-            "Now my question is, why is bias in convolution layers 0 and it's 1 in fully connected layers "
-            "(every conv. layer from this model has 0 for bias and FC layers have 1)?"
-        ),
-        source=Source(SOURCE_FILE, "76-102", QUESTION),
-        hypothesis=(
-            "The premise the asker reads into the snippet: its bias choice (conv 0 / dense 1) is there for a "
-            "reason, i.e. on the snippet's own setup (truncated-normal 0.1 kernels, small VGG-like CNN) it "
-            "trains faster than all-zero biases: higher train/auc (mean per-epoch training accuracy)."
-        ),
-        rule=lambda cfg: Better("train/auc", arm=arm_name("cnn", "tn01", "vgg"), than=arm_name("cnn", "tn01", "zero"),
-                                smallest_effect=cfg["auc_margin"]),
-    ),
-    Claim(
-        id="B2",
-        kind="empirical",
-        quote=(
-            "this sample CNN uses random init for all weights and biases and it doesn't hurt the performance.\n"
-            "So, in summary, bias init isn't that important (compared to weight init) and I'm pretty sure you'll "
-            "get similar training speed with zero or small random init as well."
-        ),
-        source=Source(SOURCE_FILE, "113-114", QUESTION),
-        hypothesis=(
-            "(a) On both the CNN and the MLP, changing the bias init moves training speed (train/auc) less than "
-            "changing the weight init; (b) on the snippet's setup (tn01 kernels, snippet bias = conv 0 / dense 1 "
-            "for the CNN, all 1 for the MLP), zero and small random biases train as fast as the snippet's."
-        ),
-        rule=b2_rule,
-    ),
-    Claim(
-        id="B3",
-        kind="empirical",
-        quote=(
-            "For ReLU non-linearities, some people like to use small constant value such as 0.01 for all biases "
-            "because this ensures that all ReLU units fire in the beginning and therefore obtain and propagate "
-            "some gradient. However, it is not clear if this provides a consistent improvement (in fact some "
-            "results seem to indicate that this performs worse) and it is more common to simply use 0 bias "
-            "initialization."
-        ),
-        source=Source(SOURCE_FILE, "106-112", QUESTION),
-        hypothesis=(
-            "With all biases at 0.01, no ReLU unit is dead at initialisation (each fires for at least one probe "
-            "example), yet 0.01 does not consistently improve test accuracy over 0 across the 6 (model, weight "
-            "init) combinations: in at least one it is no better (equivalent) or worse."
-        ),
-        rule=b3_rule,
-    ),
-]
 
 
 # ---- data -----------------------------------------------------------------------------------------

@@ -56,6 +56,157 @@ from claimlab.verdict import Exact
 
 TITLE = "Convolution and pooling shapes and parameter counts (X1 X2 X4 X8 X9 X10 X11), measured in Keras"
 
+SOURCE_000 = "000_2706fe11d950e137.txt"
+SOURCE_001 = "001_448bd649d2fb709b.txt"
+SOURCE_002 = "002_6725717de9344925.txt"
+SOURCE_003 = "003_8f61efd7de26bf97.txt"
+MNIST_QUESTION = "Tensorflow MNIST using convolution parameters"
+FILTER_QUESTION = "Conv2D: How can I get the values of each filter"
+KERNEL_QUESTION = "Kernel size change in convolutional neural networks"
+CNN_NOTES = "Introduction to CNNs notes (Udacity DLND): Feature Map Sizes, Pooling Mechanics"
+
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="X1",
+        kind="exact",
+        quote=(
+            "in convolutions you commonly use a bias for every output channel, and this example uses 32 output "
+            "channels in the first convolution layer and that gives you 32 biases.\n"
+            "W_conv1 = weight_variable([5, 5, 1, 32])\n"
+            "b_conv1 = bias_variable([32])"
+        ),
+        source=Source(SOURCE_000, "5-9", MNIST_QUESTION),
+        hypothesis=(
+            "Conv2D(32, 5x5, padding='same') on a 28x28x1 image has a bias of shape (32,) (one per output "
+            "channel, not one per pixel), added unchanged at every pixel of its channel; its kernel is 5x5x1x32."
+        ),
+        rule=Exact("conv_bias_per_output_channel",
+                   expect={"bias_shape": [32], "kernel_shape": [5, 5, 1, 32], "bias_constant_over_pixels": True},
+                   note="bias_constant_over_pixels: output minus the same convolution without bias varies by less "
+                        "than 1e-4 over the pixels of each channel and equals that channel's bias."),
+    ),
+    Claim(
+        id="X2",
+        kind="exact",
+        quote=(
+            "classifier.add(Conv2D(32, (3,3), input_shape = (IMAGE_SIZE, IMAGE_SIZE, 3)))\n"
+            "It returns an array of 3x3x3x32.\n"
+            "Hence the result shape is 3x3x3x32 and shape of each filter is 3x3x3."
+        ),
+        source=Source(SOURCE_000, "59-69", FILTER_QUESTION),
+        hypothesis=(
+            "classifier.layers[0].get_weights()[0] of Conv2D(32, (3,3)) on a 3-channel input has shape "
+            "(3, 3, 3, 32); each filter is 3x3x3 and one output value sums its three channel slices."
+        ),
+        rule=Exact("rgb_conv_kernel_shape", expect={"weights_shape": [3, 3, 3, 32], "filter_shape": [3, 3, 3],
+                                                  "output_is_sum_over_channels": True}),
+    ),
+    Claim(
+        id="X4",
+        kind="exact",
+        quote=(
+            "I only get 5 parameters when I check it in model.summary():\n"
+            "Precisely, the convolutional filter of length 2 is applied twice to inputs (x[0], x[1]) and "
+            "(x[1], x[2]), but it's the same filter in both cases and correspondingly the trainable parameters "
+            "are the same too.\n"
+            "Conv1D has 3 parameters (weight (2) and bias (1)), the dense layer has 2 parameters because the "
+            "output of Conv1D is (?, 2, 1).\n"
+            "Probably they mean 2 filters (but then the layer will have 6 parameters)... But I'm not aware of any "
+            "implementation, in which the convolutional layer has separate parameters for each patch."
+        ),
+        source=Source(SOURCE_001, "3-7", "(untitled) I am trying to recreate the following tutorial CNN with 3 "
+                                         "inputs and sigmoid activation functions in keras"),
+        hypothesis=(
+            "Input (3, 1) -> Conv1D(1, 2) -> Dense(1): the conv has 3 parameters, its output is (None, 2, 1), the "
+            "Dense has 2 (it acts on the last axis), 5 in all; Conv1D(2, 2) has 6; one filter is applied to "
+            "both patches; a locally connected layer (separate parameters per patch) has more than the conv."
+        ),
+        rule=Exact("conv1d_parameter_count",
+                   expect={"conv_parameters": 3, "dense_parameters": 2, "total_parameters": 5,
+                           "conv_output_shape": [None, 2, 1], "two_filter_conv_parameters": 6,
+                           "same_filter_on_both_patches": True, "locally_connected_more_than_conv": True},
+                   note="The locally connected layer is claimlab.layers.LocallyConnected1D (Keras 3 has none); "
+                        "under --keras 2, Keras 2's own LocallyConnected1D."),
+    ),
+    Claim(
+        id="X8",
+        kind="exact",
+        quote=(
+            "the following formula gives us the volume of the next layer: (W−F+2P)/S+1.\n"
+            "An input of shape 32x32x3 (HxWxD)\n"
+            "20 filters of shape 8x8x3 (HxWxD)\n"
+            "A stride of 2 for both the height and width (S)\n"
+            "Valid padding of size 1 (P)\n"
+            "An output of shape 14x14x20 (HxWxD)"
+        ),
+        source=Source(SOURCE_003, "9-15", CNN_NOTES),
+        hypothesis=(
+            "A real convolution of a 32x32x3 input zero-padded by 1 with 20 8x8 filters at stride 2 outputs "
+            "14x14x20, and the output size equals (n+2p-f)/s+1 wherever that is a whole number."
+        ),
+        rule="x8_rule",
+    ),
+    Claim(
+        id="X9",
+        kind="exact",
+        quote=(
+            "There are 756560 total parameters. That's a HUGE amount! Here's how we calculate it:\n"
+            "(8 * 8 * 3 + 1) * (14 * 14 * 20) = 756560\n"
+            "There are 3860 total parameters. That's 196 times fewer parameters! Here's how the answer is "
+            "calculated:\n"
+            "(8 * 8 * 3 + 1) * 20 = 3840 + 20 = 3860"
+        ),
+        source=Source(SOURCE_003, "17-22", CNN_NOTES),
+        hypothesis=(
+            "On the X8 example (32x32x3 padded by 1, 20 filters 8x8x3, stride 2, output 14x14x20), Conv2D has "
+            "3,860 parameters and a locally connected layer with the same output has 756,560, 196 times more."
+        ),
+        rule=Exact("parameter_sharing_counts",
+                   expect={"shared_parameters": 3860, "unshared_parameters": 756_560, "ratio": 196.0,
+                           "shared_output_shape": [14, 14, 20], "unshared_output_shape": [14, 14, 20]},
+                   note="The layer without sharing is claimlab.layers.LocallyConnected2D (Keras 3 dropped the "
+                        "layer), compared with Keras 2's own LocallyConnected2D on identical weights, not judged; "
+                        "under --keras 2 it is Keras 2's own layer.",
+                   context=lambda measured: keras2_layer_context(measured)),
+    ),
+    Claim(
+        id="X10",
+        kind="exact",
+        quote=(
+            "you need 64 kernel, each with the size of (32,5,5) .\n"
+            "hence in your case it would be a kernel with this size (64 x 32 x 5 x 5) which is actually 64 "
+            "kernels with 32 channels for each"
+        ),
+        source=Source(SOURCE_002, "106-108", KERNEL_QUESTION),
+        hypothesis=(
+            "After Conv2D(32, 5x5) and 2x2 max pooling of a 28x28 image (14x14x32), Conv2D(64, 5x5) has a "
+            "kernel with sizes 64 x 32 x 5 x 5 (Keras stores it as 5x5x32x64) and outputs 64 channels."
+        ),
+        rule=Exact("second_conv_kernel_shape",
+                   expect={"pooled_shape": [14, 14, 32], "kernel_shape_out_in_h_w": [64, 32, 5, 5],
+                           "output_channels": 64},
+                   note="kernel_shape_out_in_h_w is the Keras kernel transposed to (out, in, rows, cols)."),
+    ),
+    Claim(
+        id="X11",
+        kind="exact",
+        quote=(
+            "The answer is 2x2x5.\n"
+            "The output shape of pooling will be [1, 2, 2, 5], even if padding is changed to 'SAME'."
+        ),
+        source=Source(SOURCE_003, "59-60", CNN_NOTES),
+        hypothesis=(
+            "2x2 max pooling with stride 2 of a 1x4x4x5 input gives 1x2x2x5 with padding 'valid' and with "
+            "'same', in keras.layers.MaxPooling2D and in tf.nn.max_pool."
+        ),
+        rule=Exact("max_pool_same_padding",
+                   expect={"valid_shape": [1, 2, 2, 5], "same_shape": [1, 2, 2, 5],
+                           "tf_nn_valid_shape": [1, 2, 2, 5], "tf_nn_same_shape": [1, 2, 2, 5]}),
+    ),
+]
+
+
 # ---- configuration: every value the checks use, in one place ---------------------------------------
 CONFIG = {
     "mnist_size": Integer(28, min=1),  # X1: the TF MNIST tutorial's 28x28 greyscale input
@@ -82,15 +233,7 @@ def check_config(cfg):
 
 ARMS = {}  # exact checks only: nothing to train
 
-SOURCE_000 = "000_2706fe11d950e137.txt"
-SOURCE_001 = "001_448bd649d2fb709b.txt"
-SOURCE_002 = "002_6725717de9344925.txt"
-SOURCE_003 = "003_8f61efd7de26bf97.txt"
-MNIST_QUESTION = "Tensorflow MNIST using convolution parameters"
-FILTER_QUESTION = "Conv2D: How can I get the values of each filter"
 CONV1D_QUESTION = "(untitled) I am trying to recreate the following tutorial CNN with 3 inputs … in keras"
-KERNEL_QUESTION = "Kernel size change in convolutional neural networks"
-CNN_NOTES = "Introduction to CNNs notes (Udacity DLND): Feature Map Sizes, Pooling Mechanics"
 
 
 # ---- X1: one bias per output channel ----------------------------------------------------------------
@@ -402,143 +545,3 @@ def x8_rule(cfg):
     )
 
 
-# ---- the claims -----------------------------------------------------------------------------------
-CLAIMS = [
-    Claim(
-        id="X1",
-        kind="exact",
-        quote=(
-            "in convolutions you commonly use a bias for every output channel, and this example uses 32 output "
-            "channels in the first convolution layer and that gives you 32 biases.\n"
-            "W_conv1 = weight_variable([5, 5, 1, 32])\n"
-            "b_conv1 = bias_variable([32])"
-        ),
-        source=Source(SOURCE_000, "5-9", MNIST_QUESTION),
-        hypothesis=(
-            "Conv2D(32, 5x5, padding='same') on a 28x28x1 image has a bias of shape (32,) (one per output "
-            "channel, not one per pixel), added unchanged at every pixel of its channel; its kernel is 5x5x1x32."
-        ),
-        rule=Exact(conv_bias_per_output_channel,
-                   expect={"bias_shape": [32], "kernel_shape": [5, 5, 1, 32], "bias_constant_over_pixels": True},
-                   note="bias_constant_over_pixels: output minus the same convolution without bias varies by less "
-                        "than 1e-4 over the pixels of each channel and equals that channel's bias."),
-    ),
-    Claim(
-        id="X2",
-        kind="exact",
-        quote=(
-            "classifier.add(Conv2D(32, (3,3), input_shape = (IMAGE_SIZE, IMAGE_SIZE, 3)))\n"
-            "It returns an array of 3x3x3x32.\n"
-            "Hence the result shape is 3x3x3x32 and shape of each filter is 3x3x3."
-        ),
-        source=Source(SOURCE_000, "59-69", FILTER_QUESTION),
-        hypothesis=(
-            "classifier.layers[0].get_weights()[0] of Conv2D(32, (3,3)) on a 3-channel input has shape "
-            "(3, 3, 3, 32); each filter is 3x3x3 and one output value sums its three channel slices."
-        ),
-        rule=Exact(rgb_conv_kernel_shape, expect={"weights_shape": [3, 3, 3, 32], "filter_shape": [3, 3, 3],
-                                                  "output_is_sum_over_channels": True}),
-    ),
-    Claim(
-        id="X4",
-        kind="exact",
-        quote=(
-            "I only get 5 parameters when I check it in model.summary():\n"
-            "Precisely, the convolutional filter of length 2 is applied twice to inputs (x[0], x[1]) and "
-            "(x[1], x[2]), but it's the same filter in both cases and correspondingly the trainable parameters "
-            "are the same too.\n"
-            "Conv1D has 3 parameters (weight (2) and bias (1)), the dense layer has 2 parameters because the "
-            "output of Conv1D is (?, 2, 1).\n"
-            "Probably they mean 2 filters (but then the layer will have 6 parameters)... But I'm not aware of any "
-            "implementation, in which the convolutional layer has separate parameters for each patch."
-        ),
-        source=Source(SOURCE_001, "3-7", "(untitled) I am trying to recreate the following tutorial CNN with 3 "
-                                         "inputs and sigmoid activation functions in keras"),
-        hypothesis=(
-            "Input (3, 1) -> Conv1D(1, 2) -> Dense(1): the conv has 3 parameters, its output is (None, 2, 1), the "
-            "Dense has 2 (it acts on the last axis), 5 in all; Conv1D(2, 2) has 6; one filter is applied to "
-            "both patches; a locally connected layer (separate parameters per patch) has more than the conv."
-        ),
-        rule=Exact(conv1d_parameter_count,
-                   expect={"conv_parameters": 3, "dense_parameters": 2, "total_parameters": 5,
-                           "conv_output_shape": [None, 2, 1], "two_filter_conv_parameters": 6,
-                           "same_filter_on_both_patches": True, "locally_connected_more_than_conv": True},
-                   note="The locally connected layer is claimlab.layers.LocallyConnected1D (Keras 3 has none); "
-                        "under --keras 2, Keras 2's own LocallyConnected1D."),
-    ),
-    Claim(
-        id="X8",
-        kind="exact",
-        quote=(
-            "the following formula gives us the volume of the next layer: (W−F+2P)/S+1.\n"
-            "An input of shape 32x32x3 (HxWxD)\n"
-            "20 filters of shape 8x8x3 (HxWxD)\n"
-            "A stride of 2 for both the height and width (S)\n"
-            "Valid padding of size 1 (P)\n"
-            "An output of shape 14x14x20 (HxWxD)"
-        ),
-        source=Source(SOURCE_003, "9-15", CNN_NOTES),
-        hypothesis=(
-            "A real convolution of a 32x32x3 input zero-padded by 1 with 20 8x8 filters at stride 2 outputs "
-            "14x14x20, and the output size equals (n+2p-f)/s+1 wherever that is a whole number."
-        ),
-        rule=x8_rule,
-    ),
-    Claim(
-        id="X9",
-        kind="exact",
-        quote=(
-            "There are 756560 total parameters. That's a HUGE amount! Here's how we calculate it:\n"
-            "(8 * 8 * 3 + 1) * (14 * 14 * 20) = 756560\n"
-            "There are 3860 total parameters. That's 196 times fewer parameters! Here's how the answer is "
-            "calculated:\n"
-            "(8 * 8 * 3 + 1) * 20 = 3840 + 20 = 3860"
-        ),
-        source=Source(SOURCE_003, "17-22", CNN_NOTES),
-        hypothesis=(
-            "On the X8 example (32x32x3 padded by 1, 20 filters 8x8x3, stride 2, output 14x14x20), Conv2D has "
-            "3,860 parameters and a locally connected layer with the same output has 756,560, 196 times more."
-        ),
-        rule=Exact(parameter_sharing_counts,
-                   expect={"shared_parameters": 3860, "unshared_parameters": 756_560, "ratio": 196.0,
-                           "shared_output_shape": [14, 14, 20], "unshared_output_shape": [14, 14, 20]},
-                   note="The layer without sharing is claimlab.layers.LocallyConnected2D (Keras 3 dropped the "
-                        "layer), compared with Keras 2's own LocallyConnected2D on identical weights, not judged; "
-                        "under --keras 2 it is Keras 2's own layer.",
-                   context=keras2_layer_context),
-    ),
-    Claim(
-        id="X10",
-        kind="exact",
-        quote=(
-            "you need 64 kernel, each with the size of (32,5,5) .\n"
-            "hence in your case it would be a kernel with this size (64 x 32 x 5 x 5) which is actually 64 "
-            "kernels with 32 channels for each"
-        ),
-        source=Source(SOURCE_002, "106-108", KERNEL_QUESTION),
-        hypothesis=(
-            "After Conv2D(32, 5x5) and 2x2 max pooling of a 28x28 image (14x14x32), Conv2D(64, 5x5) has a "
-            "kernel with sizes 64 x 32 x 5 x 5 (Keras stores it as 5x5x32x64) and outputs 64 channels."
-        ),
-        rule=Exact(second_conv_kernel_shape,
-                   expect={"pooled_shape": [14, 14, 32], "kernel_shape_out_in_h_w": [64, 32, 5, 5],
-                           "output_channels": 64},
-                   note="kernel_shape_out_in_h_w is the Keras kernel transposed to (out, in, rows, cols)."),
-    ),
-    Claim(
-        id="X11",
-        kind="exact",
-        quote=(
-            "The answer is 2x2x5.\n"
-            "The output shape of pooling will be [1, 2, 2, 5], even if padding is changed to 'SAME'."
-        ),
-        source=Source(SOURCE_003, "59-60", CNN_NOTES),
-        hypothesis=(
-            "2x2 max pooling with stride 2 of a 1x4x4x5 input gives 1x2x2x5 with padding 'valid' and with "
-            "'same', in keras.layers.MaxPooling2D and in tf.nn.max_pool."
-        ),
-        rule=Exact(max_pool_same_padding,
-                   expect={"valid_shape": [1, 2, 2, 5], "same_shape": [1, 2, 2, 5],
-                           "tf_nn_valid_shape": [1, 2, 2, 5], "tf_nn_same_shape": [1, 2, 2, 5]}),
-    ),
-]

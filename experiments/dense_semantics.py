@@ -48,6 +48,89 @@ from claimlab.verdict import AtMost, Exact, Raised
 TITLE = "Dense layer semantics and input-shape errors (X5 X6 X13 X15), measured in Keras 3"
 
 
+SOURCE_001 = "001_448bd649d2fb709b.txt"
+SOURCE_004 = "004_6e8709b0f2e54d47.txt"
+NODES_QUESTION = ("(untitled) I'm trying to teach myself machine learning … you should select the number of nodes "
+                  "in your network to be a multiple of the number of features")
+HIDDEN_QUESTION = "Neural network hidden layer vs. Convolutional hidden layer intuition"
+UNITS_QUESTION = "Units in Dense layer in Keras"
+
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="X5",
+        kind="exact",
+        quote=(
+            "model.add(Dense(6,input_dim=3,activation='relu'))\n"
+            "model.add(Dense(6,input_dim=3,activation='relu'))\n"
+            "The Keras model you have written is not valid, and it will produce an error, since for your 2nd "
+            "layer you ask for input_dim=3, while the previous one has clearly 6 outputs (nodes)."
+        ),
+        source=Source(SOURCE_001, "43-52", NODES_QUESTION),
+        hypothesis=(
+            "Sequential([Dense(6, input_dim=3), Dense(6, input_dim=3), Dense(3)]) raises an exception when it is "
+            "built, used for prediction or fitted on 3-feature data."
+        ),
+        rule=Exact("second_layer_input_dim", expect={"raises": Raised()},
+                   note="The model is built layer by layer, then predict and fit run on 8 samples of 3 features; "
+                        "raises is the first exception any step raised (type, step and message recorded), None if "
+                        "all three complete.",
+                   context=lambda measured: second_layer_context(measured)),
+    ),
+    Claim(
+        id="X6",
+        kind="exact",
+        quote=(
+            "model.add(Dense(1,input_dim=3,activation='linear'))\n"
+            "and that's all, i.e. it is actually just linear regression.\n"
+            "The bias does have a weight. Again, the useful analogy is with the constant term of linear (or "
+            "logistic) regression: the bias \"input\" itself is always 1, and its corresponding coefficient "
+            "(weight) is learned through the fitting process."
+        ),
+        source=Source(SOURCE_001, "56-64", NODES_QUESTION),
+        hypothesis=(
+            "Dense(1, input_dim=3, activation='linear') has 4 trainable parameters (3 weights and a bias weight), "
+            "and fitted by gradient descent on the mean squared error it reaches the ordinary-least-squares "
+            "coefficients and intercept of the same data."
+        ),
+        rule="x6_rule",
+    ),
+    Claim(
+        id="X13",
+        kind="exact",
+        quote=(
+            "So basically when you train a model with 10 features, but only have a input layer of shape (None,5) "
+            "(where none stands for the batch_size), tensorflow will raise an exception, because it needs data "
+            "for all inputs in the correct shape."
+        ),
+        source=Source(SOURCE_004, "12", HIDDEN_QUESTION),
+        hypothesis="model.fit of a model whose input is keras.Input(shape=(5,)) on data with 10 features raises.",
+        rule="x13_rule",
+    ),
+    Claim(
+        id="X15",
+        kind="exact",
+        quote=(
+            "It would be 785 x 32 in that case with 1 extra neuron for the bias unit.\n"
+            "so -> [BATCHSIZE, 784] * [784, 32] = [BATCHSIZE, 32] -> output dimension\n"
+            "-> [BATCHSIZE, 20] * [20, 64] = [BATCHSIZE, 64] -> output dimension"
+        ),
+        source=Source(SOURCE_004, "92-97", UNITS_QUESTION),
+        hypothesis=(
+            "Dense(32) on 784 inputs has a 784 x 32 kernel and a 32-bias, 785 x 32 = 25,120 parameters, and its "
+            "output equals [x, 1] times the 785 x 32 matrix of kernel and bias; Dense(64, input_dim=20) has a "
+            "20 x 64 kernel and 64 outputs (more units than inputs)."
+        ),
+        rule=Exact("dense_kernel_shapes",
+                   expect={"kernel_shape": [784, 32], "bias_shape": [32], "parameters": 785 * 32,
+                           "augmented_matrix_gives_output": True, "wide_kernel_shape": [20, 64],
+                           "wide_output_units": 64},
+                   note="Keras keeps the bias as a separate vector; the '785 x 32' reading is checked as the "
+                        "parameter count and as the augmented matrix reproducing the output."),
+    ),
+]
+
+
 # ---- configuration: every value the checks use, in one place ---------------------------------------
 CONFIG = {
     # X6: the generated regression problem and the fit
@@ -80,13 +163,6 @@ def check_config(cfg):
 
 
 ARMS = {}  # exact checks only: nothing to train
-
-SOURCE_001 = "001_448bd649d2fb709b.txt"
-SOURCE_004 = "004_6e8709b0f2e54d47.txt"
-NODES_QUESTION = ("(untitled) I'm trying to teach myself machine learning … you should select the number of nodes "
-                  "in your network to be a multiple of the number of features")
-HIDDEN_QUESTION = "Neural network hidden layer vs. Convolutional hidden layer intuition"
-UNITS_QUESTION = "Units in Dense layer in Keras"
 
 
 def caught_warnings(action) -> list[str]:
@@ -293,77 +369,3 @@ def x13_rule(cfg):
     )
 
 
-# ---- the claims -----------------------------------------------------------------------------------
-CLAIMS = [
-    Claim(
-        id="X5",
-        kind="exact",
-        quote=(
-            "model.add(Dense(6,input_dim=3,activation='relu'))\n"
-            "model.add(Dense(6,input_dim=3,activation='relu'))\n"
-            "The Keras model you have written is not valid, and it will produce an error, since for your 2nd "
-            "layer you ask for input_dim=3, while the previous one has clearly 6 outputs (nodes)."
-        ),
-        source=Source(SOURCE_001, "43-52", NODES_QUESTION),
-        hypothesis=(
-            "Sequential([Dense(6, input_dim=3), Dense(6, input_dim=3), Dense(3)]) raises an exception when it is "
-            "built, used for prediction or fitted on 3-feature data."
-        ),
-        rule=Exact(second_layer_input_dim, expect={"raises": Raised()},
-                   note="The model is built layer by layer, then predict and fit run on 8 samples of 3 features; "
-                        "raises is the first exception any step raised (type, step and message recorded), None if "
-                        "all three complete.",
-                   context=second_layer_context),
-    ),
-    Claim(
-        id="X6",
-        kind="exact",
-        quote=(
-            "model.add(Dense(1,input_dim=3,activation='linear'))\n"
-            "and that's all, i.e. it is actually just linear regression.\n"
-            "The bias does have a weight. Again, the useful analogy is with the constant term of linear (or "
-            "logistic) regression: the bias \"input\" itself is always 1, and its corresponding coefficient "
-            "(weight) is learned through the fitting process."
-        ),
-        source=Source(SOURCE_001, "56-64", NODES_QUESTION),
-        hypothesis=(
-            "Dense(1, input_dim=3, activation='linear') has 4 trainable parameters (3 weights and a bias weight), "
-            "and fitted by gradient descent on the mean squared error it reaches the ordinary-least-squares "
-            "coefficients and intercept of the same data."
-        ),
-        rule=x6_rule,
-    ),
-    Claim(
-        id="X13",
-        kind="exact",
-        quote=(
-            "So basically when you train a model with 10 features, but only have a input layer of shape (None,5) "
-            "(where none stands for the batch_size), tensorflow will raise an exception, because it needs data "
-            "for all inputs in the correct shape."
-        ),
-        source=Source(SOURCE_004, "12", HIDDEN_QUESTION),
-        hypothesis="model.fit of a model whose input is keras.Input(shape=(5,)) on data with 10 features raises.",
-        rule=x13_rule,
-    ),
-    Claim(
-        id="X15",
-        kind="exact",
-        quote=(
-            "It would be 785 x 32 in that case with 1 extra neuron for the bias unit.\n"
-            "so -> [BATCHSIZE, 784] * [784, 32] = [BATCHSIZE, 32] -> output dimension\n"
-            "-> [BATCHSIZE, 20] * [20, 64] = [BATCHSIZE, 64] -> output dimension"
-        ),
-        source=Source(SOURCE_004, "92-97", UNITS_QUESTION),
-        hypothesis=(
-            "Dense(32) on 784 inputs has a 784 x 32 kernel and a 32-bias, 785 x 32 = 25,120 parameters, and its "
-            "output equals [x, 1] times the 785 x 32 matrix of kernel and bias; Dense(64, input_dim=20) has a "
-            "20 x 64 kernel and 64 outputs (more units than inputs)."
-        ),
-        rule=Exact(dense_kernel_shapes,
-                   expect={"kernel_shape": [784, 32], "bias_shape": [32], "parameters": 785 * 32,
-                           "augmented_matrix_gives_output": True, "wide_kernel_shape": [20, 64],
-                           "wide_output_units": 64},
-                   note="Keras keeps the bias as a separate vector; the '785 x 32' reading is checked as the "
-                        "parameter count and as the augmented matrix reproducing the output."),
-    ),
-]

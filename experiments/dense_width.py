@@ -85,6 +85,50 @@ UNITS_QUESTION = "Units in Dense layer in Keras"
 
 TITLE = "Hidden width vs the number of features: full connectivity (exact), multiples of F vs neighbours"
 
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="E6a",
+        kind="exact",
+        quote=(
+            "Neural Networks are basicly matrix multiplications, the drop you are talking about in the first part "
+            "is not due to an Activation function, it's only happen because of the nature of matrix "
+            "multiplication :\n"
+            "The calcul here is : input * weights = output\n"
+            "so -> [BATCHSIZE, 784] * [784, 32] = [BATCHSIZE, 32] -> output dimension"
+        ),
+        source=Source(SOURCE_004, "93-95", UNITS_QUESTION),
+        hypothesis=(
+            "A Keras Dense layer with fewer units than input features (10 -> 5, 64 -> 16, 784 -> 32), or more "
+            "(20 -> 64), multiplies the whole input by a (features, units) kernel with no zero entry: every unit "
+            "is connected to every feature, and the gradient of every unit's output with respect to every "
+            "feature is non-zero on random inputs (it is the kernel). A ReLU after it switches whole units off "
+            "for an input, never single features."
+        ),
+        rule="e6a_rule",
+    ),
+    Claim(
+        id="E6b",
+        kind="empirical",
+        quote=(
+            "So therefore generally, you should select the number of nodes in your network to be a multiple of "
+            "the number of features,\n"
+            "No.\n"
+            "Beyond this input_dim argument, there is no other relationship whatsoever between the number of data "
+            "features and the number of network nodes"
+        ),
+        source=Source(SOURCE_001, "50-53", NODES_QUESTION),
+        hypothesis=(
+            "The asker's rule: one-hidden-layer ReLU MLPs whose width is a multiple of the number of input "
+            "features F (F, 2F, 3F) reach a higher mean test accuracy than MLPs of the nearest widths that are "
+            "not multiples (F +- F/4, 2F +- F/4, 3F +- F/4). The answer ('No.') predicts no difference beyond "
+            "the margin. Widths below F are reported against chance."
+        ),
+        rule="e6b_rule",
+    ),
+]
+
+
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
     "dataset": OneOf("digits", choices=("digits", "mnist1d")),
@@ -327,50 +371,6 @@ def e6b_rule(cfg):
                      *(bump(p, margin) for p in PLACEBOS),
                      Summarize(METRIC, list(ARMS))],
     )
-
-
-# ---- the claims -----------------------------------------------------------------------------------
-CLAIMS = [
-    Claim(
-        id="E6a",
-        kind="exact",
-        quote=(
-            "Neural Networks are basicly matrix multiplications, the drop you are talking about in the first part "
-            "is not due to an Activation function, it's only happen because of the nature of matrix "
-            "multiplication :\n"
-            "The calcul here is : input * weights = output\n"
-            "so -> [BATCHSIZE, 784] * [784, 32] = [BATCHSIZE, 32] -> output dimension"
-        ),
-        source=Source(SOURCE_004, "93-95", UNITS_QUESTION),
-        hypothesis=(
-            "A Keras Dense layer with fewer units than input features (10 -> 5, 64 -> 16, 784 -> 32), or more "
-            "(20 -> 64), multiplies the whole input by a (features, units) kernel with no zero entry: every unit "
-            "is connected to every feature, and the gradient of every unit's output with respect to every "
-            "feature is non-zero on random inputs (it is the kernel). A ReLU after it switches whole units off "
-            "for an input, never single features."
-        ),
-        rule=e6a_rule,
-    ),
-    Claim(
-        id="E6b",
-        kind="empirical",
-        quote=(
-            "So therefore generally, you should select the number of nodes in your network to be a multiple of "
-            "the number of features,\n"
-            "No.\n"
-            "Beyond this input_dim argument, there is no other relationship whatsoever between the number of data "
-            "features and the number of network nodes"
-        ),
-        source=Source(SOURCE_001, "50-53", NODES_QUESTION),
-        hypothesis=(
-            "The asker's rule: one-hidden-layer ReLU MLPs whose width is a multiple of the number of input "
-            "features F (F, 2F, 3F) reach a higher mean test accuracy than MLPs of the nearest widths that are "
-            "not multiples (F +- F/4, 2F +- F/4, 3F +- F/4). The answer ('No.') predicts no difference beyond "
-            "the margin. Widths below F are reported against chance."
-        ),
-        rule=e6b_rule,
-    ),
-]
 
 
 # ---- data -----------------------------------------------------------------------------------------

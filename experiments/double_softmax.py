@@ -132,6 +132,70 @@ QUESTION = "Adding softmax layer to LSTM network \"freezes\" output"
 
 TITLE = "A softmax in front of a from-logits loss: the gradient it leaves, what Keras does with it, and training"
 
+SETUP_QUOTE = (
+    "My idea is this : I take a batch of B input sequences of size n (np array of n integers), one hot encode "
+    "them and pass them through my network composed of several LSTM layers, one fully connected layers and one "
+    "softmax unit.\n"
+    "self.softmax = nn.Softmax(dim = 1)\n"
+    "output = self.softmax(output)\n"
+    "loss = nn.CrossEntropyLoss(output, target)"
+)
+
+CLAIMS = [
+    Claim(
+        id="E2a",
+        kind="exact",
+        quote=SETUP_QUOTE,
+        source=Source(SOURCE_FILE, "22-50", QUESTION),
+        hypothesis=(
+            "A softmax in front of a cross-entropy that applies log-softmax itself computes -log "
+            "softmax(softmax(z))_y: in Keras/TensorFlow (a hand-written softmax under "
+            "SparseCategoricalCrossentropy(from_logits=True)) its loss and its gradient at the logits match the "
+            "closed forms up to float32 round-off, the gradient at z = 0 is exactly 1/V of the correct loss's, "
+            "and the loss is confined to [log(V - 1 + e) - 1, log(V - 1 + e)], a band 1 nat wide."
+        ),
+        rule="e2a_rule",
+    ),
+    Claim(
+        id="E2b",
+        kind="empirical",
+        quote=(
+            "My issue is that when I include the softmax layer, the output is the same every single epoch for every "
+            "single batch. When I don't include it, the network seems to learn appropriately.\n"
+            "each time the outcome was the same : the network doesn't learn at all when it has the softmax layer, "
+            "and trains somewhat appropriately without."
+        ),
+        source=Source(SOURCE_FILE, "24-55", QUESTION),
+        hypothesis=(
+            "Trained on next-character prediction (the text of the lab's sources, 97 characters), a window MLP whose "
+            "softmax output goes into a loss that applies its own softmax reaches a test accuracy no more than 2 "
+            "points above always predicting the most frequent character, while the same network without the "
+            "softmax exceeds that baseline by more than 2 points."
+        ),
+        rule="e2b_rule",
+    ),
+    Claim(
+        id="E2c",
+        kind="exact",
+        quote=(
+            "output = self.softmax(output)\n"
+            "loss = nn.CrossEntropyLoss(output, target)\n"
+            "My understanding of my problem is that I'm trying to do classification, and that the usual is to put "
+            "a softmax unit at the end to get \"probabilities\" of each character to appear, but clearly this "
+            "isn't right."
+        ),
+        source=Source(SOURCE_FILE, "39-57", QUESTION),
+        hypothesis=(
+            "The asker's mistake carries over to Keras as a softmax output under "
+            "SparseCategoricalCrossentropy(from_logits=True): with Keras' own softmax (Dense(activation='softmax') "
+            "or a Softmax layer) the compiled loss is -log softmax(softmax(z))_y, as it is with a hand-written "
+            "softmax."
+        ),
+        rule="e2c_rule",
+    ),
+]
+
+
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
     # next character on the text of sources/*.txt; or digits (10 classes)
@@ -585,67 +649,6 @@ def e2b_rule(cfg):
 
 
 # ---- the claims -----------------------------------------------------------------------------------
-SETUP_QUOTE = (
-    "My idea is this : I take a batch of B input sequences of size n (np array of n integers), one hot encode "
-    "them and pass them through my network composed of several LSTM layers, one fully connected layers and one "
-    "softmax unit.\n"
-    "self.softmax = nn.Softmax(dim = 1)\n"
-    "output = self.softmax(output)\n"
-    "loss = nn.CrossEntropyLoss(output, target)"
-)
-CLAIMS = [
-    Claim(
-        id="E2a",
-        kind="exact",
-        quote=SETUP_QUOTE,
-        source=Source(SOURCE_FILE, "22-50", QUESTION),
-        hypothesis=(
-            "A softmax in front of a cross-entropy that applies log-softmax itself computes -log "
-            "softmax(softmax(z))_y: in Keras/TensorFlow (a hand-written softmax under "
-            "SparseCategoricalCrossentropy(from_logits=True)) its loss and its gradient at the logits match the "
-            "closed forms up to float32 round-off, the gradient at z = 0 is exactly 1/V of the correct loss's, "
-            "and the loss is confined to [log(V - 1 + e) - 1, log(V - 1 + e)], a band 1 nat wide."
-        ),
-        rule=e2a_rule,
-    ),
-    Claim(
-        id="E2b",
-        kind="empirical",
-        quote=(
-            "My issue is that when I include the softmax layer, the output is the same every single epoch for every "
-            "single batch. When I don't include it, the network seems to learn appropriately.\n"
-            "each time the outcome was the same : the network doesn't learn at all when it has the softmax layer, "
-            "and trains somewhat appropriately without."
-        ),
-        source=Source(SOURCE_FILE, "24-55", QUESTION),
-        hypothesis=(
-            "Trained on next-character prediction (the text of the lab's sources, 97 characters), a window MLP whose "
-            "softmax output goes into a loss that applies its own softmax reaches a test accuracy no more than 2 "
-            "points above always predicting the most frequent character, while the same network without the "
-            "softmax exceeds that baseline by more than 2 points."
-        ),
-        rule=e2b_rule,
-    ),
-    Claim(
-        id="E2c",
-        kind="exact",
-        quote=(
-            "output = self.softmax(output)\n"
-            "loss = nn.CrossEntropyLoss(output, target)\n"
-            "My understanding of my problem is that I'm trying to do classification, and that the usual is to put "
-            "a softmax unit at the end to get \"probabilities\" of each character to appear, but clearly this "
-            "isn't right."
-        ),
-        source=Source(SOURCE_FILE, "39-57", QUESTION),
-        hypothesis=(
-            "The asker's mistake carries over to Keras as a softmax output under "
-            "SparseCategoricalCrossentropy(from_logits=True): with Keras' own softmax (Dense(activation='softmax') "
-            "or a Softmax layer) the compiled loss is -log softmax(softmax(z))_y, as it is with a hand-written "
-            "softmax."
-        ),
-        rule=e2c_rule,
-    ),
-]
 
 
 # ---- data -----------------------------------------------------------------------------------------

@@ -53,6 +53,72 @@ QUESTION = "Why does the global average pooling work in ResNet?"
 
 TITLE = "Global average pooling vs flatten and four other heads: accuracy, parameters, over-fitting, shifts"
 
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="G1",
+        kind="empirical",
+        quote=(
+            "The performance is good as my expectation --- 93% (yeah, it is ok).\n"
+            "Global max pooling layer. but got 85% ACC\n"
+            "Exponential Moving Average. but got 12% (almost didn't work)\n"
+            "Split input into 4 parts, avg_pool each parts, finally concatenate them.\n"
+            "but got 75%\n"
+            "Use a conv. layer with 1 kernel. In this way, the output shape is [-1, 128, 1, 1]. "
+            "but didn't work, 25% or so."
+        ),
+        source=Source(SOURCE_FILE, "39-62", QUESTION),
+        hypothesis=(
+            "On one shared trunk, test accuracy ranks the asker's heads as GAP (93%) > GMP (85%) > "
+            "4-strip GMP (75%) > one-filter conv (25%) > EMA (12%). The flatten head is reported alongside."
+        ),
+        rule=lambda cfg: Ranking("test/accuracy", order=("gap", "gmp", "split4_gmp", "conv1_kernel", "ema"),
+                                 also_report=("flatten",), smallest_effect=cfg["smallest_effect"]),
+    ),
+    Claim(
+        id="G2",
+        kind="exact",
+        quote=(
+            "The removal of a large number of trainable parameters from the model. Fully connected or dense "
+            "layers have lots of parameters. A 7 x 7 x 64 CNN output being flattened and fed into a 500 node "
+            "dense layer yields 1.56 million weights which need to be trained."
+        ),
+        source=Source(SOURCE_FILE, "66", QUESTION),
+        hypothesis="keras.layers.Dense(500) on a flattened 7x7x64 map has 1.56 million weights.",
+        rule=Exact("flatten_dense_weight_count", expect={"dense_weights": 1_560_000}, rel_tol=0.01,
+                   note="The answer states the count to three significant figures; a Keras count within 1% "
+                        "is taken as the same number, and the exact count is reported."),
+    ),
+    Claim(
+        id="G3",
+        kind="empirical",
+        quote=(
+            "The elimination of all these trainable parameters also reduces the tendency of over-fitting, "
+            "which needs to be managed in fully connected layers by the use of dropout."
+        ),
+        source=Source(SOURCE_FILE, "67", QUESTION),
+        hypothesis="The GAP head has a smaller train-test accuracy gap than the Flatten+Dense head.",
+        rule=lambda cfg: Better("generalization_gap", arm="gap", than="flatten", higher_is_better=False,
+                                smallest_effect=cfg["smallest_effect"]),
+    ),
+    Claim(
+        id="G4",
+        kind="empirical",
+        quote=(
+            "Finally, the authors also argue that, due to the averaging operation over the feature maps, "
+            "this makes the model more robust to spatial translations in the data."
+        ),
+        source=Source(SOURCE_FILE, "69", QUESTION),
+        hypothesis=(
+            "Trained on unshifted inputs, the GAP head loses less test accuracy than the Flatten+Dense head "
+            "when test inputs are shifted by 1..max_shift pixels."
+        ),
+        rule=lambda cfg: Better("shift/accuracy_drop", arm="gap", than="flatten", higher_is_better=False,
+                                smallest_effect=cfg["smallest_effect"]),
+    ),
+]
+
+
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
     "dataset": OneOf("shifted_digits", choices=("shifted_digits", "mnist1d", "keras:mnist", "keras:fashion_mnist")),
@@ -158,72 +224,6 @@ def flatten_dense_weight_count(cfg):
         "gap_dense_weights": int(gap_dense.kernel.shape[0] * gap_dense.kernel.shape[1]),
         "millions_to_3_significant_figures": float(f"{weights / 1e6:.3g}"),
     }
-
-
-# ---- the claims -----------------------------------------------------------------------------------
-CLAIMS = [
-    Claim(
-        id="G1",
-        kind="empirical",
-        quote=(
-            "The performance is good as my expectation --- 93% (yeah, it is ok).\n"
-            "Global max pooling layer. but got 85% ACC\n"
-            "Exponential Moving Average. but got 12% (almost didn't work)\n"
-            "Split input into 4 parts, avg_pool each parts, finally concatenate them.\n"
-            "but got 75%\n"
-            "Use a conv. layer with 1 kernel. In this way, the output shape is [-1, 128, 1, 1]. "
-            "but didn't work, 25% or so."
-        ),
-        source=Source(SOURCE_FILE, "39-62", QUESTION),
-        hypothesis=(
-            "On one shared trunk, test accuracy ranks the asker's heads as GAP (93%) > GMP (85%) > "
-            "4-strip GMP (75%) > one-filter conv (25%) > EMA (12%). The flatten head is reported alongside."
-        ),
-        rule=lambda cfg: Ranking("test/accuracy", order=("gap", "gmp", "split4_gmp", "conv1_kernel", "ema"),
-                                 also_report=("flatten",), smallest_effect=cfg["smallest_effect"]),
-    ),
-    Claim(
-        id="G2",
-        kind="exact",
-        quote=(
-            "The removal of a large number of trainable parameters from the model. Fully connected or dense "
-            "layers have lots of parameters. A 7 x 7 x 64 CNN output being flattened and fed into a 500 node "
-            "dense layer yields 1.56 million weights which need to be trained."
-        ),
-        source=Source(SOURCE_FILE, "66", QUESTION),
-        hypothesis="keras.layers.Dense(500) on a flattened 7x7x64 map has 1.56 million weights.",
-        rule=Exact(flatten_dense_weight_count, expect={"dense_weights": 1_560_000}, rel_tol=0.01,
-                   note="The answer states the count to three significant figures; a Keras count within 1% "
-                        "is taken as the same number, and the exact count is reported."),
-    ),
-    Claim(
-        id="G3",
-        kind="empirical",
-        quote=(
-            "The elimination of all these trainable parameters also reduces the tendency of over-fitting, "
-            "which needs to be managed in fully connected layers by the use of dropout."
-        ),
-        source=Source(SOURCE_FILE, "67", QUESTION),
-        hypothesis="The GAP head has a smaller train-test accuracy gap than the Flatten+Dense head.",
-        rule=lambda cfg: Better("generalization_gap", arm="gap", than="flatten", higher_is_better=False,
-                                smallest_effect=cfg["smallest_effect"]),
-    ),
-    Claim(
-        id="G4",
-        kind="empirical",
-        quote=(
-            "Finally, the authors also argue that, due to the averaging operation over the feature maps, "
-            "this makes the model more robust to spatial translations in the data."
-        ),
-        source=Source(SOURCE_FILE, "69", QUESTION),
-        hypothesis=(
-            "Trained on unshifted inputs, the GAP head loses less test accuracy than the Flatten+Dense head "
-            "when test inputs are shifted by 1..max_shift pixels."
-        ),
-        rule=lambda cfg: Better("shift/accuracy_drop", arm="gap", than="flatten", higher_is_better=False,
-                                smallest_effect=cfg["smallest_effect"]),
-    ),
-]
 
 
 # ---- data -----------------------------------------------------------------------------------------

@@ -83,6 +83,50 @@ TITLE = "Learned vs frozen first-layer kernels (hand-designed 5x5 incl. the aske
 KERNEL_SIZE = 5  # the asker's example is 5x5, and so is every designed kernel: not a tunable key
 DESIGNED_BANK_SIZE = 16  # kernels in each designed bank (2-D and 1-D)
 
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="E5a",
+        kind="exact",
+        quote=(
+            "For CNN the kernels are trained during the optimization procedure, so each number in the matrix is "
+            "a free parameter, adjusted according to partial derivative of the loss considered with respect to "
+            "this particular variable."
+        ),
+        source=Source(SOURCE_FILE, "125", QUESTION),
+        hypothesis=(
+            "A Keras Conv2D's 5x5 kernel is in model.trainable_weights, every one of its numbers gets a non-zero "
+            "partial derivative of the loss, and one SGD step moves every number by exactly -lr times it."
+        ),
+        rule="e5a_rule",
+    ),
+    Claim(
+        id="E5b",
+        kind="empirical",
+        quote=(
+            "However, I'm not sure if in the typical CNN you would predefine what the convolutional kernel is or "
+            "if that is something that the CNN \"figures out.\"\n"
+            "kernel = [[ 0, 1, -2, 1, 0]\n"
+            "[ 0, 2, -1, 2, 1]\n"
+            "[ 1, 0, 1, 0, 0]\n"
+            "[-1, -1, 0, -3, -1]\n"
+            "[-3, -2, 0, 1, 1]]\n"
+            "Or would you simply tell the CNN to find a 5x5 kernel and after training it will have come up with "
+            "a good 5x5 kernel?\n"
+            "You would tell the model to use K kernels of given size, with given spacing, maybe in multiple "
+            "layers, followed by other operations, and it will find all the kernels on its own."
+        ),
+        source=Source(SOURCE_FILE, "118-128", QUESTION),
+        hypothesis=(
+            "With the rest of a small CNN identical and trainable, learned first-layer kernels give higher test "
+            "accuracy than the same kernels frozen at a hand-designed bank (the asker's 5x5 example, Sobel and "
+            "other classic filters) and than kernels frozen at their random initialisation."
+        ),
+        rule="e5b_rule",
+    ),
+]
+
+
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
     "dataset": OneOf("digits", choices=("digits", "shifted_digits", "mnist1d")),
@@ -301,50 +345,6 @@ def e5b_rule(cfg):
         also_report=[Better("test/accuracy", "fixed_designed", than="fixed_random", smallest_effect=effect),
                      Summarize("kernel/relative_change", list(ARMS))],
     )
-
-
-# ---- the claims -----------------------------------------------------------------------------------
-CLAIMS = [
-    Claim(
-        id="E5a",
-        kind="exact",
-        quote=(
-            "For CNN the kernels are trained during the optimization procedure, so each number in the matrix is "
-            "a free parameter, adjusted according to partial derivative of the loss considered with respect to "
-            "this particular variable."
-        ),
-        source=Source(SOURCE_FILE, "125", QUESTION),
-        hypothesis=(
-            "A Keras Conv2D's 5x5 kernel is in model.trainable_weights, every one of its numbers gets a non-zero "
-            "partial derivative of the loss, and one SGD step moves every number by exactly -lr times it."
-        ),
-        rule=e5a_rule,
-    ),
-    Claim(
-        id="E5b",
-        kind="empirical",
-        quote=(
-            "However, I'm not sure if in the typical CNN you would predefine what the convolutional kernel is or "
-            "if that is something that the CNN \"figures out.\"\n"
-            "kernel = [[ 0, 1, -2, 1, 0]\n"
-            "[ 0, 2, -1, 2, 1]\n"
-            "[ 1, 0, 1, 0, 0]\n"
-            "[-1, -1, 0, -3, -1]\n"
-            "[-3, -2, 0, 1, 1]]\n"
-            "Or would you simply tell the CNN to find a 5x5 kernel and after training it will have come up with "
-            "a good 5x5 kernel?\n"
-            "You would tell the model to use K kernels of given size, with given spacing, maybe in multiple "
-            "layers, followed by other operations, and it will find all the kernels on its own."
-        ),
-        source=Source(SOURCE_FILE, "118-128", QUESTION),
-        hypothesis=(
-            "With the rest of a small CNN identical and trainable, learned first-layer kernels give higher test "
-            "accuracy than the same kernels frozen at a hand-designed bank (the asker's 5x5 example, Sobel and "
-            "other classic filters) and than kernels frozen at their random initialisation."
-        ),
-        rule=e5b_rule,
-    ),
-]
 
 
 # ---- data -----------------------------------------------------------------------------------------

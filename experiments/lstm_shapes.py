@@ -46,6 +46,121 @@ SOURCE_004 = "004_6e8709b0f2e54d47.txt"
 TITLE = "Recurrent layers: SimpleRNN input rank, LSTM parameter counts, output shapes and states"
 
 
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="X7",
+        kind="exact",
+        quote=(
+            "ValueError: Input 0 is incompatible with layer simple_rnn_1: expected ndim=3, found ndim=2\n"
+            "This error is returned regardless of input_dim value.\n"
+            "That message means: the input going into the rnn has 2 dimensions, but an rnn layer expects 3 "
+            "dimensions.\n"
+            "If your training data is a sequence, you shape it like (NumberOfSamples, TimeSteps, Features) and "
+            "pass it to your model.\n"
+            "Solution 2 - You reshape the output of the first dense layer so it has the additional dimension:\n"
+            "model.add(Reshape((TimeSteps,Features)))\n"
+            "Make sure that the product TimeSteps*Features is equal to 8, the output of your first dense layer."
+        ),
+        source=Source(SOURCE_001, "101-124", "Keras SimpleRNN: expected ndim=3, found ndim=2"),
+        hypothesis=(
+            "The asker's Sequential [Dense(8, input_dim=d), SimpleRNN(2), Dense(1)] raises a ValueError whose "
+            "message says 'expected ndim=3, found ndim=2', the same for d = 1, 2, 5; a sequence input "
+            "(TimeSteps, Features) builds; Reshape((s, f)) after the Dense builds and predicts for every s*f = 8 "
+            "and raises for s*f != 8."
+        ),
+        rule=Exact("simple_rnn_after_dense", expect={
+            "raises": "ValueError",
+            "message_says_expected_ndim_3_found_ndim_2": True,
+            "same_error_for_every_input_dim": True,
+            "sequence_input_builds": True,
+            "every_reshape_with_product_8_builds": True,
+            "reshape_with_other_product_raises": True,
+        }),
+    ),
+    Claim(
+        id="X16",
+        kind="exact",
+        quote=(
+            "model.add(LSTM(300, input_shape=(20,1)))\n"
+            "lstm_7 (LSTM) (None, 300) 362400\n"
+            "output = model.predict(np.zeros((1, 20, 1)))\n"
+            "(1, 300)\n"
+            "You are training a single set of weights that are repeatedly used for each time step (t-20,...,t).\n"
+            "So W1 is of size 1x300, and is multiplied 20 times, once for each timestep."
+        ),
+        source=Source(SOURCE_004, "102-132", "The Diagram explanation of the LSTM Network"),
+        hypothesis=(
+            "keras.layers.LSTM(300) on (20, 1) has 362,400 parameters, summary shape (None, 300), predict on "
+            "(1, 20, 1) gives (1, 300); the count is the same on 40 steps (one set of weights for every step); "
+            "the answer's 'basic RNN' (SimpleRNN(300)) has an input kernel W1 of 1x300."
+        ),
+        rule=Exact("lstm_300_on_20_steps", expect={
+            "parameters": 362_400,
+            "summary_output_shape": [None, 300],
+            "predict_output_shape": [1, 300],
+            "parameters_independent_of_steps": True,
+            "simple_rnn_kernel_shape": [1, 300],
+        }),
+    ),
+    Claim(
+        id="X16b",
+        kind="exact",
+        quote=(
+            "Where input_shape = (batch_size, arbitrary_steps, 3)\n"
+            "(batch, arbitrary_steps, units) if return_sequences=True.\n"
+            "(batch, units) if return_sequences=False.\n"
+            "The memory states will have a size of units.\n"
+            "Due to the internal structure, each group will have a number of parameters 4 times bigger than "
+            "the number of units (this 4 is not related to the image, it's fixed).\n"
+            "In case when you put return_states = TRUE , you get the last Hidden State of size = 4 and last "
+            "Cell State of size 4."
+        ),
+        source=Source(SOURCE_002, "120-183", "How to interpret clearly the meaning of the units parameter in Keras?"),
+        hypothesis=(
+            "On inputs (batch, steps, 3) for steps 7 and 20: LSTM(4, return_sequences=True) outputs "
+            "(batch, steps, 4), LSTM(4) outputs (batch, 4), the stack LSTM(4)-LSTM(4)-LSTM(1) outputs "
+            "(batch, 1); return_state=True gives h and c of shape (batch, 4); the input and recurrent kernels "
+            "are each 4*units wide (one block per gate), so an LSTM has 4*units*(input_dim + units + 1) "
+            "parameters, for every (input_dim, units) in CONFIG['formula_cases']."
+        ),
+        rule=Exact("lstm_shapes_and_formula", expect={
+            "return_sequences_true_is_batch_steps_units": True,
+            "return_sequences_false_is_batch_units": True,
+            "stack_output_is_batch_1": True,
+            "states_are_h_and_c_of_size_units": True,
+            "each_group_4_units_wide": True,
+            "parameters_equal_4u_times_d_plus_u_plus_1": True,
+        }, note="The literal reading (a group has 4*units parameters) and the misspelt return_states keyword "
+                "are recorded in the check, not judged."),
+    ),
+    Claim(
+        id="X17",
+        kind="exact",
+        quote=(
+            "In my opinion, outputs correspond to the hidden state (denoted as h_t in the previous link) but I am "
+            "not sure.\n"
+            "They are the C_t and h_t values that move along the time axis as output/input to the unrolled LSTM "
+            "layer. That is why you get 2 tensors each with size (batch_size,n_hidden)"
+        ),
+        source=Source(SOURCE_004, "133-144", "LSTM example with MNIST"),
+        hypothesis=(
+            "keras.layers.LSTM(n_hidden, return_sequences=True, return_state=True) returns the outputs and 2 "
+            "states, each (batch, n_hidden); the output at every step t is the hidden state h_t (the last output "
+            "equals the returned h exactly, and each earlier output equals h of the same layer run on that "
+            "prefix); the other state is the cell state c (h_T = sigmoid(o_T) * tanh(c_T) within 1e-5)."
+        ),
+        rule=Exact("lstm_outputs_and_states", expect={
+            "state_count": 2,
+            "states_shaped_batch_by_n_hidden": True,
+            "last_output_equals_h": True,
+            "every_output_is_h_t": True,
+            "second_state_is_cell_state": True,
+        }),
+    ),
+]
+
+
 # ---- configuration: the sizes of the inputs the checks feed (the claims' own sizes are fixed below) ----
 CONFIG = {
     "batch": Integer(3, min=1),  # X16b, X17: batch of the probe input
@@ -231,116 +346,3 @@ def lstm_outputs_and_states(cfg):
     }
 
 
-# ---- the claims -----------------------------------------------------------------------------------
-CLAIMS = [
-    Claim(
-        id="X7",
-        kind="exact",
-        quote=(
-            "ValueError: Input 0 is incompatible with layer simple_rnn_1: expected ndim=3, found ndim=2\n"
-            "This error is returned regardless of input_dim value.\n"
-            "That message means: the input going into the rnn has 2 dimensions, but an rnn layer expects 3 "
-            "dimensions.\n"
-            "If your training data is a sequence, you shape it like (NumberOfSamples, TimeSteps, Features) and "
-            "pass it to your model.\n"
-            "Solution 2 - You reshape the output of the first dense layer so it has the additional dimension:\n"
-            "model.add(Reshape((TimeSteps,Features)))\n"
-            "Make sure that the product TimeSteps*Features is equal to 8, the output of your first dense layer."
-        ),
-        source=Source(SOURCE_001, "101-124", "Keras SimpleRNN: expected ndim=3, found ndim=2"),
-        hypothesis=(
-            "The asker's Sequential [Dense(8, input_dim=d), SimpleRNN(2), Dense(1)] raises a ValueError whose "
-            "message says 'expected ndim=3, found ndim=2', the same for d = 1, 2, 5; a sequence input "
-            "(TimeSteps, Features) builds; Reshape((s, f)) after the Dense builds and predicts for every s*f = 8 "
-            "and raises for s*f != 8."
-        ),
-        rule=Exact(simple_rnn_after_dense, expect={
-            "raises": "ValueError",
-            "message_says_expected_ndim_3_found_ndim_2": True,
-            "same_error_for_every_input_dim": True,
-            "sequence_input_builds": True,
-            "every_reshape_with_product_8_builds": True,
-            "reshape_with_other_product_raises": True,
-        }),
-    ),
-    Claim(
-        id="X16",
-        kind="exact",
-        quote=(
-            "model.add(LSTM(300, input_shape=(20,1)))\n"
-            "lstm_7 (LSTM) (None, 300) 362400\n"
-            "output = model.predict(np.zeros((1, 20, 1)))\n"
-            "(1, 300)\n"
-            "You are training a single set of weights that are repeatedly used for each time step (t-20,...,t).\n"
-            "So W1 is of size 1x300, and is multiplied 20 times, once for each timestep."
-        ),
-        source=Source(SOURCE_004, "102-132", "The Diagram explanation of the LSTM Network"),
-        hypothesis=(
-            "keras.layers.LSTM(300) on (20, 1) has 362,400 parameters, summary shape (None, 300), predict on "
-            "(1, 20, 1) gives (1, 300); the count is the same on 40 steps (one set of weights for every step); "
-            "the answer's 'basic RNN' (SimpleRNN(300)) has an input kernel W1 of 1x300."
-        ),
-        rule=Exact(lstm_300_on_20_steps, expect={
-            "parameters": 362_400,
-            "summary_output_shape": [None, 300],
-            "predict_output_shape": [1, 300],
-            "parameters_independent_of_steps": True,
-            "simple_rnn_kernel_shape": [1, 300],
-        }),
-    ),
-    Claim(
-        id="X16b",
-        kind="exact",
-        quote=(
-            "Where input_shape = (batch_size, arbitrary_steps, 3)\n"
-            "(batch, arbitrary_steps, units) if return_sequences=True.\n"
-            "(batch, units) if return_sequences=False.\n"
-            "The memory states will have a size of units.\n"
-            "Due to the internal structure, each group will have a number of parameters 4 times bigger than "
-            "the number of units (this 4 is not related to the image, it's fixed).\n"
-            "In case when you put return_states = TRUE , you get the last Hidden State of size = 4 and last "
-            "Cell State of size 4."
-        ),
-        source=Source(SOURCE_002, "120-183", "How to interpret clearly the meaning of the units parameter in Keras?"),
-        hypothesis=(
-            "On inputs (batch, steps, 3) for steps 7 and 20: LSTM(4, return_sequences=True) outputs "
-            "(batch, steps, 4), LSTM(4) outputs (batch, 4), the stack LSTM(4)-LSTM(4)-LSTM(1) outputs "
-            "(batch, 1); return_state=True gives h and c of shape (batch, 4); the input and recurrent kernels "
-            "are each 4*units wide (one block per gate), so an LSTM has 4*units*(input_dim + units + 1) "
-            "parameters, for every (input_dim, units) in CONFIG['formula_cases']."
-        ),
-        rule=Exact(lstm_shapes_and_formula, expect={
-            "return_sequences_true_is_batch_steps_units": True,
-            "return_sequences_false_is_batch_units": True,
-            "stack_output_is_batch_1": True,
-            "states_are_h_and_c_of_size_units": True,
-            "each_group_4_units_wide": True,
-            "parameters_equal_4u_times_d_plus_u_plus_1": True,
-        }, note="The literal reading (a group has 4*units parameters) and the misspelt return_states keyword "
-                "are recorded in the check, not judged."),
-    ),
-    Claim(
-        id="X17",
-        kind="exact",
-        quote=(
-            "In my opinion, outputs correspond to the hidden state (denoted as h_t in the previous link) but I am "
-            "not sure.\n"
-            "They are the C_t and h_t values that move along the time axis as output/input to the unrolled LSTM "
-            "layer. That is why you get 2 tensors each with size (batch_size,n_hidden)"
-        ),
-        source=Source(SOURCE_004, "133-144", "LSTM example with MNIST"),
-        hypothesis=(
-            "keras.layers.LSTM(n_hidden, return_sequences=True, return_state=True) returns the outputs and 2 "
-            "states, each (batch, n_hidden); the output at every step t is the hidden state h_t (the last output "
-            "equals the returned h exactly, and each earlier output equals h of the same layer run on that "
-            "prefix); the other state is the cell state c (h_T = sigmoid(o_T) * tanh(c_T) within 1e-5)."
-        ),
-        rule=Exact(lstm_outputs_and_states, expect={
-            "state_count": 2,
-            "states_shaped_batch_by_n_hidden": True,
-            "last_output_equals_h": True,
-            "every_output_is_h_t": True,
-            "second_state_is_cell_state": True,
-        }),
-    ),
-]

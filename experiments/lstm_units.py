@@ -69,6 +69,43 @@ QUESTION = "How to interpret clearly the meaning of the units parameter in Keras
 
 TITLE = "LSTM units: the parameter count, and whether 128 or 256 units beat the asker's 4"
 
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="E10a",
+        kind="exact",
+        quote=(
+            "To be really precise, there will be two groups of units, one working on the raw inputs, the other "
+            "working on already processed inputs coming from the last step. Due to the internal structure, each "
+            "group will have a number of parameters 4 times bigger than the number of units (this 4 is not "
+            "related to the image, it's fixed)."
+        ),
+        source=Source(SOURCE_FILE, "157", QUESTION),
+        hypothesis=(
+            "For every swept size (4 to 256 units) and two input sizes, a keras LSTM(units) has an input kernel of "
+            "input_dim x 4*units, a recurrent kernel of units x 4*units, a bias of 4*units, and "
+            "4*(units*(input_dim + units) + units) parameters."
+        ),
+        rule="e10a_rule",
+    ),
+    Claim(
+        id="E10b",
+        kind="empirical",
+        quote=(
+            "if return_sequences is true, otherwise only the last h will be emmited making it (batch_size, 4). "
+            "I would recommend using a much higher latent dimension, perhaps 128 or 256 for most problems."
+        ),
+        source=Source(SOURCE_FILE, "177", QUESTION),
+        hypothesis=(
+            "On a generated sequence task that needs memory, a single LSTM layer of 128 units and one of 256 units "
+            "each reach a higher test accuracy than the asker's LSTM(4), by more than the smallest effect; "
+            "training time and parameters are reported."
+        ),
+        rule="e10b_rule",
+    ),
+]
+
+
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
     "length": Integer(16, min=2),  # steps per sequence
@@ -187,43 +224,6 @@ def e10b_rule(cfg):
                      Summarize("time/train_seconds", list(ARMS)),
                      Summarize("params/total", list(ARMS))],
     )
-
-
-# ---- the claims -----------------------------------------------------------------------------------
-CLAIMS = [
-    Claim(
-        id="E10a",
-        kind="exact",
-        quote=(
-            "To be really precise, there will be two groups of units, one working on the raw inputs, the other "
-            "working on already processed inputs coming from the last step. Due to the internal structure, each "
-            "group will have a number of parameters 4 times bigger than the number of units (this 4 is not "
-            "related to the image, it's fixed)."
-        ),
-        source=Source(SOURCE_FILE, "157", QUESTION),
-        hypothesis=(
-            "For every swept size (4 to 256 units) and two input sizes, a keras LSTM(units) has an input kernel of "
-            "input_dim x 4*units, a recurrent kernel of units x 4*units, a bias of 4*units, and "
-            "4*(units*(input_dim + units) + units) parameters."
-        ),
-        rule=e10a_rule,
-    ),
-    Claim(
-        id="E10b",
-        kind="empirical",
-        quote=(
-            "if return_sequences is true, otherwise only the last h will be emmited making it (batch_size, 4). "
-            "I would recommend using a much higher latent dimension, perhaps 128 or 256 for most problems."
-        ),
-        source=Source(SOURCE_FILE, "177", QUESTION),
-        hypothesis=(
-            "On a generated sequence task that needs memory, a single LSTM layer of 128 units and one of 256 units "
-            "each reach a higher test accuracy than the asker's LSTM(4), by more than the smallest effect; "
-            "training time and parameters are reported."
-        ),
-        rule=e10b_rule,
-    ),
-]
 
 
 # ---- data -----------------------------------------------------------------------------------------

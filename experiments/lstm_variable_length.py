@@ -84,6 +84,113 @@ QUESTION = "Training LSTMs in Keras with time series of different length"
 
 TITLE = "LSTMs on series of different lengths: padding, masks, bucketing, stateful chunks, concatenation"
 
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="L1",
+        kind="exact",
+        quote=(
+            "lstm_input = layers.Input(shape=(None, n_feats))\n"
+            "lstm_output = layers.LSTM(latent_dim)(lstm_input)\n"
+            "Total params: 24,832\n"
+            "the number of parameters used in a LSTM layer does not depend on the batch size or time-series "
+            "length (it only depends on input feature vector's length and the latent dimension of LSTM).\n"
+            "model.predict(np.random.rand(10, 5, n_feats)) # This works\n"
+            "model.predict(np.random.rand(5, 100, n_feats)) # This also works"
+        ),
+        source=Source(SOURCE_FILE, "32-51", QUESTION),
+        hypothesis=(
+            "keras.Input(shape=(None, 32)) -> layers.LSTM(64) has 24,832 parameters; predict accepts inputs of "
+            "shape (10, 5, 32) and (5, 100, 32), returns (10, 64) and (5, 64), and the count does not change."
+        ),
+        rule=Exact("lstm_any_length_parameter_count",
+                   expect={"lstm_parameters": 24_832, "output_shape_batch10_len5": [10, 64],
+                           "output_shape_batch5_len100": [5, 64], "parameters_after_both_predicts": 24_832}),
+    ),
+    Claim(
+        id="L2",
+        kind="empirical",
+        quote=(
+            "I see basically two options to bring them to shape (batch_size, timesteps, output_features):\n"
+            "Extend the shorter series by some default value (0)\n"
+            "Compute the GCD of the lengths, cut the series into pieces, and use a stateful LSTM\n"
+            "Are there any other / better solutions?\n"
+            "Have you tried feeding the LSTM layer with inputs of different length?"
+        ),
+        source=Source(SOURCE_FILE, "18-28", QUESTION),
+        hypothesis=(
+            "On interrupted series of 5-30 steps whose label depends on every step, each of the asker's options "
+            "(zero padding post or pre without a mask, zero padding with a mask, a stateful LSTM over GCD-length "
+            "pieces) reaches the test accuracy of the answer's way (no padding, equal-length batches), within "
+            "the accuracy margin. Time per epoch is reported for every option."
+        ),
+        rule="l2_rule",
+    ),
+    Claim(
+        id="L3",
+        kind="exact",
+        quote=(
+            "Extend the shorter series by some default value (0), i.e. for the above example we would have the "
+            "following batch:\n"
+            "d1, ..., d10\n"
+            "d15, ..., d20, 0, 0, 0, 0, 0"
+        ),
+        source=Source(SOURCE_FILE, "19-21", QUESTION),
+        hypothesis=(
+            "Zero padding with a Keras Masking layer is a faithful way to batch series of different lengths: an "
+            "LSTM's output on a padded and masked batch (post or pre padding) equals its output on each series "
+            "alone, unpadded. (Without the mask it is reported, not judged.)"
+        ),
+        rule="l3_rule",
+    ),
+    Claim(
+        id="L4a",
+        kind="exact",
+        quote=(
+            "Compute the GCD of the lengths, cut the series into pieces, and use a stateful LSTM, i.e.:\n"
+            "reset_state\n"
+            "Is training a stateless LSTM with a complete sequence equivalent to training a stateful LSTM with "
+            "pieces?"
+        ),
+        source=Source(SOURCE_FILE, "22-27", QUESTION),
+        hypothesis=(
+            "With the same weights, a stateful LSTM fed a series in chunks (state carried, reset between series) "
+            "computes the same output as a stateless LSTM fed the whole series, and the gradient of the loss "
+            "at the series' end is the same for both (so one training step is the same)."
+        ),
+        rule="l4a_rule",
+    ),
+    Claim(
+        id="L4b",
+        kind="empirical",
+        quote="Is training a stateless LSTM with a complete sequence equivalent to training a stateful LSTM with pieces?",
+        source=Source(SOURCE_FILE, "27", QUESTION),
+        hypothesis=(
+            "On a task whose dependency (a reading marked in the first chunk, the label at the end) spans more "
+            "than one chunk, a stateful LSTM trained on the chunks reaches the test accuracy of a stateless LSTM "
+            "trained on the complete sequences, within the accuracy margin."
+        ),
+        rule="l4b_rule",
+    ),
+    Claim(
+        id="L5",
+        kind="empirical",
+        quote=(
+            "Consider, for example, a continuous series from day 1 to day 10 and another continuous series from "
+            "day 15 to day 20. Simply concatenating them to a single series might yield wrong results."
+        ),
+        source=Source(SOURCE_FILE, "18", QUESTION),
+        hypothesis=(
+            "A model trained and tested on windows of the concatenated series (no boundary between series) has a "
+            "lower test accuracy than the same LSTM trained on each series separately (bucketing)."
+        ),
+        # The smallest effect of interest is L2's "as good as" margin: a smaller loss is "as good as".
+        rule=lambda cfg: Better("test/accuracy", arm="bucketing", than="concatenated",
+                                smallest_effect=cfg["accuracy_margin"]),
+    ),
+]
+
+
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
     "lengths": Sizes((5, 10, 15, 20, 25, 30), min=1),  # interrupted task: series lengths, multiples of the chunk
@@ -226,113 +333,6 @@ def l4a_rule(cfg):
 
 def l4b_rule(cfg):
     return Equivalent("test/accuracy", arm="long_chunked", to="long_full", margin=cfg["accuracy_margin"])
-
-
-# ---- the claims -----------------------------------------------------------------------------------
-CLAIMS = [
-    Claim(
-        id="L1",
-        kind="exact",
-        quote=(
-            "lstm_input = layers.Input(shape=(None, n_feats))\n"
-            "lstm_output = layers.LSTM(latent_dim)(lstm_input)\n"
-            "Total params: 24,832\n"
-            "the number of parameters used in a LSTM layer does not depend on the batch size or time-series "
-            "length (it only depends on input feature vector's length and the latent dimension of LSTM).\n"
-            "model.predict(np.random.rand(10, 5, n_feats)) # This works\n"
-            "model.predict(np.random.rand(5, 100, n_feats)) # This also works"
-        ),
-        source=Source(SOURCE_FILE, "32-51", QUESTION),
-        hypothesis=(
-            "keras.Input(shape=(None, 32)) -> layers.LSTM(64) has 24,832 parameters; predict accepts inputs of "
-            "shape (10, 5, 32) and (5, 100, 32), returns (10, 64) and (5, 64), and the count does not change."
-        ),
-        rule=Exact(lstm_any_length_parameter_count,
-                   expect={"lstm_parameters": 24_832, "output_shape_batch10_len5": [10, 64],
-                           "output_shape_batch5_len100": [5, 64], "parameters_after_both_predicts": 24_832}),
-    ),
-    Claim(
-        id="L2",
-        kind="empirical",
-        quote=(
-            "I see basically two options to bring them to shape (batch_size, timesteps, output_features):\n"
-            "Extend the shorter series by some default value (0)\n"
-            "Compute the GCD of the lengths, cut the series into pieces, and use a stateful LSTM\n"
-            "Are there any other / better solutions?\n"
-            "Have you tried feeding the LSTM layer with inputs of different length?"
-        ),
-        source=Source(SOURCE_FILE, "18-28", QUESTION),
-        hypothesis=(
-            "On interrupted series of 5-30 steps whose label depends on every step, each of the asker's options "
-            "(zero padding post or pre without a mask, zero padding with a mask, a stateful LSTM over GCD-length "
-            "pieces) reaches the test accuracy of the answer's way (no padding, equal-length batches), within "
-            "the accuracy margin. Time per epoch is reported for every option."
-        ),
-        rule=l2_rule,
-    ),
-    Claim(
-        id="L3",
-        kind="exact",
-        quote=(
-            "Extend the shorter series by some default value (0), i.e. for the above example we would have the "
-            "following batch:\n"
-            "d1, ..., d10\n"
-            "d15, ..., d20, 0, 0, 0, 0, 0"
-        ),
-        source=Source(SOURCE_FILE, "19-21", QUESTION),
-        hypothesis=(
-            "Zero padding with a Keras Masking layer is a faithful way to batch series of different lengths: an "
-            "LSTM's output on a padded and masked batch (post or pre padding) equals its output on each series "
-            "alone, unpadded. (Without the mask it is reported, not judged.)"
-        ),
-        rule=l3_rule,
-    ),
-    Claim(
-        id="L4a",
-        kind="exact",
-        quote=(
-            "Compute the GCD of the lengths, cut the series into pieces, and use a stateful LSTM, i.e.:\n"
-            "reset_state\n"
-            "Is training a stateless LSTM with a complete sequence equivalent to training a stateful LSTM with "
-            "pieces?"
-        ),
-        source=Source(SOURCE_FILE, "22-27", QUESTION),
-        hypothesis=(
-            "With the same weights, a stateful LSTM fed a series in chunks (state carried, reset between series) "
-            "computes the same output as a stateless LSTM fed the whole series, and the gradient of the loss "
-            "at the series' end is the same for both (so one training step is the same)."
-        ),
-        rule=l4a_rule,
-    ),
-    Claim(
-        id="L4b",
-        kind="empirical",
-        quote="Is training a stateless LSTM with a complete sequence equivalent to training a stateful LSTM with pieces?",
-        source=Source(SOURCE_FILE, "27", QUESTION),
-        hypothesis=(
-            "On a task whose dependency (a reading marked in the first chunk, the label at the end) spans more "
-            "than one chunk, a stateful LSTM trained on the chunks reaches the test accuracy of a stateless LSTM "
-            "trained on the complete sequences, within the accuracy margin."
-        ),
-        rule=l4b_rule,
-    ),
-    Claim(
-        id="L5",
-        kind="empirical",
-        quote=(
-            "Consider, for example, a continuous series from day 1 to day 10 and another continuous series from "
-            "day 15 to day 20. Simply concatenating them to a single series might yield wrong results."
-        ),
-        source=Source(SOURCE_FILE, "18", QUESTION),
-        hypothesis=(
-            "A model trained and tested on windows of the concatenated series (no boundary between series) has a "
-            "lower test accuracy than the same LSTM trained on each series separately (bucketing)."
-        ),
-        # The smallest effect of interest is L2's "as good as" margin: a smaller loss is "as good as".
-        rule=lambda cfg: Better("test/accuracy", arm="bucketing", than="concatenated",
-                                smallest_effect=cfg["accuracy_margin"]),
-    ),
-]
 
 
 # ---- data -----------------------------------------------------------------------------------------

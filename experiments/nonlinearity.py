@@ -84,6 +84,52 @@ QUESTION = ("(untitled) I'm trying to teach myself machine learning … why the 
 
 TITLE = "Dense stacks without activations collapse to one linear layer: the formula, and training vs ReLU"
 
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="E1a",
+        kind="exact",
+        quote=(
+            "Take the following example, say you have 3 layer neural network without any non-linear activations "
+            "in the middle, but a final softmax layer. The weights and biases for these layers are (W1, b1), "
+            "(W2, b2) and (W3, b3).\n"
+            "h1 = W1.x + b1\n"
+            "h2 = W2.h1 + b2\n"
+            "h3 = Softmax(W3.h2 + b3)\n"
+            "h3 = Softmax((W3.W2.W1) x + (W3.W2.b1 + W3.b2 + b3))\n"
+            "h3 = Softmax(W.x + b)\n"
+            "So, without the non-linear activations, our 3-layer networks has been squashed to a single layer "
+            "network."
+        ),
+        source=Source(SOURCE_FILE, "70-79", QUESTION),
+        hypothesis=(
+            "A Keras stack of Dense layers with no activation in the middle and a softmax at the end (3 layers, "
+            "and 6) gives, on real inputs, the same logits and softmax outputs as Softmax(W.x + b) with "
+            "W = W3.W2.W1 and b = W3.W2.b1 + W3.b2 + b3 built from its weights, up to float32 round-off; a "
+            "single keras Dense layer holding that W and b gives the same outputs as the stack."
+        ),
+        rule="e1a_rule",
+    ),
+    Claim(
+        id="E1b",
+        kind="empirical",
+        quote=(
+            "if there are no non-linear activations in the middle, no matter how deep your network is, it can be "
+            "boiled down to a single linear equation. Therefore, non-linear activation is one of the big enablers "
+            "that enable deep networks to be actually \"deep\" and learn high-level features."
+        ),
+        source=Source(SOURCE_FILE, "69", QUESTION),
+        hypothesis=(
+            "On MNIST-1D, where a linear model is clearly limited, a stack of Dense layers without activations "
+            "(softmax at the end) trained like a single Dense softmax layer reaches the same test accuracy "
+            "(within the equivalence margin), while the same stack with ReLU between its layers reaches a higher "
+            "test accuracy than the stack without."
+        ),
+        rule="e1b_rule",
+    ),
+]
+
+
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
     "dataset": OneOf("mnist1d", choices=("mnist1d", "digits")),
@@ -337,52 +383,6 @@ def e1b_rule(cfg):
                      Summarize("train_eval/accuracy", list(ARMS)),
                      Summarize("collapse/prediction_agreement", ["deep_linear", "deep_relu"])],
     )
-
-
-# ---- the claims -----------------------------------------------------------------------------------
-CLAIMS = [
-    Claim(
-        id="E1a",
-        kind="exact",
-        quote=(
-            "Take the following example, say you have 3 layer neural network without any non-linear activations "
-            "in the middle, but a final softmax layer. The weights and biases for these layers are (W1, b1), "
-            "(W2, b2) and (W3, b3).\n"
-            "h1 = W1.x + b1\n"
-            "h2 = W2.h1 + b2\n"
-            "h3 = Softmax(W3.h2 + b3)\n"
-            "h3 = Softmax((W3.W2.W1) x + (W3.W2.b1 + W3.b2 + b3))\n"
-            "h3 = Softmax(W.x + b)\n"
-            "So, without the non-linear activations, our 3-layer networks has been squashed to a single layer "
-            "network."
-        ),
-        source=Source(SOURCE_FILE, "70-79", QUESTION),
-        hypothesis=(
-            "A Keras stack of Dense layers with no activation in the middle and a softmax at the end (3 layers, "
-            "and 6) gives, on real inputs, the same logits and softmax outputs as Softmax(W.x + b) with "
-            "W = W3.W2.W1 and b = W3.W2.b1 + W3.b2 + b3 built from its weights, up to float32 round-off; a "
-            "single keras Dense layer holding that W and b gives the same outputs as the stack."
-        ),
-        rule=e1a_rule,
-    ),
-    Claim(
-        id="E1b",
-        kind="empirical",
-        quote=(
-            "if there are no non-linear activations in the middle, no matter how deep your network is, it can be "
-            "boiled down to a single linear equation. Therefore, non-linear activation is one of the big enablers "
-            "that enable deep networks to be actually \"deep\" and learn high-level features."
-        ),
-        source=Source(SOURCE_FILE, "69", QUESTION),
-        hypothesis=(
-            "On MNIST-1D, where a linear model is clearly limited, a stack of Dense layers without activations "
-            "(softmax at the end) trained like a single Dense softmax layer reaches the same test accuracy "
-            "(within the equivalence margin), while the same stack with ReLU between its layers reaches a higher "
-            "test accuracy than the stack without."
-        ),
-        rule=e1b_rule,
-    ),
-]
 
 
 # ---- data -----------------------------------------------------------------------------------------

@@ -82,6 +82,68 @@ QUESTION = "Recently, pooling layers have fallen out of favor"
 
 TITLE = "Pooling vs dropout vs strided conv over training-set sizes; a position task; parameter counts"
 
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="P1",
+        kind="empirical",
+        quote="Recently, pooling layers have fallen out of favor. Some reasons are:\nDropout is a much better regularizer.",
+        source=Source(SOURCE_FILE, "46-61", QUESTION),
+        hypothesis=(
+            "On one trunk and the same data, dropout without pooling gives higher test accuracy (averaged over "
+            "the training-set sizes) than max pooling without dropout and than average pooling without dropout."
+        ),
+        rule="p1_rule",
+    ),
+    Claim(
+        id="P2",
+        kind="empirical",
+        quote=(
+            "Pooling results in a loss of information. Think about the max pooling operation as an example. "
+            "We only keep the largest of n numbers, thereby disregarding n-1 numbers completely."
+        ),
+        source=Source(SOURCE_FILE, "46-61", QUESTION),
+        hypothesis=(
+            "On a task whose label depends on an exact position (a spike's position mod 4), the max-pooling net "
+            "reaches lower test accuracy than the same net without pooling."
+        ),
+        rule="p2_rule",
+    ),
+    Claim(
+        id="P3",
+        kind="empirical",
+        quote="Recent datasets are so big and complex we're more concerned about underfitting.",
+        source=Source(SOURCE_FILE, "46-61", QUESTION),
+        hypothesis=(
+            "With the compute fixed, the test-accuracy advantage of max and average pooling over the plain net "
+            "shrinks as the training set grows from the smallest to the largest size."
+        ),
+        rule="p3_rule",
+    ),
+    Claim(
+        id="P4",
+        kind="exact",
+        quote=(
+            "A pooling layer is generally used to decrease the size of the output and prevent overfitting. "
+            "Reducing overfitting is a consequence of the reducing the output size, which in turn, reduces the "
+            "number of parameters in future layers."
+        ),
+        source=Source(SOURCE_FILE, "134-154", QUESTION),
+        hypothesis=(
+            "In Keras, two 2x max-pooling layers have no parameters, leave the convolutions' counts unchanged, "
+            "divide the flattened output by 4 and so the next Dense layer's weights by 4, and the whole model "
+            "has fewer parameters."
+        ),
+        rule=Exact("parameter_counts_with_and_without_pooling",
+                   expect={"pooling_layer_parameters": 0, "conv_parameters_unchanged_by_pooling": True,
+                           "output_size_ratio": 4.0, "next_dense_weight_ratio": 4.0,
+                           "fewer_parameters_with_pooling": True},
+                   note="The claimed reduction is (pool size)^(number of pooling layers) = 2^2 = 4 on this trunk; "
+                        "the exact totals are reported."),
+    ),
+]
+
+
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
     # generated: 6,800 train / 1,200 validation / 2,000 test
@@ -291,68 +353,6 @@ def p3_rule(cfg):
         + [Better(size_metric(size), arm, than="none", smallest_effect=cfg["smallest_effect"])
            for arm in ARMS if arm != "none" for size in sizes],
     )
-
-
-# ---- the claims -----------------------------------------------------------------------------------
-CLAIMS = [
-    Claim(
-        id="P1",
-        kind="empirical",
-        quote="Recently, pooling layers have fallen out of favor. Some reasons are:\nDropout is a much better regularizer.",
-        source=Source(SOURCE_FILE, "46-61", QUESTION),
-        hypothesis=(
-            "On one trunk and the same data, dropout without pooling gives higher test accuracy (averaged over "
-            "the training-set sizes) than max pooling without dropout and than average pooling without dropout."
-        ),
-        rule=p1_rule,
-    ),
-    Claim(
-        id="P2",
-        kind="empirical",
-        quote=(
-            "Pooling results in a loss of information. Think about the max pooling operation as an example. "
-            "We only keep the largest of n numbers, thereby disregarding n-1 numbers completely."
-        ),
-        source=Source(SOURCE_FILE, "46-61", QUESTION),
-        hypothesis=(
-            "On a task whose label depends on an exact position (a spike's position mod 4), the max-pooling net "
-            "reaches lower test accuracy than the same net without pooling."
-        ),
-        rule=p2_rule,
-    ),
-    Claim(
-        id="P3",
-        kind="empirical",
-        quote="Recent datasets are so big and complex we're more concerned about underfitting.",
-        source=Source(SOURCE_FILE, "46-61", QUESTION),
-        hypothesis=(
-            "With the compute fixed, the test-accuracy advantage of max and average pooling over the plain net "
-            "shrinks as the training set grows from the smallest to the largest size."
-        ),
-        rule=p3_rule,
-    ),
-    Claim(
-        id="P4",
-        kind="exact",
-        quote=(
-            "A pooling layer is generally used to decrease the size of the output and prevent overfitting. "
-            "Reducing overfitting is a consequence of the reducing the output size, which in turn, reduces the "
-            "number of parameters in future layers."
-        ),
-        source=Source(SOURCE_FILE, "134-154", QUESTION),
-        hypothesis=(
-            "In Keras, two 2x max-pooling layers have no parameters, leave the convolutions' counts unchanged, "
-            "divide the flattened output by 4 and so the next Dense layer's weights by 4, and the whole model "
-            "has fewer parameters."
-        ),
-        rule=Exact(parameter_counts_with_and_without_pooling,
-                   expect={"pooling_layer_parameters": 0, "conv_parameters_unchanged_by_pooling": True,
-                           "output_size_ratio": 4.0, "next_dense_weight_ratio": 4.0,
-                           "fewer_parameters_with_pooling": True},
-                   note="The claimed reduction is (pool size)^(number of pooling layers) = 2^2 = 4 on this trunk; "
-                        "the exact totals are reported."),
-    ),
-]
 
 
 # ---- data -----------------------------------------------------------------------------------------

@@ -120,6 +120,99 @@ QUESTION = ("(untitled) I trained a network on a real-value labels … Can we sa
 
 TITLE = "Redundant neurons: correlated weights, a decorrelating regulariser, and post-training quantization"
 
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="E7a",
+        kind="exact",
+        quote=(
+            "Are you using Tensorflow ? if yes, is post training quantization an option ?\n"
+            "tensorflow.org/lite/performance/post_training_quantization\n"
+            "This has some similar effect to what you need but also makes other improvements."
+        ),
+        source=Source(SOURCE_FILE, "96-98", QUESTION),
+        hypothesis=(
+            "TensorFlow's post-training (dynamic range) quantization of the asker's head stores the kernels of its "
+            "64- and 16-neuron layers as int8 (5,120 bytes instead of 20,480), each weight within half a "
+            "quantization step of its float value, and writes a smaller file than the float conversion."
+        ),
+        rule="e7a_rule",
+    ),
+    Claim(
+        id="E7b",
+        kind="empirical",
+        quote=(
+            "After training, I visualised weights of the layer with 16 neurons:\n"
+            "UPD: figure shows neurons weights correlation (Pearson);\n"
+            "Can we say that there are redundant features? I see several redundant groups of neurons: 0,4; 1,6,7 "
+            "(maybe 8,11,15 too); 2,14; 12,13 (maybe) ."
+        ),
+        source=Source(SOURCE_FILE, "86-91", QUESTION),
+        hypothesis=(
+            "Training makes the weight vectors of the asker's 16-unit ELU layer more correlated: their mean |Pearson "
+            "r| over the 120 neuron pairs is higher after training than at initialisation (same seed)."
+        ),
+        rule="e7b_rule",
+    ),
+    Claim(
+        id="E7c",
+        kind="empirical",
+        quote=(
+            "if so, is there any regularizer, that penalizes redundant neuron weights, and makes neurons develop "
+            "uncorrelated weights?"
+        ),
+        source=Source(SOURCE_FILE, "93", QUESTION),
+        hypothesis=(
+            "A kernel regulariser that penalises the mean squared Pearson correlation between the 16 neurons' "
+            "weight vectors (strength 1, on top of the asker's L2) lowers their mean |r| after training below "
+            "the baseline's by more than 0.05."
+        ),
+        rule="e7c_rule",
+    ),
+    Claim(
+        id="E7d",
+        kind="empirical",
+        quote=(
+            "Can we say that there are redundant features? I see several redundant groups of neurons: 0,4; 1,6,7 "
+            "(maybe 8,11,15 too); 2,14; 12,13 (maybe) .\n"
+            "is it bad ?"
+        ),
+        source=Source(SOURCE_FILE, "91-92", QUESTION),
+        hypothesis=(
+            "Redundancy is bad: the network whose 16-unit layer is decorrelated by the regulariser reaches a higher "
+            "test accuracy than the asker's baseline; equivalence within +-1 point counts against it."
+        ),
+        rule="e7d_rule",
+    ),
+    Claim(
+        id="E7e",
+        kind="empirical",
+        quote="Are you using Tensorflow ? if yes, is post training quantization an option ?",
+        source=Source(SOURCE_FILE, "96", QUESTION),
+        hypothesis=(
+            "The baseline after TFLite dynamic range quantization (int8 weights) has the float baseline's test "
+            "accuracy within +-1 point (TOST, paired by seed: the same trained weights before and after)."
+        ),
+        rule="e7e_rule",
+    ),
+    Claim(
+        id="E7f",
+        kind="empirical",
+        quote=(
+            "makes neurons develop uncorrelated weights? … "
+            "This has some similar effect to what you need but also makes other improvements."
+        ),
+        source=Source(SOURCE_FILE, "93-98", QUESTION),
+        hypothesis=(
+            "Post-training quantization has an effect like the decorrelating regulariser's: the mean |Pearson r| "
+            "between the 16 neurons' dequantized int8 weight vectors is lower than between their float weights by "
+            "more than 0.05; a change within +-0.05 counts against it."
+        ),
+        rule="e7f_rule",
+    ),
+]
+
+
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
     "dataset": OneOf("digits", choices=("digits", "mnist1d")),
@@ -432,99 +525,6 @@ def e7f_rule(cfg):
                             smallest_effect=effect),
                      Summarize(MEAN_R, ["baseline", "baseline_int8", "decorrelated"])],
     )
-
-
-# ---- the claims -----------------------------------------------------------------------------------
-CLAIMS = [
-    Claim(
-        id="E7a",
-        kind="exact",
-        quote=(
-            "Are you using Tensorflow ? if yes, is post training quantization an option ?\n"
-            "tensorflow.org/lite/performance/post_training_quantization\n"
-            "This has some similar effect to what you need but also makes other improvements."
-        ),
-        source=Source(SOURCE_FILE, "96-98", QUESTION),
-        hypothesis=(
-            "TensorFlow's post-training (dynamic range) quantization of the asker's head stores the kernels of its "
-            "64- and 16-neuron layers as int8 (5,120 bytes instead of 20,480), each weight within half a "
-            "quantization step of its float value, and writes a smaller file than the float conversion."
-        ),
-        rule=e7a_rule,
-    ),
-    Claim(
-        id="E7b",
-        kind="empirical",
-        quote=(
-            "After training, I visualised weights of the layer with 16 neurons:\n"
-            "UPD: figure shows neurons weights correlation (Pearson);\n"
-            "Can we say that there are redundant features? I see several redundant groups of neurons: 0,4; 1,6,7 "
-            "(maybe 8,11,15 too); 2,14; 12,13 (maybe) ."
-        ),
-        source=Source(SOURCE_FILE, "86-91", QUESTION),
-        hypothesis=(
-            "Training makes the weight vectors of the asker's 16-unit ELU layer more correlated: their mean |Pearson "
-            "r| over the 120 neuron pairs is higher after training than at initialisation (same seed)."
-        ),
-        rule=e7b_rule,
-    ),
-    Claim(
-        id="E7c",
-        kind="empirical",
-        quote=(
-            "if so, is there any regularizer, that penalizes redundant neuron weights, and makes neurons develop "
-            "uncorrelated weights?"
-        ),
-        source=Source(SOURCE_FILE, "93", QUESTION),
-        hypothesis=(
-            "A kernel regulariser that penalises the mean squared Pearson correlation between the 16 neurons' "
-            "weight vectors (strength 1, on top of the asker's L2) lowers their mean |r| after training below "
-            "the baseline's by more than 0.05."
-        ),
-        rule=e7c_rule,
-    ),
-    Claim(
-        id="E7d",
-        kind="empirical",
-        quote=(
-            "Can we say that there are redundant features? I see several redundant groups of neurons: 0,4; 1,6,7 "
-            "(maybe 8,11,15 too); 2,14; 12,13 (maybe) .\n"
-            "is it bad ?"
-        ),
-        source=Source(SOURCE_FILE, "91-92", QUESTION),
-        hypothesis=(
-            "Redundancy is bad: the network whose 16-unit layer is decorrelated by the regulariser reaches a higher "
-            "test accuracy than the asker's baseline; equivalence within +-1 point counts against it."
-        ),
-        rule=e7d_rule,
-    ),
-    Claim(
-        id="E7e",
-        kind="empirical",
-        quote="Are you using Tensorflow ? if yes, is post training quantization an option ?",
-        source=Source(SOURCE_FILE, "96", QUESTION),
-        hypothesis=(
-            "The baseline after TFLite dynamic range quantization (int8 weights) has the float baseline's test "
-            "accuracy within +-1 point (TOST, paired by seed: the same trained weights before and after)."
-        ),
-        rule=e7e_rule,
-    ),
-    Claim(
-        id="E7f",
-        kind="empirical",
-        quote=(
-            "makes neurons develop uncorrelated weights? … "
-            "This has some similar effect to what you need but also makes other improvements."
-        ),
-        source=Source(SOURCE_FILE, "93-98", QUESTION),
-        hypothesis=(
-            "Post-training quantization has an effect like the decorrelating regulariser's: the mean |Pearson r| "
-            "between the 16 neurons' dequantized int8 weight vectors is lower than between their float weights by "
-            "more than 0.05; a change within +-0.05 counts against it."
-        ),
-        rule=e7f_rule,
-    ),
-]
 
 
 # ---- data -----------------------------------------------------------------------------------------

@@ -115,6 +115,51 @@ QUESTION = "Stuck understanding ResNet's Identity block and Convolutional blocks
 
 TITLE = "Plain vs residual nets at 8, 20, 32 layers: the identity block, and whether depth hurts"
 
+QUOTE = ("I understand that one of the main reasons why ResNets work is that they can learn identity function and "
+         "that's why adding more and more layers in network does not hurt the performance of the network.")
+
+CLAIMS = [
+    Claim(
+        id="E9a",
+        kind="exact",
+        quote="I understand that one of the main reasons why ResNets work is that they can learn identity function",
+        source=Source(SOURCE_FILE, "73", QUESTION),
+        hypothesis=(
+            "A residual block of resnet_cifar whose last batch norm has scale and shift 0 is exactly the identity, so "
+            "the deepest residual net with the shallowest one's weights and such added blocks computes the "
+            "shallowest net's features and probabilities (within the identity tolerance, in inference and training "
+            "mode); the same zeroing makes a plain net's output independent of its input; a plain block is the "
+            "identity only with delta kernels and batch norms set to undo their statistics (inference mode, within "
+            "the plain identity tolerance)."
+        ),
+        rule="e9a_rule",
+    ),
+    Claim(
+        id="E9b",
+        kind="empirical",
+        quote=QUOTE,
+        source=Source(SOURCE_FILE, "73", QUESTION),
+        hypothesis=(
+            "On 8x8 digits, with the same budget, no deeper residual net (8, 20, 32 weighted layers) has a lower test "
+            "accuracy than a shallower one by more than the hurt margin (non-inferiority, every pair)."
+        ),
+        rule="e9b_rule",
+    ),
+    Claim(
+        id="E9c",
+        kind="empirical",
+        quote=QUOTE,
+        source=Source(SOURCE_FILE, "73", QUESTION),
+        hypothesis=(
+            "On 8x8 digits, with the same budget, the 8-layer plain net (no shortcuts, same convolutions and batch "
+            "norms) reaches a higher test accuracy than the 32-layer plain net, and the 32-layer residual net a higher "
+            "one than the 32-layer plain net, each by more than nothing; equivalence within the hurt margin refutes."
+        ),
+        rule="e9c_rule",
+    ),
+]
+
+
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
     "canvas": Integer(8, min=8),  # 8: the bare 8x8 digits; more: the digits centred on a canvas x canvas blank image
@@ -400,48 +445,6 @@ def e9c_rule(cfg):
 
 
 # ---- the claims -----------------------------------------------------------------------------------
-QUOTE = ("I understand that one of the main reasons why ResNets work is that they can learn identity function and "
-         "that's why adding more and more layers in network does not hurt the performance of the network.")
-CLAIMS = [
-    Claim(
-        id="E9a",
-        kind="exact",
-        quote="I understand that one of the main reasons why ResNets work is that they can learn identity function",
-        source=Source(SOURCE_FILE, "73", QUESTION),
-        hypothesis=(
-            "A residual block of resnet_cifar whose last batch norm has scale and shift 0 is exactly the identity, so "
-            "the deepest residual net with the shallowest one's weights and such added blocks computes the "
-            "shallowest net's features and probabilities (within the identity tolerance, in inference and training "
-            "mode); the same zeroing makes a plain net's output independent of its input; a plain block is the "
-            "identity only with delta kernels and batch norms set to undo their statistics (inference mode, within "
-            "the plain identity tolerance)."
-        ),
-        rule=e9a_rule,
-    ),
-    Claim(
-        id="E9b",
-        kind="empirical",
-        quote=QUOTE,
-        source=Source(SOURCE_FILE, "73", QUESTION),
-        hypothesis=(
-            "On 8x8 digits, with the same budget, no deeper residual net (8, 20, 32 weighted layers) has a lower test "
-            "accuracy than a shallower one by more than the hurt margin (non-inferiority, every pair)."
-        ),
-        rule=e9b_rule,
-    ),
-    Claim(
-        id="E9c",
-        kind="empirical",
-        quote=QUOTE,
-        source=Source(SOURCE_FILE, "73", QUESTION),
-        hypothesis=(
-            "On 8x8 digits, with the same budget, the 8-layer plain net (no shortcuts, same convolutions and batch "
-            "norms) reaches a higher test accuracy than the 32-layer plain net, and the 32-layer residual net a higher "
-            "one than the 32-layer plain net, each by more than nothing; equivalence within the hurt margin refutes."
-        ),
-        rule=e9c_rule,
-    ),
-]
 
 
 # ---- one trial ------------------------------------------------------------------------------------

@@ -32,14 +32,57 @@ SOURCE_FILE = "002_6725717de9344925.txt"
 
 TITLE = "ResNet for 32x32 images: 6n+2 layers, {16, 32, 64} filters on {32, 16, 8} maps, zero-padding shortcuts"
 
-CONFIG = {
-}
-PROFILES = {"smoke": {"seeds": 1}, "quick": {"seeds": 1}, "full": {"seeds": 1}}  # nothing is seeded per trial
-ARMS = {}
-
 TUTORIAL_N = 1  # "Since we chose n=1"
 PAPER_N = (3, 5, 7, 9)  # ResNet-20, 32, 44, 56
 PAPER_PARAMETERS_MILLIONS = [0.27, 0.46, 0.66, 0.85]  # He et al. 2015, Table 6
+ALL_N = (TUTORIAL_N, *PAPER_N)
+
+CLAIMS = [
+    Claim(
+        id="X18",
+        kind="exact",
+        quote=(
+            "Use a stack of 6 layers of 3x3 convolutions. The choice of will determine the size of our ResNet.\n"
+            "The feature map sizes are {32, 16, 8} respectively with 2 convolutions for each feature map size. "
+            "Also, the number of filters is {16, 32, 64} respectively.\n"
+            "The down sampling of the volumes through the ResNet is achieved increasing the stride to 2, for the "
+            "first convolution of each layer. Therefore, no pooling operations are used until right before the "
+            "dense layer.\n"
+            "For the bypass connections, no projections will be used. In the cases where there is a different in "
+            "the shape of the volume, the input will be simply padded with zeros, so the output size matched the "
+            "size of the volume before the addition.\n"
+            "Since we chose n=1, 2 convolutions are applied within the layer 1.\n"
+            "We still can check from Figure 2 that the output volume of Layer1 is indeed 32x32x16."
+        ),
+        source=Source(SOURCE_FILE, "22-34", "ResNet for 32x32 images"),
+        hypothesis=(
+            "For n = 1, 3, 5, 7, 9, claimlab.models.resnet_cifar(n) (He et al.'s CIFAR ResNet, option A) has a "
+            "stack of 6n 3x3 convolutions after the first one (6n + 2 weighted layers), 2n per map size, stage "
+            "outputs 32x32x16, 16x16x32, 8x8x64, stride 2 only in the first convolution of stages 2 and 3, one "
+            "pooling layer (global average) feeding the dense layer, parameter-free zero-padding shortcuts; with "
+            "n = 1, 2 convolutions in layer 1, whose output is 32x32x16; ResNet-20/32/44/56 have 0.27M, 0.46M, "
+            "0.66M, 0.85M trainable parameters (He et al. Table 6; rounded to 2 decimals)."
+        ),
+        rule=Exact("resnet_family", expect={
+            "stack_3x3_convolutions": [6 * n for n in ALL_N],
+            "weighted_layers": [6 * n + 2 for n in ALL_N],
+            "convolutions_per_map_size": [[2 * n] * 3 for n in ALL_N],
+            "maps_32_16_8_with_16_32_64_filters": True,
+            "downsampling_only_by_first_convolution_of_stages_2_and_3": True,
+            "only_pooling_is_global_average_before_dense": True,
+            "shortcuts_are_parameter_free_zero_padding": True,
+            "tutorial_convolutions_in_layer1": 2,
+            "tutorial_layer1_output_shape": [32, 32, 16],
+            "trainable_parameters_millions_2dp": PAPER_PARAMETERS_MILLIONS,
+        }, note="Parameter counts are compared after rounding to 2 decimals in millions, as He et al. state them; "
+                "exact counts (with and without batch norm's moving statistics) are recorded."),
+    ),
+]
+
+
+CONFIG = {}
+PROFILES = {"smoke": {"seeds": 1}, "quick": {"seeds": 1}, "full": {"seeds": 1}}  # nothing is seeded per trial
+ARMS = {}
 
 
 def describe_resnet(model, n):
@@ -120,45 +163,3 @@ def resnet_family(cfg):
     }
 
 
-ALL_N = (TUTORIAL_N, *PAPER_N)
-CLAIMS = [
-    Claim(
-        id="X18",
-        kind="exact",
-        quote=(
-            "Use a stack of 6 layers of 3x3 convolutions. The choice of will determine the size of our ResNet.\n"
-            "The feature map sizes are {32, 16, 8} respectively with 2 convolutions for each feature map size. "
-            "Also, the number of filters is {16, 32, 64} respectively.\n"
-            "The down sampling of the volumes through the ResNet is achieved increasing the stride to 2, for the "
-            "first convolution of each layer. Therefore, no pooling operations are used until right before the "
-            "dense layer.\n"
-            "For the bypass connections, no projections will be used. In the cases where there is a different in "
-            "the shape of the volume, the input will be simply padded with zeros, so the output size matched the "
-            "size of the volume before the addition.\n"
-            "Since we chose n=1, 2 convolutions are applied within the layer 1.\n"
-            "We still can check from Figure 2 that the output volume of Layer1 is indeed 32x32x16."
-        ),
-        source=Source(SOURCE_FILE, "22-34", "ResNet for 32x32 images"),
-        hypothesis=(
-            "For n = 1, 3, 5, 7, 9, claimlab.models.resnet_cifar(n) (He et al.'s CIFAR ResNet, option A) has a "
-            "stack of 6n 3x3 convolutions after the first one (6n + 2 weighted layers), 2n per map size, stage "
-            "outputs 32x32x16, 16x16x32, 8x8x64, stride 2 only in the first convolution of stages 2 and 3, one "
-            "pooling layer (global average) feeding the dense layer, parameter-free zero-padding shortcuts; with "
-            "n = 1, 2 convolutions in layer 1, whose output is 32x32x16; ResNet-20/32/44/56 have 0.27M, 0.46M, "
-            "0.66M, 0.85M trainable parameters (He et al. Table 6; rounded to 2 decimals)."
-        ),
-        rule=Exact(resnet_family, expect={
-            "stack_3x3_convolutions": [6 * n for n in ALL_N],
-            "weighted_layers": [6 * n + 2 for n in ALL_N],
-            "convolutions_per_map_size": [[2 * n] * 3 for n in ALL_N],
-            "maps_32_16_8_with_16_32_64_filters": True,
-            "downsampling_only_by_first_convolution_of_stages_2_and_3": True,
-            "only_pooling_is_global_average_before_dense": True,
-            "shortcuts_are_parameter_free_zero_padding": True,
-            "tutorial_convolutions_in_layer1": 2,
-            "tutorial_layer1_output_shape": [32, 32, 16],
-            "trainable_parameters_millions_2dp": PAPER_PARAMETERS_MILLIONS,
-        }, note="Parameter counts are compared after rounding to 2 decimals in millions, as He et al. state them; "
-                "exact counts (with and without batch norm's moving statistics) are recorded."),
-    ),
-]

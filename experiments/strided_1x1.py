@@ -72,6 +72,41 @@ QUESTION = "Stuck understanding ResNet's Identity block and Convolutional blocks
 
 TITLE = "Stride 2 on a 1x1 conv: which pixels it reads, what it saves, and whether it costs accuracy"
 
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="E8a",
+        kind="exact",
+        quote=(
+            "I don't understand the reason behind keeping stride > 1 with window size 1. Isn't it just data loss? "
+            "We are just considering alternate pixels in this case.\n"
+            "It's done to save on computation/training time."
+        ),
+        source=Source(SOURCE_FILE, "83-90", QUESTION),
+        hypothesis=(
+            "A Keras Conv2D 1x1 with stride 2 reads only the input positions with even row and column (1/4 of "
+            "them; its output sum has a zero gradient everywhere else), while a 3x3 stride-2 conv reads all of "
+            "them; and a bottleneck block with the stride on the 1x1 needs fewer multiply-adds than with the "
+            "stride on the 3x3: the other layers cost the same, the first 1x1 costs stride^2 = 4 times as much "
+            "unstrided."
+        ),
+        rule="e8a_rule",
+    ),
+    Claim(
+        id="E8b",
+        kind="empirical",
+        quote="I don't understand the reason behind keeping stride > 1 with window size 1. Isn't it just data loss?",
+        source=Source(SOURCE_FILE, "83", QUESTION),
+        hypothesis=(
+            "A small bottleneck CNN with the stride on the 3x3 conv of each downsampling block reaches a higher "
+            "test accuracy than the same CNN with the stride on the first 1x1 conv (which skips 3 pixels in 4), "
+            "by more than nothing; equivalence within +-1 point counts against the claim."
+        ),
+        rule="e8b_rule",
+    ),
+]
+
+
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
     "dataset": OneOf("shifted_digits", choices=("shifted_digits", "mnist1d")),
@@ -301,41 +336,6 @@ def e8b_rule(cfg):
                      Summarize("time/train_seconds", list(ARMS)),
                      Summarize("flops/per_example", list(ARMS))],
     )
-
-
-# ---- the claims -----------------------------------------------------------------------------------
-CLAIMS = [
-    Claim(
-        id="E8a",
-        kind="exact",
-        quote=(
-            "I don't understand the reason behind keeping stride > 1 with window size 1. Isn't it just data loss? "
-            "We are just considering alternate pixels in this case.\n"
-            "It's done to save on computation/training time."
-        ),
-        source=Source(SOURCE_FILE, "83-90", QUESTION),
-        hypothesis=(
-            "A Keras Conv2D 1x1 with stride 2 reads only the input positions with even row and column (1/4 of "
-            "them; its output sum has a zero gradient everywhere else), while a 3x3 stride-2 conv reads all of "
-            "them; and a bottleneck block with the stride on the 1x1 needs fewer multiply-adds than with the "
-            "stride on the 3x3: the other layers cost the same, the first 1x1 costs stride^2 = 4 times as much "
-            "unstrided."
-        ),
-        rule=e8a_rule,
-    ),
-    Claim(
-        id="E8b",
-        kind="empirical",
-        quote="I don't understand the reason behind keeping stride > 1 with window size 1. Isn't it just data loss?",
-        source=Source(SOURCE_FILE, "83", QUESTION),
-        hypothesis=(
-            "A small bottleneck CNN with the stride on the 3x3 conv of each downsampling block reaches a higher "
-            "test accuracy than the same CNN with the stride on the first 1x1 conv (which skips 3 pixels in 4), "
-            "by more than nothing; equivalence within +-1 point counts against the claim."
-        ),
-        rule=e8b_rule,
-    ),
-]
 
 
 # ---- data -----------------------------------------------------------------------------------------

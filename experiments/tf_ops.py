@@ -42,6 +42,80 @@ SOURCE_004 = "004_6e8709b0f2e54d47.txt"
 
 TITLE = "TensorFlow ops: max_pool on rank-3 tensors, tf.add vs bias_add, what tf.nn.dropout drops"
 
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="X3",
+        kind="exact",
+        quote=(
+            "tf.nn.max_pool expects a rank 4 Tensor, but 1-d convnets are rank 3 in tensorflow ([batch, width, "
+            "depth]), so when I pass the output of conv1d to the max pool function, this is the error:\n"
+            "ValueError: Shape (1, 144, 512) must have rank 4\n"
+            "A quick way would be to add an extra singleton dimension i.e. make the shape (1, 1, 144, 512), from "
+            "there you can reduce it back with tf.squeeze."
+        ),
+        source=Source(SOURCE_000, "130-138", "How to perform max pooling on a 1-dimensional ConvNet (conv1d) in TensowFlow?"),
+        hypothesis=(
+            "tf.nn.conv1d gives a rank-3 (1, 144, 512) tensor; tf.nn.max_pool on it raises a ValueError; "
+            "expand_dims to (1, 1, 144, 512), a 1x2 max pool and tf.squeeze give exactly tf.nn.max_pool1d and "
+            "keras.layers.MaxPooling1D(2)."
+        ),
+        rule=Exact("max_pool_on_conv1d_output", expect={
+            "conv1d_output_shape": [1, 144, 512],
+            "tf_nn_max_pool_rank3_raises": "ValueError",
+            "expanded_shape": [1, 1, 144, 512],
+            "workaround_equals_max_pool1d": True,
+            "workaround_equals_MaxPooling1D": True,
+        }, note="TF 1's op (tf.compat.v1.nn.max_pool) is recorded in the check, not judged.",
+            context=lambda measured: tf1_max_pool_context(measured)),
+    ),
+    Claim(
+        id="X12",
+        kind="exact",
+        quote="To make life easier, the code is using tf.nn.bias_add() to add the bias. Using tf.add() doesn't "
+              "work when the tensors aren't the same shape.",
+        source=Source(SOURCE_003, "78-86", "Introduction to CNNs notes (Udacity DLND): Convolutional Network in TensorFlow"),
+        hypothesis=(
+            "tf.add(conv, b), with conv the (2, 28, 28, 32) output of tf.nn.conv2d and b a (32,) bias, raises an "
+            "error (the tensors are not the same shape)."
+        ),
+        rule=Exact("add_vs_bias_add", expect={"tf_add_raises_when_shapes_differ": True},
+                   note="Whether tf.add then equals tf.nn.bias_add, and the cases where the two ops differ, "
+                        "are recorded, not judged.",
+                   context=lambda measured: add_context(measured)),
+    ),
+    Claim(
+        id="X14",
+        kind="exact",
+        quote=(
+            "for example, for tf.nn.dropout(x, 0.1)\n"
+            "if size of x is 3 dimensional of size 2 * 10 * 10\n"
+            "then is dropout applied channel-wise means in each channel it ignores randomly 10 values\n"
+            "applies on whole input means it ignores randomly 20 values from whole 2 * 10 * 10 features?\n"
+            "So, for every iteration dropout will randomly eliminate features this makes the neuron not to rely "
+            "on any one feature."
+        ),
+        source=Source(SOURCE_004, "61-75", "How dropout works in tensorflow"),
+        hypothesis=(
+            "The question's two readings are both wrong: tf.nn.dropout(x, 0.1) on a 2x10x10 tensor drops each "
+            "element independently with probability 0.1, so the count per channel is not always 10 and the "
+            "total not always 20; the dropped fraction over many calls is within 4 standard errors of 0.1; "
+            "kept values are multiplied by 1/(1-0.1); each call draws a new mask; only SpatialDropout2D "
+            "(channels first) or noise_shape=[2, 1, 1] drop whole channels."
+        ),
+        rule=Exact("dropout_on_2x10x10", expect={
+            "dropped_per_channel_is_always_10": False,
+            "dropped_in_total_is_always_20": False,
+            "dropped_fraction_within_4_standard_errors_of_rate": True,
+            "kept_values_scaled_by_1_over_1_minus_rate": True,
+            "new_mask_each_call": True,
+            "spatial_dropout_drops_whole_channels": True,
+            "noise_shape_drops_whole_channels": True,
+        }),
+    ),
+]
+
+
 # ---- configuration -------------------------------------------------------------------------------
 CONFIG = {
     # X14: calls of tf.nn.dropout on the 2x10x10 tensor (200,000 elements in all)
@@ -208,75 +282,3 @@ def add_context(measured):
     return f"not judged: tf.add equals tf.nn.bias_add here: {measured.get('tf_add_equals_bias_add')}"
 
 
-# ---- the claims -----------------------------------------------------------------------------------
-CLAIMS = [
-    Claim(
-        id="X3",
-        kind="exact",
-        quote=(
-            "tf.nn.max_pool expects a rank 4 Tensor, but 1-d convnets are rank 3 in tensorflow ([batch, width, "
-            "depth]), so when I pass the output of conv1d to the max pool function, this is the error:\n"
-            "ValueError: Shape (1, 144, 512) must have rank 4\n"
-            "A quick way would be to add an extra singleton dimension i.e. make the shape (1, 1, 144, 512), from "
-            "there you can reduce it back with tf.squeeze."
-        ),
-        source=Source(SOURCE_000, "130-138", "How to perform max pooling on a 1-dimensional ConvNet (conv1d) in TensowFlow?"),
-        hypothesis=(
-            "tf.nn.conv1d gives a rank-3 (1, 144, 512) tensor; tf.nn.max_pool on it raises a ValueError; "
-            "expand_dims to (1, 1, 144, 512), a 1x2 max pool and tf.squeeze give exactly tf.nn.max_pool1d and "
-            "keras.layers.MaxPooling1D(2)."
-        ),
-        rule=Exact(max_pool_on_conv1d_output, expect={
-            "conv1d_output_shape": [1, 144, 512],
-            "tf_nn_max_pool_rank3_raises": "ValueError",
-            "expanded_shape": [1, 1, 144, 512],
-            "workaround_equals_max_pool1d": True,
-            "workaround_equals_MaxPooling1D": True,
-        }, note="TF 1's op (tf.compat.v1.nn.max_pool) is recorded in the check, not judged.",
-            context=tf1_max_pool_context),
-    ),
-    Claim(
-        id="X12",
-        kind="exact",
-        quote="To make life easier, the code is using tf.nn.bias_add() to add the bias. Using tf.add() doesn't "
-              "work when the tensors aren't the same shape.",
-        source=Source(SOURCE_003, "78-86", "Introduction to CNNs notes (Udacity DLND): Convolutional Network in TensorFlow"),
-        hypothesis=(
-            "tf.add(conv, b), with conv the (2, 28, 28, 32) output of tf.nn.conv2d and b a (32,) bias, raises an "
-            "error (the tensors are not the same shape)."
-        ),
-        rule=Exact(add_vs_bias_add, expect={"tf_add_raises_when_shapes_differ": True},
-                   note="Whether tf.add then equals tf.nn.bias_add, and the cases where the two ops differ, "
-                        "are recorded, not judged.",
-                   context=add_context),
-    ),
-    Claim(
-        id="X14",
-        kind="exact",
-        quote=(
-            "for example, for tf.nn.dropout(x, 0.1)\n"
-            "if size of x is 3 dimensional of size 2 * 10 * 10\n"
-            "then is dropout applied channel-wise means in each channel it ignores randomly 10 values\n"
-            "applies on whole input means it ignores randomly 20 values from whole 2 * 10 * 10 features?\n"
-            "So, for every iteration dropout will randomly eliminate features this makes the neuron not to rely "
-            "on any one feature."
-        ),
-        source=Source(SOURCE_004, "61-75", "How dropout works in tensorflow"),
-        hypothesis=(
-            "The question's two readings are both wrong: tf.nn.dropout(x, 0.1) on a 2x10x10 tensor drops each "
-            "element independently with probability 0.1, so the count per channel is not always 10 and the "
-            "total not always 20; the dropped fraction over many calls is within 4 standard errors of 0.1; "
-            "kept values are multiplied by 1/(1-0.1); each call draws a new mask; only SpatialDropout2D "
-            "(channels first) or noise_shape=[2, 1, 1] drop whole channels."
-        ),
-        rule=Exact(dropout_on_2x10x10, expect={
-            "dropped_per_channel_is_always_10": False,
-            "dropped_in_total_is_always_20": False,
-            "dropped_fraction_within_4_standard_errors_of_rate": True,
-            "kept_values_scaled_by_1_over_1_minus_rate": True,
-            "new_mask_each_call": True,
-            "spatial_dropout_drops_whole_channels": True,
-            "noise_shape_drops_whole_channels": True,
-        }),
-    ),
-]

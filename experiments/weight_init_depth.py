@@ -154,6 +154,50 @@ QUESTION = "How to combat huge numbers produced by relu-oriented CNN - python"
 
 TITLE = "Init scale vs depth in ReLU nets: activations and gradients per layer at init, and which inits train"
 
+# ---- the claims -----------------------------------------------------------------------------------
+CLAIMS = [
+    Claim(
+        id="E3a",
+        kind="exact",
+        quote=(
+            "Obviously, with only max pooling and convolutional layers, the numbers will approach 0 and infinity, "
+            "depending of how negative the weights are.\n"
+            "One problem that arrises from this is if you use sigmoid in the final layers. Seeing as the derivative "
+            "of sigmoid is s(x)*(1-s(x)). Having larger numbers will inevitably make the value of sigmoid 1, and so "
+            "you'll notice on back prop, you have 1*(1-1), which obviously doesn't go down too well.\n"
+            "through implementing the correct weight initialisation, numbers will neither explode or vanish on a "
+            "forward or backward pass."
+        ),
+        source=Source(SOURCE_FILE, "13-18", QUESTION),
+        hypothesis=(
+            "At initialisation, in plain ReLU nets (Dense and Conv) of 5 to 30 hidden layers: with N(0, 0.01) "
+            "weights the activations (forward) and the loss gradients (backward) shrink by more than the blow-up "
+            "factor, further with depth, and with N(0, 1) weights they grow by more than it; with He "
+            "initialisation every layer's activations and gradients stay within the He factor of the first "
+            "(last) layer's at every depth; each init's measured per-layer gain is s*sqrt(n/2) within the "
+            "tolerance; and a sigmoid on the final layer is saturated with N(0, 1) weights but not with He."
+        ),
+        rule="e3a_rule",
+    ),
+    Claim(
+        id="E3b",
+        kind="empirical",
+        quote=(
+            "Obviously, with only max pooling and convolutional layers, the numbers will approach 0 and infinity, "
+            "depending of how negative the weights are.\n"
+            "through implementing the correct weight initialisation, numbers will neither explode or vanish on a "
+            "forward or backward pass."
+        ),
+        source=Source(SOURCE_FILE, "13-18", QUESTION),
+        hypothesis=(
+            "A plain 20-layer ReLU MLP trained on digits with SGD for a small budget reaches a higher test accuracy "
+            "with He initialisation than with N(0, 0.01) weights and than with N(0, 1) weights."
+        ),
+        rule="e3b_rule",
+    ),
+]
+
+
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
     "dataset": OneOf("digits", choices=("digits", "mnist1d")),
@@ -548,50 +592,6 @@ def e3b_rule(cfg):
                      Summarize("init/backward_ratio", list(ARMS)),
                      Summarize("init/sigmoid_saturated_share", list(ARMS))],
     )
-
-
-# ---- the claims -----------------------------------------------------------------------------------
-CLAIMS = [
-    Claim(
-        id="E3a",
-        kind="exact",
-        quote=(
-            "Obviously, with only max pooling and convolutional layers, the numbers will approach 0 and infinity, "
-            "depending of how negative the weights are.\n"
-            "One problem that arrises from this is if you use sigmoid in the final layers. Seeing as the derivative "
-            "of sigmoid is s(x)*(1-s(x)). Having larger numbers will inevitably make the value of sigmoid 1, and so "
-            "you'll notice on back prop, you have 1*(1-1), which obviously doesn't go down too well.\n"
-            "through implementing the correct weight initialisation, numbers will neither explode or vanish on a "
-            "forward or backward pass."
-        ),
-        source=Source(SOURCE_FILE, "13-18", QUESTION),
-        hypothesis=(
-            "At initialisation, in plain ReLU nets (Dense and Conv) of 5 to 30 hidden layers: with N(0, 0.01) "
-            "weights the activations (forward) and the loss gradients (backward) shrink by more than the blow-up "
-            "factor, further with depth, and with N(0, 1) weights they grow by more than it; with He "
-            "initialisation every layer's activations and gradients stay within the He factor of the first "
-            "(last) layer's at every depth; each init's measured per-layer gain is s*sqrt(n/2) within the "
-            "tolerance; and a sigmoid on the final layer is saturated with N(0, 1) weights but not with He."
-        ),
-        rule=e3a_rule,
-    ),
-    Claim(
-        id="E3b",
-        kind="empirical",
-        quote=(
-            "Obviously, with only max pooling and convolutional layers, the numbers will approach 0 and infinity, "
-            "depending of how negative the weights are.\n"
-            "through implementing the correct weight initialisation, numbers will neither explode or vanish on a "
-            "forward or backward pass."
-        ),
-        source=Source(SOURCE_FILE, "13-18", QUESTION),
-        hypothesis=(
-            "A plain 20-layer ReLU MLP trained on digits with SGD for a small budget reaches a higher test accuracy "
-            "with He initialisation than with N(0, 0.01) weights and than with N(0, 1) weights."
-        ),
-        rule=e3b_rule,
-    ),
-]
 
 
 # ---- the trials ----------------------------------------------------------------------------------

@@ -83,3 +83,15 @@ def test_no_function_is_longer_than_a_screen(path):
             for node in ast.walk(parse(path)) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
             and node.end_lineno - node.lineno + 1 > LONGEST_FUNCTION]
     assert not long, f"{path.name}: split these: {long}"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "experiments").glob("[a-z]*.py")), ids=lambda path: path.name)
+def test_an_experiment_states_its_claims_before_any_code(path):
+    # docstring, claims, config, settings, model, trials, checks: rules and checks a claim names by name
+    # are bound by the registry, so nothing forces the claims below the code they name
+    tree = parse(path)
+    claims = next(node.lineno for node in tree.body if isinstance(node, ast.Assign)
+                  and any(getattr(target, "id", "") == "CLAIMS" for target in node.targets))
+    code = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef)) or (
+        isinstance(node, ast.Assign) and any(getattr(t, "id", "") in ("CONFIG", "ARMS", "SETTINGS") for t in node.targets))]
+    assert all(node.lineno > claims for node in code), f"{path.name}: CLAIMS (line {claims}) comes after code"

@@ -54,3 +54,16 @@ def test_a_judged_metric_without_a_divergence_declaration_does_not_load(tmp_path
     (tmp_path / "undeclared_divergence.py").write_text(source.replace(declared, "IF_DIVERGED = {}"))
     with pytest.raises(TypeError, match=r"IF_DIVERGED declares nothing for the judged metrics \['accuracy'\]"):
         registry.load("undeclared_divergence")
+
+
+def test_a_claim_may_name_its_rule_and_a_name_the_module_lacks_does_not_load(tmp_path, monkeypatch):
+    # a rule given by name lets CLAIMS come first in the module; the registry binds it as the module loads
+    probe_with(tmp_path, monkeypatch, "named_rule", 'rule="f1_rule"')
+    with pytest.raises(TypeError, match="claim F1's rule names 'f1_rule', which the module does not define"):
+        registry.load("named_rule")
+    probe_with(tmp_path, monkeypatch, "named_rule_defined", 'rule="f1_rule"')
+    (tmp_path / "named_rule_defined.py").write_text((tmp_path / "named_rule_defined.py").read_text() + (
+        '\n\ndef f1_rule(cfg):\n    return Better("accuracy", arm="large", than="small", '
+        'smallest_effect=cfg["smallest_effect"])\n'))
+    experiment = registry.load("named_rule_defined")
+    assert "Paired by seed" in experiment.claims[0].rule_for(experiment.config).describe()
