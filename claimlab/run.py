@@ -17,7 +17,7 @@ import json
 import os
 import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -106,30 +106,31 @@ def judge(experiment: Experiment, evidence: Evidence, complete: bool, finished: 
             rule = claim.rule_for(evidence.cfg)
             verdicts[claim.id] = rule.evaluate(evidence)
             if claim.kind == "empirical":
-                note_diverged_seeds(verdicts[claim.id], evidence, rule.metrics)
+                verdicts[claim.id] = with_diverged_seeds(verdicts[claim.id], evidence, rule.metrics)
         except Exception as error:  # a rule that cannot be evaluated is a fault of the rule, never a verdict
             raise RunFailure(f"claim {claim.id}'s rule could not be evaluated: {type(error).__name__}: {error}; fix "
                              "the rule (the trials are kept: rerun with --resume to judge them)") from error
         if claim.kind == "exact":
-            verdicts[claim.id].reason += measured_on
+            verdicts[claim.id] = replace(verdicts[claim.id], reason=verdicts[claim.id].reason + measured_on)
     return verdicts
 
 
-def note_diverged_seeds(outcome: Outcome, evidence: Evidence, metrics: list[str]) -> None:
-    """How many seeds of each arm diverged in a training the rule's metrics come from, in the details
-    (every arm, zeros included) and, when any did, in the reason with what they were scored as."""
+def with_diverged_seeds(outcome: Outcome, evidence: Evidence, metrics: list[str]) -> Outcome:
+    """The outcome with how many seeds of each arm diverged in a training the rule's metrics come from, in
+    the details (every arm, zeros included) and, when any did, in the reason with what they scored as."""
     import pandas as pd
 
     counts, seeds = {}, {}
     for arm in sorted(evidence.arms_present()):
         flags = pd.concat([evidence.diverged(arm, metric) for metric in metrics] or [evidence.diverged(arm)], axis=1)
         counts[arm], seeds[arm] = int(flags.any(axis=1).sum()), len(flags)
-    outcome.details["diverged_seeds"] = counts
+    reason = outcome.reason
     diverged = [f"{arm} {count}/{seeds[arm]}" for arm, count in counts.items() if count]
     if diverged:
         declared = {metric: if_diverged_for(evidence.if_diverged, metric) for metric in metrics}
         scored = ", ".join(f"{metric} {rule.describe()}" for metric, rule in declared.items() if rule)
-        outcome.reason += f"; diverged seeds: {', '.join(diverged)} ({scored})"
+        reason += f"; diverged seeds: {', '.join(diverged)} ({scored})"
+    return replace(outcome, reason=reason, details={**outcome.details, "diverged_seeds": counts})
 
 
 def print_verdicts(experiment: Experiment, verdicts: dict[str, Outcome], out, setting: str | None = None,

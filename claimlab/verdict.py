@@ -33,7 +33,7 @@ Comparison, CheckedValue rows) that claimlab.report renders as tables and the ru
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Sequence
 from claimlab import stats
 from claimlab.stats import shown
@@ -158,7 +158,7 @@ class ArmSummary:
     diverged: int = 0  # seeds whose training loss went non-finite (scored as IF_DIVERGED declares)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Comparison:
     """A paired comparison: the mean of per-seed values d and its 95% paired t interval; for an equivalence
     test also the margin and the 90% (TOST) interval. `state` says what the numbers show in words;
@@ -170,7 +170,9 @@ class Comparison:
     equivalence / difference from a margin); in a family of k comparisons where any one refutes, Holm
     adjusts it (`p_refute_adjusted`) and the Bonferroni interval at 1 - 0.05/k is shown beside the
     unadjusted one. `qualifier` says why a verdict is weaker than it looks: negligible (the whole CI
-    inside the smallest effect of interest), too few seeds, no variation between seeds."""
+    inside the smallest effect of interest), too few seeds, no variation between seeds.
+
+    Immutable: a family correction or an equivalence step returns a new Comparison (dataclasses.replace)."""
 
     name: str
     metric: str
@@ -211,8 +213,11 @@ class CheckedValue:
     match: bool
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
+    """A claim's verdict, its one-line reason and the typed evidence behind it. Immutable: a note added
+    after the rule (diverged seeds, the versions an exact check ran on) makes a new Outcome."""
+
     verdict: str
     reason: str  # one line, with the numbers that decided it
     arms: list[ArmSummary] = field(default_factory=list)
@@ -302,28 +307,39 @@ def sign_comparison(name: str, metric: str, test: dict, claimed_side: str, small
                       unadjusted_verdict=verdict, smallest_effect=smallest_effect, qualifier=qualifier)
 
 
-def correct_for_family(comparisons: Sequence[Comparison]) -> None:
+def correct_for_family(comparisons: Sequence[Comparison]) -> list[Comparison]:
     """Family-wise error control where any one of k comparisons refutes: Holm over their refute
-    p-values. A refutation that does not survive becomes inconclusive; every comparison gets its
-    adjusted p-value and the Bonferroni interval at 1 - 0.05/k beside the unadjusted 95% CI. Always
-    recomputed from the unadjusted verdicts, so applying it again to a larger family is safe."""
-
+    p-values. Returns the comparisons as corrected: a refutation that does not survive becomes
+    inconclusive; every comparison gets its adjusted p-value and the Bonferroni interval at 1 - 0.05/k
+    beside the unadjusted 95% CI. Always computed from the unadjusted verdicts."""
     k = len(comparisons)
-    adjusted = stats.holm([c.p_refute for c in comparisons])
-    for comparison, p in zip(comparisons, adjusted):
-        in_family(comparison, k, p)
-        comparison.verdict = comparison.unadjusted_verdict
+    corrected = []
+    for comparison, p in zip(comparisons, stats.holm([c.p_refute for c in comparisons])):
+        comparison = in_family(comparison, k, p)
         if comparison.unadjusted_verdict == REFUTED and not p < stats.ALPHA:
-            comparison.verdict = INCONCLUSIVE
-            comparison.qualifier = f"refutes before correction, not after Holm over {k}"
+            comparison = replace(comparison, verdict=INCONCLUSIVE,
+                                 qualifier=f"refutes before correction, not after Holm over {k}")
+        else:
+            comparison = replace(comparison, verdict=comparison.unadjusted_verdict)
+        corrected.append(comparison)
+    return corrected
 
 
-def in_family(comparison: Comparison, k: int, p_adjusted: float) -> None:
-    """Record that a comparison is one of k: its family-adjusted p-value and its Bonferroni interval."""
+def in_family(comparison: Comparison, k: int, p_adjusted: float) -> Comparison:
+    """The comparison as one of k: with its family-adjusted p-value and its Bonferroni interval."""
+    low, high = stats.interval_around(comparison.mean, comparison.se, comparison.df, 1 - stats.ALPHA / k)
+    return replace(comparison, family=k, p_refute_adjusted=p_adjusted, adjusted_ci_low=low, adjusted_ci_high=high)
 
-    comparison.family, comparison.p_refute_adjusted = k, p_adjusted
-    comparison.adjusted_ci_low, comparison.adjusted_ci_high = stats.interval_around(
-        comparison.mean, comparison.se, comparison.df, 1 - stats.ALPHA / k)
+
+def with_equivalence(comparison: Comparison, margin: float, tost: dict) -> Comparison:
+    """A difference comparison with the equivalence step after the sign (claims that something matters): the
+    margin and the 90% TOST interval; refuted when it is inconclusive on the sign and equivalent."""
+    p_refute = comparison.p_refute if comparison.qualifier else min(comparison.p_refute, tost["p_equivalent"])
+    comparison = replace(comparison, margin=margin, tost_ci_low=tost["tost_ci_low"],
+                         tost_ci_high=tost["tost_ci_high"], p_refute=p_refute)
+    if comparison.verdict == INCONCLUSIVE and not comparison.qualifier and tost["equivalent"]:
+        comparison = replace(comparison, verdict=REFUTED, unadjusted_verdict=REFUTED, state="equivalent")
+    return comparison
 
 
 def family_text(k: int) -> str:
@@ -459,14 +475,8 @@ class Better(Rule):
                                      claimed_side, self.smallest_effect,
                                      {SUPPORTED: "better", REFUTED: "worse"})
         if self.equivalence_margin is not None:
-            tost = stats.equivalence(a, b, self.equivalence_margin)
-            comparison.margin = self.equivalence_margin
-            comparison.tost_ci_low, comparison.tost_ci_high = tost["tost_ci_low"], tost["tost_ci_high"]
-            if not comparison.qualifier:
-                comparison.p_refute = min(comparison.p_refute, tost["p_equivalent"])
-            if comparison.verdict == INCONCLUSIVE and not comparison.qualifier and tost["equivalent"]:
-                comparison.verdict = comparison.unadjusted_verdict = REFUTED
-                comparison.state = "equivalent"
+            comparison = with_equivalence(comparison, self.equivalence_margin,
+                                          stats.equivalence(a, b, self.equivalence_margin))
         return comparison
 
     def evaluate(self, evidence: Evidence) -> Outcome:
@@ -655,7 +665,9 @@ class AllOf(Rule):
         reported = [rule.evaluate(evidence) for rule in self.also_report]
         leaves = [c for outcome in outcomes for c in _judged(outcome)]
         if len(leaves) > 1:
-            correct_for_family(leaves)
+            corrected = dict(zip(map(id, leaves), correct_for_family(leaves)))
+            outcomes = [replace(o, comparisons=[corrected.get(id(c), c) for c in o.comparisons]) for o in outcomes]
+            leaves = [c for outcome in outcomes for c in _judged(outcome)]
         verdict = verdict_of_all([verdict_of_all([c.verdict for c in _judged(o)]) if _judged(o) else o.verdict
                                   for o in outcomes])
         reason = "; ".join(o.reason for o in outcomes)
@@ -715,7 +727,7 @@ class Ranking(Rule):
                               smallest_effect=self.smallest_effect).compare(evidence)
                        for upper, lower in zip(self.order, self.order[1:])]
         if len(comparisons) > 1:
-            correct_for_family(comparisons)
+            comparisons = correct_for_family(comparisons)
         verdict = verdict_of_all([c.verdict for c in comparisons])
         arms = arm_summaries(evidence, self.metric, self.order + self.also_report)
 

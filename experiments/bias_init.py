@@ -312,8 +312,9 @@ def b3_rule(cfg):
             + (" better" if b.verdict == SUPPORTED else " worse" if p_worse < stats.ALPHA
                else " equivalent" if p_same < stats.ALPHA else "")
             for (small, _), b, p_worse, p_same in zip(pairs, better, worse_p, equivalent_p))
-        for comparison, p in zip(better + same, no_improvement_p):
-            in_family(comparison, len(no_improvement_p), p)
+        in_twelve = [in_family(comparison, len(no_improvement_p), p)
+                     for comparison, p in zip(better + same, no_improvement_p)]
+        better, same = in_twelve[:len(pairs)], in_twelve[len(pairs):]
         dead_share = {arm: {"init": stats.describe(evidence.values("dead/share_init", arm).to_numpy()),
                             "trained": stats.describe(evidence.values("dead/share_trained", arm).to_numpy())}
                       for arm in sorted(set(evidence.trials["arm"]))}

@@ -73,9 +73,8 @@ from claimlab.checks import fresh_keras, max_abs_difference
 from claimlab.domains import Integer, OneOf, Real
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.stats import shown
-from claimlab.verdict import (INCONCLUSIVE, REFUTED, AllOf, AtMost, Contrast, Custom, Exact, IfDiverged,
-                              Outcome, SeedStatistic, Summarize, arm_summaries, evidence_floor_text,
-                              smallest_effect_text)
+from claimlab.verdict import (AllOf, AtMost, Contrast, Custom, Exact, IfDiverged, Outcome, SeedStatistic, Summarize,
+                              arm_summaries, evidence_floor_text, smallest_effect_text, with_equivalence)
 
 SOURCE_001 = "001_448bd649d2fb709b.txt"
 SOURCE_004 = "004_6e8709b0f2e54d47.txt"
@@ -330,17 +329,10 @@ def contrast_or_equivalent(name, terms, meaning, margin):
     def evaluate(evidence):
         import numpy as np
 
-        comparison = contrast.compare(evidence)
         values = np.asarray(contrast.per_seed(evidence), dtype=float)
         values = values[np.isfinite(values)]
-        tost = stats.equivalence(values, np.zeros_like(values), margin)
-        comparison.margin = margin
-        comparison.tost_ci_low, comparison.tost_ci_high = tost["tost_ci_low"], tost["tost_ci_high"]
-        if not comparison.qualifier:
-            comparison.p_refute = min(comparison.p_refute, tost["p_equivalent"])
-        if comparison.verdict == INCONCLUSIVE and not comparison.qualifier and tost["equivalent"]:
-            comparison.verdict = comparison.unadjusted_verdict = REFUTED
-            comparison.state = "equivalent"
+        comparison = with_equivalence(contrast.compare(evidence), margin,
+                                      stats.equivalence(values, np.zeros_like(values), margin))
         reason = (f"{name} = {shown(comparison.mean)} [95% CI {shown(comparison.ci_low)}, {shown(comparison.ci_high)}], "
                   f"90% CI [{shown(comparison.tost_ci_low)}, {shown(comparison.tost_ci_high)}] vs margin +-{margin:g}, "
                   f"n={comparison.n} seeds")
