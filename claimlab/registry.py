@@ -209,6 +209,14 @@ def _validate(name: str, module: ModuleType) -> None:
         if problem:
             raise TypeError(f"experiments/{name}.py: CONFIG's own default is invalid: {problem}")
 
+    arm_keys = {tuple(sorted(overrides)) for overrides in getattr(module, "ARMS", {}).values()}
+    if len(arm_keys) > 1:
+        raise TypeError(f"experiments/{name}.py: every arm must set the same keys (a misspelt one would be "
+                        f"ignored by the trial); they set {sorted(arm_keys)}")
+    shadowed = {key for keys in arm_keys for key in keys} & set(getattr(module, "CONFIG", {}))
+    if shadowed:
+        raise TypeError(f"experiments/{name}.py: arms set the config keys {sorted(shadowed)}, which would silently "
+                        "override `--set`; give the arm's key another name")
     check_declaration(name, module)
     ids = [claim.id for claim in module.CLAIMS]
     if len(ids) != len(set(ids)):

@@ -67,3 +67,18 @@ def test_a_claim_may_name_its_rule_and_a_name_the_module_lacks_does_not_load(tmp
         'smallest_effect=cfg["smallest_effect"])\n'))
     experiment = registry.load("named_rule_defined")
     assert "Paired by seed" in experiment.claims[0].rule_for(experiment.config).describe()
+
+
+@pytest.mark.parametrize("arms,says", [
+    ('ARMS = {"small": {"units": 2}, "large": {"unit": 8}, "dies": {"units": 4}}', "every arm must set the same keys"),
+    ('ARMS = {"small": {"epochs": 2}, "large": {"epochs": 8}, "dies": {"epochs": 4}}', r"arms set the config keys \['epochs'\]"),
+])
+def test_arms_that_disagree_on_their_keys_or_shadow_the_config_do_not_load(tmp_path, monkeypatch, arms, says):
+    name = f"arms_{abs(hash(arms))}"
+    probe_with(tmp_path, monkeypatch, name, RULE)
+    source = (tmp_path / f"{name}.py").read_text()
+    declared = 'ARMS = {"small": {"units": 2}, "large": {"units": 8}, "dies": {"units": 4}}'
+    assert declared in source
+    (tmp_path / f"{name}.py").write_text(source.replace(declared, arms))
+    with pytest.raises(TypeError, match=says):
+        registry.load(name)
