@@ -136,7 +136,9 @@ def list_config(experiment, profile: str, out) -> None:
     cfg = config.resolve(experiment, profile)
     out(f"{experiment.name} ({profile} profile): --set KEY=VALUE accepts")
     for key, value in cfg.items():
-        out(f"  {key:<26} {value!r:<28} {experiment.domains[key].describe()}")
+        domain = experiment.domains[key]
+        threshold = "; a decision threshold, fixed before any run" if getattr(domain, "threshold", False) else ""
+        out(f"  {key:<26} {value!r:<28} {domain.describe()}{threshold}")
     if experiment.settings:
         out(f"{experiment.name}: --settings NAME[,NAME...] or all runs")
         for name, setting in experiment.settings.items():

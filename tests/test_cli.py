@@ -110,3 +110,4 @@ def test_list_name_shows_every_key_with_its_value_and_domain(runner):
     assert "(epochs=5x the profile's)" in settings
     assert "2" in lines["epochs"] and "an integer >= 1" in lines["epochs"]  # the smoke value, and the domain
     assert "one of shifted_digits, mnist1d" in lines["dataset"]
+    assert "a decision threshold" in lines["smallest_effect"] and "threshold" not in lines["epochs"]
