@@ -6,8 +6,8 @@ a module that imports Keras, TensorFlow, JAX or MLflow when imported (`--list` s
 LAYERS = (
     # foundations: no claimlab imports
     "errors", "paths", "backend",
-    # claims, rules, statistics and config: pure Python and NumPy
-    "stats", "domains", "verdict", "spec", "config",
+    # claims, rules, statistics, the results' types and config: pure Python and NumPy
+    "stats", "domains", "verdict", "schema", "spec", "config",
     # data, models and training (layers and models import Keras; jax_seeds imports JAX inside its functions)
     "data", "layers", "models", "checks", "jax_seeds", "train",
     # results on disk: safe writes, figures, the scope report, the reproduction check, provenance

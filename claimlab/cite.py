@@ -8,13 +8,14 @@ counts, the commit and the versions, and a BibTeX @misc entry.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from claimlab import registry, scope
 from claimlab.errors import UsageError
 from claimlab.report import trained_on
+from claimlab.schema import ClaimResult, Summary, read_summary
 from claimlab.stats import shown
+from claimlab.verdict import Comparison
 
 
 def find_claim(claim_id: str):
@@ -26,38 +27,28 @@ def find_claim(claim_id: str):
     raise UsageError(f"no claim with id {claim_id!r}; python runner.py --list shows every claim id")
 
 
-def _summary(results_root: Path, folder: str) -> dict | None:
-    path = results_root / folder / "summary.json"
-    return json.loads(path.read_text()) if path.exists() else None
-
-
-def comparison_text(c: dict) -> str:
+def comparison_text(c: Comparison) -> str:
     """One judged comparison as the citation quotes it: effect [CI], the margin if any, the seed count."""
-    text = (f"{c['name']} ({c['metric']}) = {shown(c['mean'])} [{c['confidence']:.0%} CI {shown(c['ci_low'])}, "
-            f"{shown(c['ci_high'])}]")
-    if c.get("margin") is not None:
-        text += f", equivalence margin +-{c['margin']:g}"
-    return text + f", n={c['n']} seeds"
+    text = f"{c.name} ({c.metric}) = {shown(c.mean)} [{c.confidence:.0%} CI {shown(c.ci_low)}, {shown(c.ci_high)}]"
+    if c.margin is not None:
+        text += f", equivalence margin +-{c.margin:g}"
+    return text + f", n={c.n} seeds"
 
 
-def evidence_text(entry: dict) -> str:
+def evidence_text(entry: ClaimResult) -> str:
     """The numbers behind one claim's verdict in one run: its judged comparisons, else the rule's reason."""
-    judged = [c for c in entry["measured"].get("comparisons", []) if c.get("judged", True)]
-    return "; ".join(comparison_text(c) for c in judged) if judged else entry["reason"]
+    judged = entry.measured.judged()
+    return "; ".join(comparison_text(c) for c in judged) if judged else entry.reason
 
 
-def verdict_text(entry: dict) -> str:
-    return entry["verdict"] + (f" ({entry['qualifier']})" if entry.get("qualifier") else "")
-
-
-def runs_of(experiment, results_root: Path) -> list[tuple[str, str, dict]]:
+def runs_of(experiment, results_root: Path) -> list[tuple[str, str, Summary]]:
     """(setting name, its label, summary.json) for every run of the experiment that results/ holds: each
     declared setting in declaration order, or the one default run of an experiment without settings."""
     if not experiment.settings:
-        summary = _summary(results_root, experiment.name)
+        summary = read_summary(results_root / experiment.name)
         return [("default", "the experiment's config", summary)] if summary else []
     return [(name, setting.label, summary) for name, setting in experiment.settings.items()
-            if (summary := _summary(results_root, scope.folder(experiment.name, name)))]
+            if (summary := read_summary(results_root / scope.folder(experiment.name, name)))]
 
 
 def citation(claim_id: str, results_root: Path) -> str:
@@ -67,24 +58,24 @@ def citation(claim_id: str, results_root: Path) -> str:
         raise UsageError(f"results/ holds no run of {experiment.name} (in {results_root}); run python runner.py "
                          f"{experiment.name}" + (" --settings all" if experiment.settings else "") + " first")
     default = runs[0][2]
-    entries = {name: next(c for c in summary["claims"] if c["id"] == claim.id) for name, _, summary in runs}
+    entries = {name: summary.claim(claim.id) for name, _, summary in runs}
     source = f"sources/{claim.source.file}, lines {claim.source.lines}"
-    versions = ", ".join(f"{k} {v}" for k, v in default["versions"].items())
-    commit = default["commit"][:12] + (" (with uncommitted changes)" if default.get("dirty") else "")
+    versions = ", ".join(f"{k} {v}" for k, v in default.versions.items())
+    commit = default.commit[:12] + (" (with uncommitted changes)" if default.dirty else "")
     lines = [f"{claim.id} ({experiment.name}, {claim.kind} claim)", "",
              *[f"> {line}" for line in claim.quote.splitlines()], "",
              f"Source: {source}, \"{claim.source.title}\"", f"Hypothesis: {claim.hypothesis}", "",
              "Verdict in each setting:"]
     for name, label, summary in runs:
         entry = entries[name]
-        lines.append(f"- {name} ({label}; profile {summary['profile']}, {len(summary['seeds'])} seeds, trained on "
-                     f"{trained_on(summary)}): {verdict_text(entry)}: {evidence_text(entry)}")
+        lines.append(f"- {name} ({label}; profile {summary.profile}, {len(summary.seeds)} seeds, trained on "
+                     f"{trained_on(summary)}): {entry.label()}: {evidence_text(entry)}")
     scope_report = scope.read(results_root, experiment.name) if experiment.settings else None
     scope_line = None
     if claim.kind == "empirical" and scope_report and claim.id in scope_report["claims"]:
         scope_line = scope_report["claims"][claim.id]["scope"]["text"]
         lines += ["", f"Scope: {scope_line} (rule: {scope_report['rule']})"]
-    framework = ", ".join(f"{k} {v}" for k, v in default["versions"].items() if k in ("tensorflow", "keras"))
+    framework = ", ".join(f"{k} {v}" for k, v in default.versions.items() if k in ("tensorflow", "keras"))
     lines += ["", f"Measured by claimlab at commit {commit} on {versions}; results/{experiment.name}/summary.md.",
               "", bibtex(claim, experiment.name, runs, entries, scope_line, commit, framework)]
     return "\n".join(lines)
@@ -92,8 +83,8 @@ def citation(claim_id: str, results_root: Path) -> str:
 
 def bibtex(claim, experiment_name: str, runs, entries: dict, scope_line: str | None, commit: str,
            framework: str) -> str:
-    year = runs[0][2].get("generated_at", "")[:4] or "n.d."
-    per_setting = "; ".join(f"{name}: {verdict_text(entries[name])}" for name, _, _ in runs)
+    year = runs[0][2].generated_at[:4] or "n.d."
+    per_setting = "; ".join(f"{name}: {entries[name].label()}" for name, _, _ in runs)
     note = f"{per_setting}." + (f" Scope: {scope_line}." if scope_line else "") + f" Measured on {framework}."
     key = f"claimlab_{claim.id.lower()}"
     return "\n".join([

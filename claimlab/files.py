@@ -4,27 +4,18 @@ figures. Below every module that writes results, so each writes the same way."""
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 from typing import Callable
 
 from claimlab.errors import UsageError
+from claimlab import schema
+from claimlab.schema import Keras2Record
+
+# NaN as null, dataclasses as objects: every file the lab writes goes through the one converter
+json_safe = schema.json_safe
 
 KERAS2_FILE = "keras2.json"  # beside summary.json: the exact claims' verdicts on Keras 2 (`--keras 2`)
-
-
-def json_safe(value):
-    """NaN and infinity are not JSON: write them as null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # NumPy scalars
-        return json_safe(value.item())
-    return value
 
 
 # Every results file is written to a temporary name beside it and renamed into place: a run killed, or a
@@ -83,7 +74,7 @@ def write_figures(results_dir: Path, figures: dict) -> list[str]:
     return names
 
 
-def read_keras2(results_dir: Path) -> dict | None:
-    """keras2.json's content, or None where `--keras 2` has not run for this results folder."""
+def read_keras2(results_dir: Path) -> Keras2Record | None:
+    """keras2.json, or None where `--keras 2` has not run for this results folder."""
     path = results_dir / KERAS2_FILE
-    return json.loads(path.read_text()) if path.exists() else None
+    return Keras2Record.from_json(json.loads(path.read_text())) if path.exists() else None

@@ -35,6 +35,7 @@ from claimlab.paths import PROJECT_ROOT
 from claimlab.provenance import git_commit, package_versions
 from claimlab.report import keras2_changes
 from claimlab.run import judge as judge_claims, run_checks
+from claimlab.schema import Keras2Claim, Keras2Record, Measured, Summary, read_summary
 from claimlab.verdict import Evidence
 
 INSTALL = 'pip install -e ".[keras2]"'
@@ -135,28 +136,25 @@ def judge(experiment, measured: dict) -> dict:
     return {claim.id: verdicts[claim.id] for claim in experiment.claims if claim.kind == "exact"}
 
 
-def record(experiment, measured: dict, verdicts: dict, keras3_summary: dict | None, command: str,
-           run_id: str, seconds: float) -> dict:
+def record(experiment, measured: dict, verdicts: dict, keras3_summary: Summary | None, command: str,
+           run_id: str, seconds: float) -> Keras2Record:
     """keras2.json's content: each exact claim's Keras 2 verdict beside its Keras 3 one, and what changed."""
 
-    keras3 = {c["id"]: c for c in (keras3_summary or {}).get("claims", [])}
     commit, dirty = git_commit()
     claims = []
     for claim_id, outcome in verdicts.items():
-        entry = {"id": claim_id, "verdict": outcome.verdict, "qualifier": outcome.qualifier,
-                 "reason": outcome.reason, "measured": outcome.to_dict()}
-        before = keras3.get(claim_id)
-        entry["keras3_verdict"] = before["verdict"] if before else None
-        entry["same_verdict"] = bool(before) and before["verdict"] == outcome.verdict
-        entry["changed"] = keras2_changes(before, entry)
-        claims.append(entry)
-    return {
-        "experiment": experiment.name, "keras": 2, "versions": measured["versions"],
-        "keras3_versions": (keras3_summary or {}).get("versions"), "command": command, "commit": commit,
-        "dirty": dirty, "wall_seconds": seconds, "mlflow_run_id": run_id,
-        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "claims": claims, "checks": measured["checks"],
-    }
+        before = keras3_summary.claim(claim_id) if keras3_summary else None
+        claims.append(Keras2Claim(
+            id=claim_id, verdict=outcome.verdict, qualifier=outcome.qualifier, reason=outcome.reason,
+            measured=Measured.of(outcome), keras3_verdict=before.verdict if before else None,
+            same_verdict=bool(before) and before.verdict == outcome.verdict,
+            changed=keras2_changes(before, outcome.checked)))
+    return Keras2Record(
+        experiment=experiment.name, keras=2, versions=measured["versions"],
+        keras3_versions=keras3_summary.versions if keras3_summary else None, command=command, commit=commit,
+        dirty=dirty, wall_seconds=seconds, mlflow_run_id=run_id,
+        generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        claims=tuple(claims), checks=measured["checks"])
 
 
 def log_run(tracker, measured: dict, verdicts: dict) -> str:
@@ -172,11 +170,11 @@ def log_run(tracker, measured: dict, verdicts: dict) -> str:
 
 def profile_of(results_dir: Path, fallback: str) -> str:
     """The profile of the Keras 3 results in `results_dir`, so both versions check the same config."""
-    path = results_dir / "summary.json"
-    return json.loads(path.read_text())["profile"] if path.exists() else fallback
+    summary = read_summary(results_dir)
+    return summary.profile if summary else fallback
 
 
-def run_keras2(experiment, profile: str, tracking_uri: str, results_root: Path, command: str, out) -> dict:
+def run_keras2(experiment, profile: str, tracking_uri: str, results_root: Path, command: str, out) -> Keras2Record:
     """The whole `--keras 2` run of one experiment; returns keras2.json's content."""
 
     started = time.perf_counter()
@@ -185,12 +183,11 @@ def run_keras2(experiment, profile: str, tracking_uri: str, results_root: Path, 
     verdicts = judge(experiment, measured)
     run_id = log_run(tracking.Tracker(tracking_uri, experiment.name), measured, verdicts)
     results_dir = results_root / experiment.name
-    summary_path = results_dir / "summary.json"
-    keras3_summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
+    keras3_summary = read_summary(results_dir)
     content = record(experiment, measured, verdicts, keras3_summary, command, run_id, time.perf_counter() - started)
     with files.results_lock(results_root):
         results_dir.mkdir(parents=True, exist_ok=True)
-        files.atomic_write_text(results_dir / files.KERAS2_FILE, json.dumps(files.json_safe(content), indent=2, default=repr) + "\n")
+        files.atomic_write_text(results_dir / files.KERAS2_FILE, json.dumps(content.to_json(), indent=2, default=repr) + "\n")
         if keras3_summary:
             scope_report = scope.read(results_root, experiment.name) if experiment.settings else None
             report.rewrite_summary_markdown(results_dir, (scope_report or {}).get("claims"))
@@ -200,13 +197,13 @@ def run_keras2(experiment, profile: str, tracking_uri: str, results_root: Path, 
     return content
 
 
-def print_table(content: dict, out) -> None:
-    out(f"{content['experiment']}: exact claims on Keras {content['versions']['keras']} "
-        f"(TensorFlow {content['versions']['tensorflow']}) beside Keras 3")
+def print_table(content: Keras2Record, out) -> None:
+    out(f"{content.experiment}: exact claims on Keras {content.versions['keras']} "
+        f"(TensorFlow {content.versions['tensorflow']}) beside Keras 3")
     out(f"  {'claim':<6} {'Keras 3':<13} {'Keras 2':<13} what changed")
-    for c in content["claims"]:
-        changed = "; ".join(f"{d['quantity']}: {d['keras3']!r} -> {d['keras2']!r}" for d in c["changed"])
-        out(f"  {c['id']:<6} {c['keras3_verdict'] or 'not run':<13} {c['verdict']:<13} {changed[:160] or '-'}")
+    for c in content.claims:
+        changed = "; ".join(f"{d['quantity']}: {d['keras3']!r} -> {d['keras2']!r}" for d in c.changed)
+        out(f"  {c.id:<6} {c.keras3_verdict or 'not run':<13} {c.verdict:<13} {changed[:160] or '-'}")
 
 
 if __name__ == "__main__":

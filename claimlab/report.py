@@ -9,20 +9,22 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Sequence
 
 from claimlab import registry, reproduce, scope, stats
-from claimlab.backend import NAMES, TENSORFLOW
-from claimlab.files import atomic_write_text, json_safe, read_keras2
+from claimlab.backend import NAMES
+from claimlab.files import atomic_write_text, read_keras2
 from claimlab.paths import PUBLISHED_RESULTS, README
+from claimlab.schema import ClaimResult, Keras2Claim, Keras2Record, Measured, Summary, read_summary
 from claimlab.stats import shown
+from claimlab.verdict import CheckedValue
 
 VERDICT_MARK = {"supported": "✅ supported", "refuted": "❌ refuted", "inconclusive": "❔ inconclusive"}
 
 
-def verdict_mark(entry: dict) -> str:
-    """A summary.json claim's verdict with its mark and qualifier: '✅ supported (negligible: within +-0.02)'."""
-    qualifier = entry.get("qualifier")
-    return VERDICT_MARK[entry["verdict"]] + (f" ({qualifier})" if qualifier else "")
+def verdict_mark(entry: ClaimResult | Keras2Claim) -> str:
+    """A claim's verdict with its mark and qualifier: '✅ supported (negligible: within +-0.02)'."""
+    return VERDICT_MARK[entry.verdict] + (f" ({entry.qualifier})" if entry.qualifier else "")
 
 
 LEDGER_START, LEDGER_END = "<!-- ledger:start -->", "<!-- ledger:end -->"
@@ -40,9 +42,8 @@ def trials_frame(results: dict):
     return pd.DataFrame(rows, columns=None if rows else ["arm", "seed", "seconds"])
 
 
-def _measured_table(measured: dict) -> list[str]:
-    """Markdown tables of a rule's typed evidence (claimlab.verdict.Outcome.to_dict()): per-arm
-    summaries, paired comparisons (judged and reported-only), and an exact check's claimed/measured
+def _measured_table(measured: Measured) -> list[str]:
+    """Markdown tables of a rule's typed evidence: per-arm summaries, paired comparisons (judged and reported-only), and an exact check's claimed/measured
     values. Whatever else a rule measured (`details`) stays in summary.json."""
     def value(x) -> str:
         return shown(x, "value")
@@ -51,104 +52,96 @@ def _measured_table(measured: dict) -> list[str]:
         return f"[{value(low)}, {value(high)}]"
 
     lines = []
-    arms = measured.get("arms", [])
-    if arms:
+    if measured.arms:
         lines += ["| metric | arm | n | mean | std | 95% CI | diverged |", "|---|---|---|---|---|---|---|"]
-        for a in arms:
-            lines.append(f"| {a['metric']} | {a['arm']} | {a['n']} | {value(a['mean'])} | {value(a['std'])} | "
-                         f"{interval(a['ci_low'], a['ci_high'])} | {a.get('diverged', 0)} |")
+        for a in measured.arms:
+            lines.append(f"| {a.metric} | {a.arm} | {a.n} | {value(a.mean)} | {value(a.std)} | "
+                         f"{interval(a.ci_low, a.ci_high)} | {a.diverged} |")
         lines.append("")
-    comparisons = measured.get("comparisons", [])
-    if comparisons:
+    if measured.comparisons:
         lines += ["| comparison | metric | mean | 95% CI (unadjusted) | p | family-adjusted | margin, 90% CI | n | "
                   "result |", "|---|---|---|---|---|---|---|---|---|"]
-        for c in comparisons:
-            tost = "" if c.get("margin") is None else (
-                f"±{c['margin']:g}, {interval(c.get('tost_ci_low'), c.get('tost_ci_high'))}")
-            adjusted = "" if c.get("family", 1) <= 1 or c.get("p_refute_adjusted") is None else (
-                f"Holm p(refute) {shown(c['p_refute_adjusted'], 'p')} over {c['family']}; Bonferroni "
-                f"{100 * (1 - stats.ALPHA / c['family']):.4g}% CI {interval(c['adjusted_ci_low'], c['adjusted_ci_high'])}")
-            result = f"{c['state']}" + (f" ({c['qualifier']})" if c.get("qualifier") else "")
-            result += "" if c.get("judged", True) else " (reported, not judged)"
-            lines.append(f"| {c['name']} | {c['metric']} | {value(c['mean'])} | {interval(c['ci_low'], c['ci_high'])} | "
-                         f"{shown(c.get('p_value'), 'p')} | {adjusted} | {tost} | {c['n']} | {result} |")
+        for c in measured.comparisons:
+            tost = "" if c.margin is None else f"±{c.margin:g}, {interval(c.tost_ci_low, c.tost_ci_high)}"
+            adjusted = "" if c.family <= 1 or c.p_refute_adjusted is None else (
+                f"Holm p(refute) {shown(c.p_refute_adjusted, 'p')} over {c.family}; Bonferroni "
+                f"{100 * (1 - stats.ALPHA / c.family):.4g}% CI {interval(c.adjusted_ci_low, c.adjusted_ci_high)}")
+            result = c.state + (f" ({c.qualifier})" if c.qualifier else "")
+            result += "" if c.judged else " (reported, not judged)"
+            lines.append(f"| {c.name} | {c.metric} | {value(c.mean)} | {interval(c.ci_low, c.ci_high)} | "
+                         f"{shown(c.p_value, 'p')} | {adjusted} | {tost} | {c.n} | {result} |")
         lines.append("")
-    checked = measured.get("checked", [])
-    if checked:
+    if measured.checked:
         lines += ["| quantity | claimed | measured | match |", "|---|---|---|---|"]
-        for c in checked:
-            lines.append(f"| {c['quantity']} | {c['claimed']!r} | {c['measured']!r} | {'yes' if c['match'] else 'no'} |")
+        for c in measured.checked:
+            lines.append(f"| {c.quantity} | {c.claimed!r} | {c.measured!r} | {'yes' if c.match else 'no'} |")
         lines.append("")
     return lines
 
 
-def _trial_seconds(summary: dict) -> str:
-    if not summary.get("trial_seconds"):
+def _trial_seconds(summary: Summary) -> str:
+    if not summary.trial_seconds:
         return ""
-    return (f" ({summary['trial_seconds']:.0f} s of trials in the workers, including any that a --resume took from "
+    return (f" ({summary.trial_seconds:.0f} s of trials in the workers, including any that a --resume took from "
             "an earlier invocation)")
 
 
-def trained_on(summary: dict) -> str:
-    """The backend a run's trials trained on, with its version: 'JAX 0.10.2'. Results written before the
-    backend was recorded ran on TensorFlow."""
-    backend = summary.get("config", {}).get("backend", TENSORFLOW)
-    return f"{NAMES.get(backend, backend)} {summary.get('versions', {}).get(backend, '')}".strip()
+def trained_on(summary: Summary) -> str:
+    """The backend a run's trials trained on, with its version: 'JAX 0.10.2'."""
+    return f"{NAMES.get(summary.backend, summary.backend)} {summary.versions.get(summary.backend, '')}".strip()
 
 
-def _where(summary: dict, claim: dict) -> str:
+def _where(summary: Summary, claim: ClaimResult) -> str:
     """Where a verdict was measured, for its sentence: the setting or the --set variant, and the backend the
     trials ran on; an exact claim's reason names the TensorFlow and Keras it was measured on."""
-    if claim["kind"] == "exact":
+    if claim.kind == "exact":
         return ""
-    setting, variant = summary.get("setting"), summary.get("variant")
-    if setting:
-        where = f" in setting `{setting['name']}` ({setting['label']})"
-    elif variant:
-        where = " under " + ", ".join(f"`--set {key}={value}`" for key, value in variant.items())
+    if summary.setting:
+        where = f" in setting `{summary.setting.name}` ({summary.setting.label})"
+    elif summary.variant:
+        where = " under " + ", ".join(f"`--set {key}={value}`" for key, value in summary.variant.items())
     else:
         where = " at this experiment's config"
     return f"{where}, trained on {trained_on(summary)}"
 
 
-def _setting_lines(summary: dict) -> list[str]:
+def _setting_lines(summary: Summary) -> list[str]:
     """The setting a run is, its baseline against the published reference, and where the scope report is."""
-    setting = summary.get("setting")
+    setting = summary.setting
     if not setting:
         return []
-    changes = ", ".join(f"`{key}={value!r}`" for key, value in setting["overrides"].items()) or "no overrides"
-    return [f"**Setting `{setting['name']}`**: {setting['label']} ({changes}). Why it is in the scope: "
-            f"{setting['reason']}.", "",
-            f"**Baseline.** {scope.reference_text(summary.get('reference'))}.", "",
+    changes = ", ".join(f"`{key}={value!r}`" for key, value in setting.overrides.items()) or "no overrides"
+    return [f"**Setting `{setting.name}`**: {setting.label} ({changes}). Why it is in the scope: "
+            f"{setting.reason}.", "",
+            f"**Baseline.** {scope.reference_text(summary.reference)}.", "",
             f"Where these verdicts hold across the experiment's declared settings: "
-            f"[scope.md](../{summary['experiment']}/scope.md).", ""]
+            f"[scope.md](../{summary.experiment}/scope.md).", ""]
 
 
-def _seeds_needed_lines(claim: dict) -> list[str]:
-    needed = claim.get("seeds_needed") or []
+def _seeds_needed_lines(claim: ClaimResult) -> list[str]:
+    needed = claim.seeds_needed or ()
     if not needed:
         return []
     return ["**Seeds needed to decide** (if the effect and the spread stay the observed ones):", "",
             *[f"- {scope.seeds_needed_text(entry)}" for entry in needed], ""]
 
 
-def _diverged_policy(summary: dict) -> list[str]:
+def _diverged_policy(summary: Summary) -> list[str]:
     """What a diverged trial (non-finite training loss) counts as, per judged metric, declared before the run."""
-    declared = summary.get("if_diverged") or {}
+    declared = summary.if_diverged
     if not declared:
         return []
     return ["A diverged trial (non-finite training loss): " + "; ".join(
         f"on `{metric}` it {rule}" for metric, rule in declared.items()) + ".", ""]
 
 
-def summary_markdown(summary: dict, figure_files: list[str], trials, scopes: dict | None = None,
-                     keras2: dict | None = None) -> str:
+def summary_markdown(summary: Summary, figure_files: list[str], trials, scopes: dict | None = None,
+                     keras2: Keras2Record | None = None) -> str:
     """summary.md; `scopes` (claim id -> scope, from the experiment's scope report) adds a scope column,
     `keras2` (keras2.json, from `--keras 2`) a Keras 2 column and each exact claim's Keras 2 verdict."""
-    on_keras2 = {c["id"]: c for c in (keras2 or {}).get("claims", [])}
-    lines = [*_verdict_table(summary, scopes, keras2, on_keras2), "", *reproduce.markdown_lines(summary.get("reproduction"))]
-    for c in summary["claims"]:
-        lines += _claim_section(summary, c, on_keras2.get(c["id"]))
+    lines = [*_verdict_table(summary, scopes, keras2), "", *reproduce.markdown_lines(summary.reproduction)]
+    for c in summary.claims:
+        lines += _claim_section(summary, c, keras2)
     if len(trials):
         means = trials.drop(columns=["seed"]).groupby("arm", sort=False).mean(numeric_only=True)
         wide = means.T if means.shape[0] < means.shape[1] else means  # the longer side runs down the page
@@ -158,16 +151,16 @@ def summary_markdown(summary: dict, figure_files: list[str], trials, scopes: dic
     return "\n".join(lines + _reproduce_lines(summary))
 
 
-def _verdict_table(summary: dict, scopes: dict | None, keras2: dict | None, on_keras2: dict) -> list[str]:
+def _verdict_table(summary: Summary, scopes: dict | None, keras2: Keras2Record | None) -> list[str]:
     """The title, what was run, and one row per claim: its verdict and evidence."""
-    status = summary["status"]
-    if summary["trials"]["planned"]:
-        extent = (f"Profile `{summary['profile']}`, {len(summary['seeds'])} seeds ({summary['trials']['finished']} of "
-                  f"{summary['trials']['planned']} trials finished; status: {status}).")
+    status, trials = summary.status, summary.trials
+    if trials.planned:
+        extent = (f"Profile `{summary.profile}`, {len(summary.seeds)} seeds ({trials.finished} of "
+                  f"{trials.planned} trials finished; status: {status}).")
     else:
         extent = f"Exact checks on real Keras/TensorFlow objects, measured once (status: {status})."
     lines = [
-        f"# {summary['experiment']}: {summary['title']}",
+        f"# {summary.experiment}: {summary.title}",
         "",
         f"{extent} Generated by the runner; do not edit.",
         "",
@@ -177,88 +170,87 @@ def _verdict_table(summary: dict, scopes: dict | None, keras2: dict | None, on_k
         + ("Keras 2 | " if keras2 else "") + "evidence |",
         "|---|---|---|" + ("---|" if scopes else "") + ("---|" if keras2 else "") + "---|",
     ]
-    for c in summary["claims"]:
+    for c in summary.claims:
         scope_cell = ""
         if scopes:
-            entry = scopes.get(c["id"])
-            scope_cell = (f"[{entry['scope']['text']}](../{summary['experiment']}/scope.md#{c['id'].lower()}) | "
+            entry = scopes.get(c.id)
+            scope_cell = (f"[{entry['scope']['text']}](../{summary.experiment}/scope.md#{c.id.lower()}) | "
                           if entry else "exact check | ")
         keras2_cell = ""
         if keras2:
-            keras2_cell = (verdict_mark(on_keras2[c["id"]]) if c["id"] in on_keras2 else
-                           "not run" if c["kind"] == "exact" else "") + " | "
-        lines.append(f"| [{c['id']}](#{c['id'].lower()}) | {c['kind']} | {verdict_mark(c)} | {scope_cell}"
-                     f"{keras2_cell}{c['reason'].replace('|', '/')} |")
+            on_keras2 = keras2.claim(c.id)
+            keras2_cell = (verdict_mark(on_keras2) if on_keras2 else "not run" if c.kind == "exact" else "") + " | "
+        lines.append(f"| [{c.id}](#{c.id.lower()}) | {c.kind} | {verdict_mark(c)} | {scope_cell}"
+                     f"{keras2_cell}{c.reason.replace('|', '/')} |")
     return lines
 
 
-def _claim_section(summary: dict, c: dict, on_keras2: dict | None) -> list[str]:
+def _claim_section(summary: Summary, c: ClaimResult, keras2: Keras2Record | None) -> list[str]:
     """One claim: the quote and its source, the hypothesis, the rule, the verdict and its evidence."""
-    source = c["source"]
-    first, _, last = source["lines"].partition("-")
+    source = c.source
+    first, _, last = source.lines.partition("-")
     return [
-        f"## {c['id']}",
+        f"## {c.id}",
         "",
-        *[f"> {line}" for line in c["quote"].splitlines()],
+        *[f"> {line}" for line in c.quote.splitlines()],
         "",
-        f"Source: [sources/{source['file']}](../../sources/{source['file']}#L{first}-L{last or first}), "
-        f"lines {source['lines']}, \"{source['title']}\".",
+        f"Source: [sources/{source.file}](../../sources/{source.file}#L{first}-L{last or first}), "
+        f"lines {source.lines}, \"{source.title}\".",
         "",
-        f"**Hypothesis.** {c['hypothesis']}",
+        f"**Hypothesis.** {c.hypothesis}",
         "",
-        f"**Rule (fixed before the run).** {c['rule']}",
+        f"**Rule (fixed before the run).** {c.rule}",
         "",
-        f"**Verdict: {c['verdict']}{' (' + c['qualifier'] + ')' if c.get('qualifier') else ''}**"
-        f"{_where(summary, c)}. {c['reason']}",
+        f"**Verdict: {c.label()}**{_where(summary, c)}. {c.reason}",
         "",
         *_seeds_needed_lines(c),
-        *_measured_table(c["measured"]),
-        *_keras2_lines(summary, c, on_keras2),
+        *_measured_table(c.measured),
+        *_keras2_lines(summary, c, keras2),
     ]
 
 
-def _reproduce_lines(summary: dict) -> list[str]:
-    versions = ", ".join(f"{k} {v}" for k, v in summary["versions"].items())
+def _reproduce_lines(summary: Summary) -> list[str]:
+    versions = ", ".join(f"{k} {v}" for k, v in summary.versions.items())
     return [
         "## Reproduce",
         "",
         "```",
-        summary["command"],
+        summary.command,
         "```",
         "",
-        f"Commit `{summary['commit']}`; {versions}; {summary['wall_seconds']:.0f} s wall time on "
-        f"{summary['machine']}{_trial_seconds(summary)}. Runs are in MLflow experiment `{summary['experiment']}` "
-        f"(parent run `{summary['mlflow']['parent_run_id']}`).",
+        f"Commit `{summary.commit}`; {versions}; {summary.wall_seconds:.0f} s wall time on "
+        f"{summary.machine}{_trial_seconds(summary)}. Runs are in MLflow experiment `{summary.experiment}` "
+        f"(parent run `{summary.mlflow.parent_run_id}`).",
         "",
     ]
 
 
-def keras2_changes(keras3_claim: dict | None, keras2_claim: dict) -> list[dict]:
+def keras2_changes(keras3_claim: ClaimResult | None, checked_on_keras2: Sequence[CheckedValue]) -> tuple[dict, ...]:
     """The judged quantities whose measured value differs between the two runs: what changed."""
     if not keras3_claim:
-        return []
-    before = {c["quantity"]: c["measured"] for c in keras3_claim["measured"].get("checked", [])}
-    return [{"quantity": c["quantity"], "keras3": before.get(c["quantity"]), "keras2": c["measured"]}
-            for c in keras2_claim["measured"].get("checked", [])
-            if c["quantity"] in before and before[c["quantity"]] != c["measured"]]
+        return ()
+    before = {c.quantity: c.measured for c in keras3_claim.measured.checked}
+    return tuple({"quantity": c.quantity, "keras3": before.get(c.quantity), "keras2": c.measured}
+                 for c in checked_on_keras2 if c.quantity in before and before[c.quantity] != c.measured)
 
 
-def _keras2_lines(summary: dict, keras3: dict, keras2: dict | None) -> list[str]:
+def _keras2_lines(summary: Summary, keras3: ClaimResult, record: Keras2Record | None) -> list[str]:
     """An exact claim's verdict on Keras 2 beside the one above, and what changed between the versions."""
+    keras2 = record.claim(keras3.id) if record else None
     if keras2 is None:
         return []
-    versions = summary.get("keras2_versions") or {}
+    versions = record.versions
     onednn = f", oneDNN {versions['tensorflow_onednn']}" if versions.get("tensorflow_onednn") else ""
     lines = [f"**On Keras 2 ({versions.get('keras', '?')}, TensorFlow {versions.get('tensorflow', '?')}{onednn}; "
-             f"`python runner.py {summary['experiment']} --keras 2`): {verdict_mark(keras2)}.** {keras2['reason']}", ""]
-    changed = keras2_changes(keras3, keras2)
-    if keras2["verdict"] == keras3["verdict"] and not changed:
+             f"`python runner.py {summary.experiment} --keras 2`): {verdict_mark(keras2)}.** {keras2.reason}", ""]
+    changed = keras2_changes(keras3, keras2.measured.checked)
+    if keras2.verdict == keras3.verdict and not changed:
         lines += ["Same verdict and the same judged values on Keras 2 and Keras 3.", ""]
-    elif keras2["verdict"] == keras3["verdict"]:
+    elif keras2.verdict == keras3.verdict:
         lines += ["Same verdict on both versions; judged values that differ:", ""]
     else:
-        lines += [f"**The library changed:** {keras3['verdict']} on Keras {summary['versions'].get('keras')}, "
-                  f"{keras2['verdict']} on Keras 2. What the two measure differently:", ""]
+        lines += [f"**The library changed:** {keras3.verdict} on Keras {summary.versions.get('keras')}, "
+                  f"{keras2.verdict} on Keras 2. What the two measure differently:", ""]
     if changed:
         lines += ["| quantity | Keras 3 | Keras 2 |", "|---|---|---|",
                   *[f"| {d['quantity']} | {_cell(d['keras3'])} | {_cell(d['keras2'])} |" for d in changed], ""]
@@ -294,23 +286,20 @@ def rewrite_summary_markdown(results_dir: Path, scopes: dict | None) -> None:
     scope report changes whenever another setting of the experiment runs) and the Keras 2 verdicts."""
     import pandas as pd
 
-    summary = json.loads((results_dir / "summary.json").read_text())
+    summary = read_summary(results_dir)
     trials = pd.read_csv(results_dir / "trials.csv") if (results_dir / "trials.csv").exists() else pd.DataFrame()
     figures = sorted(p.name for p in results_dir.glob("*.png") if not p.name.startswith("scope_"))
     atomic_write_text(results_dir / "summary.md", _summary_with_keras2(results_dir, summary, figures, trials, scopes))
 
 
-def write_summary(results_dir: Path, summary: dict, figure_files: list[str], trials) -> None:
-    atomic_write_text(results_dir / "summary.json", json.dumps(json_safe(summary), indent=2, default=repr) + "\n")
+def write_summary(results_dir: Path, summary: Summary, figure_files: list[str], trials) -> None:
+    atomic_write_text(results_dir / "summary.json", json.dumps(summary.to_json(), indent=2, default=repr) + "\n")
     atomic_write_text(results_dir / "summary.md", _summary_with_keras2(results_dir, summary, figure_files, trials))
 
 
-def _summary_with_keras2(results_dir: Path, summary: dict, figure_files, trials, scopes=None) -> str:
+def _summary_with_keras2(results_dir: Path, summary: Summary, figure_files, trials, scopes=None) -> str:
     """summary.md, with the Keras 2 verdicts when `--keras 2` left a keras2.json beside summary.json."""
-    recorded = read_keras2(results_dir)
-    if recorded:
-        summary = {**summary, "keras2_versions": recorded["versions"]}
-    return summary_markdown(summary, figure_files, trials, scopes, recorded)
+    return summary_markdown(summary, figure_files, trials, scopes, read_keras2(results_dir))
 
 
 def write_scope(experiment, results_root: Path) -> dict:
@@ -333,38 +322,36 @@ def results_folder(name: str, overrides: dict[str, str]) -> str:
     return f"{name}@" + re.sub(r"[^A-Za-z0-9_.=,:+-]", "_", variant)
 
 
-def _ledger_rows(folder: str, label: str, claims, summary: dict | None, scopes: dict | None = None,
-                keras2: dict | None = None) -> list[str]:
-    recorded = {c["id"]: c for c in summary["claims"]} if summary else {}
-    on_keras2 = {c["id"]: c for c in (keras2 or {}).get("claims", [])}
+def _ledger_rows(folder: str, label: str, claims, summary: Summary | None, scopes: dict | None = None,
+                keras2: Keras2Record | None = None) -> list[str]:
     rows = []
     for claim in claims:
-        entry = recorded.get(claim.id)
+        entry = summary.claim(claim.id) if summary else None
         scope_cell = _scope_cell(folder, claim, scopes)
-        keras2_cell = _keras2_cell(folder, claim, on_keras2.get(claim.id), entry, keras2, summary)
+        keras2_cell = _keras2_cell(folder, claim, keras2.claim(claim.id) if keras2 else None, entry, keras2, summary)
         if entry is None:
             rows.append(f"| {claim.id} | {label} | {claim.kind} | not run yet | {scope_cell} | {keras2_cell} | | |")
             continue
-        reason = entry["reason"].replace("|", "/")
+        reason = entry.reason.replace("|", "/")
         if len(reason) > 140:
             reason = reason[:137] + "..."
         link = f"[{label}]({folder}/summary.md#{claim.id.lower()})"
         rows.append(f"| {claim.id} | {link} | {claim.kind} | {verdict_mark(entry)} | {scope_cell} | {keras2_cell} | "
-                    f"{reason} | {summary['profile']} |")
+                    f"{reason} | {summary.profile} |")
     return rows
 
 
-def _keras2_cell(folder: str, claim, entry: dict | None, keras3: dict | None, keras2: dict | None,
-                 summary: dict | None) -> str:
+def _keras2_cell(folder: str, claim, entry: Keras2Claim | None, keras3: ClaimResult | None,
+                 keras2: Keras2Record | None, summary: Summary | None) -> str:
     """The ledger's Keras 2 column: an exact claim's verdict on Keras 2 (`--keras 2`) with both versions,
     and whether it is the same as the Keras 3 verdict beside it."""
     if claim.kind != "exact" or "@" in folder:
         return ""
     if entry is None:
         return "not run (--keras 2)"
-    version2 = keras2["versions"]["keras"].split(" ")[0]
-    version3 = (summary or {}).get("versions", {}).get("keras", "3")
-    same = "not run" if keras3 is None else "same" if keras3["verdict"] == entry["verdict"] else "differs"
+    version2 = keras2.versions["keras"].split(" ")[0]
+    version3 = summary.versions.get("keras", "3") if summary else "3"
+    same = "not run" if keras3 is None else "same" if keras3.verdict == entry.verdict else "differs"
     return f"Keras {version2}: [{verdict_mark(entry)}]({folder}/summary.md#{claim.id.lower()}) · Keras {version3}: {same}"
 
 
@@ -387,8 +374,7 @@ def ledger_table(results_root: Path, experiments) -> str:
               "evidence | profile |", "|---|---|---|---|---|---|---|---|"]
     lines, variants = list(header), []
     for experiment in experiments:
-        path = results_root / experiment.name / "summary.json"
-        summary = json.loads(path.read_text()) if path.exists() else None
+        summary = read_summary(results_root / experiment.name)
         lines += _ledger_rows(experiment.name, experiment.name, experiment.claims, summary,
                               scope.read(results_root, experiment.name) if experiment.settings else None,
                               read_keras2(results_root / experiment.name))
@@ -396,7 +382,7 @@ def ledger_table(results_root: Path, experiments) -> str:
             if folder.name.split("@", 1)[1] in experiment.settings:
                 continue  # a declared setting: in the scope report, not a variant
             if (folder / "summary.json").exists():
-                summary = json.loads((folder / "summary.json").read_text())
+                summary = read_summary(folder)
                 label = experiment.name + " (" + folder.name.split("@", 1)[1] + ")"
                 variants += _ledger_rows(folder.name, label, experiment.claims, summary)
     if variants:

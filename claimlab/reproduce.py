@@ -11,7 +11,7 @@ for another folder) and saying, claim by claim, one word:
 
 How many seeds ran is the strength of the evidence, not the config: a quick run of 5 seeds against a
 published full run of 10 is comparable, and the report says the seed counts differ. Everything here is
-a pure function of two summary.json dicts; the runner reads the published one before it writes anything,
+a pure function of two summaries (claimlab.schema.Summary); the runner reads the published one before it writes anything,
 so `--publish` compares a regeneration with the results it replaces.
 """
 
@@ -21,6 +21,8 @@ import json
 from pathlib import Path
 
 from claimlab import config as config_module
+from claimlab.errors import UsageError
+from claimlab.schema import ClaimResult, ReproducedClaim, Reproduction, Summary, read_summary
 from claimlab.stats import shown
 
 REPRODUCED, DIFFERS, NOT_COMPARABLE = "reproduced", "differs", "not comparable"
@@ -42,35 +44,29 @@ def config_differences(published: dict, run: dict) -> list[str]:
                   or _normal(published[key]) != _normal(run[key]))
 
 
-def _judged(entry: dict) -> list[dict]:
-    return [c for c in entry.get("measured", {}).get("comparisons", []) if c.get("judged", True)]
-
-
-def effect_text(entry: dict | None) -> str:
+def effect_text(entry: ClaimResult | None) -> str:
     """A claim's effect as the table shows it: the judged comparison's mean [95% CI]; with several judged
     comparisons the first, and how many more; an exact claim's 'exact check'."""
     if entry is None:
         return ""
-    judged = _judged(entry)
+    judged = entry.measured.judged()
     if not judged:
-        return "exact check" if entry.get("kind") == "exact" else "no paired comparison"
+        return "exact check" if entry.kind == "exact" else "no paired comparison"
     first = judged[0]
-    text = f"{shown(first['mean'])} [{shown(first['ci_low'])}, {shown(first['ci_high'])}]"
+    text = f"{shown(first.mean)} [{shown(first.ci_low)}, {shown(first.ci_high)}]"
     return text + (f" (+{len(judged) - 1} more)" if len(judged) > 1 else "")
 
 
-def verdict_text(entry: dict | None) -> str:
-    if entry is None:
-        return "not in the published run"
-    return entry["verdict"] + (f" ({entry['qualifier']})" if entry.get("qualifier") else "")
+def verdict_text(entry: ClaimResult | None) -> str:
+    return "not in the published run" if entry is None else entry.label()
 
 
-def compare(published: dict, run: dict, where: str) -> dict:
+def compare(published: Summary, run: Summary, where: str) -> Reproduction:
     """The reproduction record of summary.json: what the run was set against (`where`, e.g.
     'results/gap_vs_flatten'), whether the configs are comparable, and per claim both verdicts and
     effects with the one word."""
-    differing = config_differences(published.get("config", {}), run.get("config", {}))
-    published_seeds, run_seeds = len(published.get("seeds", [])), len(run.get("seeds", []))
+    differing = config_differences(published.config, run.config)
+    published_seeds, run_seeds = len(published.seeds), len(run.seeds)
     if differing:
         note = "not comparable: the configs differ in " + ", ".join(
             f"{key} ({_value(published, key)} published, {_value(run, key)} here)" for key in differing)
@@ -79,42 +75,40 @@ def compare(published: dict, run: dict, where: str) -> dict:
     else:
         note = "the same config" + ("" if published_seeds == run_seeds else
                                     f"; only the seed count differs ({run_seeds} here, {published_seeds} published)")
-    claims = {c["id"]: c for c in published.get("claims", [])}
     # The exact checks run in the runner's own process on TensorFlow whatever the trials' backend, so a
     # config that differs only in keys of the trials leaves them comparable.
     differing_for_checks = [key for key in differing if key not in config_module.TRIALS_ONLY]
     rows = []
-    for entry in run["claims"]:
-        old = claims.get(entry["id"])
-        word = (NOT_COMPARABLE if old is None or (differing_for_checks if entry.get("kind") == "exact" else differing)
-                else REPRODUCED if old["verdict"] == entry["verdict"] else DIFFERS)
-        rows.append({"id": entry["id"], "verdict": verdict_text(entry), "effect": effect_text(entry),
-                     "published_verdict": verdict_text(old), "published_effect": effect_text(old), "word": word})
-    return {"against": where, "commit": published.get("commit", ""), "profile": published.get("profile", ""),
-            "seeds": published_seeds, "run_seeds": run_seeds, "differing_keys": differing,
-            "comparable": not differing, "note": note, "claims": rows}
+    for entry in run.claims:
+        old = published.claim(entry.id)
+        word = (NOT_COMPARABLE if old is None or (differing_for_checks if entry.kind == "exact" else differing)
+                else REPRODUCED if old.verdict == entry.verdict else DIFFERS)
+        rows.append(ReproducedClaim(id=entry.id, verdict=verdict_text(entry), effect=effect_text(entry),
+                                    published_verdict=verdict_text(old), published_effect=effect_text(old), word=word))
+    return Reproduction(against=where, commit=published.commit, profile=published.profile, seeds=published_seeds,
+                        run_seeds=run_seeds, differing_keys=tuple(differing), comparable=not differing, note=note,
+                        claims=tuple(rows))
 
 
-def _value(summary: dict, key: str) -> str:
-    config = config_module.as_recorded(summary.get("config", {}))
+def _value(summary: Summary, key: str) -> str:
+    config = config_module.as_recorded(summary.config)
     return "absent" if key not in config else repr(_normal(config[key]))
 
 
-def _read(folder: Path) -> dict | None:
-    path = folder / "summary.json"
+def _read(folder: Path) -> Summary | None:
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):  # absent, or unreadable: nothing to compare with
+        return read_summary(folder)
+    except (OSError, UsageError):  # unreadable: nothing to compare with
         return None
 
 
-def counterpart(published_root: Path, folder: str, experiment: str, cfg: dict) -> tuple[str, dict] | None:
+def counterpart(published_root: Path, folder: str, experiment: str, cfg: dict) -> tuple[str, Summary] | None:
     """The published run a run in results folder `folder` is set against: the same folder (the same
     experiment and setting, or the same --set variant); for a variant the lab never published, a published
     run of the experiment with the very same config, else the experiment's default run (which the report
     then calls not comparable, naming the keys). None when nothing of the experiment is published."""
     same = _read(published_root / folder)
-    if same is not None and same.get("experiment") == experiment:
+    if same is not None and same.experiment == experiment:
         return folder, same
     if "@" not in folder:
         return None
@@ -122,18 +116,18 @@ def counterpart(published_root: Path, folder: str, experiment: str, cfg: dict) -
                         if path.parent.name.split("@", 1)[0] == experiment)
     for candidate in candidates:
         summary = _read(candidate)
-        if summary and not config_differences(summary.get("config", {}), cfg):
+        if summary and not config_differences(summary.config, cfg):
             return candidate.name, summary
     default = _read(published_root / experiment)
     return (experiment, default) if default is not None else None
 
 
-def against_published(published_root: Path | None, folder: str, summary: dict) -> dict | None:
+def against_published(published_root: Path | None, folder: str, summary: Summary) -> Reproduction | None:
     """summary.json's reproduction record for a run written to results folder `folder`, or None when
     there is nothing published to compare with (or `published_root` is None)."""
     if published_root is None:
         return None
-    found = counterpart(published_root, folder, summary["experiment"], summary.get("config", {}))
+    found = counterpart(published_root, folder, summary.experiment, summary.config)
     if found is None:
         return None
     name, published = found
@@ -149,40 +143,40 @@ def _shown(root: Path) -> str:
 
 
 # ---- rendering ------------------------------------------------------------------------------------
-def heading(record: dict) -> str:
-    commit = f", commit {record['commit'][:12]}" if record.get("commit") else ""
-    return (f"Reproduction of the published results in {record['against']} (profile {record['profile']}, "
-            f"{record['seeds']} seeds{commit}): {record['note']}.")
+def heading(record: Reproduction) -> str:
+    commit = f", commit {record.commit[:12]}" if record.commit else ""
+    return (f"Reproduction of the published results in {record.against} (profile {record.profile}, "
+            f"{record.seeds} seeds{commit}): {record.note}.")
 
 
-def terminal_lines(record: dict) -> list[str]:
+def terminal_lines(record: Reproduction) -> list[str]:
     """The terminal's reproduction table: each claim's verdict and effect here and published, and the word."""
-    width = max([24, *(len(f"{r['verdict']} {r['effect']}") for r in record["claims"])]) + 2
+    width = max([24, *(len(f"{r.verdict} {r.effect}") for r in record.claims)]) + 2
     lines = ["", heading(record),
              f"{'claim':<6} {'this run: verdict, effect [95% CI]':<{width}} "
              f"{'published: verdict, effect [95% CI]':<{width}} reproduction", "-" * 100]
-    for row in record["claims"]:
-        lines.append(f"{row['id']:<6} {row['verdict'] + ' ' + row['effect']:<{width}} "
-                     f"{row['published_verdict'] + ' ' + row['published_effect']:<{width}} {row['word']}")
+    for row in record.claims:
+        lines.append(f"{row.id:<6} {row.verdict + ' ' + row.effect:<{width}} "
+                     f"{row.published_verdict + ' ' + row.published_effect:<{width}} {row.word}")
     return lines
 
 
-def markdown_lines(record: dict | None) -> list[str]:
+def markdown_lines(record: Reproduction | None) -> list[str]:
     """summary.md's reproduction section."""
     if not record:
         return []
     lines = ["## Reproduction", "", heading(record), "",
              "| claim | this run | effect [95% CI] | published | effect [95% CI] | reproduction |",
              "|---|---|---|---|---|---|"]
-    for row in record["claims"]:
-        lines.append(f"| {row['id']} | {row['verdict']} | {row['effect']} | {row['published_verdict']} | "
-                     f"{row['published_effect']} | **{row['word']}** |")
+    for row in record.claims:
+        lines.append(f"| {row.id} | {row.verdict} | {row.effect} | {row.published_verdict} | "
+                     f"{row.published_effect} | **{row.word}** |")
     return [*lines, ""]
 
 
-def tags(record: dict | None) -> dict[str, str]:
+def tags(record: Reproduction | None) -> dict[str, str]:
     """The parent run's tags: one word per claim, and what it was compared with."""
     if not record:
         return {}
-    return {"claimlab.reproduction.against": f"{record['against']}@{record['commit'][:12]}",
-            **{f"claimlab.reproduction.{row['id']}": row["word"] for row in record["claims"]}}
+    return {"claimlab.reproduction.against": f"{record.against}@{record.commit[:12]}",
+            **{f"claimlab.reproduction.{row.id}": row.word for row in record.claims}}

@@ -28,6 +28,7 @@ from claimlab.errors import RunFailure, UsageError
 from claimlab.execute import TRIAL_THREADS, Trial, TrialError
 from claimlab.provenance import Provenance, package_versions
 from claimlab.registry import Experiment
+from claimlab.schema import ClaimResult, Measured, MlflowRef, Reproduction, SourceRef, Summary, TrialCount
 from claimlab.tracking import Tracker, parent_metrics
 from claimlab.verdict import INCONCLUSIVE, Evidence, Outcome, if_diverged_for
 
@@ -53,7 +54,7 @@ class RunOptions:
 @dataclass
 class RunOutcome:
     status: str  # complete | interrupted | failed
-    summary: dict = field(default_factory=dict)
+    summary: Summary | None = None
     exit_code: int = EXIT_OK
 
 
@@ -318,8 +319,8 @@ def _run_experiment(experiment: Experiment, cfg: dict, options: RunOptions, out)
     report_of_scope = scope.read(options.results_root, experiment.name) if options.setting else None
     print_verdicts(experiment, verdicts, out, options.setting,
                    {cid: c["scope"] for cid, c in (report_of_scope or {}).get("claims", {}).items()})
-    if summary.get("reproduction"):
-        for line in reproduce.terminal_lines(summary["reproduction"]):
+    if summary is not None and summary.reproduction:
+        for line in reproduce.terminal_lines(summary.reproduction):
             out(line)
     out(f"\nresults: {results_dir}/summary.md   MLflow: {options.tracking_uri} (experiment {experiment.name}, "
         f"parent run {state.parent_id})   wall time {_clock(time.perf_counter() - started)}   "
@@ -458,7 +459,8 @@ def _judge_and_report(run: ExperimentRun, state: RunState, status: str, checks: 
                      run.provenance.versions)
     summary = build_summary(run, state, status, checks, verdicts, trials)
     # read before this run writes anything: under --publish it is the published run being replaced
-    summary["reproduction"] = reproduce.against_published(run.options.compare_with, run.results_dir.name, summary)
+    summary = replace(summary, reproduction=reproduce.against_published(run.options.compare_with,
+                                                                        run.results_dir.name, summary))
     with files.results_lock(run.options.results_root):  # a second runner writing results/ waits its turn
         figures = write_results_files(run, state.results, trials, evidence, summary)
         if run.options.setting and run.experiment.settings:  # the scope report always says what results/ holds
@@ -466,51 +468,52 @@ def _judge_and_report(run: ExperimentRun, state: RunState, status: str, checks: 
     try:
         with files.results_lock(run.options.results_root):
             report.write_ledger(run.options.results_root)
-        log_to_parent(run, state.parent_id, status, verdicts, figures, summary.get("reproduction"))
+        log_to_parent(run, state.parent_id, status, verdicts, figures, summary.reproduction)
     finally:
         _close_figures(figures)
     return summary, verdicts
 
 
 def build_summary(run: ExperimentRun, state: RunState, status: str, checks: dict,
-                  verdicts: dict[str, Outcome], trials) -> dict:
+                  verdicts: dict[str, Outcome], trials) -> Summary:
     """summary.json: what was run, on what, where it is in MLflow, and each claim with its verdict; for a
     declared setting also the setting, its baseline against the published reference, and for an
     inconclusive claim the seeds its undecided comparisons would need."""
     experiment, cfg, options, provenance = run.experiment, run.cfg, run.options, run.provenance
     setting = experiment.settings.get(options.setting) if options.setting else None
-    summary = {
-        "experiment": experiment.name, "title": experiment.title, "status": status, "profile": options.profile,
-        "seeds": list(range(cfg["seeds"])), "variant": options.overrides, "arms": experiment.arms,
-        "trials": {"finished": len(state.results), "planned": len(state.planned)}, "command": options.command,
-        "commit": provenance.commit, "dirty": provenance.dirty, "versions": provenance.versions,
-        "machine": report.machine_description(), "config": cfg, "config_hash": provenance.config_hash,
-        "wall_seconds": time.perf_counter() - provenance.started,
+    return Summary(
+        experiment=experiment.name, title=experiment.title, status=status, profile=options.profile,
+        seeds=tuple(range(cfg["seeds"])), variant=options.overrides, arms=experiment.arms,
+        trials=TrialCount(finished=len(state.results), planned=len(state.planned)), command=options.command,
+        commit=provenance.commit, dirty=provenance.dirty, versions=provenance.versions,
+        machine=report.machine_description(), config=cfg, config_hash=provenance.config_hash,
+        wall_seconds=time.perf_counter() - provenance.started,
         # worker seconds of every trial, those a --resume took from MLflow included
-        "trial_seconds": float(trials["seconds"].sum()) if len(trials) else 0.0,
-        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "mlflow": {"tracking_uri": options.tracking_uri, "experiment_id": run.tracker.experiment_id,
-                   "parent_run_id": state.parent_id},
-        "checks": checks,
-        "if_diverged": {metric: rule.describe() for metric, rule in experiment.if_diverged(cfg).items()},
-        "claims": [
-            {"id": c.id, "kind": c.kind, "quote": c.quote,
-             "source": {"file": c.source.file, "lines": c.source.lines, "title": c.source.title},
-             "hypothesis": c.hypothesis, "rule": c.rule_for(cfg).describe(), "verdict": verdicts[c.id].verdict,
-             "qualifier": verdicts[c.id].qualifier, "reason": verdicts[c.id].reason,
-             "measured": verdicts[c.id].to_dict()}
-            for c in experiment.claims
-        ],
-        "setting": scope.setting_record(options.setting, setting) if setting else None,
-        "reference": scope.reference_check(setting, trials),
-    }
-    for claim in summary["claims"]:
-        if claim["kind"] == "empirical":
-            claim["seeds_needed"] = scope.seeds_needed_for_claim(claim)
-    return summary
+        trial_seconds=float(trials["seconds"].sum()) if len(trials) else 0.0,
+        generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        mlflow=MlflowRef(options.tracking_uri, run.tracker.experiment_id, state.parent_id),
+        checks=checks,
+        if_diverged={metric: rule.describe() for metric, rule in experiment.if_diverged(cfg).items()},
+        claims=tuple(claim_result(c, cfg, verdicts[c.id]) for c in experiment.claims),
+        setting=scope.setting_record(options.setting, setting) if setting else None,
+        reference=scope.reference_check(setting, trials),
+    )
 
 
-def write_results_files(run: ExperimentRun, results: dict, trials, evidence: Evidence, summary: dict) -> dict:
+def claim_result(claim, cfg: dict, outcome: Outcome) -> ClaimResult:
+    """summary.json's record of one claim: the claim as declared, its rule under this config, the verdict
+    and the typed evidence; for an empirical claim left inconclusive, the seeds that would decide it."""
+    result = ClaimResult(
+        id=claim.id, kind=claim.kind, quote=claim.quote,
+        source=SourceRef(claim.source.file, claim.source.lines, claim.source.title),
+        hypothesis=claim.hypothesis, rule=claim.rule_for(cfg).describe(), verdict=outcome.verdict,
+        qualifier=outcome.qualifier, reason=outcome.reason, measured=Measured.of(outcome))
+    if claim.kind != "empirical":
+        return result
+    return replace(result, seeds_needed=scope.seeds_needed_for_claim(result))
+
+
+def write_results_files(run: ExperimentRun, results: dict, trials, evidence: Evidence, summary: Summary) -> dict:
     """results/<name>/: trials.csv, the figures, summary.json and summary.md. Returns the figures (open
     matplotlib figures, for the parent run's artifacts)."""
     figures = _figures(run.experiment, results, trials, evidence) if results or not run.experiment.trains else {}
@@ -522,7 +525,7 @@ def write_results_files(run: ExperimentRun, results: dict, trials, evidence: Evi
 
 
 def log_to_parent(run: ExperimentRun, parent_id: str, status: str, verdicts: dict[str, Outcome],
-                  figures: dict, reproduction: dict | None = None) -> None:
+                  figures: dict, reproduction: Reproduction | None = None) -> None:
     """The parent run's description with the verdicts, its status, verdict and reproduction tags, the
     verdicts' numbers as metrics (for comparing runs), and the verdict table, figures and results files as
     artifacts."""

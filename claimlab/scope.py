@@ -19,6 +19,7 @@ declaration is named and not counted.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from datetime import datetime
@@ -28,9 +29,10 @@ from claimlab import config as config_module
 from claimlab import files, plots, stats
 from claimlab.backend import TENSORFLOW
 from claimlab.errors import UsageError
+from claimlab.schema import ClaimResult, ReferenceCheck, SeedsNeeded, SettingRecord, Summary, read_summary
 from claimlab.spec import Setting, Times
 from claimlab.stats import shown
-from claimlab.verdict import INCONCLUSIVE, NUMERICALLY_ZERO, REFUTED, SUPPORTED
+from claimlab.verdict import INCONCLUSIVE, NUMERICALLY_ZERO, REFUTED, SUPPORTED, Comparison
 
 DEFAULT_SETTING = "default"
 # Every experiment whose trials run on JAX declares this setting: its default config on TensorFlow, which
@@ -119,15 +121,15 @@ def chosen(experiment, names: str) -> list[str]:
     return wanted
 
 
-def setting_record(name: str, setting: Setting) -> dict:
+def setting_record(name: str, setting: Setting) -> SettingRecord:
     """What summary.json says about the setting a run belongs to."""
-    return {"name": name, "label": setting.label, "reason": setting.reason,
-            "overrides": {key: repr(value) if isinstance(value, Times) else value
-                          for key, value in setting.overrides.items()}}
+    return SettingRecord(name, setting.label, setting.reason,
+                         {key: repr(value) if isinstance(value, Times) else value
+                          for key, value in setting.overrides.items()})
 
 
 # ---- reference accuracy ---------------------------------------------------------------------------
-def reference_check(setting: Setting | None, trials) -> dict | None:
+def reference_check(setting: Setting | None, trials) -> ReferenceCheck | None:
     """The setting's baseline arm against its published reference: measured mean, shortfall, and whether
     it is under-trained. None when the setting names no reference or the baseline has not run."""
     if setting is None or setting.reference is None or not len(trials):
@@ -136,72 +138,70 @@ def reference_check(setting: Setting | None, trials) -> dict | None:
     rows = trials[trials["arm"] == reference.arm]
     measured = float(rows[reference.metric].astype(float).mean()) if reference.metric in rows and len(rows) else None
     shortfall = None if measured is None else reference.value - measured
-    return {"arm": reference.arm, "metric": reference.metric, "reference": reference.value, "measured": measured,
-            "shortfall": shortfall, "under_trained": bool(shortfall is not None and shortfall > UNDER_TRAINED_SHORTFALL),
-            "source": reference.source}
+    return ReferenceCheck(arm=reference.arm, metric=reference.metric, reference=reference.value, measured=measured,
+                          shortfall=shortfall,
+                          under_trained=bool(shortfall is not None and shortfall > UNDER_TRAINED_SHORTFALL),
+                          source=reference.source)
 
 
-def reference_text(check: dict | None) -> str:
+def reference_text(check: ReferenceCheck | None) -> str:
     if not check:
         return "no published reference"
-    if check["measured"] is None:
-        return (f"{check['arm']} {check['metric']} was not measured in this run (a profile without that training "
-                f"size?), so it is not compared with the published {check['reference']:.2f}")
-    state = (f"under-trained: {check['shortfall']:.3f} short" if check["under_trained"]
-             else "within reach of it" if check["shortfall"] > 0 else "above it")
-    return (f"{check['arm']} {check['metric']} {check['measured']:.3f} against a published {check['reference']:.2f} "
-            f"({state}; {check['source']})")
+    if check.measured is None:
+        return (f"{check.arm} {check.metric} was not measured in this run (a profile without that training "
+                f"size?), so it is not compared with the published {check.reference:.2f}")
+    state = (f"under-trained: {check.shortfall:.3f} short" if check.under_trained
+             else "within reach of it" if check.shortfall > 0 else "above it")
+    return (f"{check.arm} {check.metric} {check.measured:.3f} against a published {check.reference:.2f} "
+            f"({state}; {check.source})")
 
 
 # ---- seeds needed ---------------------------------------------------------------------------------
-def seeds_needed(comparison: dict) -> dict:
-    """For an undecided comparison (a summary.json comparison): how many seeds would decide it if the
-    effect and the spread stayed the observed ones. A difference needs 80% power of the paired t test
-    (at alpha / k in a family of k, the Bonferroni bound of Holm); an equivalence needs its 90% CI inside
-    the margin, or 80% power to show the difference lies beyond it."""
+def seeds_needed(comparison: Comparison) -> SeedsNeeded:
+    """For an undecided comparison: how many seeds would decide it if the effect and the spread stayed
+    the observed ones. A difference needs 80% power of the paired t test (at alpha / k in a family of k,
+    the Bonferroni bound of Holm); an equivalence needs its 90% CI inside the margin, or 80% power to show
+    the difference lies beyond it."""
 
-    name, n, mean, se = comparison["name"], comparison["n"], comparison["mean"], comparison.get("se")
-    if comparison.get("state") == "censored":
-        return {"comparison": name, "seeds": None,
-                "why": "censored (a run never reached the threshold): more seeds of the same runs do not help"}
+    name, n, mean, se = comparison.name, comparison.n, comparison.mean, comparison.se
+    if comparison.state == "censored":
+        return SeedsNeeded(name, None,
+                           "censored (a run never reached the threshold): more seeds of the same runs do not help")
     sd = se * math.sqrt(n) if se is not None and n and math.isfinite(se) else math.nan
     if not (math.isfinite(sd) and sd > NUMERICALLY_ZERO and math.isfinite(mean)):
-        return {"comparison": name, "seeds": None, "why": f"no spread between seeds to extrapolate from (n={n})"}
-    family = comparison.get("family") or 1
+        return SeedsNeeded(name, None, f"no spread between seeds to extrapolate from (n={n})")
+    family = comparison.family or 1
     alpha = stats.ALPHA / family
     at = f"alpha {stats.ALPHA:g}" + (f"/{family}" if family > 1 else "")
-    margin = comparison.get("margin")
+    margin = comparison.margin
     observed = f"observed d {mean:+.4f}, sd {sd:.4f}"
-    if comparison.get("test") == "equivalence" and margin is not None:
+    if comparison.test == "equivalence" and margin is not None:
         if abs(mean) < margin:
             seeds = stats.seeds_for_equivalence(mean, sd, margin)
-            return {"comparison": name, "seeds": seeds, "why": f"for the 90% CI to fit inside +-{margin:g} ({observed})"}
+            return SeedsNeeded(name, seeds, f"for the 90% CI to fit inside +-{margin:g} ({observed})")
         seeds = stats.seeds_for_power(abs(mean) - margin, sd, alpha=alpha)
-        return {"comparison": name, "seeds": seeds,
-                "why": f"for {stats.POWER:.0%} power to show d beyond +-{margin:g} at {at} ({observed})"}
+        return SeedsNeeded(name, seeds, f"for {stats.POWER:.0%} power to show d beyond +-{margin:g} at {at} "
+                                        f"({observed})")
     seeds = stats.seeds_for_power(mean, sd, alpha=alpha)
     why = f"for {stats.POWER:.0%} power of the paired t test at {at} ({observed})"
     if margin is not None and abs(mean) < margin:
         alternative = stats.seeds_for_equivalence(mean, sd, margin)
         why += f"; or {_count(alternative)} for its 90% CI to fit inside +-{margin:g}"
-    return {"comparison": name, "seeds": seeds, "why": why}
+    return SeedsNeeded(name, seeds, why)
 
 
 def _count(seeds: int | None) -> str:
     return "not reachable" if seeds is None else str(seeds)
 
 
-def seeds_needed_for_claim(claim: dict) -> list[dict]:
-    """Seeds needed for every judged, undecided comparison of an inconclusive claim (summary.json entry)."""
-    if claim["verdict"] != INCONCLUSIVE:
-        return []
-    return [seeds_needed(c) for c in claim["measured"].get("comparisons", [])
-            if c.get("judged", True) and c["verdict"] == INCONCLUSIVE]
+def seeds_needed_for_claim(claim: ClaimResult) -> tuple[SeedsNeeded, ...]:
+    """Seeds needed for every judged, undecided comparison of an inconclusive claim."""
+    return tuple(seeds_needed(c) for c in claim.undecided())
 
 
-def seeds_needed_text(entry: dict) -> str:
-    seeds = "no number of seeds" if entry["seeds"] is None else f"{entry['seeds']} seeds"
-    return f"{entry['comparison']}: {seeds} {entry['why']}"
+def seeds_needed_text(entry: SeedsNeeded) -> str:
+    seeds = "no number of seeds" if entry.seeds is None else f"{entry.seeds} seeds"
+    return f"{entry.comparison}: {seeds} {entry.why}"
 
 
 # ---- the scope rule -------------------------------------------------------------------------------
@@ -241,49 +241,48 @@ def _identity(cfg: dict) -> str:
                       sort_keys=True, default=repr)
 
 
-def _why_not_counted(experiment, setting_name: str, summary: dict | None) -> str:
+def _why_not_counted(experiment, setting_name: str, summary: Summary | None) -> str:
     if summary is None:
         return "not run"
-    if summary.get("status") != "complete":
-        return f"run {summary.get('status')}: finish it with --resume"
+    if summary.status != "complete":
+        return f"run {summary.status}: finish it with --resume"
     try:
-        expected = setting_config(experiment, setting_name, summary["profile"])
+        expected = setting_config(experiment, setting_name, summary.profile)
     except UsageError as error:
         return f"cannot run: {error}"
-    if _identity(expected) != _identity(config_module.as_recorded(summary["config"])):
+    if _identity(expected) != _identity(config_module.as_recorded(summary.config)):
         return "ran an older declaration of the setting or config: rerun it"
     return ""
 
 
 def collect(experiment, results_root: Path) -> dict:
     """scope.json's content: the settings with their status and reference check, and per empirical claim
-    its row per counted setting and its scope verdict."""
+    its row per counted setting and its scope verdict. The rows hold the typed comparisons and seeds
+    needed (claimlab.schema); scope.json writes them as summary.json does."""
     settings, summaries, not_counted = {}, {}, {}
     for name, setting in declared(experiment).items():
-        path = results_root / folder(experiment.name, name) / "summary.json"
-        summary = json.loads(path.read_text()) if path.exists() else None
+        summary = read_summary(results_root / folder(experiment.name, name))
         why = _why_not_counted(experiment, name, summary)
-        settings[name] = {**setting_record(name, setting), "folder": folder(experiment.name, name),
+        settings[name] = {**dataclasses.asdict(setting_record(name, setting)), "folder": folder(experiment.name, name),
                           "counted": not why, "why_not_counted": why,
-                          "profile": summary and summary["profile"], "seeds": summary and len(summary["seeds"]),
-                          "reference": summary and summary.get("reference"),
-                          "parent_run_id": summary and summary["mlflow"]["parent_run_id"],
-                          "wall_seconds": summary and summary.get("wall_seconds")}
+                          "profile": summary and summary.profile, "seeds": summary and len(summary.seeds),
+                          "reference": summary and summary.reference,
+                          "parent_run_id": summary and summary.mlflow.parent_run_id,
+                          "wall_seconds": summary and summary.wall_seconds}
         if why:
             not_counted[name] = why
         else:
             summaries[name] = summary
-    under_trained = {name for name, s in settings.items() if (s["reference"] or {}).get("under_trained")}
+    under_trained = {name for name, s in settings.items() if s["reference"] and s["reference"].under_trained}
     claims = {}
     for claim in experiment.claims:
         if claim.kind != "empirical":
             continue
         rows = {}
         for name, summary in summaries.items():
-            entry = next(c for c in summary["claims"] if c["id"] == claim.id)
-            rows[name] = {"verdict": entry["verdict"], "qualifier": entry.get("qualifier", ""),
-                          "reason": entry["reason"], "seeds_needed": entry.get("seeds_needed", []),
-                          "comparisons": [c for c in entry["measured"].get("comparisons", []) if c.get("judged", True)]}
+            entry = summary.claim(claim.id)
+            rows[name] = {"verdict": entry.verdict, "qualifier": entry.qualifier, "reason": entry.reason,
+                          "seeds_needed": entry.seeds_needed or (), "comparisons": entry.measured.judged()}
         verdicts = {name: row["verdict"] for name, row in rows.items()}
         claims[claim.id] = {"quote": claim.quote, "hypothesis": claim.hypothesis, "rows": rows,
                             "scope": scope_verdict(verdicts, under_trained, not_counted)}
@@ -314,14 +313,14 @@ def scope_markdown(scope: dict, figure_files: dict[str, str]) -> str:
                   "|---|---|---|---|---|---|"]
         for setting_name, row in claim["rows"].items():
             verdict = row["verdict"] + (f" ({row['qualifier']})" if row["qualifier"] else "")
-            needed = {entry["comparison"]: entry for entry in row["seeds_needed"]}
+            needed = {entry.comparison: entry for entry in row["seeds_needed"]}
             if not row["comparisons"]:
                 lines.append(f"| {setting_name} | {verdict} | {row['reason'][:120]} | | | |")
             for c in row["comparisons"]:
-                entry = needed.get(c["name"])
-                seeds = "" if entry is None else (_count(entry["seeds"]) + f" ({entry['why']})")
-                lines.append(f"| {setting_name} | {verdict} | {c['name']} ({c['metric']}): {c['verdict']} | "
-                             f"{shown(c['mean'])} [{shown(c['ci_low'])}, {shown(c['ci_high'])}] | {c['n']} | {seeds} |")
+                entry = needed.get(c.name)
+                seeds = "" if entry is None else (_count(entry.seeds) + f" ({entry.why})")
+                lines.append(f"| {setting_name} | {verdict} | {c.name} ({c.metric}): {c.verdict} | "
+                             f"{shown(c.mean)} [{shown(c.ci_low)}, {shown(c.ci_high)}] | {c.n} | {seeds} |")
         lines.append("")
         if claim_id in figure_files:
             lines += [f"![{claim_id} across settings]({figure_files[claim_id]})", ""]
@@ -337,25 +336,24 @@ def forest_figure(claim_id: str, claim: dict, settings: dict):
     plt = plots.pyplot()
     panels: dict[str, list] = {}
     for setting_name, row in claim["rows"].items():
-        trained = (settings[setting_name]["reference"] or {}).get("under_trained")
+        reference = settings[setting_name]["reference"]
         for c in row["comparisons"]:
-            label = f"{setting_name}{' (under-trained)' if trained else ''}: {c['name']}"
-            panels.setdefault(c["metric"], []).append((label, c))
+            label = f"{setting_name}{' (under-trained)' if reference and reference.under_trained else ''}: {c.name}"
+            panels.setdefault(c.metric, []).append((label, c))
     if not panels:
         return None
     height = max(2.2, 0.32 * max(len(rows) for rows in panels.values()) + 1.4)
     fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), height), squeeze=False)
     for ax, (metric, rows) in zip(axes[0], panels.items()):
         for y, (label, c) in enumerate(reversed(rows)):
-            colour = VERDICT_COLOUR.get(c["verdict"], "0.45")
-            if math.isfinite(c["ci_low"] if c["ci_low"] is not None else math.nan):
-                ax.plot([c["ci_low"], c["ci_high"]], [y, y], color=colour, linewidth=2)
-            ax.plot([c["mean"]], [y], "o", color=colour)
-            if c.get("margin") is not None:
-                ax.plot([-c["margin"], c["margin"]], [y, y], linestyle="none", marker="|", markersize=14,
-                        color="k")
+            colour = VERDICT_COLOUR.get(c.verdict, "0.45")
+            if math.isfinite(c.ci_low):
+                ax.plot([c.ci_low, c.ci_high], [y, y], color=colour, linewidth=2)
+            ax.plot([c.mean], [y], "o", color=colour)
+            if c.margin is not None:
+                ax.plot([-c.margin, c.margin], [y, y], linestyle="none", marker="|", markersize=14, color="k")
         ax.axvline(0, color="k", linewidth=0.8)
-        shown = {c["verdict"] for _, c in rows}
+        shown = {c.verdict for _, c in rows}
         ax.legend(handles=[plt.Line2D([], [], color=VERDICT_COLOUR[v], marker="o", label=v) for v in VERDICT_COLOUR
                            if v in shown], fontsize=7, loc="best")
         ax.set_yticks(range(len(rows)), [label for label, _ in reversed(rows)], fontsize=7)

@@ -33,7 +33,7 @@ Comparison, CheckedValue rows) that claimlab.report renders as tables and the ru
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 from claimlab import stats
 from claimlab.stats import shown
@@ -234,10 +234,6 @@ class Outcome:
         """The comparison that decided the claim, when exactly one did."""
         judged = [c for c in self.comparisons if c.judged]
         return judged[0] if len(judged) == 1 else None
-
-    def to_dict(self) -> dict:
-        return {"arms": [asdict(a) for a in self.arms], "comparisons": [asdict(c) for c in self.comparisons],
-                "checked": [asdict(c) for c in self.checked], "details": self.details}
 
 
 def verdict_of_all(verdicts: Sequence[str]) -> str:

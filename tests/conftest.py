@@ -16,7 +16,6 @@ or Ray, fails and says which fixture to use.
 import builtins
 import contextlib
 import importlib
-import json
 import multiprocessing.process
 import os
 import subprocess
@@ -124,6 +123,41 @@ def process():
     """A test that starts processes or servers (on 127.0.0.1, stopped by their pids)."""
 
 
+# ---- typed results made by hand, for the pure tests of what reads them -------------------------------
+def a_comparison(name: str = "large - small", **fields):
+    """A judged paired comparison as a rule makes it (claimlab.verdict.Comparison)."""
+    from claimlab.verdict import Comparison
+
+    values = {"metric": "accuracy", "mean": 0.125, "ci_low": 0.05, "ci_high": 0.2, "n": 10, "verdict": "supported",
+              "state": "better", **fields}
+    return Comparison(name=name, **values)
+
+
+def a_claim(claim_id: str, kind: str = "empirical", verdict: str = "supported", comparisons=(), **fields):
+    """One claim's result (claimlab.schema.ClaimResult) with the given verdict and comparisons."""
+    from claimlab.schema import ClaimResult, Measured, SourceRef
+
+    values = {"quote": "a quote", "source": SourceRef("thread.md", "1-2", "a thread"), "hypothesis": "h",
+              "rule": "r", "qualifier": "", "reason": "because", "measured": Measured(comparisons=tuple(comparisons)),
+              **fields}
+    return ClaimResult(id=claim_id, kind=kind, verdict=verdict, **values)
+
+
+def a_summary(claims, **fields):
+    """A complete summary.json (claimlab.schema.Summary) of a finished run of experiment "probe"."""
+    from claimlab.schema import MlflowRef, Summary, TrialCount
+
+    seeds = fields.pop("seeds", 10)
+    values = {"experiment": "probe", "title": "a probe", "status": "complete", "profile": "full",
+              "seeds": tuple(range(seeds)), "variant": {}, "arms": {}, "trials": TrialCount(seeds, seeds),
+              "command": "python runner.py probe", "commit": "0123456789abcdef0123", "dirty": False,
+              "versions": {"keras": "3"}, "machine": "a machine", "config": {"seeds": seeds},
+              "config_hash": "h", "wall_seconds": 1.0, "trial_seconds": 1.0, "generated_at": "2026-12-05T00:00:00",
+              "mlflow": MlflowRef("sqlite:///mlflow.db", "1", "parent"), "checks": {}, "if_diverged": {},
+              **fields}
+    return Summary(claims=tuple(claims), **values)
+
+
 def run_runner(*args, cwd=ROOT, timeout=600, env=None):
     """Run `python runner.py ARGS` in a fresh process; returns the CompletedProcess."""
     return subprocess.run([sys.executable, str(ROOT / "runner.py"), *map(str, args)], cwd=cwd,
@@ -139,10 +173,11 @@ def runner(process):
 def smoke_run_of(name: str, base: Path, *extra: str) -> dict:
     """`python runner.py NAME --profile smoke EXTRA...` in this process, into a fresh store under `base`.
 
-    Returns the tracking uri, the results root and the experiment's folder, summary.json, its checks and
-    claims by id, and what the runner printed.
+    Returns the tracking uri, the results root and the experiment's folder, summary.json
+    (claimlab.schema.Summary), its checks and claims by id (ClaimResult), and what the runner printed.
     """
     from claimlab import cli
+    from claimlab.schema import read_summary
 
     uri = f"sqlite:///{base / 'mlflow.db'}"
     lines = []
@@ -151,9 +186,9 @@ def smoke_run_of(name: str, base: Path, *extra: str) -> dict:
     output = "\n".join(lines)
     assert code == 0, output
     folder = base / "results" / name
-    summary = json.loads((folder / "summary.json").read_text())
+    summary = read_summary(folder)
     return {"code": code, "uri": uri, "results": base / "results", "folder": folder, "summary": summary,
-            "checks": summary["checks"], "verdicts": {c["id"]: c for c in summary["claims"]}, "output": output}
+            "checks": summary.checks, "verdicts": {c.id: c for c in summary.claims}, "output": output}
 
 
 def assert_every_claim_judged(run: dict, claim_ids: list[str], trials: int | None = None,
@@ -161,14 +196,14 @@ def assert_every_claim_judged(run: dict, claim_ids: list[str], trials: int | Non
     """A smoke run's summary judged each claim, in order, with one of the three verdicts, printed a terminal
     line for each, and (when given) finished all `trials` trials and quoted `source_file`."""
     summary = run["summary"]
-    assert summary["status"] == "complete"
+    assert summary.status == "complete"
     if trials is not None:
-        assert summary["trials"] == {"finished": trials, "planned": trials}
-    assert [c["id"] for c in summary["claims"]] == claim_ids
-    for claim in summary["claims"]:
-        assert claim["verdict"] in ("supported", "refuted", "inconclusive"), claim
-        assert source_file is None or claim["source"]["file"] == source_file, claim["source"]
-        assert any(line.startswith(claim["id"] + " ") for line in run["output"].splitlines()), claim["id"]
+        assert (summary.trials.finished, summary.trials.planned) == (trials, trials)
+    assert [c.id for c in summary.claims] == claim_ids
+    for claim in summary.claims:
+        assert claim.verdict in ("supported", "refuted", "inconclusive"), claim
+        assert source_file is None or claim.source.file == source_file, claim.source
+        assert any(line.startswith(claim.id + " ") for line in run["output"].splitlines()), claim.id
 
 
 @pytest.fixture(scope="session")

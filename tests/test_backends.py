@@ -12,6 +12,7 @@ from mlflow import MlflowClient
 
 from claimlab import backend, cli, config, execute, registry, scope
 from claimlab.execute import Trial
+from claimlab.schema import read_summary
 from claimlab.spec import Setting
 
 TRAINING = [e for e in registry.load_all() if e.trains]
@@ -126,12 +127,12 @@ def test_a_trial_runs_on_the_backend_its_config_names_or_not_at_all(keras):
 def test_a_jax_experiment_and_its_tensorflow_setting_run_and_say_where_they_trained(smoke_runs):
     run = smoke_runs("nonlinearity", "--settings", "default,tensorflow")
     results = run["results"]
-    on_jax = json.loads((results / "nonlinearity" / "summary.json").read_text())
-    on_tensorflow = json.loads((results / "nonlinearity@tensorflow" / "summary.json").read_text())
-    assert on_jax["config"]["backend"] == "jax" and on_tensorflow["config"]["backend"] == "tensorflow"
-    assert {k: v for k, v in on_jax["config"].items() if k != "backend"} == \
-        {k: v for k, v in on_tensorflow["config"].items() if k != "backend"}
-    assert on_jax["versions"]["jax"] == backend.version("jax")
+    on_jax = read_summary(results / "nonlinearity")
+    on_tensorflow = read_summary(results / "nonlinearity@tensorflow")
+    assert on_jax.backend == "jax" and on_tensorflow.backend == "tensorflow"
+    assert {k: v for k, v in on_jax.config.items() if k != "backend"} == \
+        {k: v for k, v in on_tensorflow.config.items() if k != "backend"}
+    assert on_jax.versions["jax"] == backend.version("jax")
     jax_text = (results / "nonlinearity" / "summary.md").read_text()
     assert f"in setting `default` (MNIST-1D, 3 Dense layers (100, 100 hidden units), 40 epochs of Adam), trained on " \
            f"JAX {backend.version('jax')}" in jax_text
@@ -142,7 +143,6 @@ def test_a_jax_experiment_and_its_tensorflow_setting_run_and_say_where_they_trai
                                 filter_string="tags.`claimlab.role` = 'trial'")
     assert {t.data.params["backend"] for t in trials} == {"jax", "tensorflow"}
     # the two settings trained the same nets on two backends: different numbers, one verdict rule
-    assert on_jax["claims"][1]["measured"]["comparisons"][0]["mean"] != \
-        on_tensorflow["claims"][1]["measured"]["comparisons"][0]["mean"]
+    assert on_jax.claims[1].measured.comparisons[0].mean != on_tensorflow.claims[1].measured.comparisons[0].mean
     scope_report = json.loads((results / "nonlinearity" / "scope.json").read_text())
     assert {"default", "tensorflow"} <= {n for n, s in scope_report["settings"].items() if s["counted"]}

@@ -54,7 +54,7 @@ def test_e4a_measures_the_question_sizes_exactly(smoke):
     for key in ("batch_vs_rows_max_abs_diff", "batch_vs_numpy_max_abs_diff", "gradient_vs_formula_max_rel_diff"):
         assert measured[key] <= EXPERIMENT.thresholds["batch_tolerance"], key
     assert measured["test_split/output_max_abs"] > 0.1  # outputs of order 1, not all zero
-    assert smoke["verdicts"]["E4a"]["verdict"] == "supported"
+    assert smoke["verdicts"]["E4a"].verdict == "supported"
 
 
 def test_dense_helper_on_real_layer_and_its_control(keras):

@@ -26,19 +26,19 @@ def smoke(smoke_runs):
 # ---- the smoke run ---------------------------------------------------------------------------------
 def test_every_claim_gets_a_verdict(smoke):
     summary = smoke["summary"]
-    assert summary["status"] == "complete" and summary["trials"] == {"finished": 54, "planned": 54}
-    assert [c["id"] for c in summary["claims"]] == CLAIM_IDS
-    for claim in summary["claims"]:
-        assert claim["verdict"] in ("supported", "refuted", "inconclusive"), claim
-        assert any(line.startswith(claim["id"]) for line in smoke["output"].splitlines())
+    assert summary.status == "complete" and (summary.trials.finished, summary.trials.planned) == (54, 54)
+    assert [c.id for c in summary.claims] == CLAIM_IDS
+    for claim in summary.claims:
+        assert claim.verdict in ("supported", "refuted", "inconclusive"), claim
+        assert any(line.startswith(claim.id) for line in smoke["output"].splitlines())
     # Two seeds are below the evidence floor: B2's part (a) must say so, not decide.
-    b2 = next(c for c in summary["claims"] if c["id"] == "B2")
-    assert b2["verdict"] == "inconclusive"
-    spreads = [c for c in b2["measured"]["comparisons"] if c["name"].endswith("weight spread - bias spread")]
-    assert [(c["metric"], c["judged"]) for c in spreads] == [
+    b2 = next(c for c in summary.claims if c.id == "B2")
+    assert b2.verdict == "inconclusive"
+    spreads = [c for c in b2.measured.comparisons if c.name.endswith("weight spread - bias spread")]
+    assert [(c.metric, c.judged) for c in spreads] == [
         ("train/auc", True), ("train/auc", True), ("train/epochs_to_threshold", False), ("test/accuracy", False),
         ("train/epochs_to_threshold", False), ("test/accuracy", False)]
-    assert all(c["verdict"] == "inconclusive" and c["n"] == 2 and c["qualifier"] == "too few seeds: 2 < 3"
+    assert all(c.verdict == "inconclusive" and c.n == 2 and c.qualifier == "too few seeds: 2 < 3"
                for c in spreads)
 
 
@@ -66,33 +66,33 @@ def test_child_runs_log_the_arm_the_speed_and_dead_relu_metrics(smoke):
 
 
 def test_verdict_numbers_agree_with_trials_csv(smoke):
-    trials, claims = smoke["trials"], {c["id"]: c for c in smoke["summary"]["claims"]}
+    trials, claims = smoke["trials"], {c.id: c for c in smoke["summary"].claims}
     auc = trials.pivot(index="seed", columns="arm", values="train/auc")
-    (b1,) = claims["B1"]["measured"]["comparisons"]
-    assert b1["mean"] == pytest.approx((auc["cnn_tn01_vgg"] - auc["cnn_tn01_zero"]).mean(), rel=1e-12)
-    b2 = {(c["name"], c["metric"]): c for c in claims["B2"]["measured"]["comparisons"]}
-    b2_arms = {(a["metric"], a["arm"]): a for a in claims["B2"]["measured"]["arms"]}
+    (b1,) = claims["B1"].measured.comparisons
+    assert b1.mean == pytest.approx((auc["cnn_tn01_vgg"] - auc["cnn_tn01_zero"]).mean(), rel=1e-12)
+    b2 = {(c.name, c.metric): c for c in claims["B2"].measured.comparisons}
+    b2_arms = {(a.metric, a.arm): a for a in claims["B2"].measured.arms}
     for model in MODULE.MODELS:
         table = np.array([[auc[MODULE.arm_name(model, w, b)].mean() for b in MODULE.BIAS_INITS[model]]
                           for w in MODULE.WEIGHT_INITS])
         weight_minus_bias = np.ptp(table, axis=0).mean() - np.ptp(table, axis=1).mean()
         spread = b2[(f"{model}: weight spread - bias spread", "train/auc")]
-        assert spread["mean"] == pytest.approx(weight_minus_bias, rel=1e-12)
+        assert spread.mean == pytest.approx(weight_minus_bias, rel=1e-12)
         for arm in MODULE.grid_arms(model):  # every arm mean the spreads come from is in the table
-            assert b2_arms[("train/auc", arm)]["mean"] == pytest.approx(auc[arm].mean(), rel=1e-12)
+            assert b2_arms[("train/auc", arm)].mean == pytest.approx(auc[arm].mean(), rel=1e-12)
     zero_vs_vgg = b2[("cnn_tn01_zero - cnn_tn01_vgg", "train/auc")]
-    assert zero_vs_vgg["mean"] == pytest.approx((auc["cnn_tn01_zero"] - auc["cnn_tn01_vgg"]).mean(), rel=1e-12)
-    assert zero_vs_vgg["margin"] == EXPERIMENT.thresholds["auc_margin"] and zero_vs_vgg["judged"]
+    assert zero_vs_vgg.mean == pytest.approx((auc["cnn_tn01_zero"] - auc["cnn_tn01_vgg"]).mean(), rel=1e-12)
+    assert zero_vs_vgg.margin == EXPERIMENT.thresholds["auc_margin"] and zero_vs_vgg.judged
     dead = trials.pivot(index="seed", columns="arm", values="dead/count_init")
-    b3 = claims["B3"]["measured"]
-    for arm, values in b3["details"]["dead_units_at_init_in_0.01_arms"].items():
+    b3 = claims["B3"].measured
+    for arm, values in b3.details["dead_units_at_init_in_0.01_arms"].items():
         assert values == list(dead[arm].astype(float))
     accuracy = trials.pivot(index="seed", columns="arm", values="test/accuracy")
-    assert len(b3["comparisons"]) == 12  # per (model, weight init): c001 better than zero?, and equivalent?
-    for comparison in b3["comparisons"]:
-        small, zero = comparison["name"].split(" - ")
-        assert zero == small.replace("_c001", "_zero") and comparison["metric"] == "test/accuracy"
-        assert comparison["mean"] == pytest.approx((accuracy[small] - accuracy[zero]).mean(), rel=1e-12, abs=1e-15)
+    assert len(b3.comparisons) == 12  # per (model, weight init): c001 better than zero?, and equivalent?
+    for comparison in b3.comparisons:
+        small, zero = comparison.name.split(" - ")
+        assert zero == small.replace("_c001", "_zero") and comparison.metric == "test/accuracy"
+        assert comparison.mean == pytest.approx((accuracy[small] - accuracy[zero]).mean(), rel=1e-12, abs=1e-15)
 
 
 def test_zero_bias_he_and_tn01_nets_have_the_same_dead_units(smoke):

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from claimlab import registry
+from claimlab.schema import SCHEMA_VERSION, read_summary
 from claimlab.verdict import Evidence
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
@@ -21,17 +22,17 @@ FOLDERS = sorted(path.parent for path in RESULTS.glob("*/summary.json"))
 
 def rejudge(folder: Path) -> tuple[dict, dict]:
     """(committed claims by id, today's outcomes by id) for one results folder."""
-    summary = json.loads((folder / "summary.json").read_text())
-    experiment = registry.load(summary["experiment"])
+    summary = read_summary(folder)
+    experiment = registry.load(summary.experiment)
     # Keys a committed run predates (thresholds declared later) take today's declared value, which is
     # the value that run applied (it was a module constant then).
     recorded = {key: tuple(value) if isinstance(experiment.config.get(key), tuple) else value
-                for key, value in summary["config"].items()}
+                for key, value in summary.config.items()}
     cfg = {**experiment.config, **recorded}
     trials_path = folder / "trials.csv"
     trials = pd.read_csv(trials_path) if trials_path.exists() else pd.DataFrame(columns=["arm", "seed"])
-    evidence = Evidence(trials=trials, checks=summary["checks"], cfg=cfg, if_diverged=experiment.if_diverged(cfg))
-    committed = {c["id"]: c for c in summary["claims"]}
+    evidence = Evidence(trials=trials, checks=summary.checks, cfg=cfg, if_diverged=experiment.if_diverged(cfg))
+    committed = {c.id: c for c in summary.claims}
     return committed, {claim.id: claim.rule_for(cfg).evaluate(evidence) for claim in experiment.claims}
 
 
@@ -40,14 +41,23 @@ def test_todays_rules_give_the_committed_verdicts(folder):
     committed, outcomes = rejudge(folder)
     assert set(committed) == set(outcomes)
     for claim_id, outcome in outcomes.items():
-        assert outcome.verdict == committed[claim_id]["verdict"], (claim_id, outcome.reason)
-        assert outcome.qualifier == committed[claim_id].get("qualifier", ""), (claim_id, outcome.qualifier)
+        assert outcome.verdict == committed[claim_id].verdict, (claim_id, outcome.reason)
+        assert outcome.qualifier == committed[claim_id].qualifier, (claim_id, outcome.qualifier)
         headline = outcome.headline()
-        recorded = committed[claim_id]["measured"].get("comparisons")
+        recorded = committed[claim_id].measured.comparisons
         if headline is not None and recorded:
-            same = [c for c in recorded if c["name"] == headline.name and c["metric"] == headline.metric]
-            assert same and math.isclose(same[0]["mean"], headline.mean, rel_tol=1e-9, abs_tol=1e-12), claim_id
+            same = [c for c in recorded if c.name == headline.name and c.metric == headline.metric]
+            assert same and math.isclose(same[0].mean, headline.mean, rel_tol=1e-9, abs_tol=1e-12), claim_id
 
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
+def test_each_committed_summary_reads_as_the_current_schema_and_writes_back_unchanged(folder):
+    # the committed files are schema version 1 (no schema_version): the loader reads them as they are, and
+    # the typed summary writes every value back, NaN as null, only the version stamp added
+    written = json.loads((folder / "summary.json").read_text())
+    assert "schema_version" not in written
+    again = read_summary(folder).to_json()
+    assert again.pop("schema_version") == SCHEMA_VERSION and again == written
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
@@ -55,9 +65,9 @@ def test_every_metric_a_rule_reads_is_reported_by_the_arms_it_names(folder):
     # Rule.reads() is what the runner checks at each arm's first trial and the registry at load (a
     # misspelt metric or arm is an error, never an inconclusive verdict): here it is checked against
     # what real trials reported.
-    summary = json.loads((folder / "summary.json").read_text())
-    experiment = registry.load(summary["experiment"])
-    cfg = {**experiment.config, **summary["config"]}
+    summary = read_summary(folder)
+    experiment = registry.load(summary.experiment)
+    cfg = {**experiment.config, **summary.config}
     trials = pd.read_csv(folder / "trials.csv") if (folder / "trials.csv").exists() else pd.DataFrame()
     for claim in experiment.claims:
         for metric, arm in claim.rule_for(cfg).reads():
@@ -107,11 +117,11 @@ def test_the_citation_of_each_empirical_claim_quotes_the_committed_numbers(exper
     committed = [name for name in experiment.settings if (RESULTS / scope.folder(experiment.name, name)).is_dir()]
     assert committed and committed[0] == "default"
     for name in committed:  # (a setting declared since the last regeneration has none yet: PENDING_REGENERATION)
-        summary = json.loads((RESULTS / scope.folder(experiment.name, name) / "summary.json").read_text())
-        claim = next(c for c in summary["claims"] if c["id"] == claim_id)
+        summary = read_summary(RESULTS / scope.folder(experiment.name, name))
+        claim = summary.claim(claim_id)
         line = next(line for line in text.splitlines() if line.startswith(f"- {name} ("))
-        assert f"{len(summary['seeds'])} seeds, trained on " in line and f"): {claim['verdict']}" in line
-        for c in (c for c in claim["measured"]["comparisons"] if c["judged"]):
-            assert f"= {c['mean']:+.4f} [95% CI {c['ci_low']:+.4f}, {c['ci_high']:+.4f}]" in line
+        assert f"{len(summary.seeds)} seeds, trained on " in line and f"): {claim.verdict}" in line
+        for c in claim.measured.judged():
+            assert f"= {c.mean:+.4f} [95% CI {c.ci_low:+.4f}, {c.ci_high:+.4f}]" in line
     committed = json.loads((RESULTS / experiment.name / "scope.json").read_text())
     assert f"Scope: {committed['claims'][claim_id]['scope']['text']} (rule:" in text

@@ -36,7 +36,7 @@ def test_x1_conv_bias_is_one_per_output_channel(run):
     assert m["output_shape"] == [None, 28, 28, 32]
     assert m["bias_constant_over_pixels"], f"the bias no longer adds one value per channel (spread {m['bias_spread_over_pixels']})"
     assert m["tf_nn_output_shape"] == [2, 28, 28, 32]
-    assert run["verdicts"]["X1"]["verdict"] == "supported"
+    assert run["verdicts"]["X1"].verdict == "supported"
 
 
 def test_x2_rgb_kernel_is_3x3x3x32(run):
@@ -45,7 +45,7 @@ def test_x2_rgb_kernel_is_3x3x3x32(run):
     assert m["filter_shape"] == [3, 3, 3]
     assert m["output_shape"] == [1, 62, 62, 32]  # 64x64 input, 'valid'
     assert m["output_is_sum_over_channels"] and m["channel_slices_differ"]
-    assert run["verdicts"]["X2"]["verdict"] == "supported"
+    assert run["verdicts"]["X2"].verdict == "supported"
 
 
 def test_x4_conv1d_counts_and_the_locally_connected_twin(run):
@@ -55,7 +55,7 @@ def test_x4_conv1d_counts_and_the_locally_connected_twin(run):
     assert m["two_filter_conv_parameters"] == 6
     assert m["locally_connected_parameters"] == 6  # 2 positions x (2 weights + 1 bias)
     assert m["locally_connected_more_than_conv"] and m["same_filter_on_both_patches"]
-    assert run["verdicts"]["X4"]["verdict"] == "supported"
+    assert run["verdicts"]["X4"].verdict == "supported"
 
 
 def test_x8_formula_matches_real_output_sizes(run):
@@ -70,11 +70,11 @@ def test_x8_formula_matches_real_output_sizes(run):
     assert m["whole_number_points_matching"] == 355 and m["fractional_points_floored"] == 227
     assert m["mismatches"] == [], f"real conv sizes differ from floor((n+2p-f)/s)+1 at {m['mismatches'][:5]}"
     x8 = run["verdicts"]["X8"]
-    assert x8["verdict"] == "supported"
-    assert [(c["quantity"], c["match"]) for c in x8["measured"]["checked"]] == [
+    assert x8.verdict == "supported"
+    assert [(c.quantity, c.match) for c in x8.measured.checked] == [
         ("example_formula", True), ("example_output_shape", True), ("tf_nn_explicit_padding_output_shape", True),
         ("mismatches", True)]
-    assert "at 227 of 582 points the formula gives a fraction" in x8["reason"]
+    assert "at 227 of 582 points the formula gives a fraction" in x8.reason
 
 
 def test_x8_rule_names_the_grid_of_the_run_and_a_mismatch_refutes():
@@ -101,7 +101,7 @@ def test_x9_parameter_sharing_3860_vs_756560(run):
     assert m["ratio"] == 196.0
     assert m["shared_output_shape"] == m["unshared_output_shape"] == [14, 14, 20]
     assert m["unshared_kernel_shape"] == [196, 192, 20]
-    assert run["verdicts"]["X9"]["verdict"] == "supported"
+    assert run["verdicts"]["X9"].verdict == "supported"
 
 
 def test_x9_the_labs_locally_connected_layer_equals_keras2s_own_on_identical_weights(run):
@@ -110,7 +110,7 @@ def test_x9_the_labs_locally_connected_layer_equals_keras2s_own_on_identical_wei
     assert compared["keras2_parameters"] == compared["lab_parameters"] == 756_560
     assert compared["keras2_output_shape"] == [14, 14, 20]
     assert compared["max_abs_output_difference"] <= 1e-5
-    assert "Keras 2's own (tf-keras 2." in run["verdicts"]["X9"]["reason"]
+    assert "Keras 2's own (tf-keras 2." in run["verdicts"]["X9"].reason
 
 
 def test_x10_second_conv_kernel_is_64x32x5x5(run):
@@ -121,7 +121,7 @@ def test_x10_second_conv_kernel_is_64x32x5x5(run):
     assert m["kernel_weights"] == 64 * 32 * 5 * 5 and m["output_channels"] == 64
     assert m["channel_slices_identical"] is False  # the 32 slices are separate parameters
     assert m["per_channel_alternative_weights"] == 5 * 5 * 32 * 2 and m["per_channel_alternative_output_channels"] == 64
-    assert run["verdicts"]["X10"]["verdict"] == "supported"
+    assert run["verdicts"]["X10"].verdict == "supported"
 
 
 def test_x11_max_pool_same_padding_keeps_2x2x5(run):
@@ -129,4 +129,4 @@ def test_x11_max_pool_same_padding_keeps_2x2x5(run):
     for key in ("valid_shape", "same_shape", "tf_nn_valid_shape", "tf_nn_same_shape"):
         assert m[key] == [1, 2, 2, 5], f"2x2/2 max pooling of 4x4x5 ({key}) is now {m[key]}"
     assert m["same_values_equal_valid_values"]
-    assert run["verdicts"]["X11"]["verdict"] == "supported"
+    assert run["verdicts"]["X11"].verdict == "supported"

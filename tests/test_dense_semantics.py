@@ -8,7 +8,7 @@ import pytest
 
 from conftest import mlflow_runs
 from claimlab import config, registry
-from claimlab.verdict import Evidence
+from claimlab.verdict import CheckedValue, Evidence
 
 CLAIM_IDS = ["X5", "X6", "X13", "X15"]
 EXPERIMENT = registry.load("dense_semantics")
@@ -39,9 +39,8 @@ def test_x5_keras3_accepts_input_dim_on_the_second_layer(run):
     assert m["parameters"] == (3 * 6 + 6) + (6 * 6 + 6) + (6 * 3 + 3)
     assert any("input_dim" in w for w in m["warnings"]), f"the Keras 3 warning about input_dim is gone: {m['warnings']}"
     x5 = run["verdicts"]["X5"]
-    assert x5["verdict"] == "refuted" and "ignoring input_dim=3 on the second layer" in x5["reason"]
-    assert x5["measured"]["checked"] == [{"quantity": "raises", "claimed": "an exception", "measured": None,
-                                          "match": False}]
+    assert x5.verdict == "refuted" and "ignoring input_dim=3 on the second layer" in x5.reason
+    assert x5.measured.checked == (CheckedValue("raises", "an exception", None, False),)
 
 
 def test_x6_dense1_fits_the_least_squares_solution(run):
@@ -56,8 +55,8 @@ def test_x6_dense1_fits_the_least_squares_solution(run):
     assert m["ols_coefficients"] == pytest.approx(list(cfg["regression_coefficients"]), abs=0.05)
     assert m["ols_intercept"] == pytest.approx(cfg["regression_intercept"], abs=0.05)
     x6 = run["verdicts"]["X6"]
-    assert x6["verdict"] == "supported"
-    assert [(c["quantity"], c["claimed"], c["measured"], c["match"]) for c in x6["measured"]["checked"]] == [
+    assert x6.verdict == "supported"
+    assert [(c.quantity, c.claimed, c.measured, c.match) for c in x6.measured.checked] == [
         ("parameters", 4, 4, True), ("bias_is_trainable_weight", True, True, True),
         ("max_abs_difference_from_ols", "<= 0.001", m["max_abs_difference_from_ols"], True)]
 
@@ -68,9 +67,8 @@ def test_x13_ten_features_into_a_five_feature_input_raises(run):
     assert "expected shape=(None, 5)" in m["message"] and "found shape=(" in m["message"] and "10)" in m["message"], m["message"]
     assert m["predict_raises"] == "ValueError" and "expected shape=(None, 5)" in m["predict_message"]
     x13 = run["verdicts"]["X13"]
-    assert x13["verdict"] == "supported" and "model.fit raised ValueError" in x13["reason"]
-    assert x13["measured"]["checked"] == [{"quantity": "raises", "claimed": "an exception", "measured": "ValueError",
-                                           "match": True}]
+    assert x13.verdict == "supported" and "model.fit raised ValueError" in x13.reason
+    assert x13.measured.checked == (CheckedValue("raises", "an exception", "ValueError", True),)
 
 
 def test_x15_dense_kernel_and_bias(run):
@@ -81,7 +79,7 @@ def test_x15_dense_kernel_and_bias(run):
     assert m["output_shape"] == [4, 32]
     assert m["wide_kernel_shape"] == [20, 64] and m["wide_output_units"] == 64
     assert m["wide_parameters"] == 20 * 64 + 64
-    assert run["verdicts"]["X15"]["verdict"] == "supported"
+    assert run["verdicts"]["X15"].verdict == "supported"
 
 
 def _rule(claim_id, cfg):

@@ -25,17 +25,17 @@ def smoke(smoke_runs):
 # ---- the smoke run ---------------------------------------------------------------------------------
 def test_every_claim_gets_a_verdict_and_every_trial_runs(smoke):
     summary = smoke["summary"]
-    assert summary["status"] == "complete" and summary["trials"] == {"finished": 28, "planned": 28}
-    assert [c["id"] for c in summary["claims"]] == CLAIM_IDS
-    for claim in summary["claims"]:
-        assert claim["verdict"] in ("supported", "refuted", "inconclusive"), claim
-        assert any(line.startswith(claim["id"]) for line in smoke["output"].splitlines())
+    assert summary.status == "complete" and (summary.trials.finished, summary.trials.planned) == (28, 28)
+    assert [c.id for c in summary.claims] == CLAIM_IDS
+    for claim in summary.claims:
+        assert claim.verdict in ("supported", "refuted", "inconclusive"), claim
+        assert any(line.startswith(claim.id) for line in smoke["output"].splitlines())
     # Two seeds are below the evidence floor: E6b must say so, not decide.
     e6b = smoke["verdicts"]["E6b"]
-    assert e6b["verdict"] == "inconclusive" and e6b["qualifier"] == "too few seeds: 2 < 3"
-    judged = [c for c in e6b["measured"]["comparisons"] if c["judged"]]
-    assert [c["name"] for c in judged] == ["multiples - neighbours"] and judged[0]["margin"] == 0.01
-    reported = [c["name"] for c in e6b["measured"]["comparisons"] if not c["judged"]]
+    assert e6b.verdict == "inconclusive" and e6b.qualifier == "too few seeds: 2 < 3"
+    judged = [c for c in e6b.measured.comparisons if c.judged]
+    assert [c.name for c in judged] == ["multiples - neighbours"] and judged[0].margin == 0.01
+    reported = [c.name for c in e6b.measured.comparisons if not c.judged]
     assert reported == ["w0.125F - chance", "w0.25F - chance", "w0.5F - chance", "w0.75F - chance",
                         "bump at 1F (multiple)", "bump at 2F (multiple)", "bump at 3F (multiple)",
                         "bump at 1.5F (placebo, no multiple)", "bump at 2.5F (placebo, no multiple)"]
@@ -59,7 +59,7 @@ def test_trials_have_the_planned_arms_widths_and_parameter_counts(smoke):
 
 def test_e6a_measures_full_connectivity_on_real_dense_layers(smoke):
     measured = smoke["checks"]["dense_unit_connectivity"]
-    assert smoke["verdicts"]["E6a"]["verdict"] == "supported", smoke["verdicts"]["E6a"]["reason"]
+    assert smoke["verdicts"]["E6a"].verdict == "supported", smoke["verdicts"]["E6a"].reason
     assert measured["kernel_shape_784_to_32"] == [784, 32] and measured["parameters_784_to_32"] == 785 * 32 == 25_120
     assert measured["kernel_shape_10_to_5"] == [10, 5] and measured["parameters_10_to_5"] == 55
     assert measured["features_reaching_every_unit_64_to_16"] == 64
@@ -73,11 +73,11 @@ def test_e6b_numbers_agree_with_trials_csv(smoke):
     accuracy = smoke["trials"].pivot(index="seed", columns="arm", values="test/accuracy")
     multiples = accuracy[["w1F", "w2F", "w3F"]].mean(axis=1)
     neighbours = accuracy[["w0.75F", "w1.25F", "w1.75F", "w2.25F", "w2.75F", "w3.25F"]].mean(axis=1)
-    comparisons = {c["name"]: c for c in smoke["verdicts"]["E6b"]["measured"]["comparisons"]}
-    assert comparisons["multiples - neighbours"]["mean"] == pytest.approx((multiples - neighbours).mean(), abs=1e-12)
+    comparisons = {c.name: c for c in smoke["verdicts"]["E6b"].measured.comparisons}
+    assert comparisons["multiples - neighbours"].mean == pytest.approx((multiples - neighbours).mean(), abs=1e-12)
     placebo = accuracy["w1.5F"] - (accuracy["w1.25F"] + accuracy["w1.75F"]) / 2
-    assert comparisons["bump at 1.5F (placebo, no multiple)"]["mean"] == pytest.approx(placebo.mean(), abs=1e-12)
-    assert comparisons["w0.125F - chance"]["mean"] == pytest.approx(accuracy["w0.125F"].mean() - 0.1, abs=1e-12)
+    assert comparisons["bump at 1.5F (placebo, no multiple)"].mean == pytest.approx(placebo.mean(), abs=1e-12)
+    assert comparisons["w0.125F - chance"].mean == pytest.approx(accuracy["w0.125F"].mean() - 0.1, abs=1e-12)
 
 
 # ---- the arms and helpers ------------------------------------------------------------------------------

@@ -77,7 +77,7 @@ def test_e2a_closed_forms_hold_at_both_class_counts(smoke):
         assert measured[f"V{vocab}/loss_ceiling"] - measured[f"V{vocab}/loss_floor"] == pytest.approx(1.0, rel=1e-5)
         assert measured[f"V{vocab}/loss_rel_diff"] < 1e-5 and measured[f"V{vocab}/gradient_rel_diff"] < 1e-5
         assert measured[f"V{vocab}/random_logits_gradient_norm_ratio"] < 2.0 / vocab  # ~1/V, not ~1
-    assert smoke["verdicts"]["E2a"]["verdict"] == "supported"
+    assert smoke["verdicts"]["E2a"].verdict == "supported"
 
 
 def test_e2c_keras_unwraps_its_own_softmax_but_not_a_hand_written_one(smoke):
@@ -93,18 +93,18 @@ def test_e2c_keras_unwraps_its_own_softmax_but_not_a_hand_written_one(smoke):
     assert measured["softmax_layer_from_logits_false/loss_is_correct"] is True
     assert "from_logits=True" in measured["warning"]
     e2c = smoke["verdicts"]["E2c"]
-    assert e2c["verdict"] == "refuted"
-    assert [c["match"] for c in e2c["measured"]["checked"]] == [False, False, True]
+    assert e2c.verdict == "refuted"
+    assert [c.match for c in e2c.measured.checked] == [False, False, True]
 
 
 def test_e2b_is_inconclusive_at_two_seeds_and_its_numbers_come_from_trials_csv(smoke):
     e2b = smoke["verdicts"]["E2b"]
-    assert e2b["verdict"] == "inconclusive"
-    comparisons = e2b["measured"]["comparisons"]
-    assert [c["judged"] for c in comparisons[:2]] == [True, True]
+    assert e2b.verdict == "inconclusive"
+    comparisons = e2b.measured.comparisons
+    assert [c.judged for c in comparisons[:2]] == [True, True]
     gains = smoke["trials"].pivot(index="seed", columns="arm", values="test/accuracy_gain")
-    assert comparisons[0]["mean"] == pytest.approx(0.02 - gains["double_softmax"].mean(), abs=1e-12)
-    assert comparisons[1]["mean"] == pytest.approx(gains["logits"].mean() - 0.02, abs=1e-12)
+    assert comparisons[0].mean == pytest.approx(0.02 - gains["double_softmax"].mean(), abs=1e-12)
+    assert comparisons[1].mean == pytest.approx(gains["logits"].mean() - 0.02, abs=1e-12)
 
 
 # ---- the closed forms on hand-made logits ----------------------------------------------------------

@@ -17,12 +17,12 @@ def test_every_claim_gets_a_verdict_measured_on_the_installed_versions(smoke_run
     run = smoke_runs(name)
     claims = [c.id for c in registry.load(name).claims]
     assert list(run["verdicts"]) == claims
-    versions = run["summary"]["versions"]
+    versions = run["summary"].versions
     measured_on = f" (measured on TensorFlow {versions['tensorflow']}, Keras {versions['keras']})"
     for claim_id, claim in run["verdicts"].items():
-        assert claim["kind"] == "exact", claim_id
-        assert claim["verdict"] in ("supported", "refuted", "inconclusive"), claim_id
-        assert claim["reason"].endswith(measured_on) and claim["reason"].count("measured on") == 1, claim["reason"]
+        assert claim.kind == "exact", claim_id
+        assert claim.verdict in ("supported", "refuted", "inconclusive"), claim_id
+        assert claim.reason.endswith(measured_on) and claim.reason.count("measured on") == 1, claim.reason
         assert any(line.startswith(claim_id + " ") for line in run["output"].splitlines()), claim_id
     for check, measured in run["checks"].items():
         assert "error" not in measured, f"check {check} raised: {measured.get('error')}"
@@ -40,5 +40,5 @@ def test_the_checks_are_one_child_run_of_the_parent(smoke_runs, name):
     assert child.info.run_name == "exact-checks" and child.info.status == "FINISHED"
     assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id and parent.info.status == "FINISHED"
     for claim_id, claim in run["verdicts"].items():
-        assert parent.data.tags[f"verdict.{claim_id}"] == claim["verdict"]
+        assert parent.data.tags[f"verdict.{claim_id}"] == claim.verdict
     assert "checks.json" in {a.path for a in MlflowClient(tracking_uri=run["uri"]).list_artifacts(child.info.run_id)}

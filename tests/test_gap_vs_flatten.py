@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from claimlab import config, registry, train
+from claimlab import config, registry, schema, train
 
 HEADS = ["gap", "gmp", "ema", "split4_gmp", "conv1_kernel", "flatten"]
 
@@ -67,6 +67,10 @@ def test_summary_json_schema(smoke_run):
     summary = json.loads((smoke_run["results"] / "gap_vs_flatten" / "summary.json").read_text())
     for key in ("experiment", "profile", "seeds", "command", "commit", "versions", "config", "claims", "status"):
         assert key in summary, key
+    # the file as written is the typed summary's JSON, stamped with the schema version, and reads back
+    assert summary["schema_version"] == schema.SCHEMA_VERSION
+    assert schema.Summary.from_json(summary).to_json() == summary
+    assert "seeds_needed" not in next(c for c in summary["claims"] if c["kind"] == "exact")
     assert summary["status"] == "complete" and summary["seeds"] == [0, 1]
     assert summary["command"].startswith("python runner.py gap_vs_flatten")
     assert {"tensorflow", "keras", "mlflow"} <= set(summary["versions"])
@@ -85,10 +89,9 @@ def test_results_files_agree_with_each_other(smoke_run):
     folder = smoke_run["results"] / "gap_vs_flatten"
     trials = pd.read_csv(folder / "trials.csv")
     assert len(trials) == 12 and set(trials["arm"]) == set(HEADS)
-    summary = json.loads((folder / "summary.json").read_text())
-    g3 = next(c for c in summary["claims"] if c["id"] == "G3")
+    g3 = schema.read_summary(folder).claim("G3")
     gaps = trials.pivot(index="seed", columns="arm", values="generalization_gap")
-    assert g3["measured"]["comparisons"][0]["mean"] == pytest.approx((gaps["gap"] - gaps["flatten"]).mean(), rel=1e-12)
+    assert g3.measured.comparisons[0].mean == pytest.approx((gaps["gap"] - gaps["flatten"]).mean(), rel=1e-12)
     markdown = (folder / "summary.md").read_text()
     assert "python runner.py gap_vs_flatten" in markdown and "![per_arm.png](per_arm.png)" in markdown
     for name in ("per_arm.png", "learning_curves.png", "accuracy_vs_shift.png"):
@@ -104,13 +107,12 @@ def test_every_claim_gets_a_verdict_in_the_terminal_table(smoke_run):
 
 
 def test_g2_counts_the_real_keras_dense_layer(smoke_run):
-    summary = json.loads((smoke_run["results"] / "gap_vs_flatten" / "summary.json").read_text())
-    measured = summary["checks"]["flatten_dense_weight_count"]
+    summary = schema.read_summary(smoke_run["results"] / "gap_vs_flatten")
+    measured = summary.checks["flatten_dense_weight_count"]
     assert measured["dense_weights"] == 7 * 7 * 64 * 500 == 1_568_000
     assert measured["dense_parameters_with_bias"] == 1_568_500
     assert measured["gap_dense_weights"] == 64 * 500
-    g2 = next(c for c in summary["claims"] if c["id"] == "G2")
-    assert g2["verdict"] == "supported"  # 1,568,000 is within the rule's 1% of "1.56 million"
+    assert summary.claim("G2").verdict == "supported"  # 1,568,000 is within the rule's 1% of "1.56 million"
 
 
 def test_ema_head_weights_follow_the_snippets_loop():

@@ -4,12 +4,13 @@ tf-keras is in the test extra, so these run everywhere the README's test command
 a subprocess, a real MLflow store, the real rules.
 """
 
-import json
 import sys
 from pathlib import Path
 
 import pytest
 
+from claimlab.files import read_keras2
+from claimlab.schema import read_summary
 from conftest import mlflow_runs
 
 PROBE_FOLDER = Path(__file__).resolve().parent / "keras2_experiments"
@@ -29,18 +30,17 @@ def tf_ops_on_both(runner, tmp_path_factory):
 
 
 def test_keras2_checks_run_on_keras2_and_are_judged_by_the_same_rules(tf_ops_on_both):
-    recorded = json.loads((tf_ops_on_both["results"] / "tf_ops" / "keras2.json").read_text())
-    assert recorded["versions"]["keras"].startswith("2.") and "tf-keras" in recorded["versions"]["keras"]
-    keras3 = json.loads((tf_ops_on_both["results"] / "tf_ops" / "summary.json").read_text())
-    assert keras3["versions"]["keras"].startswith("3.")
-    verdicts = {c["id"]: c for c in recorded["claims"]}
-    assert set(verdicts) == {"X3", "X12", "X14"}
+    recorded = read_keras2(tf_ops_on_both["results"] / "tf_ops")
+    assert recorded.versions["keras"].startswith("2.") and "tf-keras" in recorded.versions["keras"]
+    assert read_summary(tf_ops_on_both["results"] / "tf_ops").versions["keras"].startswith("3.")
+    assert {c.id for c in recorded.claims} == {"X3", "X12", "X14"}
     # X12 is TensorFlow's tf.add, whichever Keras is loaded: it broadcasts a (32,) bias on both versions
-    assert recorded["checks"]["add_vs_bias_add"]["tf_add_raises_when_shapes_differ"] is False
-    assert verdicts["X12"]["verdict"] == "refuted" and verdicts["X12"]["keras3_verdict"] == "refuted"
-    assert "Keras 2." in verdicts["X3"]["reason"] and "(tf-keras)" in verdicts["X3"]["reason"]
+    assert recorded.checks["add_vs_bias_add"]["tf_add_raises_when_shapes_differ"] is False
+    x12, x3 = recorded.claim("X12"), recorded.claim("X3")
+    assert x12.verdict == "refuted" and x12.keras3_verdict == "refuted"
+    assert "Keras 2." in x3.reason and "(tf-keras)" in x3.reason
     # X3's TF 1 op keeps its label: what TF 1 did is recorded, not judged
-    assert "TF 1 behaviour" in verdicts["X3"]["reason"]
+    assert "TF 1 behaviour" in x3.reason
 
 
 def test_summary_ledger_and_mlflow_show_both_versions(tf_ops_on_both):
@@ -66,10 +66,9 @@ def test_a_claim_that_differs_between_the_versions_is_reported_with_both_verdict
     assert keras3.returncode == 0, keras3.stderr[-2000:]
     keras2 = runner("keras2_probe", "--keras", "2", *common, env=env)
     assert keras2.returncode == 0, keras2.stderr[-2000:]
-    recorded = json.loads((tmp_path / "results" / "keras2_probe" / "keras2.json").read_text())
-    (probe,) = recorded["claims"]
-    assert (probe["keras3_verdict"], probe["verdict"]) == ("refuted", "supported")
-    assert probe["changed"] == [{"quantity": "ships_locally_connected_2d", "keras3": False, "keras2": True}]
+    (probe,) = read_keras2(tmp_path / "results" / "keras2_probe").claims
+    assert (probe.keras3_verdict, probe.verdict) == ("refuted", "supported")
+    assert probe.changed == ({"quantity": "ships_locally_connected_2d", "keras3": False, "keras2": True},)
     summary_md = (tmp_path / "results" / "keras2_probe" / "summary.md").read_text()
     assert "| [K1](#k1) | exact | ❌ refuted | ✅ supported |" in summary_md
     assert "**The library changed:** refuted on Keras 3." in summary_md
@@ -107,6 +106,6 @@ def test_a_check_that_crashes_tensorflow_is_rerun_without_onednn_and_says_so(run
     done = runner("keras2_crash_probe", "--keras", "2", "--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}",
                   "--results-dir", tmp_path / "results", env=env)
     assert done.returncode == 0, done.stderr[-2000:]
-    recorded = json.loads((tmp_path / "results" / "keras2_crash_probe" / "keras2.json").read_text())
-    assert recorded["versions"]["tensorflow_onednn"].startswith("off (with oneDNN on, the process crashed (SIGSEGV")
-    assert recorded["claims"][0]["verdict"] == "supported"
+    recorded = read_keras2(tmp_path / "results" / "keras2_crash_probe")
+    assert recorded.versions["tensorflow_onednn"].startswith("off (with oneDNN on, the process crashed (SIGSEGV")
+    assert recorded.claims[0].verdict == "supported"

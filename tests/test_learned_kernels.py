@@ -30,14 +30,14 @@ def smoke(smoke_runs):
 # ---- the smoke run ---------------------------------------------------------------------------------
 def test_every_claim_gets_a_verdict_and_every_trial_ran(smoke):
     summary = smoke["summary"]
-    assert summary["status"] == "complete" and summary["trials"] == {"finished": 6, "planned": 6}
-    assert [c["id"] for c in summary["claims"]] == ["E5a", "E5b"]
-    for claim in summary["claims"]:
-        assert claim["verdict"] in ("supported", "refuted", "inconclusive"), claim
-        assert any(line.startswith(claim["id"]) for line in smoke["output"].splitlines())
+    assert summary.status == "complete" and (summary.trials.finished, summary.trials.planned) == (6, 6)
+    assert [c.id for c in summary.claims] == ["E5a", "E5b"]
+    for claim in summary.claims:
+        assert claim.verdict in ("supported", "refuted", "inconclusive"), claim
+        assert any(line.startswith(claim.id) for line in smoke["output"].splitlines())
     # two seeds are below the evidence floor: E5b must say so rather than decide
     e5b = smoke["verdicts"]["E5b"]
-    assert e5b["verdict"] == "inconclusive" and "too few seeds: 2 < 3" in e5b["qualifier"]
+    assert e5b.verdict == "inconclusive" and "too few seeds: 2 < 3" in e5b.qualifier
     trials = smoke["trials"]
     assert sorted(zip(trials["arm"], trials["seed"])) == sorted((arm, seed) for arm in ARMS for seed in (0, 1))
     for metric in ("test/accuracy", "test/loss", "kernel/relative_change", "kernel/max_abs_change",
@@ -55,7 +55,7 @@ def test_exact_check_e5a_measures_200_kernel_numbers_each_moved_by_its_own_gradi
     # the control: a frozen kernel is not a trainable weight and does not move, while its bias still trains
     assert measured["frozen_control_kernel_in_trainable_weights"] is False
     assert measured["frozen_control_kernel_max_abs_change"] == 0.0 and measured["frozen_control_bias_changed"]
-    assert smoke["verdicts"]["E5a"]["verdict"] == "supported"
+    assert smoke["verdicts"]["E5a"].verdict == "supported"
 
 
 def test_frozen_kernels_are_bit_identical_after_training_and_learned_ones_move(smoke):
@@ -78,14 +78,14 @@ def test_frozen_kernels_are_bit_identical_after_training_and_learned_ones_move(s
 
 def test_verdict_numbers_agree_with_trials_csv(smoke):
     accuracy = smoke["trials"].pivot(index="seed", columns="arm", values="test/accuracy")
-    comparisons = {c["name"]: c for c in smoke["verdicts"]["E5b"]["measured"]["comparisons"]}
+    comparisons = {c.name: c for c in smoke["verdicts"]["E5b"].measured.comparisons}
     for other in ("fixed_designed", "fixed_random"):
         c = comparisons[f"learned - {other}"]
-        assert c["judged"] and c["margin"] == EXPERIMENT.thresholds["smallest_effect"]
-        assert c["mean"] == pytest.approx((accuracy["learned"] - accuracy[other]).mean(), rel=1e-12, abs=1e-15)
-    assert not comparisons["fixed_designed - fixed_random"]["judged"]
-    moved = {(a["metric"], a["arm"]): a for a in smoke["verdicts"]["E5b"]["measured"]["arms"]}
-    assert moved[("kernel/relative_change", "fixed_random")]["mean"] == 0.0
+        assert c.judged and c.margin == EXPERIMENT.thresholds["smallest_effect"]
+        assert c.mean == pytest.approx((accuracy["learned"] - accuracy[other]).mean(), rel=1e-12, abs=1e-15)
+    assert not comparisons["fixed_designed - fixed_random"].judged
+    moved = {(a.metric, a.arm): a for a in smoke["verdicts"]["E5b"].measured.arms}
+    assert moved[("kernel/relative_change", "fixed_random")].mean == 0.0
 
 
 # ---- real Keras objects ----------------------------------------------------------------------------

@@ -34,7 +34,7 @@ def test_x7_simple_rnn_after_dense_raises_the_ndim_error_and_reshape_fixes_it(ru
     assert m["reshape_predict_shapes"] == {"8x1": [3, 1], "4x2": [3, 1], "2x4": [3, 1], "1x8": [3, 1]}
     assert m["reshape_3x3_raises"] == "ValueError" and "total size of the tensor must be unchanged" in m["reshape_3x3_message"]
     assert m["sequence_input_output_shape"] == [None, 1]
-    assert run["verdicts"]["X7"]["verdict"] == "supported"
+    assert run["verdicts"]["X7"].verdict == "supported"
 
 
 def test_x16_lstm_300_on_20_steps_has_362400_parameters_and_outputs_1_by_300(run):
@@ -46,7 +46,7 @@ def test_x16_lstm_300_on_20_steps_has_362400_parameters_and_outputs_1_by_300(run
     assert m["simple_rnn_kernel_shape"] == [1, 300] and m["simple_rnn_recurrent_kernel_shape"] == [300, 300]
     # The question's LSTM(units_size=300): Keras 3 rejects it (units is required and positional).
     assert m["asker_units_size_keyword"]["raises"] == "TypeError"
-    assert run["verdicts"]["X16"]["verdict"] == "supported"
+    assert run["verdicts"]["X16"].verdict == "supported"
 
 
 def test_x16b_return_sequences_shapes_and_the_4_gate_formula(run):
@@ -63,7 +63,7 @@ def test_x16b_return_sequences_shapes_and_the_4_gate_formula(run):
     assert m["literal_reading_group_has_4_units_parameters"] is False  # recorded, not judged
     assert m["return_states_keyword"]["raises"] == "ValueError"  # the answer's misspelling is rejected
     assert "return_states" in m["return_states_keyword"]["message"]
-    assert run["verdicts"]["X16b"]["verdict"] == "supported"
+    assert run["verdicts"]["X16b"].verdict == "supported"
 
 
 def test_x17_outputs_are_h_and_the_states_are_h_and_c(run):
@@ -76,4 +76,4 @@ def test_x17_outputs_are_h_and_the_states_are_h_and_c(run):
     assert m["cell_state_minus_h_max_abs"] > 0.01
     assert m["keras_state_order"] == ["h", "c"]
     assert m["tf_nn_rnn_exists"] is False
-    assert run["verdicts"]["X17"]["verdict"] == "supported"
+    assert run["verdicts"]["X17"].verdict == "supported"

@@ -24,8 +24,8 @@ def experiment():
 def test_every_claim_gets_a_verdict(run):
     assert set(run["verdicts"]) == {"E10a", "E10b"}
     for claim in run["verdicts"].values():
-        assert claim["verdict"] in ("supported", "refuted", "inconclusive")
-    assert run["verdicts"]["E10a"]["verdict"] == "supported"
+        assert claim.verdict in ("supported", "refuted", "inconclusive")
+    assert run["verdicts"]["E10a"].verdict == "supported"
     for claim in ("E10a", "E10b"):
         assert any(line.startswith(claim) for line in run["output"].splitlines())
 
@@ -55,13 +55,13 @@ def test_parameter_counts_by_hand(run):
 
 
 def test_e10b_compares_128_and_256_with_the_askers_4(run):
-    comparisons = run["verdicts"]["E10b"]["measured"]["comparisons"]
-    names = [c["name"] for c in comparisons]
+    comparisons = run["verdicts"]["E10b"].measured.comparisons
+    names = [c.name for c in comparisons]
     assert names[:2] == ["units_128 - units_4", "units_256 - units_4"]
     assert "units_128 - units_32" in names and "units_256 - units_32" in names
     trials = pd.read_csv(run["folder"] / "trials.csv")
     acc = trials.pivot(index="seed", columns="arm", values="test/accuracy")
-    assert comparisons[0]["mean"] == pytest.approx((acc["units_128"] - acc["units_4"]).mean(), rel=1e-12)
+    assert comparisons[0].mean == pytest.approx((acc["units_128"] - acc["units_4"]).mean(), rel=1e-12)
 
 
 def test_marked_recall_labels_are_the_marked_symbols(experiment):

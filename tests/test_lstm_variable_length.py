@@ -38,11 +38,11 @@ def smoke(smoke_runs):
 # ---- the smoke run ----------------------------------------------------------------------------------
 def test_every_claim_gets_a_verdict(smoke):
     summary = smoke["summary"]
-    assert summary["status"] == "complete"
-    assert [c["id"] for c in summary["claims"]] == CLAIM_IDS
-    for claim in summary["claims"]:
-        assert claim["verdict"] in ("supported", "refuted", "inconclusive"), claim
-        assert claim["source"]["file"] == "000_2706fe11d950e137.txt"
+    assert summary.status == "complete"
+    assert [c.id for c in summary.claims] == CLAIM_IDS
+    for claim in summary.claims:
+        assert claim.verdict in ("supported", "refuted", "inconclusive"), claim
+        assert claim.source.file == "000_2706fe11d950e137.txt"
     for claim_id in CLAIM_IDS:
         assert any(line.startswith(claim_id + " ") for line in smoke["output"].splitlines()), claim_id
 
@@ -73,31 +73,31 @@ def test_child_runs_hold_the_metrics_and_curves(smoke, smoke_cfg):
 
 
 def test_l2_reports_accuracy_and_time_for_every_option(smoke):
-    l2 = next(c for c in smoke["summary"]["claims"] if c["id"] == "L2")
+    l2 = next(c for c in smoke["summary"].claims if c.id == "L2")
     options = {"post_pad", "pre_pad", "post_pad_mask", "stateful_chunks", "bucketing"}
-    arms = l2["measured"]["arms"]
-    assert {a["arm"] for a in arms if a["metric"] == "test/accuracy"} == options
-    assert {a["arm"] for a in arms if a["metric"] == "time/epoch_seconds"} == options
-    assert all(a["n"] == 2 and a["mean"] > 0 for a in arms if a["metric"] == "time/epoch_seconds")
-    comparisons = l2["measured"]["comparisons"]
-    assert [c["name"] for c in comparisons] == [f"{o} - bucketing" for o in ("post_pad", "pre_pad", "post_pad_mask",
+    arms = l2.measured.arms
+    assert {a.arm for a in arms if a.metric == "test/accuracy"} == options
+    assert {a.arm for a in arms if a.metric == "time/epoch_seconds"} == options
+    assert all(a.n == 2 and a.mean > 0 for a in arms if a.metric == "time/epoch_seconds")
+    comparisons = l2.measured.comparisons
+    assert [c.name for c in comparisons] == [f"{o} - bucketing" for o in ("post_pad", "pre_pad", "post_pad_mask",
                                                                              "stateful_chunks")]
-    assert all(c["judged"] and c["metric"] == "test/accuracy" and c["margin"] == 0.05 for c in comparisons)
-    assert l2["measured"]["details"]["parts"] == [c["verdict"] for c in comparisons]
+    assert all(c.judged and c.metric == "test/accuracy" and c.margin == 0.05 for c in comparisons)
+    assert l2.measured.details["parts"] == [c.verdict for c in comparisons]
 
 
 # ---- exact checks: the measured values --------------------------------------------------------------
 def test_l1_answer_model_has_24832_parameters_for_any_batch_and_length(smoke):
-    measured = smoke["summary"]["checks"]["lstm_any_length_parameter_count"]
+    measured = smoke["summary"].checks["lstm_any_length_parameter_count"]
     assert measured["lstm_parameters"] == 24_832 == measured["formula_4_units_inputs_units_1"], measured
     assert measured["output_shape_batch10_len5"] == [10, 64], measured
     assert measured["output_shape_batch5_len100"] == [5, 64], measured
     assert measured["parameters_after_both_predicts"] == 24_832, measured
-    assert next(c for c in smoke["summary"]["claims"] if c["id"] == "L1")["verdict"] == "supported"
+    assert next(c for c in smoke["summary"].claims if c.id == "L1").verdict == "supported"
 
 
 def test_l3_masking_makes_padding_invisible_and_without_it_padding_changes_the_output(smoke):
-    measured = smoke["summary"]["checks"]["masked_padding_matches_unpadded"]
+    measured = smoke["summary"].checks["masked_padding_matches_unpadded"]
     assert measured["lengths"] == [5, 10, 15, 20, 25, 30]
     assert measured["post_padded_masked_max_abs_diff"] <= 1e-5, f"Masking no longer skips post-padding: {measured}"
     assert measured["pre_padded_masked_max_abs_diff"] <= 1e-5, f"Masking no longer skips pre-padding: {measured}"
@@ -105,11 +105,11 @@ def test_l3_masking_makes_padding_invisible_and_without_it_padding_changes_the_o
     # zeros move the state): the difference must be visible, or the check compares nothing.
     assert measured["post_padded_unmasked_max_abs_diff"] > 1e-2, measured
     assert measured["pre_padded_unmasked_max_abs_diff"] > 1e-2, measured
-    assert next(c for c in smoke["summary"]["claims"] if c["id"] == "L3")["verdict"] == "supported"
+    assert next(c for c in smoke["summary"].claims if c.id == "L3").verdict == "supported"
 
 
 def test_l4a_stateful_chunks_equal_forward_but_truncated_gradients(smoke):
-    measured = smoke["summary"]["checks"]["stateful_chunks_vs_full_sequence"]
+    measured = smoke["summary"].checks["stateful_chunks_vs_full_sequence"]
     assert measured["chunks"] == 4 and measured["chunk"] == 5
     assert measured["forward_max_abs_diff"] <= 1e-5, f"stateful chunks no longer reproduce the full pass: {measured}"
     assert measured["loss_abs_diff"] <= 1e-5, measured
@@ -122,14 +122,14 @@ def test_l4a_stateful_chunks_equal_forward_but_truncated_gradients(smoke):
         assert 0.5 < measured[f"cosine_{name}"] < 0.9999, (name, measured)
     relative = [value for key, value in measured.items() if key.startswith("relative_diff_")]
     assert len(relative) == 5 and measured["max_relative_gradient_diff"] == max(relative)
-    l4a = next(c for c in smoke["summary"]["claims"] if c["id"] == "L4a")
-    assert l4a["verdict"] == "refuted"
-    checked = {c["quantity"]: c for c in l4a["measured"]["checked"]}
-    assert checked["forward_max_abs_diff"]["match"] is True  # the forward pass is the same ...
-    assert checked["max_relative_gradient_diff"]["match"] is False  # ... the gradient is not: that refutes
-    assert checked["max_relative_gradient_diff"]["measured"] == measured["max_relative_gradient_diff"]
-    assert "gradient cosine full vs chunked BPTT: lstm_kernel" in l4a["reason"]
-    assert "<= 1e-05" in l4a["rule"] and "<= 0.0001" in l4a["rule"]
+    l4a = next(c for c in smoke["summary"].claims if c.id == "L4a")
+    assert l4a.verdict == "refuted"
+    checked = {c.quantity: c for c in l4a.measured.checked}
+    assert checked["forward_max_abs_diff"].match is True  # the forward pass is the same ...
+    assert checked["max_relative_gradient_diff"].match is False  # ... the gradient is not: that refutes
+    assert checked["max_relative_gradient_diff"].measured == measured["max_relative_gradient_diff"]
+    assert "gradient cosine full vs chunked BPTT: lstm_kernel" in l4a.reason
+    assert "<= 1e-05" in l4a.rule and "<= 0.0001" in l4a.rule
 
 
 # ---- the rules: thresholds from the resolved config ------------------------------------------------

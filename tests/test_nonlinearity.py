@@ -74,23 +74,23 @@ def test_e1a_measures_the_collapse_on_both_stacks(smoke):
     assert measured["logits_max_abs_diff"] == max(measured["trial_stack/logits_max_abs_diff"],
                                                   measured["deep_stack/logits_max_abs_diff"])
     e1a = smoke["verdicts"]["E1a"]
-    assert e1a["verdict"] == "supported"
-    assert [c["match"] for c in e1a["measured"]["checked"]] == [True] * 5
+    assert e1a.verdict == "supported"
+    assert [c.match for c in e1a.measured.checked] == [True] * 5
 
 
 def test_e1b_comparisons_agree_with_trials_csv(smoke):
     e1b = smoke["verdicts"]["E1b"]
-    assert e1b["verdict"] == "inconclusive"  # two seeds are below the evidence floor
-    comparisons = e1b["measured"]["comparisons"]
-    assert [(c["name"], c["judged"]) for c in comparisons] == [
+    assert e1b.verdict == "inconclusive"  # two seeds are below the evidence floor
+    comparisons = e1b.measured.comparisons
+    assert [(c.name, c.judged) for c in comparisons] == [
         ("deep_linear - linear", True), ("deep_relu - deep_linear", True), ("deep_relu - linear", False)]
-    assert [c["margin"] for c in comparisons[:2]] == [0.02, 0.02]
+    assert [c.margin for c in comparisons[:2]] == [0.02, 0.02]
     accuracy = smoke["trials"].pivot(index="seed", columns="arm", values="test/accuracy")
     for comparison in comparisons:
-        arm, other = comparison["name"].split(" - ")
-        assert comparison["n"] == 2
-        assert comparison["mean"] == pytest.approx((accuracy[arm] - accuracy[other]).mean(), rel=1e-12, abs=1e-15)
-    summarised = {(a["metric"], a["arm"]) for a in e1b["measured"]["arms"]}
+        arm, other = comparison.name.split(" - ")
+        assert comparison.n == 2
+        assert comparison.mean == pytest.approx((accuracy[arm] - accuracy[other]).mean(), rel=1e-12, abs=1e-15)
+    summarised = {(a.metric, a.arm) for a in e1b.measured.arms}
     assert {("train_eval/accuracy", arm) for arm in ARMS} <= summarised
     assert {("collapse/prediction_agreement", "deep_linear"), ("collapse/prediction_agreement", "deep_relu")} <= summarised
 

@@ -21,8 +21,8 @@ def parent(smoke_run):
 
 def test_a_claim_decided_by_one_comparison_logs_its_code_difference_and_interval(smoke_run, parent):
     metrics, g4 = parent.data.metrics, smoke_run["verdicts"]["G4"]
-    assert metrics["G4/verdict_code"] == VERDICT_CODE[g4["verdict"]]
-    (headline,) = g4["measured"]["comparisons"]
+    assert metrics["G4/verdict_code"] == VERDICT_CODE[g4.verdict]
+    (headline,) = g4.measured.comparisons
     for key, field in (("difference", "mean"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
         assert metrics[f"G4/{key}"] == pytest.approx(headline[field], rel=1e-9)
         assert metrics[f"G4/gap - flatten/{key}"] == pytest.approx(headline[field], rel=1e-9)
@@ -30,12 +30,12 @@ def test_a_claim_decided_by_one_comparison_logs_its_code_difference_and_interval
 
 def test_a_ranking_logs_every_pair_but_no_single_difference(smoke_run, parent):
     metrics, g1 = parent.data.metrics, smoke_run["verdicts"]["G1"]
-    comparisons = g1["measured"]["comparisons"]
-    assert len(comparisons) == 4 and comparisons[0]["name"] == "gap - gmp"
+    comparisons = g1.measured.comparisons
+    assert len(comparisons) == 4 and comparisons[0].name == "gap - gmp"
     assert "G1/difference" not in metrics
     for comparison in comparisons:
-        assert metrics[f"G1/{comparison['name']}/difference"] == pytest.approx(comparison["mean"], rel=1e-9)
-    assert metrics["G1/verdict_code"] == VERDICT_CODE[g1["verdict"]]
+        assert metrics[f"G1/{comparison.name}/difference"] == pytest.approx(comparison.mean, rel=1e-9)
+    assert metrics["G1/verdict_code"] == VERDICT_CODE[g1.verdict]
 
 
 def test_arm_means_agree_with_trials_csv(smoke_run, parent):

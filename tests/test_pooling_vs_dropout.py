@@ -27,23 +27,23 @@ def smoke_cfg(**overrides):
 
 # ---- the smoke run --------------------------------------------------------------------------------
 def test_every_claim_gets_a_verdict_with_its_rule(smoke):
-    claims = smoke["summary"]["claims"]
-    assert [c["id"] for c in claims] == CLAIM_IDS
+    claims = smoke["summary"].claims
+    assert [c.id for c in claims] == CLAIM_IDS
     for claim in claims:
-        assert claim["verdict"] in ("supported", "refuted", "inconclusive"), claim
-        assert claim["rule"] and claim["source"]["file"] == "003_8f61efd7de26bf97.txt"
-        assert any(line.startswith(claim["id"]) for line in smoke["output"].splitlines())
+        assert claim.verdict in ("supported", "refuted", "inconclusive"), claim
+        assert claim.rule and claim.source.file == "003_8f61efd7de26bf97.txt"
+        assert any(line.startswith(claim.id) for line in smoke["output"].splitlines())
     # P3 under the smoke profile: its contrasts use the smoke sizes (80 and 320), not the default ones.
-    p3 = next(c for c in claims if c["id"] == "P3")
-    shrinks = {c["name"]: c for c in p3["measured"]["comparisons"] if c["name"].startswith("shrink of")}
+    p3 = next(c for c in claims if c.id == "P3")
+    shrinks = {c.name: c for c in p3.measured.comparisons if c.name.startswith("shrink of")}
     assert set(shrinks) == {f"shrink of {arm}'s advantage, n80 minus n320" for arm in set(ARMS) - {"none"}}
-    assert {name for name, c in shrinks.items() if c["judged"]} == {
+    assert {name for name, c in shrinks.items() if c.judged} == {
         "shrink of maxpool's advantage, n80 minus n320", "shrink of avgpool's advantage, n80 minus n320"}
-    assert all(c["n"] == 2 for c in shrinks.values())
-    advantages = [(c["name"], c["metric"]) for c in p3["measured"]["comparisons"] if not c["name"].startswith("shrink")]
+    assert all(c.n == 2 for c in shrinks.values())
+    advantages = [(c.name, c.metric) for c in p3.measured.comparisons if not c.name.startswith("shrink")]
     assert sorted(advantages) == sorted((f"{arm} - none", f"n{size}/test/accuracy")
                                         for arm in set(ARMS) - {"none"} for size in (80, 320))
-    assert "n=80" in p3["rule"] and "n=320" in p3["rule"] and "6400" not in p3["rule"]
+    assert "n=80" in p3.rule and "n=320" in p3.rule and "6400" not in p3.rule
     assert (smoke["results"] / "accuracy_vs_train_size.png").stat().st_size > 1000
     assert (smoke["results"] / "position_task.png").stat().st_size > 1000
 
@@ -80,24 +80,24 @@ def test_child_runs_hold_the_key_metrics_and_curves(smoke):
 
 def test_trials_csv_and_verdicts_agree(smoke):
     trials = pd.read_csv(smoke["results"] / "trials.csv")
-    p2 = next(c for c in smoke["summary"]["claims"] if c["id"] == "P2")
+    p2 = next(c for c in smoke["summary"].claims if c.id == "P2")
     accuracy = trials.pivot(index="seed", columns="arm", values="position/test/accuracy")
-    judged, *reported = p2["measured"]["comparisons"]
-    assert (judged["name"], judged["metric"], judged["judged"]) == ("none - maxpool", "position/test/accuracy", True)
-    assert judged["mean"] == pytest.approx((accuracy["none"] - accuracy["maxpool"]).mean(), rel=1e-12)
-    assert judged["margin"] == 0.02 and judged["tost_ci_low"] <= judged["mean"] <= judged["tost_ci_high"]
-    assert [(c["name"], c["judged"]) for c in reported] == [("none - avgpool", False), ("none - strided", False)]
-    assert reported[1]["mean"] == pytest.approx((accuracy["none"] - accuracy["strided"]).mean(), rel=1e-12)
-    p1 = next(c for c in smoke["summary"]["claims"] if c["id"] == "P1")
+    judged, *reported = p2.measured.comparisons
+    assert (judged.name, judged.metric, judged.judged) == ("none - maxpool", "position/test/accuracy", True)
+    assert judged.mean == pytest.approx((accuracy["none"] - accuracy["maxpool"]).mean(), rel=1e-12)
+    assert judged.margin == 0.02 and judged.tost_ci_low <= judged.mean <= judged.tost_ci_high
+    assert [(c.name, c.judged) for c in reported] == [("none - avgpool", False), ("none - strided", False)]
+    assert reported[1].mean == pytest.approx((accuracy["none"] - accuracy["strided"]).mean(), rel=1e-12)
+    p1 = next(c for c in smoke["summary"].claims if c.id == "P1")
     means = trials.pivot(index="seed", columns="arm", values="test/accuracy_mean_over_sizes")
-    first = p1["measured"]["comparisons"][0]
-    assert (first["name"], first["metric"]) == ("dropout - maxpool", "test/accuracy_mean_over_sizes")
-    assert first["mean"] == pytest.approx((means["dropout"] - means["maxpool"]).mean(), rel=1e-12)
+    first = p1.measured.comparisons[0]
+    assert (first.name, first.metric) == ("dropout - maxpool", "test/accuracy_mean_over_sizes")
+    assert first.mean == pytest.approx((means["dropout"] - means["maxpool"]).mean(), rel=1e-12)
 
 
 # ---- P4: the exact values -------------------------------------------------------------------------
 def test_p4_counts_the_real_keras_models(smoke):
-    measured = smoke["summary"]["checks"]["parameter_counts_with_and_without_pooling"]
+    measured = smoke["summary"].checks["parameter_counts_with_and_without_pooling"]
     # conv 5*1*32+32 = 192 and 3*32*32+32 = 3,104; Dense(64) on 40*32 = 1,280 or 10*32 = 320; Dense(10) 650
     assert measured["total_without_pooling"] == 192 + 3_104 + 1_280 * 64 + 64 + 650 == 85_930
     assert measured["total_with_maxpooling"] == 192 + 3_104 + 320 * 64 + 64 + 650 == 24_490
@@ -109,8 +109,8 @@ def test_p4_counts_the_real_keras_models(smoke):
     assert measured["output_size_ratio"] == measured["next_dense_weight_ratio"] == 4.0
     assert measured["maxpooling_layers"] == 2 and measured["pooling_layer_parameters"] == 0
     assert measured["conv_parameters_unchanged_by_pooling"] is True
-    p4 = next(c for c in smoke["summary"]["claims"] if c["id"] == "P4")
-    assert p4["verdict"] == "supported", p4["reason"]
+    p4 = next(c for c in smoke["summary"].claims if c.id == "P4")
+    assert p4.verdict == "supported", p4.reason
 
 
 # ---- data -----------------------------------------------------------------------------------------

@@ -36,9 +36,9 @@ def trials(run):
 
 def test_every_claim_gets_a_verdict(run):
     assert_every_claim_judged(run, CLAIM_IDS, trials=len(ARMS) * 2, source_file="001_448bd649d2fb709b.txt")
-    assert run["verdicts"]["E7a"]["verdict"] == "supported"
+    assert run["verdicts"]["E7a"].verdict == "supported"
     for claim in CLAIM_IDS[1:]:  # two seeds are below the evidence floor: nothing empirical is decided
-        assert run["verdicts"][claim]["verdict"] == "inconclusive"
+        assert run["verdicts"][claim].verdict == "inconclusive"
 
 
 def test_parameter_counts_by_hand(trials):
@@ -87,7 +87,7 @@ def test_exact_check_reads_the_quantized_file(run):
 
 def test_rules_compare_the_declared_arms(run):
     def names(claim):
-        return [c["name"] for c in run["verdicts"][claim]["measured"]["comparisons"]]
+        return [c.name for c in run["verdicts"][claim].measured.comparisons]
 
     assert names("E7b")[0] == "trained - init"
     assert names("E7c")[0] == "decorrelated - baseline"
@@ -97,10 +97,10 @@ def test_rules_compare_the_declared_arms(run):
 
 
 def test_e7b_contrast_is_trained_minus_initial(run, trials):
-    comparison = run["verdicts"]["E7b"]["measured"]["comparisons"][0]
+    comparison = run["verdicts"]["E7b"].measured.comparisons[0]
     base = trials.loc["baseline"]
     expected = (base["redundancy/mean_abs_r"] - base["redundancy/mean_abs_r_init"]).mean()
-    assert comparison["mean"] == pytest.approx(expected, rel=1e-12)
+    assert comparison.mean == pytest.approx(expected, rel=1e-12)
 
 
 def test_redundancy_measure_by_hand(experiment):

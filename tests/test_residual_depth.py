@@ -24,7 +24,7 @@ def experiment():
 
 def test_every_claim_gets_a_verdict(run):
     assert_every_claim_judged(run, ["E9a", "E9b", "E9c"], trials=12, source_file="002_6725717de9344925.txt")
-    assert run["verdicts"]["E9a"]["verdict"] == "supported"
+    assert run["verdicts"]["E9a"].verdict == "supported"
 
 
 def test_trials_cover_every_arm_and_seed_with_hand_counted_parameters(run):
@@ -59,15 +59,15 @@ def test_e9a_added_blocks_are_the_identity_in_the_residual_net_only(run):
 def test_e9b_and_e9c_statistics_from_the_trials(run):
     trials = pd.read_csv(run["folder"] / "trials.csv")
     acc = trials.pivot(index="seed", columns="arm", values="test/accuracy")
-    e9b = run["verdicts"]["E9b"]["measured"]["comparisons"]
-    assert [c["name"] for c in e9b][:3] == ["residual_middle - residual_shallow + 0.01",
+    e9b = run["verdicts"]["E9b"].measured.comparisons
+    assert [c.name for c in e9b][:3] == ["residual_middle - residual_shallow + 0.01",
                                             "residual_deep - residual_shallow + 0.01",
                                             "residual_deep - residual_middle + 0.01"]
-    assert e9b[1]["mean"] == pytest.approx((acc["residual_deep"] - acc["residual_shallow"]).mean() + 0.01, abs=1e-12)
-    e9c = run["verdicts"]["E9c"]["measured"]["comparisons"]
-    assert [c["name"] for c in e9c if c["judged"]] == ["plain_shallow - plain_deep", "residual_deep - plain_deep"]
-    assert e9c[1]["mean"] == pytest.approx((acc["residual_deep"] - acc["plain_deep"]).mean(), abs=1e-12)
-    assert e9c[0]["margin"] == 0.01
+    assert e9b[1].mean == pytest.approx((acc["residual_deep"] - acc["residual_shallow"]).mean() + 0.01, abs=1e-12)
+    e9c = run["verdicts"]["E9c"].measured.comparisons
+    assert [c.name for c in e9c if c.judged] == ["plain_shallow - plain_deep", "residual_deep - plain_deep"]
+    assert e9c[1].mean == pytest.approx((acc["residual_deep"] - acc["plain_deep"]).mean(), abs=1e-12)
+    assert e9c[0].margin == 0.01
 
 
 def test_default_nets_parameter_counts_by_hand(keras, experiment):

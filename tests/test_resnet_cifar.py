@@ -33,7 +33,7 @@ def test_x18_layers_maps_and_shortcuts(run):
     assert resnet8["strided_convolutions"] == ["stage2_block1_conv1", "stage3_block1_conv1"]
     assert resnet8["pooling_layers"] == ["GlobalAveragePooling2D"] and resnet8["pooling_feeds_the_dense_layer"]
     assert resnet8["shortcut_layers"] == ["ZeroPadShortcut", "ZeroPadShortcut"] and resnet8["shortcut_parameters"] == 0
-    assert run["verdicts"]["X18"]["verdict"] == "supported"
+    assert run["verdicts"]["X18"].verdict == "supported"
 
 
 def test_x18_parameter_counts_against_he_et_al_table_6(run):

@@ -7,6 +7,7 @@ results/ and from MLflow.
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,7 +18,9 @@ from scipy import stats as scipy_stats
 
 from claimlab import cli, registry, report, scope, stats
 from claimlab.domains import Integer, Real
+from claimlab.schema import Summary, read_summary
 from claimlab.spec import Setting
+from conftest import a_claim, a_comparison, a_summary
 
 PROBE_FOLDER = Path(__file__).resolve().parent / "scope_experiments"
 EMPIRICAL = [e.name for e in registry.load_all() if any(c.kind == "empirical" for c in e.claims)]
@@ -63,14 +66,17 @@ def test_seeds_for_equivalence_fit_the_90_percent_interval_inside_the_margin():
 
 
 def test_seeds_needed_reads_a_comparison_as_summary_json_stores_it():
-    difference = {"name": "a - b", "n": 5, "mean": 0.01, "se": 0.01 / math.sqrt(5), "state": "not significant",
-                  "test": "difference", "family": 2, "margin": None}
+    difference = a_comparison("a - b", n=5, mean=0.01, se=0.01 / math.sqrt(5), state="not significant",
+                              verdict="inconclusive", test="difference", family=2)
     entry = scope.seeds_needed(difference)
-    assert entry["seeds"] == stats.seeds_for_power(0.01, 0.01, alpha=0.025)  # Bonferroni bound of Holm over 2
-    assert "alpha 0.05/2" in entry["why"]
-    equivalence = {**difference, "test": "equivalence", "margin": 0.05, "family": 1}
-    assert scope.seeds_needed(equivalence)["seeds"] == stats.seeds_for_equivalence(0.01, 0.01, 0.05)
-    assert scope.seeds_needed({**difference, "state": "censored"})["seeds"] is None
+    assert entry.seeds == stats.seeds_for_power(0.01, 0.01, alpha=0.025)  # Bonferroni bound of Holm over 2
+    assert "alpha 0.05/2" in entry.why
+    equivalence = replace(difference, test="equivalence", margin=0.05, family=1)
+    assert scope.seeds_needed(equivalence).seeds == stats.seeds_for_equivalence(0.01, 0.01, 0.05)
+    assert scope.seeds_needed(replace(difference, state="censored")).seeds is None
+    # as summary.json stores it: NaN written as null comes back as NaN, and the count is the same
+    stored = Summary.from_json(a_summary([a_claim("F1", verdict="inconclusive", comparisons=[difference])]).to_json())
+    assert scope.seeds_needed_for_claim(stored.claims[0]) == (entry,)
 
 
 # ---- declarations ----------------------------------------------------------------------------------
@@ -115,12 +121,12 @@ def grid(tmp_path_factory, keras, process):
 def test_each_setting_is_an_ordinary_run_with_its_own_folder_config_and_parent_run(grid):
     assert grid["code"] == 0, grid["output"]
     results = grid["results"]
-    summaries = {name: json.loads((results / folder / "summary.json").read_text()) for name, folder in
+    summaries = {name: read_summary(results / folder) for name, folder in
                  {"default": "scope_probe", "longer": "scope_probe@longer", "wider": "scope_probe@wider"}.items()}
-    assert {name: s["config"]["epochs"] for name, s in summaries.items()} == {"default": 1, "longer": 3, "wider": 1}
-    assert summaries["wider"]["config"]["width_scale"] == 4
-    assert {s["setting"]["name"] for s in summaries.values()} == {"default", "longer", "wider"}
-    parents = {s["mlflow"]["parent_run_id"] for s in summaries.values()}
+    assert {name: s.config["epochs"] for name, s in summaries.items()} == {"default": 1, "longer": 3, "wider": 1}
+    assert summaries["wider"].config["width_scale"] == 4
+    assert {s.setting.name for s in summaries.values()} == {"default", "longer", "wider"}
+    parents = {s.mlflow.parent_run_id for s in summaries.values()}
     client = MlflowClient(grid["uri"])
     assert {client.get_run(p).data.tags["claimlab.setting"] for p in parents} == {"default", "longer", "wider"}
     # Every verdict sentence names its setting.
@@ -133,8 +139,7 @@ def test_the_scope_report_agrees_with_each_settings_summary_and_applies_the_rule
     report = json.loads((results / "scope_probe" / "scope.json").read_text())
     verdicts = {}
     for name, folder in (("default", "scope_probe"), ("longer", "scope_probe@longer"), ("wider", "scope_probe@wider")):
-        summary = json.loads((results / folder / "summary.json").read_text())
-        verdicts[name] = summary["claims"][0]["verdict"]
+        verdicts[name] = read_summary(results / folder).claims[0].verdict
         assert report["claims"]["S1"]["rows"][name]["verdict"] == verdicts[name]
     # The default's baseline (wide, one epoch) is far below its 0.999 reference: labelled under-trained.
     assert report["settings"]["default"]["reference"]["under_trained"] is True
@@ -196,19 +201,18 @@ def test_the_citation_quotes_each_settings_numbers_as_summary_json_holds_them(gr
     rows = {line.split(" (")[0][2:]: line for line in text.splitlines() if line.startswith("- ")}
     assert list(rows) == ["default", "longer", "wider"]  # one line per setting, in declaration order
     for name, folder in (("default", "scope_probe"), ("longer", "scope_probe@longer"), ("wider", "scope_probe@wider")):
-        summary = json.loads((grid["results"] / folder / "summary.json").read_text())
-        claim = summary["claims"][0]
-        assert f"{len(summary['seeds'])} seeds, trained on " in rows[name]
-        assert f"): {claim['verdict']}" in rows[name]
-        judged = [c for c in claim["measured"]["comparisons"] if c["judged"]]
+        summary = read_summary(grid["results"] / folder)
+        claim = summary.claims[0]
+        assert f"{len(summary.seeds)} seeds, trained on " in rows[name]
+        assert f"): {claim.verdict}" in rows[name]
+        judged = claim.measured.judged()
         assert judged
         for c in judged:
-            assert (f"{c['name']} ({c['metric']}) = {c['mean']:+.4f} [95% CI {c['ci_low']:+.4f}, "
-                    f"{c['ci_high']:+.4f}]") in rows[name]
+            assert f"{c.name} ({c.metric}) = {c.mean:+.4f} [95% CI {c.ci_low:+.4f}, {c.ci_high:+.4f}]" in rows[name]
     report = json.loads((grid["results"] / "scope_probe" / "scope.json").read_text())
     assert f"Scope: {report['claims']['S1']['scope']['text']} (rule:" in text
     assert "> A wider layer fits better." in text and "@misc{claimlab_s1," in text
-    assert summary["commit"][:12] in text
+    assert summary.commit[:12] in text
 
 
 def test_citing_an_unknown_id_or_one_without_results_exits_2(grid, tmp_path, capsys):

@@ -47,7 +47,7 @@ def smoke(smoke_runs):
 # ---- the smoke run ---------------------------------------------------------------------------------
 def test_every_claim_gets_a_verdict(smoke):
     assert_every_claim_judged(smoke, CLAIM_IDS, trials=4, source_file="002_6725717de9344925.txt")
-    assert smoke["verdicts"]["E8b"]["verdict"] == "inconclusive"  # 2 seeds are below the evidence floor
+    assert smoke["verdicts"]["E8b"].verdict == "inconclusive"  # 2 seeds are below the evidence floor
 
 
 def test_trials_hold_the_hand_counted_parameters_and_flops(smoke):
@@ -67,7 +67,7 @@ def test_trials_hold_the_hand_counted_parameters_and_flops(smoke):
 
 def test_e8a_exact_values(smoke):
     e8a = smoke["verdicts"]["E8a"]
-    assert e8a["verdict"] == "supported"
+    assert e8a.verdict == "supported"
     measured = smoke["checks"]["strided_1x1_reads_alternate_pixels"]
     assert measured["share_reached_1x1_stride"] == 0.25 and measured["share_reached_3x3_stride"] == 1.0
     assert measured["resnet50_block/total_stride_on_1x1"] == RESNET50_1X1  # 295,436,288
@@ -77,12 +77,12 @@ def test_e8a_exact_values(smoke):
 
 
 def test_e8b_comparison_agrees_with_trials_csv(smoke):
-    comparisons = smoke["verdicts"]["E8b"]["measured"]["comparisons"]
-    judged = [c for c in comparisons if c["judged"]]
-    assert [c["name"] for c in judged] == ["stride_on_3x3 - stride_on_1x1"] and judged[0]["margin"] == 0.01
+    comparisons = smoke["verdicts"]["E8b"].measured.comparisons
+    judged = [c for c in comparisons if c.judged]
+    assert [c.name for c in judged] == ["stride_on_3x3 - stride_on_1x1"] and judged[0].margin == 0.01
     accuracy = smoke["trials"].pivot(index="seed", columns="arm", values="test/accuracy")
     expected = (accuracy["stride_on_3x3"] - accuracy["stride_on_1x1"]).mean()
-    assert judged[0]["mean"] == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    assert judged[0].mean == pytest.approx(expected, rel=1e-12, abs=1e-15)
 
 
 # ---- helpers on real Keras layers -----------------------------------------------------------------

@@ -39,8 +39,8 @@ def test_x3_tf2_max_pool_takes_rank_3_and_the_workaround_is_1d_pooling(run):
     assert m["expanded_shape"] == [1, 1, 144, 512] and m["workaround_shape"] == [1, 72, 512]
     assert m["workaround_minus_max_pool1d_max_abs"] == 0.0
     assert m["workaround_equals_max_pool1d"] and m["workaround_equals_MaxPooling1D"]
-    assert run["verdicts"]["X3"]["verdict"] == "refuted"
-    assert "tf.compat.v1.nn.max_pool, raises ValueError" in run["verdicts"]["X3"]["reason"]
+    assert run["verdicts"]["X3"].verdict == "refuted"
+    assert "tf.compat.v1.nn.max_pool, raises ValueError" in run["verdicts"]["X3"].reason
 
 
 def test_x12_tf_add_broadcasts_a_bias_and_equals_bias_add(run):
@@ -55,7 +55,7 @@ def test_x12_tf_add_broadcasts_a_bias_and_equals_bias_add(run):
     assert differ["bias of shape (1, 32)"]["tf.add"]["raises"] is None
     assert "Biases must be 1D" in differ["bias of shape (1, 32)"]["tf.nn.bias_add"]["message"]
     assert differ["bias of shape (28,)"]["tf.add"]["raises"] == "InvalidArgumentError"
-    assert run["verdicts"]["X12"]["verdict"] == "refuted"
+    assert run["verdicts"]["X12"].verdict == "refuted"
 
 
 def test_x14_dropout_drops_elements_independently_and_scales_the_rest(run):
@@ -73,4 +73,4 @@ def test_x14_dropout_drops_elements_independently_and_scales_the_rest(run):
     assert m["spatial_dropout_dropped_channel_fraction"] == pytest.approx(0.1, abs=0.03)
     assert m["keras_dropout_dropped_fraction"] == pytest.approx(0.1, abs=0.01)
     assert m["keras_dropout_kept_scale_max_abs_error"] < 1e-6
-    assert run["verdicts"]["X14"]["verdict"] == "supported"
+    assert run["verdicts"]["X14"].verdict == "supported"

@@ -158,10 +158,11 @@ def test_exact_matchers_bound_and_error():
 
 def test_summary_tables_render_the_typed_evidence():
     from claimlab.report import _measured_table
+    from claimlab.schema import Measured
 
     outcome = AllOf(Better("acc", "a", than="b", smallest_effect=SMALL),
                     also_report=[Equivalent("acc", "a", to="b", margin=0.5)]).evaluate(evidence(CLEAR_WIN))
-    rows = _measured_table(outcome.to_dict())
+    rows = _measured_table(Measured.of(outcome))
     assert any(row.startswith("| acc | a | 5 | 0.9120 |") for row in rows), rows
     assert any(row.startswith("| a - b | acc | 0.1080 |") and row.endswith("| 5 | better |") for row in rows), rows
     assert rows[0] == "| metric | arm | n | mean | std | 95% CI | diverged |"
