@@ -202,7 +202,7 @@ def print_table(content: Keras2Record, out) -> None:
         f"(TensorFlow {content.versions['tensorflow']}) beside Keras 3")
     out(f"  {'claim':<6} {'Keras 3':<13} {'Keras 2':<13} what changed")
     for c in content.claims:
-        changed = "; ".join(f"{d['quantity']}: {d['keras3']!r} -> {d['keras2']!r}" for d in c.changed)
+        changed = "; ".join(f"{d.quantity}: {d.keras3!r} -> {d.keras2!r}" for d in c.changed)
         out(f"  {c.id:<6} {c.keras3_verdict or 'not run':<13} {c.verdict:<13} {changed[:160] or '-'}")
 
 

@@ -15,7 +15,7 @@ from claimlab import registry, reproduce, scope, stats
 from claimlab.backend import NAMES
 from claimlab.files import atomic_write_text, read_keras2
 from claimlab.paths import PUBLISHED_RESULTS, README
-from claimlab.schema import ClaimResult, Keras2Claim, Keras2Record, Measured, Summary, read_summary
+from claimlab.schema import Change, ClaimResult, Keras2Claim, Keras2Record, Measured, Summary, read_summary
 from claimlab.stats import shown
 from claimlab.verdict import CheckedValue
 
@@ -225,12 +225,12 @@ def _reproduce_lines(summary: Summary) -> list[str]:
     ]
 
 
-def keras2_changes(keras3_claim: ClaimResult | None, checked_on_keras2: Sequence[CheckedValue]) -> tuple[dict, ...]:
+def keras2_changes(keras3_claim: ClaimResult | None, checked_on_keras2: Sequence[CheckedValue]) -> tuple[Change, ...]:
     """The judged quantities whose measured value differs between the two runs: what changed."""
     if not keras3_claim:
         return ()
     before = {c.quantity: c.measured for c in keras3_claim.measured.checked}
-    return tuple({"quantity": c.quantity, "keras3": before.get(c.quantity), "keras2": c.measured}
+    return tuple(Change(c.quantity, before.get(c.quantity), c.measured)
                  for c in checked_on_keras2 if c.quantity in before and before[c.quantity] != c.measured)
 
 
@@ -253,7 +253,7 @@ def _keras2_lines(summary: Summary, keras3: ClaimResult, record: Keras2Record | 
                   f"{keras2.verdict} on Keras 2. What the two measure differently:", ""]
     if changed:
         lines += ["| quantity | Keras 3 | Keras 2 |", "|---|---|---|",
-                  *[f"| {d['quantity']} | {_cell(d['keras3'])} | {_cell(d['keras2'])} |" for d in changed], ""]
+                  *[f"| {d.quantity} | {_cell(d.keras3)} | {_cell(d.keras2)} |" for d in changed], ""]
     return lines
 
 

@@ -207,6 +207,15 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class Change:
+    """A judged quantity an exact check measured differently on Keras 2 and on Keras 3."""
+
+    quantity: str
+    keras3: Any
+    keras2: Any
+
+
+@dataclass(frozen=True)
 class Keras2Claim:
     """An exact claim's verdict on Keras 2 beside its Keras 3 one, and the judged values that changed."""
 
@@ -217,7 +226,7 @@ class Keras2Claim:
     measured: Measured
     keras3_verdict: str | None
     same_verdict: bool
-    changed: tuple[dict, ...]  # {"quantity", "keras3", "keras2"}
+    changed: tuple[Change, ...]
 
     def label(self) -> str:
         return self.verdict + (f" ({self.qualifier})" if self.qualifier else "")

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from claimlab import registry
+from claimlab.files import read_keras2
 from claimlab.schema import SCHEMA_VERSION, read_summary
 from claimlab.verdict import Evidence
 
@@ -58,6 +59,16 @@ def test_each_committed_summary_reads_as_the_current_schema_and_writes_back_unch
     assert "schema_version" not in written
     again = read_summary(folder).to_json()
     assert again.pop("schema_version") == SCHEMA_VERSION and again == written
+
+
+KERAS2_FOLDERS = sorted(path.parent for path in RESULTS.glob("*/keras2.json"))
+
+
+@pytest.mark.parametrize("folder", KERAS2_FOLDERS, ids=[f.name for f in KERAS2_FOLDERS])
+def test_each_committed_keras2_record_reads_as_types_and_writes_back_unchanged(folder):
+    record = read_keras2(folder)
+    assert record.to_json() == json.loads((folder / "keras2.json").read_text())
+    assert all(c.keras3_verdict in ("supported", "refuted", "inconclusive", None) for c in record.claims)
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])

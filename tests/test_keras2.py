@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from claimlab.files import read_keras2
-from claimlab.schema import read_summary
+from claimlab.schema import Change, read_summary
 from conftest import mlflow_runs
 
 PROBE_FOLDER = Path(__file__).resolve().parent / "keras2_experiments"
@@ -68,7 +68,7 @@ def test_a_claim_that_differs_between_the_versions_is_reported_with_both_verdict
     assert keras2.returncode == 0, keras2.stderr[-2000:]
     (probe,) = read_keras2(tmp_path / "results" / "keras2_probe").claims
     assert (probe.keras3_verdict, probe.verdict) == ("refuted", "supported")
-    assert probe.changed == ({"quantity": "ships_locally_connected_2d", "keras3": False, "keras2": True},)
+    assert probe.changed == (Change("ships_locally_connected_2d", keras3=False, keras2=True),)
     summary_md = (tmp_path / "results" / "keras2_probe" / "summary.md").read_text()
     assert "| [K1](#k1) | exact | ❌ refuted | ✅ supported |" in summary_md
     assert "**The library changed:** refuted on Keras 3." in summary_md
