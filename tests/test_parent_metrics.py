@@ -24,8 +24,8 @@ def test_a_claim_decided_by_one_comparison_logs_its_code_difference_and_interval
     assert metrics["G4/verdict_code"] == VERDICT_CODE[g4.verdict]
     (headline,) = g4.measured.comparisons
     for key, field in (("difference", "mean"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
-        assert metrics[f"G4/{key}"] == pytest.approx(headline[field], rel=1e-9)
-        assert metrics[f"G4/gap - flatten/{key}"] == pytest.approx(headline[field], rel=1e-9)
+        assert metrics[f"G4/{key}"] == pytest.approx(getattr(headline, field), rel=1e-9)
+        assert metrics[f"G4/gap - flatten/{key}"] == pytest.approx(getattr(headline, field), rel=1e-9)
 
 
 def test_a_ranking_logs_every_pair_but_no_single_difference(smoke_run, parent):
