@@ -21,7 +21,7 @@ from claimlab.errors import UsageError
 from claimlab.paths import EXPERIMENTS_DIR
 from claimlab.scope import check_declaration
 from claimlab.spec import Claim
-from claimlab.verdict import Custom, if_diverged_for, paired_comparisons
+from claimlab.verdict import Custom, Evidence, declared_for, paired_comparisons
 
 
 
@@ -79,13 +79,31 @@ class Experiment:
         declared = getattr(self.module, "IF_DIVERGED", {})
         return dict(declared(cfg) if callable(declared) else declared)
 
+    def evidence(self, trials, checks: dict, cfg: dict) -> Evidence:
+        """What this experiment's rules judge: the trials and checks with its IF_DIVERGED and LEVELS."""
+        return Evidence(trials=trials, checks=checks, cfg=cfg, if_diverged=self.if_diverged(cfg),
+                        levels=self.levels(cfg))
+
+    def levels(self, cfg: dict) -> dict:
+        """Where each judged metric stops discriminating (claimlab.verdict.Level): module-level LEVELS, a dict
+        or a function of the config (chance depends on the dataset's classes)."""
+        declared = getattr(self.module, "LEVELS", {})
+        return dict(declared(cfg) if callable(declared) else declared)
+
+    def judged_metrics(self, cfg: dict) -> list[str]:
+        """Every metric a rule of an empirical claim reads or reports."""
+        return list(dict.fromkeys(m for claim in self.claims if claim.kind == "empirical"
+                                  for m in claim.rule_for(cfg).metrics))
+
     def undeclared_divergence(self, cfg: dict) -> list[str]:
         """Judged metrics of empirical claims with no IF_DIVERGED declaration (should be none)."""
-
         declared = self.if_diverged(cfg)
-        metrics = dict.fromkeys(m for claim in self.claims if claim.kind == "empirical"
-                                for m in claim.rule_for(cfg).metrics)
-        return [metric for metric in metrics if if_diverged_for(declared, metric) is None]
+        return [metric for metric in self.judged_metrics(cfg) if declared_for(declared, metric) is None]
+
+    def undeclared_levels(self, cfg: dict) -> list[str]:
+        """Judged metrics of empirical claims with no LEVELS declaration (should be none)."""
+        declared = self.levels(cfg)
+        return [metric for metric in self.judged_metrics(cfg) if declared_for(declared, metric) is None]
 
     @property
     def profiles(self) -> dict[str, dict]:
@@ -246,7 +264,7 @@ def _check_rules(experiment: Experiment) -> None:
     arms it reads (Rule.reads) are arms the experiment trains (a misspelt arm is an error, not an inconclusive
     verdict after the run); every paired comparison's smallest effect is a declared THRESHOLDS value; every
     built-in empirical rule names its interval method; and under every profile, each judged metric declares
-    what a diverged trial scores on it (IF_DIVERGED)."""
+    what a diverged trial scores on it (IF_DIVERGED) and its chance and ceiling, or that it has neither (LEVELS)."""
     where = f"experiments/{experiment.name}.py"
     thresholds = set(experiment.thresholds.values())
     for profile in PROFILES:
@@ -270,6 +288,11 @@ def _check_rules(experiment: Experiment) -> None:
         if undeclared:
             raise TypeError(f"{where}: IF_DIVERGED declares nothing for the judged metrics {undeclared} "
                             f"(profile {profile}): say what a diverged trial scores on each")
+        undeclared = experiment.undeclared_levels(cfg)
+        if undeclared:
+            raise TypeError(f"{where}: LEVELS declares nothing for the judged metrics {undeclared} (profile "
+                            f"{profile}): give each its chance and ceiling (claimlab.verdict.Level), or "
+                            "Level.unbounded(why)")
 
 
 def _import_file(module_name: str, path: Path) -> ModuleType:

@@ -43,8 +43,9 @@ def trials_frame(results: dict):
 
 
 def _measured_table(measured: Measured) -> list[str]:
-    """Markdown tables of a rule's typed evidence: per-arm summaries, paired comparisons (judged and reported-only), and an exact check's claimed/measured
-    values. Whatever else a rule measured (`details`) stays in summary.json."""
+    """Markdown tables of a rule's typed evidence: per-arm summaries (an arm at chance or the ceiling marked),
+    paired comparisons (judged and reported-only), and an exact check's claimed/measured values. Whatever
+    else a rule measured (`details`) stays in summary.json."""
     def value(x) -> str:
         return shown(x, "value")
 
@@ -55,7 +56,8 @@ def _measured_table(measured: Measured) -> list[str]:
     if measured.arms:
         lines += ["| metric | arm | n | mean | std | 95% CI | diverged |", "|---|---|---|---|---|---|---|"]
         for a in measured.arms:
-            lines.append(f"| {a.metric} | {a.arm} | {a.n} | {value(a.mean)} | {value(a.std)} | "
+            arm = a.arm + (f" (at {a.level})" if a.level else "")  # an arm at chance or the ceiling, marked
+            lines.append(f"| {a.metric} | {arm} | {a.n} | {value(a.mean)} | {value(a.std)} | "
                          f"{interval(a.ci_low, a.ci_high)} | {a.diverged} |")
         lines.append("")
     if measured.comparisons:
@@ -135,6 +137,15 @@ def _diverged_policy(summary: Summary) -> list[str]:
         f"on `{metric}` it {rule}" for metric, rule in declared.items()) + ".", ""]
 
 
+def _levels_policy(summary: Summary) -> list[str]:
+    """Where each judged metric stops discriminating (LEVELS), declared before the run, and what follows."""
+    if not summary.levels:
+        return []
+    return ["Chance and ceiling: " + "; ".join(f"on `{metric}` {text}" for metric, text in summary.levels.items())
+            + ". A comparison with an arm at chance, or with every arm at the ceiling, cannot discriminate: it is "
+              "inconclusive (chance / ceiling), unless its rule says the claim is about reaching that level.", ""]
+
+
 def summary_markdown(summary: Summary, figure_files: list[str], trials, scopes: dict | None = None,
                      keras2: Keras2Record | None = None) -> str:
     """summary.md; `scopes` (claim id -> scope, from the experiment's scope report) adds a scope column,
@@ -166,6 +177,7 @@ def _verdict_table(summary: Summary, scopes: dict | None, keras2: Keras2Record |
         "",
         *_setting_lines(summary),
         *_diverged_policy(summary),
+        *_levels_policy(summary),
         "| claim | kind | verdict | " + ("scope across settings | " if scopes else "")
         + ("Keras 2 | " if keras2 else "") + "evidence |",
         "|---|---|---|" + ("---|" if scopes else "") + ("---|" if keras2 else "") + "---|",
@@ -225,7 +237,8 @@ def _reproduce_lines(summary: Summary) -> list[str]:
     ]
 
 
-def keras2_changes(keras3_claim: ClaimResult | None, checked_on_keras2: Sequence[CheckedValue]) -> tuple[Change, ...]:
+def keras2_changes(keras3_claim: ClaimResult | None,
+                   checked_on_keras2: Sequence[CheckedValue]) -> tuple[Change, ...]:
     """The judged quantities whose measured value differs between the two runs: what changed."""
     if not keras3_claim:
         return ()

@@ -30,7 +30,7 @@ from claimlab.provenance import Provenance, package_versions
 from claimlab.registry import Experiment
 from claimlab.schema import ClaimResult, Measured, MlflowRef, Reproduction, SourceRef, Summary, TrialCount
 from claimlab.tracking import Tracker, parent_metrics
-from claimlab.verdict import INCONCLUSIVE, Evidence, Outcome, if_diverged_for
+from claimlab.verdict import INCONCLUSIVE, Evidence, Outcome, declared_for
 
 EXIT_OK, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 130
 END_STATUS = {"complete": "FINISHED", "interrupted": "KILLED", "failed": "FAILED"}  # run status -> MLflow's
@@ -128,7 +128,7 @@ def with_diverged_seeds(outcome: Outcome, evidence: Evidence, metrics: list[str]
     reason = outcome.reason
     diverged = [f"{arm} {count}/{seeds[arm]}" for arm, count in counts.items() if count]
     if diverged:
-        declared = {metric: if_diverged_for(evidence.if_diverged, metric) for metric in metrics}
+        declared = {metric: declared_for(evidence.if_diverged, metric) for metric in metrics}
         scored = ", ".join(f"{metric} {rule.describe()}" for metric, rule in declared.items() if rule)
         reason += f"; diverged seeds: {', '.join(diverged)} ({scored})"
     return replace(outcome, reason=reason, details={**outcome.details, "diverged_seeds": counts})
@@ -454,7 +454,7 @@ def _judge_and_report(run: ExperimentRun, state: RunState, status: str, checks: 
     """Verdicts from the rules, then results/<name>/, the ledger and the parent run's tags, metrics and
     artifacts. Returns summary.json's content and the verdicts."""
     trials = report.trials_frame(state.results)
-    evidence = Evidence(trials=trials, checks=checks, cfg=run.cfg, if_diverged=run.experiment.if_diverged(run.cfg))
+    evidence = run.experiment.evidence(trials, checks, run.cfg)
     verdicts = judge(run.experiment, evidence, status == "complete", len(state.results), len(state.planned),
                      run.provenance.versions)
     summary = build_summary(run, state, status, checks, verdicts, trials)
@@ -494,6 +494,7 @@ def build_summary(run: ExperimentRun, state: RunState, status: str, checks: dict
         mlflow=MlflowRef(options.tracking_uri, run.tracker.experiment_id, state.parent_id),
         checks=checks,
         if_diverged={metric: rule.describe() for metric, rule in experiment.if_diverged(cfg).items()},
+        levels={metric: level.describe() for metric, level in experiment.levels(cfg).items()},
         claims=tuple(claim_result(c, cfg, verdicts[c.id]) for c in experiment.claims),
         setting=scope.setting_record(options.setting, setting) if setting else None,
         reference=scope.reference_check(setting, trials),

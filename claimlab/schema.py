@@ -185,6 +185,7 @@ class Summary:
     checks: dict
     if_diverged: dict
     claims: tuple[ClaimResult, ...]
+    levels: dict | None = None  # each judged metric's chance and ceiling (LEVELS), described; None before them
     setting: SettingRecord | None = None
     reference: ReferenceCheck | None = None
     reproduction: Reproduction | None = None
@@ -286,8 +287,8 @@ def read_summary(folder: Path) -> Summary | None:
 # ---- JSON -----------------------------------------------------------------------------------------
 def json_safe(value) -> Any:
     """Any value as JSON values, for every file the lab writes: dataclasses as objects, tuples as lists,
-    NaN and infinity as null (JSON has neither), NumPy scalars as numbers; a field that is None and only
-    optional (an exact claim's seeds_needed, a run's reproduction) left out."""
+    NaN and infinity as null (JSON has neither), NumPy scalars as numbers; an optional field that is None
+    and newer than version 1 (_OMITTED_WHEN_NONE) left out."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: json_safe(getattr(value, f.name)) for f in dataclasses.fields(value)
                 if not (getattr(value, f.name) is None and f.name in _OMITTED_WHEN_NONE)}
@@ -302,7 +303,9 @@ def json_safe(value) -> Any:
     return value
 
 
-_OMITTED_WHEN_NONE = {"seeds_needed", "reproduction"}
+# Fields added after version 1 files were written, left out when unset so that those files write back as
+# they are: an exact claim's seeds_needed, a run's reproduction, LEVELS and an arm's level.
+_OMITTED_WHEN_NONE = {"seeds_needed", "reproduction", "levels", "level"}
 
 
 def _build(cls, data, where: str):

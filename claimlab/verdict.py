@@ -76,8 +76,9 @@ class IfDiverged:
         return f"{what or f'scores {self.value:g}'} ({self.why})"
 
 
-def if_diverged_for(declarations: dict[str, IfDiverged], metric: str) -> IfDiverged | None:
-    """The declaration for a metric: its own key, else the first matching glob pattern (`*test/accuracy`)."""
+def declared_for(declarations: dict, metric: str):
+    """A metric's declaration (IF_DIVERGED, LEVELS): its own key, else the first matching glob pattern
+    (`*test/accuracy`), else None."""
     import fnmatch
 
     if metric in declarations:
@@ -85,21 +86,75 @@ def if_diverged_for(declarations: dict[str, IfDiverged], metric: str) -> IfDiver
     return next((rule for pattern, rule in declarations.items() if fnmatch.fnmatchcase(metric, pattern)), None)
 
 
+CHANCE, CEILING = "chance", "ceiling"
+
+
+@dataclass(frozen=True)
+class Level:
+    """Where a judged metric stops telling arms apart, declared by the experiment in LEVELS before any run:
+    `chance`, what a net that learned nothing scores, and `ceiling`, the best score there is. An arm whose
+    mean over seeds lies within `chance_margin` of chance, or `ceiling_margin` of the ceiling, is there.
+
+    A comparison with any arm at chance, or with every arm at the ceiling, cannot discriminate: it is
+    inconclusive (chance / ceiling), whatever its interval says, unless its rule declares that the claim is
+    about reaching that level (`about=("chance",)`: "a deep sigmoid net does not train"). `Level.unbounded`
+    is for a metric with neither (a time, a gap between two accuracies, a count)."""
+
+    chance: float | None
+    ceiling: float | None
+    why: str
+    chance_margin: float = 0.02  # within 2 points of chance: the arm learned next to nothing
+    ceiling_margin: float = 0.005  # >= 0.995 of a perfect 1: no room left to differ
+
+    @classmethod
+    def unbounded(cls, why: str) -> "Level":
+        return cls(None, None, why)
+
+    def at(self, mean: float) -> str:
+        """'chance', 'ceiling' or '' for an arm's mean."""
+        if not math.isfinite(mean):
+            return ""
+        if self.chance is not None and mean <= self.chance + self.chance_margin:
+            return CHANCE
+        if self.ceiling is not None and mean >= self.ceiling - self.ceiling_margin:
+            return CEILING
+        return ""
+
+    def describe(self) -> str:
+        if self.chance is None and self.ceiling is None:
+            return f"has no chance level or ceiling ({self.why})"
+        parts = ([f"chance is {self.chance:g} (an arm within {self.chance_margin:g} of it is at chance)"]
+                 if self.chance is not None else [])
+        parts += ([f"the ceiling is {self.ceiling:g} (within {self.ceiling_margin:g})"] if self.ceiling is not None else [])
+        return f"{' and '.join(parts)} ({self.why})"
+
+
 @dataclass
 class Evidence:
     """What a rule may look at: the finished trials (a pandas DataFrame with one row per (arm, seed)
-    and a column per final metric), the exact checks' measured values, the resolved config, and what a
-    diverged trial counts as on each metric (the experiment's IF_DIVERGED)."""
+    and a column per final metric), the exact checks' measured values, the resolved config, what a
+    diverged trial counts as on each metric (the experiment's IF_DIVERGED) and where each metric stops
+    discriminating (its LEVELS)."""
 
     trials: Any
     checks: dict[str, dict] = field(default_factory=dict)
     cfg: dict = field(default_factory=dict)
     if_diverged: dict[str, IfDiverged] = field(default_factory=dict)
+    levels: dict[str, Level] = field(default_factory=dict)
+
+    def level_of(self, metric: str, arm: str) -> str:
+        """'chance', 'ceiling' or '' for one arm's mean on one metric, as LEVELS declares the metric."""
+        level = declared_for(self.levels, metric)
+        if level is None or arm not in self.arms_present():
+            return ""
+        values = self.values(metric, arm)
+        finite = values[values.notna()]
+        return level.at(float(finite.mean())) if len(finite) else ""
 
     def diverged(self, arm: str, metric: str | None = None):
         """Per seed: did the training behind `metric` (by default, the trial) diverge? Trials that record no
         flag did not."""
-        declared = if_diverged_for(self.if_diverged, metric) if metric else None
+        declared = declared_for(self.if_diverged, metric) if metric else None
         flag = declared.flag if declared else "diverged"
         rows = self.trials[self.trials["arm"] == arm].set_index("seed").sort_index()
         if flag not in rows:
@@ -115,7 +170,7 @@ class Evidence:
         diverged = self.diverged(arm, metric)
         if not diverged.any():
             return values
-        rule = if_diverged_for(self.if_diverged, metric)
+        rule = declared_for(self.if_diverged, metric)
         if rule is None:
             raise KeyError(f"{arm} diverged on seeds {list(diverged[diverged].index)}, and IF_DIVERGED declares "
                            f"nothing for {metric!r}: declare what a diverged trial scores on it")
@@ -156,6 +211,7 @@ class ArmSummary:
     ci_high: float
     not_finite: int = 0
     diverged: int = 0  # seeds whose training loss went non-finite (scored as IF_DIVERGED declares)
+    level: str | None = None  # "chance" or "ceiling" where the mean is there (LEVELS)
 
 
 @dataclass(frozen=True)
@@ -248,8 +304,36 @@ def verdict_of_all(verdicts: Sequence[str]) -> str:
 def arm_summaries(evidence: Evidence, metric: str, arms: Sequence[str]) -> list[ArmSummary]:
     present = evidence.arms_present()
     return [ArmSummary(metric, arm, **stats.describe(evidence.values(metric, arm).to_numpy()),
-                       diverged=int(evidence.diverged(arm, metric).sum()))
+                       diverged=int(evidence.diverged(arm, metric).sum()), level=evidence.level_of(metric, arm) or None)
             for arm in arms if arm in present]
+
+
+def discriminating(comparison: Comparison, evidence: Evidence, terms: Sequence[tuple[str, str]],
+                   about: Sequence[str] = ()) -> Comparison:
+    """The comparison, or the same numbers judged inconclusive where it cannot discriminate: an arm of
+    `terms` ((metric, arm) pairs) at chance, or every arm at the ceiling (Level), unless the claim is
+    `about` that level. Its p-values are then not a test of anything, so it refutes nothing in a family.
+    A comparison the evidence floor already left inconclusive (too few seeds) keeps that first reason."""
+    if comparison.verdict == INCONCLUSIVE and comparison.qualifier:
+        return comparison
+    at = {(metric, arm): evidence.level_of(metric, arm) for metric, arm in terms}
+    at_chance = [arm for (_, arm), level in at.items() if level == CHANCE]
+    if at_chance and CHANCE not in about:
+        why = f"chance: {', '.join(dict.fromkeys(at_chance))} at chance"
+    elif at and all(level == CEILING for level in at.values()) and CEILING not in about:
+        why = "ceiling: every arm at the ceiling"
+    else:
+        return comparison
+    return replace(comparison, verdict=INCONCLUSIVE, unadjusted_verdict=INCONCLUSIVE, state=f"at {why.split(':')[0]}",
+                   qualifier=why, p_support=math.nan, p_refute=math.nan)
+
+
+def about_text(about: Sequence[str]) -> str:
+    """What a rule's text says about chance and ceiling: the claim is about reaching one, or nothing."""
+    if not about:
+        return ""
+    return (f" The claim is about reaching {' and '.join(about)}: an arm there is judged like any other, not "
+            "set aside as unable to discriminate.")
 
 
 def side_of_zero(low: float, high: float) -> str:
@@ -402,9 +486,9 @@ class Contrast(Rule):
     other side, inconclusive otherwise. `meaning` says in words what d is."""
 
     def __init__(self, name: str, terms: Sequence[tuple[float, str, str]], meaning: str, *,
-                 smallest_effect: float, claimed_side: str = "above"):
+                 smallest_effect: float, claimed_side: str = "above", about: Sequence[str] = ()):
         self.name, self.terms, self.meaning, self.claimed_side = name, list(terms), meaning, claimed_side
-        self.smallest_effect = smallest_effect
+        self.smallest_effect, self.about = smallest_effect, tuple(about)
         self.metrics = list(dict.fromkeys(metric for _, metric, _ in self.terms))
         self.checks = []
 
@@ -415,7 +499,7 @@ class Contrast(Rule):
         other = "below" if self.claimed_side == "above" else "above"
         return (f"Paired by seed, d = {self.meaning}. Supported if the 95% CI of mean d ({stats.INTERVAL_METHOD}) "
                 f"lies wholly {self.claimed_side} 0, refuted if it lies wholly {other} 0, inconclusive otherwise. "
-                f"{smallest_effect_text(self.smallest_effect)} {evidence_floor_text()}")
+                f"{smallest_effect_text(self.smallest_effect)} {evidence_floor_text()}{about_text(self.about)}")
 
     def per_seed(self, evidence: Evidence):
         matrix = evidence.seed_matrix([(metric, arm) for _, metric, arm in self.terms])
@@ -427,9 +511,10 @@ class Contrast(Rule):
     def compare(self, evidence: Evidence) -> Comparison:
         test = stats.mean_test(self.per_seed(evidence))
         test["differences"] = test["values"]
-        return sign_comparison(self.name, " / ".join(self.metrics), test, self.claimed_side, self.smallest_effect,
-                               {SUPPORTED: f"{self.claimed_side} 0",
-                                REFUTED: "below 0" if self.claimed_side == "above" else "above 0"})
+        comparison = sign_comparison(self.name, " / ".join(self.metrics), test, self.claimed_side,
+                                     self.smallest_effect, {SUPPORTED: f"{self.claimed_side} 0",
+                                                            REFUTED: "below 0" if self.claimed_side == "above" else "above 0"})
+        return discriminating(comparison, evidence, self.reads(), self.about)
 
     def evaluate(self, evidence: Evidence) -> Outcome:
         c = self.compare(evidence)
@@ -443,9 +528,9 @@ class Better(Rule):
     a difference too small to matter counts against them. The sign is checked first."""
 
     def __init__(self, metric: str, arm: str, than: str, higher_is_better: bool = True, *,
-                 smallest_effect: float, equivalence_margin: float | None = None):
+                 smallest_effect: float, equivalence_margin: float | None = None, about: Sequence[str] = ()):
         self.metric, self.arm, self.than, self.higher_is_better = metric, arm, than, higher_is_better
-        self.smallest_effect, self.equivalence_margin = smallest_effect, equivalence_margin
+        self.smallest_effect, self.equivalence_margin, self.about = smallest_effect, equivalence_margin, tuple(about)
         self.metrics, self.checks = [metric], []
 
     def reads(self) -> list[tuple[str, str]]:
@@ -462,7 +547,7 @@ class Better(Rule):
                      "the margin still counts as supported.")
         else:
             text += ", inconclusive otherwise."
-        return f"{text} {smallest_effect_text(self.smallest_effect)} {evidence_floor_text()}"
+        return f"{text} {smallest_effect_text(self.smallest_effect)} {evidence_floor_text()}{about_text(self.about)}"
 
     def compare(self, evidence: Evidence) -> Comparison:
         a, b = evidence.paired(self.metric, self.arm, self.than)
@@ -473,7 +558,7 @@ class Better(Rule):
         if self.equivalence_margin is not None:
             comparison = with_equivalence(comparison, self.equivalence_margin,
                                           stats.equivalence(a, b, self.equivalence_margin))
-        return comparison
+        return discriminating(comparison, evidence, self.reads(), self.about)
 
     def evaluate(self, evidence: Evidence) -> Outcome:
         c = self.compare(evidence)
@@ -493,8 +578,10 @@ class Equivalent(Rule):
     (e.g. "reached the accuracy threshold": an epochs-to-threshold value of a run that never reached
     it is not a measurement)."""
 
-    def __init__(self, metric: str, arm: str, to: str, margin: float, censored_unless: str | None = None):
+    def __init__(self, metric: str, arm: str, to: str, margin: float, censored_unless: str | None = None,
+                 about: Sequence[str] = ()):
         self.metric, self.arm, self.to, self.margin, self.censored_unless = metric, arm, to, margin, censored_unless
+        self.about = tuple(about)
         self.metrics, self.checks = [metric], []
 
     def reads(self) -> list[tuple[str, str]]:
@@ -508,7 +595,7 @@ class Equivalent(Rule):
                 f"{evidence_floor_text()}")
         if self.censored_unless:
             text += f" Compared only when {self.censored_unless} is 1 in every compared trial."
-        return text
+        return text + about_text(self.about)
 
     def compare(self, evidence: Evidence) -> Comparison:
         a, b = evidence.paired(self.metric, self.arm, self.to)
@@ -528,15 +615,16 @@ class Equivalent(Rule):
             verdict, state = REFUTED, "different"
         else:
             verdict, state = INCONCLUSIVE, "undecided"
-        return Comparison(f"{self.arm} - {self.to}", self.metric, result["mean"], result["ci_low"],
-                          result["ci_high"], result["n"], verdict, state, margin=self.margin,
-                          tost_ci_low=result["tost_ci_low"], tost_ci_high=result["tost_ci_high"],
-                          differences=result["differences"], se=result["se"], df=result["df"],
-                          p_value=result["p_equivalent"],
-                          p_support=math.nan if censored or floor else result["p_equivalent"],
-                          p_refute=math.nan if censored or floor else result["p_different"],
-                          unadjusted_verdict=verdict, smallest_effect=self.margin, qualifier=floor,
-                          test="equivalence")
+        comparison = Comparison(f"{self.arm} - {self.to}", self.metric, result["mean"], result["ci_low"],
+                                result["ci_high"], result["n"], verdict, state, margin=self.margin,
+                                tost_ci_low=result["tost_ci_low"], tost_ci_high=result["tost_ci_high"],
+                                differences=result["differences"], se=result["se"], df=result["df"],
+                                p_value=result["p_equivalent"],
+                                p_support=math.nan if censored or floor else result["p_equivalent"],
+                                p_refute=math.nan if censored or floor else result["p_different"],
+                                unadjusted_verdict=verdict, smallest_effect=self.margin, qualifier=floor,
+                                test="equivalence")
+        return discriminating(comparison, evidence, [(self.metric, self.arm), (self.metric, self.to)], self.about)
 
     def evaluate(self, evidence: Evidence) -> Outcome:
         c = self.compare(evidence)
@@ -553,9 +641,9 @@ class SeedStatistic(Rule):
     above 0, refuted if wholly below, else inconclusive. `meaning` defines the statistic."""
 
     def __init__(self, name: str, metric: str, arms: Sequence[str], statistic: Callable, meaning: str, *,
-                 smallest_effect: float):
+                 smallest_effect: float, about: Sequence[str] = ()):
         self.name, self.metric, self.arms, self.statistic = name, metric, list(arms), statistic
-        self.meaning, self.smallest_effect = meaning, smallest_effect
+        self.meaning, self.smallest_effect, self.about = meaning, smallest_effect, tuple(about)
         self.metrics, self.checks = [metric], []
 
     def reads(self) -> list[tuple[str, str]]:
@@ -564,7 +652,7 @@ class SeedStatistic(Rule):
     def describe(self) -> str:
         return (f"{self.name} = {self.meaning}, on {self.metric}. 95% CI: {stats.SEED_STATISTIC_METHOD} (seeds "
                 "left out jointly for all arms). Supported if the CI lies above 0, refuted if below 0, inconclusive "
-                f"otherwise. {smallest_effect_text(self.smallest_effect)} {evidence_floor_text()}")
+                f"otherwise. {smallest_effect_text(self.smallest_effect)} {evidence_floor_text()}{about_text(self.about)}")
 
     def compare(self, evidence: Evidence) -> Comparison:
         import numpy as np
@@ -572,8 +660,9 @@ class SeedStatistic(Rule):
         matrix = evidence.seed_matrix([(self.metric, arm) for arm in self.arms])
         matrix = matrix[:, np.isfinite(matrix).all(axis=0)]  # a seed with any excluded value leaves every arm
         test = stats.jackknife_test(lambda seeds: self.statistic(matrix[:, seeds]), matrix.shape[1])
-        return sign_comparison(self.name, self.metric, test, "above", self.smallest_effect,
-                               {SUPPORTED: "above 0", REFUTED: "below 0"})
+        comparison = sign_comparison(self.name, self.metric, test, "above", self.smallest_effect,
+                                     {SUPPORTED: "above 0", REFUTED: "below 0"})
+        return discriminating(comparison, evidence, self.reads(), self.about)
 
     def evaluate(self, evidence: Evidence) -> Outcome:
         c = self.compare(evidence)
@@ -666,7 +755,8 @@ class AllOf(Rule):
             leaves = [c for outcome in outcomes for c in _judged(outcome)]
         verdict = verdict_of_all([verdict_of_all([c.verdict for c in _judged(o)]) if _judged(o) else o.verdict
                                   for o in outcomes])
-        reason = "; ".join(o.reason for o in outcomes)
+        # the evidence leads with what decided: the parts whose verdict is the claim's, then the others
+        reason = "; ".join(o.reason for o in sorted(outcomes, key=lambda o: o.verdict != verdict))
         if len(leaves) > 1:
             reason += f" [Holm over {len(leaves)} comparisons]"
         if self.label:
@@ -699,9 +789,9 @@ class Ranking(Rule):
     """
 
     def __init__(self, metric: str, order: Sequence[str], higher_is_better: bool = True, also_report=(), *,
-                 smallest_effect: float):
+                 smallest_effect: float, about: Sequence[str] = ()):
         self.metric, self.order, self.higher_is_better = metric, list(order), higher_is_better
-        self.also_report, self.smallest_effect = list(also_report), smallest_effect
+        self.also_report, self.smallest_effect, self.about = list(also_report), smallest_effect, tuple(about)
         self.metrics, self.checks = [metric], []
 
     def reads(self) -> list[tuple[str, str]]:
@@ -715,12 +805,12 @@ class Ranking(Rule):
             f"({stats.INTERVAL_METHOD}). Supported if every adjacent pair is significantly in the claimed order; "
             "refuted if any adjacent pair is significantly reversed; inconclusive otherwise. "
             f"{smallest_effect_text(self.smallest_effect)} {evidence_floor_text()}"
-            + (f" {family_text(len(self.order) - 1)}" if len(self.order) > 2 else "")
+            + (f" {family_text(len(self.order) - 1)}" if len(self.order) > 2 else "") + about_text(self.about)
         )
 
     def evaluate(self, evidence: Evidence) -> Outcome:
-        comparisons = [Better(self.metric, upper, lower, self.higher_is_better,
-                              smallest_effect=self.smallest_effect).compare(evidence)
+        comparisons = [Better(self.metric, upper, lower, self.higher_is_better, smallest_effect=self.smallest_effect,
+                              about=self.about).compare(evidence)
                        for upper, lower in zip(self.order, self.order[1:])]
         if len(comparisons) > 1:
             comparisons = correct_for_family(comparisons)
@@ -739,10 +829,12 @@ class Ranking(Rule):
         reason = f"measured order by mean {self.metric}: " + " > ".join(f"{a} {means[a]:.3f}" for a in measured_order)
         reversed_pairs = [c for c in comparisons if c.unadjusted_verdict == REFUTED]
         if reversed_pairs:
-            reason += "; reversed: " + ", ".join(
+            reversals = "reversed: " + ", ".join(
                 f"{c.name.replace(' - ', ' vs ')} (p={c.p_value:.3f}"
                 + (f", Holm p={c.p_refute_adjusted:.3f} over {c.family})" if c.family > 1 else ")")
                 for c in reversed_pairs)
+            # the evidence leads with what decided: a refutation with the reversal, anything else with the order
+            reason = f"{reversals}; {reason}" if verdict == REFUTED else f"{reason}; {reversals}"
         return Outcome(verdict, reason, arms=arms, comparisons=comparisons, details={"measured_order": measured_order},
                        qualifier=family_qualifier(comparisons, verdict))
 
@@ -829,7 +921,15 @@ class Exact(Rule):
                                 _matches(claimed, measured.get(key), self.rel_tol, self.abs_tol))
                    for key, claimed in self.expect.items()]
         verdict = SUPPORTED if all(c.match for c in checked) else REFUTED
-        reason = "; ".join(f"{c.quantity}: claimed {c.claimed!r}, measured {c.measured!r}" for c in checked)
+
+        def listed(values):
+            return "; ".join(f"{c.quantity}: claimed {c.claimed!r}, measured {c.measured!r}" for c in values)
+
+        reason = listed(checked)
+        if verdict == REFUTED:  # the evidence leads with what decided: the values that are not as claimed
+            reason = "not as claimed: " + listed(c for c in checked if not c.match)
+            if any(c.match for c in checked):
+                reason += "; as claimed: " + listed(c for c in checked if c.match)
         if self.context:
             reason += f"; {self.context(measured)}"
         return Outcome(verdict, reason, checked=checked, details={"measured": measured})

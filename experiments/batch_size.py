@@ -68,7 +68,7 @@ from claimlab import train
 from claimlab.checks import fresh_keras, max_abs_difference, shape_of
 from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
-from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Summarize
+from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Level, Summarize
 
 SOURCE_FILE = "001_448bd649d2fb709b.txt"
 QUESTION = "(untitled) Can an entire series of inputs be computed at the same time with a single matrix multiplication?"
@@ -142,6 +142,10 @@ IF_DIVERGED = {
     "train/seconds": IfDiverged.kept("a timing, reported only: divergence does not change it"),
     "train/examples_per_second": IfDiverged.kept("a timing, reported only: divergence does not change it"),
     "test/accuracy_per_train_second": IfDiverged.kept("reported only: the trial's own accuracy over its own seconds"),
+}
+LEVELS = {  # where a judged metric stops telling arms apart (claimlab.verdict.Level)
+    "test/accuracy": Level(0.1, 1.0, "both dataset choices have 10 balanced classes"),
+    "*": Level.unbounded("timings, and an accuracy per second of training"),
 }
 PROFILES = {
     "smoke": {"epochs": 1, "probe_examples": 128},

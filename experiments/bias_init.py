@@ -67,7 +67,7 @@ from claimlab import stats, train
 from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import (INCONCLUSIVE, REFUTED, SUPPORTED, AllOf, Better, Custom, Equivalent,
-                              IfDiverged, Outcome, SeedStatistic, Summarize, arm_summaries, in_family)
+                              IfDiverged, Level, Outcome, SeedStatistic, Summarize, arm_summaries, in_family)
 
 SOURCE_FILE = "000_2706fe11d950e137.txt"
 QUESTION = "Why are different bias values used in different types of layers"
@@ -179,6 +179,11 @@ IF_DIVERGED = {
     "dead/count_init": IfDiverged.kept("measured at initialisation, before any training"),
     "dead/share_init": IfDiverged.kept("measured at initialisation, before any training"),
     "dead/share_trained": IfDiverged.excluded("the units of a diverged net are NaN, neither dead nor alive"),
+}
+LEVELS = {  # where a judged metric stops telling arms apart (claimlab.verdict.Level)
+    "train/auc": Level(0.1, 1.0, "the mean training accuracy over the epochs, on 10 classes"),
+    "test/accuracy": Level(0.1, 1.0, "every dataset choice has 10 balanced classes"),
+    "*": Level.unbounded("epochs to a threshold, and dead units counted at initialisation"),
 }
 PROFILES = {
     "smoke": {"epochs": 2},

@@ -73,7 +73,7 @@ from claimlab.checks import fresh_keras, max_abs_difference
 from claimlab.domains import Integer, OneOf, Real
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.stats import shown
-from claimlab.verdict import (AllOf, AtMost, Contrast, Custom, Exact, IfDiverged, Outcome, SeedStatistic, Summarize,
+from claimlab.verdict import (AllOf, AtMost, Contrast, Custom, Exact, IfDiverged, Level, Outcome, SeedStatistic, Summarize,
                               arm_summaries, evidence_floor_text, smallest_effect_text, with_equivalence)
 
 SOURCE_001 = "001_448bd649d2fb709b.txt"
@@ -150,6 +150,7 @@ CONFIG = {
 IF_DIVERGED = {
     "test/accuracy": IfDiverged.scores(0.1, "chance: both dataset choices have 10 balanced classes"),
 }
+LEVELS = {"test/accuracy": Level(0.1, 1.0, "both dataset choices have 10 balanced classes")}
 PROFILES = {
     "smoke": {"epochs": 1, "probe_examples": 4},
 }

@@ -125,7 +125,7 @@ from claimlab.checks import fresh_keras, keras_major
 from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.paths import SOURCES_DIR
 from claimlab.spec import Claim, DatasetInfo, Reference, Setting, Source, Times, TrialResult, on_tensorflow
-from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, SeedStatistic, Summarize
+from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Level, SeedStatistic, Summarize
 
 SOURCE_FILE = "004_6e8709b0f2e54d47.txt"
 QUESTION = "Adding softmax layer to LSTM network \"freezes\" output"
@@ -240,6 +240,11 @@ IF_DIVERGED = {
                                                  "predicting the most frequent character"),
     "grad/*_init": IfDiverged.kept("measured at initialisation, before any training"),
     "*": IfDiverged.excluded("reported only: the values of a diverged net are not finite"),
+}
+LEVELS = {  # where a judged metric stops telling arms apart (claimlab.verdict.Level)
+    "test/accuracy_gain": Level(0.0, None, "a gain over always predicting the majority class: 0 is learning nothing"),
+    "test/accuracy": Level(None, 1.0, "its chance is the majority class's share, which test/accuracy_gain subtracts"),
+    "*": Level.unbounded("baselines, losses in nats, counts and gradient norms"),
 }
 PROFILES = {
     "smoke": {"epochs": 1, "train_stride": 8, "grad_examples": 128},
@@ -612,6 +617,8 @@ def unreached_fraction(gains):
 
 
 def e2b_rule(cfg):
+    """The claim is that the double softmax "doesn't learn at all": a gain at chance (nothing over the majority
+    baseline) is what it asserts, so an arm there is judged like any other value (about chance)."""
     margin, effect = cfg["learning_margin"], cfg["smallest_effect"]
     gain = "test/accuracy_gain"
     return AllOf(
@@ -619,11 +626,11 @@ def e2b_rule(cfg):
                       lambda m: margin - m[0].mean(),
                       f"{margin:g} minus the mean gain of double_softmax's test accuracy over always predicting the "
                       "most frequent training character (above 0: it learns nothing beyond that)",
-                      smallest_effect=effect),
+                      smallest_effect=effect, about=["chance"]),
         SeedStatistic(f"gain[logits] - {margin:g}", gain, ["logits"], lambda m: m[0].mean() - margin,
                       f"the mean gain of logits' test accuracy over always predicting the most frequent training "
                       f"character, minus {margin:g} (above 0: the network without the softmax learns)",
-                      smallest_effect=effect),
+                      smallest_effect=effect, about=["chance"]),
         also_report=[
             Better("test/accuracy", "logits", than="double_softmax", smallest_effect=margin),
             SeedStatistic("1 - gain[double_softmax] / gain[logits]", gain, ["double_softmax", "logits"],

@@ -46,7 +46,7 @@ from claimlab import train
 from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.plots import mean_ci_band
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
-from claimlab.verdict import Better, Exact, IfDiverged, Ranking
+from claimlab.verdict import Better, Exact, IfDiverged, Level, Ranking
 
 SOURCE_FILE = "002_6725717de9344925.txt"
 QUESTION = "Why does the global average pooling work in ResNet?"
@@ -173,6 +173,10 @@ IF_DIVERGED = {
     "test/accuracy": IfDiverged.scores(0.1, "chance: every dataset choice has 10 balanced classes"),
     "generalization_gap": IfDiverged.excluded("a gap between two chance-level accuracies measures nothing"),
     "shift/accuracy_drop": IfDiverged.excluded("a drop from a chance-level accuracy measures nothing"),
+}
+LEVELS = {  # where a judged metric stops telling arms apart (claimlab.verdict.Level)
+    "test/accuracy": Level(0.1, 1.0, "every dataset choice has 10 balanced classes"),
+    "*": Level.unbounded("a gap and a drop: differences between two accuracies"),
 }
 PROFILES = {
     "smoke": {"epochs": 2, "max_shift": 2},

@@ -73,7 +73,7 @@ from claimlab import checks, train
 from claimlab import data as datasets
 from claimlab.domains import Integer, OneOf, Real
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
-from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Summarize
+from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Level, Summarize
 
 SOURCE_FILE = "000_2706fe11d950e137.txt"
 QUESTION = "Are Convolution Kernels Predefined or Does a CNN Define them During Training"
@@ -153,6 +153,10 @@ CONFIG = {
 IF_DIVERGED = {
     "test/accuracy": IfDiverged.scores(0.1, "chance: every dataset choice has 10 balanced classes"),
     "kernel/relative_change": IfDiverged.excluded("a NaN kernel has no distance from its start"),
+}
+LEVELS = {  # where a judged metric stops telling arms apart (claimlab.verdict.Level)
+    "test/accuracy": Level(0.1, 1.0, "every dataset choice has 10 balanced classes"),
+    "kernel/relative_change": Level.unbounded("a distance of the kernel from its start"),
 }
 PROFILES = {
     "smoke": {"epochs": 2},

@@ -62,7 +62,7 @@ from claimlab.checks import fresh_keras
 from claimlab.data import digest_of
 from claimlab.domains import Integer, Real
 from claimlab.spec import Claim, DatasetInfo, Setting, Source, Times, TrialResult, on_tensorflow
-from claimlab.verdict import AllOf, Better, Exact, IfDiverged, Summarize
+from claimlab.verdict import AllOf, Better, Exact, IfDiverged, Level, Summarize
 
 SOURCE_FILE = "002_6725717de9344925.txt"
 QUESTION = "How to interpret clearly the meaning of the units parameter in Keras?"
@@ -143,6 +143,11 @@ def IF_DIVERGED(cfg):  # noqa: N802 (the registry reads IF_DIVERGED; chance depe
         "time/train_seconds": IfDiverged.kept("a timing, reported only: divergence does not change it"),
         "params/total": IfDiverged.kept("fixed by the architecture, reported only"),
     }
+
+
+def LEVELS(cfg):  # noqa: N802 (the registry reads LEVELS; chance depends on the task's classes)
+    return {"test/accuracy": Level(chance(cfg), 1.0, "1 / symbols**marks balanced classes"),
+            "*": Level.unbounded("a timing and a parameter count")}
 
 
 PROFILES = {

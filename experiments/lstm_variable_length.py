@@ -77,7 +77,7 @@ from claimlab.data import digest_of
 from claimlab.domains import Integer, Real, Sizes
 from claimlab.plots import mean_ci_band
 from claimlab.spec import Claim, DatasetInfo, Setting, Source, Times, TrialResult, on_tensorflow
-from claimlab.verdict import AllOf, AtMost, Better, Equivalent, Exact, IfDiverged, Summarize
+from claimlab.verdict import AllOf, AtMost, Better, Equivalent, Exact, IfDiverged, Level, Summarize
 
 SOURCE_FILE = "000_2706fe11d950e137.txt"
 QUESTION = "Training LSTMs in Keras with time series of different length"
@@ -242,6 +242,10 @@ def check_config(cfg):
 IF_DIVERGED = {
     "test/accuracy": IfDiverged.scores(0.5, "chance on the binary tasks, whose labels are balanced by construction"),
     "time/epoch_seconds": IfDiverged.kept("a timing, reported only: divergence does not change it"),
+}
+LEVELS = {  # where a judged metric stops telling arms apart (claimlab.verdict.Level)
+    "test/accuracy": Level(0.5, 1.0, "binary tasks whose labels are balanced by construction"),
+    "*": Level.unbounded("a timing"),
 }
 PROFILES = {
     "smoke": {"epochs": 2, "train_per_length": 32, "val_per_length": 32, "test_per_length": 32,

@@ -76,7 +76,7 @@ from claimlab import train
 from claimlab.checks import fresh_keras
 from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
-from claimlab.verdict import AllOf, AtMost, Better, Equivalent, Exact, IfDiverged, Summarize
+from claimlab.verdict import AllOf, AtMost, Better, Equivalent, Exact, IfDiverged, Level, Summarize
 
 SOURCE_FILE = "001_448bd649d2fb709b.txt"
 QUESTION = ("(untitled) I'm trying to teach myself machine learning … why the keras model has an activation "
@@ -160,6 +160,11 @@ IF_DIVERGED = {
     "train_eval/accuracy": IfDiverged.scores(0.1, "chance: both dataset choices have 10 balanced classes"),
     "collapse/prediction_agreement": IfDiverged.excluded("the weights of a diverged net are not finite: "
                                                          "there is no linear map to collapse them to"),
+}
+LEVELS = {  # where a judged metric stops telling arms apart (claimlab.verdict.Level)
+    "*accuracy": Level(0.1, 1.0, "both dataset choices have 10 balanced classes"),
+    "collapse/prediction_agreement": Level.unbounded("how alike two nets' predictions are: how high it gets is "
+                                                     "the claim's question, not a ceiling that hides a difference"),
 }
 PROFILES = {
     "smoke": {"epochs": 2},

@@ -75,7 +75,7 @@ from claimlab import stats, train
 from claimlab.domains import Integer, Real, Sizes
 from claimlab.plots import mean_ci_band
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
-from claimlab.verdict import AllOf, Better, Contrast, Exact, IfDiverged
+from claimlab.verdict import AllOf, Better, Contrast, Exact, IfDiverged, Level
 
 SOURCE_FILE = "003_8f61efd7de26bf97.txt"
 QUESTION = "Recently, pooling layers have fallen out of favor"
@@ -223,6 +223,15 @@ def if_diverged(cfg):
 
 
 IF_DIVERGED = if_diverged
+
+
+def levels(cfg):
+    """Chance and ceiling of each judged accuracy: MNIST-1D's 10 classes, and the position task's classes."""
+    return {P2_METRIC: Level(1 / cfg["position_classes"], 1.0, f"{cfg['position_classes']} balanced positions"),
+            "*accuracy*": Level(0.1, 1.0, "MNIST-1D's 10 balanced classes")}
+
+
+LEVELS = levels
 PROFILES = {
     "smoke": {"epochs": 1, "examples_per_epoch": 320, "train_sizes": (80, 320),
               "val_examples": 100, "position_train": 320, "position_val": 100, "position_test": 400},

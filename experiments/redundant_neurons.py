@@ -112,7 +112,7 @@ from claimlab import train
 from claimlab.checks import fresh_keras
 from claimlab.domains import Integer, OneOf, Real
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult
-from claimlab.verdict import AllOf, AtMost, Better, Contrast, Equivalent, Exact, IfDiverged, Summarize
+from claimlab.verdict import AllOf, AtMost, Better, Contrast, Equivalent, Exact, IfDiverged, Level, Summarize
 
 SOURCE_FILE = "001_448bd649d2fb709b.txt"
 QUESTION = ("(untitled) I trained a network on a real-value labels … Can we say that there are redundant "
@@ -243,6 +243,10 @@ IF_DIVERGED = {
     "redundancy/*": IfDiverged.excluded("a diverged net's weights are not finite: no correlation to measure"),
     "quantization/*": IfDiverged.excluded("a diverged net's predictions are not finite"),
     "model/*": IfDiverged.kept("fixed by the architecture, reported only"),
+}
+LEVELS = {  # where a judged metric stops telling arms apart (claimlab.verdict.Level)
+    "*accuracy": Level(CHANCE, 1.0, "both dataset choices have 10 balanced classes"),
+    "*": Level.unbounded("correlations, shares of agreeing predictions, sizes in bytes and a loss"),
 }
 PROFILES = {
     "smoke": {"epochs": 1},

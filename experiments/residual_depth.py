@@ -108,7 +108,7 @@ from claimlab.checks import fresh_keras
 from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.plots import mean_ci_band
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
-from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, SeedStatistic, Summarize
+from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Level, SeedStatistic, Summarize
 
 SOURCE_FILE = "002_6725717de9344925.txt"
 QUESTION = "Stuck understanding ResNet's Identity block and Convolutional blocks"
@@ -201,6 +201,10 @@ IF_DIVERGED = {
     "train_eval/loss": IfDiverged.excluded("a diverged net's loss is not a number"),
     "train/final_loss": IfDiverged.excluded("a diverged net's loss is not a number"),
     "params/total": IfDiverged.kept("fixed by the architecture, reported only"),
+}
+LEVELS = {  # where a judged metric stops telling arms apart (claimlab.verdict.Level)
+    "*accuracy": Level(0.1, 1.0, "10 balanced digit classes"),
+    "*": Level.unbounded("losses and a parameter count"),
 }
 PROFILES = {
     # smoke: one stage of 4 filters, nets of 4, 6, 8 layers (tracing the graph is most of a short trial)

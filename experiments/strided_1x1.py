@@ -65,7 +65,7 @@ from claimlab import train
 from claimlab.checks import fresh_keras
 from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
-from claimlab.verdict import AllOf, Better, Exact, IfDiverged, Summarize
+from claimlab.verdict import AllOf, Better, Exact, IfDiverged, Level, Summarize
 
 SOURCE_FILE = "002_6725717de9344925.txt"
 QUESTION = "Stuck understanding ResNet's Identity block and Convolutional blocks"
@@ -145,6 +145,10 @@ IF_DIVERGED = {
     "train_eval/accuracy": IfDiverged.scores(0.1, "chance: both dataset choices have 10 balanced classes"),
     "time/train_seconds": IfDiverged.kept("a wall-clock time is measured whatever the loss does"),
     "flops/per_example": IfDiverged.kept("counted from the layer shapes, before training"),
+}
+LEVELS = {  # where a judged metric stops telling arms apart (claimlab.verdict.Level)
+    "*accuracy": Level(0.1, 1.0, "both dataset choices have 10 balanced classes"),
+    "*": Level.unbounded("a timing and a count of operations"),
 }
 PROFILES = {
     "smoke": {"epochs": 1},

@@ -147,7 +147,7 @@ from claimlab import train
 from claimlab.checks import fresh_keras
 from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
-from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Summarize
+from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Level, Summarize
 
 SOURCE_FILE = "002_6725717de9344925.txt"
 QUESTION = "How to combat huge numbers produced by relu-oriented CNN - python"
@@ -232,6 +232,10 @@ IF_DIVERGED = {
     "test/accuracy": IfDiverged.scores(0.1, "chance: both dataset choices have 10 balanced classes"),
     "train_eval/accuracy": IfDiverged.scores(0.1, "chance: both dataset choices have 10 balanced classes"),
     "init/*": IfDiverged.kept("measured on the net before training"),
+}
+LEVELS = {  # where a judged metric stops telling arms apart (claimlab.verdict.Level)
+    "*accuracy": Level(0.1, 1.0, "both dataset choices have 10 balanced classes"),
+    "init/*": Level.unbounded("ratios and shares measured on the net before training"),
 }
 PROFILES = {
     "smoke": {"epochs": 1, "hidden_layers": 5},  # E3b's trained net only; E3a is the same in every profile
@@ -580,11 +584,15 @@ def e3a_rule(cfg):
 
 # ---- E3b: the empirical rule ----------------------------------------------------------------------
 def e3b_rule(cfg):
-    """He trains to a higher test accuracy than N(0, 0.01) and than N(0, 1)."""
+    """He trains to a higher test accuracy than N(0, 0.01) and than N(0, 1). The claim is that with the wrong
+    initialisation the signal vanishes or explodes, so a net that learns nothing (at chance) is what it
+    predicts for those arms, not a measurement that failed: judged like any other value (about chance)."""
     effect = cfg["smallest_effect"]
     return AllOf(
-        Better("test/accuracy", "he", than="normal_001", smallest_effect=effect, equivalence_margin=effect),
-        Better("test/accuracy", "he", than="normal_1", smallest_effect=effect, equivalence_margin=effect),
+        Better("test/accuracy", "he", than="normal_001", smallest_effect=effect, equivalence_margin=effect,
+               about=["chance"]),
+        Better("test/accuracy", "he", than="normal_1", smallest_effect=effect, equivalence_margin=effect,
+               about=["chance"]),
         also_report=[Better("test/accuracy", "he", than="glorot", smallest_effect=effect),
                      Summarize("test/accuracy", list(ARMS)),
                      Summarize("train_eval/accuracy", list(ARMS)),

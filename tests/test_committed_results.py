@@ -15,7 +15,6 @@ import pytest
 from claimlab import registry
 from claimlab.files import read_keras2
 from claimlab.schema import SCHEMA_VERSION, read_summary
-from claimlab.verdict import Evidence
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 FOLDERS = sorted(path.parent for path in RESULTS.glob("*/summary.json"))
@@ -32,9 +31,22 @@ def rejudge(folder: Path) -> tuple[dict, dict]:
     cfg = {**experiment.config, **recorded}
     trials_path = folder / "trials.csv"
     trials = pd.read_csv(trials_path) if trials_path.exists() else pd.DataFrame(columns=["arm", "seed"])
-    evidence = Evidence(trials=trials, checks=summary.checks, cfg=cfg, if_diverged=experiment.if_diverged(cfg))
+    evidence = experiment.evidence(trials, summary.checks, cfg)
     committed = {c.id: c for c in summary.claims}
     return committed, {claim.id: claim.rule_for(cfg).evaluate(evidence) for claim in experiment.claims}
+
+
+# Issue 26's chance and ceiling (claimlab.verdict.Level, each experiment's LEVELS) judge these committed
+# comparisons again: an arm at chance, or every arm at the ceiling, cannot discriminate. The committed files
+# keep their verdicts until the one regeneration (DEVELOPERS.md); today's verdict on them is held here, and
+# an entry that the regeneration has made true fails until it is removed. Any other difference fails too.
+REJUDGED = {
+    ("bias_init@deep", "B1"): "inconclusive (chance: cnn_tn01_vgg, cnn_tn01_zero at chance)",
+    ("lstm_units@long_memory", "E10b"): "inconclusive (chance: units_4 at chance)",
+    ("pooling_vs_dropout", "P2"): "inconclusive (ceiling: every arm at the ceiling)",
+    ("pooling_vs_dropout@long_budget", "P2"): "inconclusive (ceiling: every arm at the ceiling)",
+    ("pooling_vs_dropout@wide", "P2"): "inconclusive (ceiling: every arm at the ceiling)",
+}
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
@@ -42,6 +54,9 @@ def test_todays_rules_give_the_committed_verdicts(folder):
     committed, outcomes = rejudge(folder)
     assert set(committed) == set(outcomes)
     for claim_id, outcome in outcomes.items():
+        if (folder.name, claim_id) in REJUDGED:
+            assert outcome.label() == REJUDGED[folder.name, claim_id] != committed[claim_id].label(), claim_id
+            continue
         assert outcome.verdict == committed[claim_id].verdict, (claim_id, outcome.reason)
         assert outcome.qualifier == committed[claim_id].qualifier, (claim_id, outcome.qualifier)
         headline = outcome.headline()

@@ -155,8 +155,8 @@ def test_settings_and_divergence_declarations(experiment):
     cfg = config.resolve(experiment, "quick")
     assert experiment.undeclared_divergence(cfg) == []
     declared = experiment.if_diverged(cfg)
-    from claimlab.verdict import if_diverged_for
+    from claimlab.verdict import declared_for
 
-    assert if_diverged_for(declared, "redundancy/mean_abs_r_init").mode == "keep"
-    assert if_diverged_for(declared, "redundancy/mean_abs_r").mode == "exclude"
-    assert if_diverged_for(declared, "test/accuracy").value == pytest.approx(0.1)
+    assert declared_for(declared, "redundancy/mean_abs_r_init").mode == "keep"
+    assert declared_for(declared, "redundancy/mean_abs_r").mode == "exclude"
+    assert declared_for(declared, "test/accuracy").value == pytest.approx(0.1)

@@ -28,10 +28,13 @@ def test_a_rule_that_reads_an_arm_the_experiment_does_not_train_does_not_load(tm
 def test_a_rule_that_reads_a_metric_no_trial_reports_fails_the_run_at_the_first_trial(tmp_path, monkeypatch,
                                                                                        capsys, keras):
     probe_with(tmp_path, monkeypatch, "misspelt_metric", RULE.replace('Better("accuracy"', 'Better("acuracy"'))
-    # the misspelling made consistently, in IF_DIVERGED too, so that the module loads and the run must catch it
+    # the misspelling made consistently, in IF_DIVERGED and LEVELS too, so that the module loads and the run
+    # must catch it
     source = (tmp_path / "misspelt_metric.py").read_text()
-    assert '{"accuracy": IfDiverged' in source
-    (tmp_path / "misspelt_metric.py").write_text(source.replace('{"accuracy": IfDiverged', '{"acuracy": IfDiverged'))
+    for declaration in ('{"accuracy": IfDiverged', '{"accuracy": Level'):
+        assert declaration in source
+        source = source.replace(declaration, declaration.replace("accuracy", "acuracy"))
+    (tmp_path / "misspelt_metric.py").write_text(source)
     code = cli.main(["misspelt_metric", "--profile", "smoke", "--jobs", "1", "--set", "seconds=0",
                      "--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}", "--results-dir", str(tmp_path / "r")])
     assert code == 1

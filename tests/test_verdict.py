@@ -74,6 +74,21 @@ def test_exact_rule_compares_claimed_and_measured(expect, rel_tol, verdict):
     assert Exact(count_check, expect, rel_tol=rel_tol).evaluate(ev).verdict == verdict
 
 
+def test_the_evidence_leads_with_what_decided_the_verdict():
+    # an exact check refuted by one value of several names that value first (E3a's ledger row led with a pass)
+    ev = Evidence(trials=pd.DataFrame(), checks={"count_check": count_check({})})
+    outcome = Exact(count_check, {"shape": (3, 3, 3, 32), "weights": 1_560_000}).evaluate(ev)
+    assert outcome.verdict == REFUTED
+    assert outcome.reason.startswith("not as claimed: weights: claimed 1560000, measured 1568000; as claimed: shape")
+    # a combination leads with the part whose verdict is the claim's
+    parts = AllOf(Better("acc", "a", than="b", smallest_effect=SMALL), Better("acc", "b", than="a", smallest_effect=SMALL))
+    refuted = parts.evaluate(evidence(CLEAR_WIN))
+    assert refuted.verdict == REFUTED and refuted.reason.startswith("acc: b - a = -")
+    # a refuted order leads with the reversal, a supported one with the order
+    assert Ranking("acc", ["b", "a"], smallest_effect=SMALL).evaluate(evidence(CLEAR_WIN)).reason.startswith("reversed: b vs a")
+    assert Ranking("acc", ["a", "b"], smallest_effect=SMALL).evaluate(evidence(CLEAR_WIN)).reason.startswith("measured order")
+
+
 def test_exact_rule_with_a_failed_check_is_inconclusive_and_says_why():
     ev = Evidence(trials=pd.DataFrame(), checks={"count_check": {"error": "ValueError: boom"}})
     outcome = Exact(count_check, {"weights": 1}).evaluate(ev)

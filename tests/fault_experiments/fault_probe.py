@@ -12,7 +12,7 @@ from pathlib import Path
 
 from claimlab.domains import Integer, OneOf, Real, Text
 from claimlab.spec import Claim, Source, TrialResult
-from claimlab.verdict import Better, IfDiverged
+from claimlab.verdict import Better, IfDiverged, Level
 
 TITLE = "Fault probe (tests only)"
 CONFIG = {
@@ -28,6 +28,7 @@ PROFILES = {"smoke": {"seeds": 3}}
 TENSORFLOW_BECAUSE = "a probe of the runner's own in-process and pool paths, which run TensorFlow like the runner"
 ARMS = {"small": {"units": 2}, "large": {"units": 8}, "dies": {"units": 4}}
 IF_DIVERGED = {"accuracy": IfDiverged.scores(0.5, "chance on two balanced classes")}
+LEVELS = {"accuracy": Level(0.5, 1.0, "two balanced classes")}
 
 
 CLAIMS = [

@@ -8,7 +8,7 @@ scope report's under-trained label has something to show.
 
 from claimlab.domains import Integer, Real
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult
-from claimlab.verdict import Better, IfDiverged
+from claimlab.verdict import Better, IfDiverged, Level
 
 TITLE = "Scope probe (tests only)"
 CONFIG = {
@@ -22,6 +22,7 @@ PROFILES = {"smoke": {"seeds": 3}}
 TENSORFLOW_BECAUSE = "a probe of the scope machinery, run as the runner's own TensorFlow trials"
 ARMS = {"narrow": {"units": 1}, "wide": {"units": 16}}
 IF_DIVERGED = {"accuracy": IfDiverged.scores(0.5, "chance on two balanced classes")}
+LEVELS = {"accuracy": Level(0.5, 1.0, "two balanced classes")}
 SETTINGS = {
     "default": Setting("64 examples, one epoch", "the probe's own setting",
                        reference=Reference("wide", "accuracy", 0.999, "a reference no one-epoch run reaches")),
