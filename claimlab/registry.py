@@ -21,7 +21,7 @@ from claimlab.errors import UsageError
 from claimlab.paths import EXPERIMENTS_DIR
 from claimlab.scope import check_declaration
 from claimlab.spec import Claim
-from claimlab.verdict import Custom, Evidence, declared_for, paired_comparisons
+from claimlab.verdict import Custom, Evidence, Plateau, declared_for, paired_comparisons
 
 
 
@@ -82,7 +82,14 @@ class Experiment:
     def evidence(self, trials, checks: dict, cfg: dict) -> Evidence:
         """What this experiment's rules judge: the trials and checks with its IF_DIVERGED and LEVELS."""
         return Evidence(trials=trials, checks=checks, cfg=cfg, if_diverged=self.if_diverged(cfg),
-                        levels=self.levels(cfg))
+                        levels=self.levels(cfg), plateau=self.plateau)
+
+    @property
+    def plateau(self) -> Plateau | None:
+        """When a trained arm counts as under-trained: the module's PLATEAU, else the lab's default (the
+        training accuracy still rising by more than half a point over the last fifth); None for an
+        experiment that trains nothing."""
+        return getattr(self.module, "PLATEAU", Plateau()) if self.trains else None
 
     def levels(self, cfg: dict) -> dict:
         """Where each judged metric stops discriminating (claimlab.verdict.Level): module-level LEVELS, a dict

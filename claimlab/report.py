@@ -56,7 +56,8 @@ def _measured_table(measured: Measured) -> list[str]:
     if measured.arms:
         lines += ["| metric | arm | n | mean | std | 95% CI | diverged |", "|---|---|---|---|---|---|---|"]
         for a in measured.arms:
-            arm = a.arm + (f" (at {a.level})" if a.level else "")  # an arm at chance or the ceiling, marked
+            # an arm at chance or the ceiling, or still improving when its budget ran out, is marked
+            arm = a.arm + (f" (at {a.level})" if a.level else "") + (" (under-trained)" if a.under_trained else "")
             lines.append(f"| {a.metric} | {arm} | {a.n} | {value(a.mean)} | {value(a.std)} | "
                          f"{interval(a.ci_low, a.ci_high)} | {a.diverged} |")
         lines.append("")
@@ -146,6 +147,15 @@ def _levels_policy(summary: Summary) -> list[str]:
               "inconclusive (chance / ceiling), unless its rule says the claim is about reaching that level.", ""]
 
 
+def _plateau_policy(summary: Summary) -> list[str]:
+    """When a trained arm counts as under-trained (PLATEAU), declared before the run, and what follows."""
+    if not summary.plateau:
+        return []
+    return [f"Training to a plateau: {summary.plateau}. A comparison with an under-trained arm says where the "
+            "budget stopped, not what the claim is about: it is inconclusive (under-trained), unless its rule says "
+            "the claim is about the budget.", ""]
+
+
 def summary_markdown(summary: Summary, figure_files: list[str], trials, scopes: dict | None = None,
                      keras2: Keras2Record | None = None) -> str:
     """summary.md; `scopes` (claim id -> scope, from the experiment's scope report) adds a scope column,
@@ -178,6 +188,7 @@ def _verdict_table(summary: Summary, scopes: dict | None, keras2: Keras2Record |
         *_setting_lines(summary),
         *_diverged_policy(summary),
         *_levels_policy(summary),
+        *_plateau_policy(summary),
         "| claim | kind | verdict | " + ("scope across settings | " if scopes else "")
         + ("Keras 2 | " if keras2 else "") + "evidence |",
         "|---|---|---|" + ("---|" if scopes else "") + ("---|" if keras2 else "") + "---|",

@@ -30,7 +30,7 @@ from claimlab.provenance import Provenance, package_versions
 from claimlab.registry import Experiment
 from claimlab.schema import ClaimResult, Measured, MlflowRef, Reproduction, SourceRef, Summary, TrialCount
 from claimlab.tracking import Tracker, parent_metrics
-from claimlab.verdict import INCONCLUSIVE, Evidence, Outcome, declared_for
+from claimlab.verdict import INCONCLUSIVE, Evidence, Outcome, declared_for, fit_metrics
 
 EXIT_OK, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 130
 END_STATUS = {"complete": "FINISHED", "interrupted": "KILLED", "failed": "FAILED"}  # run status -> MLflow's
@@ -209,6 +209,7 @@ class RunState:
         self.started = time.perf_counter()
         self.headline = _headline_metric(run.experiment, run.cfg)
         self.read_by_rules = _metrics_read_by_rules(run.experiment, run.cfg)
+        self.curve_missing = False  # a trial recorded no curve for the plateau test
 
     def on_start(self, trial: Trial) -> None:
         with self.run.guard.bookkeeping():
@@ -221,6 +222,11 @@ class RunState:
             if isinstance(result, TrialError):
                 self._record_failure(trial, result)
                 return result.worker_died  # a trial that kills its worker fails alone; an error stops the run
+            # what the plateau test reads (fit/final, fit/last_fifth_gain), derived here from the training
+            # curve so that every experiment records it the same way, in trials.csv and in MLflow
+            fit = fit_metrics(result.history, self.run.experiment.plateau)
+            self.curve_missing |= not fit  # said in summary.md: the plateau test could not be applied
+            result.metrics.update(fit)
             self._record_result(trial, result)
             self._print_progress(trial, result)
             return self._reports_what_the_rules_read(trial, result)
@@ -495,10 +501,22 @@ def build_summary(run: ExperimentRun, state: RunState, status: str, checks: dict
         checks=checks,
         if_diverged={metric: rule.describe() for metric, rule in experiment.if_diverged(cfg).items()},
         levels={metric: level.describe() for metric, level in experiment.levels(cfg).items()},
+        plateau=plateau_text(experiment, state),
         claims=tuple(claim_result(c, cfg, verdicts[c.id]) for c in experiment.claims),
         setting=scope.setting_record(options.setting, setting) if setting else None,
         reference=scope.reference_check(setting, trials),
     )
+
+
+def plateau_text(experiment: Experiment, state: RunState) -> str | None:
+    """summary.json's plateau test, and where the trials recorded no curve for it, that it was not applied."""
+    if experiment.plateau is None:
+        return None
+    text = experiment.plateau.describe()
+    if state.curve_missing:
+        text += (f". NOT APPLIED to trials that record no {experiment.plateau.curve} curve (an experiment that "
+                 "trains several models per trial): their arms count as trained")
+    return text
 
 
 def claim_result(claim, cfg: dict, outcome: Outcome) -> ClaimResult:

@@ -186,6 +186,7 @@ class Summary:
     if_diverged: dict
     claims: tuple[ClaimResult, ...]
     levels: dict | None = None  # each judged metric's chance and ceiling (LEVELS), described; None before them
+    plateau: str | None = None  # when an arm counts as under-trained (PLATEAU), described; None before it
     setting: SettingRecord | None = None
     reference: ReferenceCheck | None = None
     reproduction: Reproduction | None = None
@@ -304,8 +305,8 @@ def json_safe(value) -> Any:
 
 
 # Fields added after version 1 files were written, left out when unset so that those files write back as
-# they are: an exact claim's seeds_needed, a run's reproduction, LEVELS and an arm's level.
-_OMITTED_WHEN_NONE = {"seeds_needed", "reproduction", "levels", "level"}
+# they are: an exact claim's seeds_needed, a run's reproduction, LEVELS, PLATEAU and an arm's level.
+_OMITTED_WHEN_NONE = {"seeds_needed", "reproduction", "levels", "level", "plateau", "under_trained"}
 
 
 def _build(cls, data, where: str):

@@ -86,7 +86,7 @@ def declared_for(declarations: dict, metric: str):
     return next((rule for pattern, rule in declarations.items() if fnmatch.fnmatchcase(metric, pattern)), None)
 
 
-CHANCE, CEILING = "chance", "ceiling"
+CHANCE, CEILING, BUDGET = "chance", "ceiling", "budget"  # what a rule may declare its claim `about`
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,47 @@ class Level:
         return f"{' and '.join(parts)} ({self.why})"
 
 
+# The per-trial numbers the runner derives from a trial's training curve (claimlab.verdict.fit_metrics).
+FIT_FINAL, FIT_GAIN = "fit/final", "fit/last_fifth_gain"
+
+
+@dataclass(frozen=True)
+class Plateau:
+    """Whether an arm trained to the end of what its budget can give, declared before any run (an
+    experiment's PLATEAU; by default the training accuracy within half a point). From each trial's
+    training curve `curve` the runner records FIT_FINAL, its mean over the last fifth of the epochs, and
+    FIT_GAIN, that mean minus the mean over the fifth before. An arm whose mean FIT_GAIN over seeds exceeds
+    `tolerance` was still improving when its budget ran out: under-trained. A comparison with an
+    under-trained arm does not say what the claim is about but where the budget stopped: it is inconclusive
+    (under-trained: arm), unless its rule says the claim is about the budget (`about=["budget"]`)."""
+
+    curve: str = "train/accuracy"
+    tolerance: float = 0.005
+    why: str = "half an accuracy point over the last fifth of the epochs: still rising beyond noise"
+
+    def gain(self, curve: Sequence[float]) -> tuple[float, float]:
+        """(mean over the last fifth of the epochs, that minus the mean over the fifth before); NaN for a
+        curve of fewer than 2 epochs, whose last fifth has nothing before it."""
+        values = [float(v) for v in curve]
+        window = max(1, round(len(values) / 5))
+        if len(values) < 2 * window:
+            return math.nan, math.nan
+        last = sum(values[-window:]) / window
+        return last, last - sum(values[-2 * window:-window]) / window
+
+    def describe(self) -> str:
+        return (f"an arm is under-trained when its {self.curve}, averaged over the last fifth of the epochs, is "
+                f"still more than {self.tolerance:g} above the fifth before (mean over seeds; {self.why})")
+
+
+def fit_metrics(history: dict, plateau: Plateau | None) -> dict[str, float]:
+    """FIT_FINAL and FIT_GAIN of one trial, from its training curve; {} where the trial recorded no curve."""
+    if plateau is None or not history.get(plateau.curve):
+        return {}
+    final, gain = plateau.gain(history[plateau.curve])
+    return {FIT_FINAL: final, FIT_GAIN: gain}
+
+
 @dataclass
 class Evidence:
     """What a rule may look at: the finished trials (a pandas DataFrame with one row per (arm, seed)
@@ -141,6 +182,16 @@ class Evidence:
     cfg: dict = field(default_factory=dict)
     if_diverged: dict[str, IfDiverged] = field(default_factory=dict)
     levels: dict[str, Level] = field(default_factory=dict)
+    plateau: Plateau | None = None
+
+    def under_trained(self, arm: str) -> bool:
+        """Was the arm still improving when its budget ran out (Plateau)? False where the trials recorded no
+        curve to tell (results written before the plateau test, an arm that trains nothing)."""
+        if self.plateau is None or FIT_GAIN not in self.trials or arm not in self.arms_present():
+            return False
+        gains = self.trials.loc[self.trials["arm"] == arm, FIT_GAIN].astype(float)
+        gains = gains[gains.notna()]
+        return bool(len(gains) and gains.mean() > self.plateau.tolerance)
 
     def level_of(self, metric: str, arm: str) -> str:
         """'chance', 'ceiling' or '' for one arm's mean on one metric, as LEVELS declares the metric."""
@@ -212,6 +263,7 @@ class ArmSummary:
     not_finite: int = 0
     diverged: int = 0  # seeds whose training loss went non-finite (scored as IF_DIVERGED declares)
     level: str | None = None  # "chance" or "ceiling" where the mean is there (LEVELS)
+    under_trained: bool | None = None  # still improving when its budget ran out (Plateau); None: not measured
 
 
 @dataclass(frozen=True)
@@ -304,7 +356,8 @@ def verdict_of_all(verdicts: Sequence[str]) -> str:
 def arm_summaries(evidence: Evidence, metric: str, arms: Sequence[str]) -> list[ArmSummary]:
     present = evidence.arms_present()
     return [ArmSummary(metric, arm, **stats.describe(evidence.values(metric, arm).to_numpy()),
-                       diverged=int(evidence.diverged(arm, metric).sum()), level=evidence.level_of(metric, arm) or None)
+                       diverged=int(evidence.diverged(arm, metric).sum()), level=evidence.level_of(metric, arm) or None,
+                       under_trained=evidence.under_trained(arm) or None)
             for arm in arms if arm in present]
 
 
@@ -313,15 +366,19 @@ def discriminating(comparison: Comparison, evidence: Evidence, terms: Sequence[t
     """The comparison, or the same numbers judged inconclusive where it cannot discriminate: an arm of
     `terms` ((metric, arm) pairs) at chance, or every arm at the ceiling (Level), unless the claim is
     `about` that level. Its p-values are then not a test of anything, so it refutes nothing in a family.
-    A comparison the evidence floor already left inconclusive (too few seeds) keeps that first reason."""
+    A comparison the evidence floor already left inconclusive (too few seeds) keeps that first reason. So
+    does one with an under-trained arm (Plateau), unless the claim is `about` the budget."""
     if comparison.verdict == INCONCLUSIVE and comparison.qualifier:
         return comparison
     at = {(metric, arm): evidence.level_of(metric, arm) for metric, arm in terms}
     at_chance = [arm for (_, arm), level in at.items() if level == CHANCE]
+    under_trained = [arm for arm in dict.fromkeys(arm for _, arm in terms) if evidence.under_trained(arm)]
     if at_chance and CHANCE not in about:
         why = f"chance: {', '.join(dict.fromkeys(at_chance))} at chance"
     elif at and all(level == CEILING for level in at.values()) and CEILING not in about:
         why = "ceiling: every arm at the ceiling"
+    elif under_trained and BUDGET not in about:
+        why = f"under-trained: {', '.join(under_trained)}"
     else:
         return comparison
     return replace(comparison, verdict=INCONCLUSIVE, unadjusted_verdict=INCONCLUSIVE, state=f"at {why.split(':')[0]}",
@@ -332,8 +389,13 @@ def about_text(about: Sequence[str]) -> str:
     """What a rule's text says about chance and ceiling: the claim is about reaching one, or nothing."""
     if not about:
         return ""
-    return (f" The claim is about reaching {' and '.join(about)}: an arm there is judged like any other, not "
-            "set aside as unable to discriminate.")
+    levels = [level for level in about if level != BUDGET]
+    text = (f" The claim is about reaching {' and '.join(levels)}: an arm there is judged like any other, not "
+            "set aside as unable to discriminate.") if levels else ""
+    if BUDGET in about:
+        text += (" The claim is about what a fixed budget gives: an arm still improving when it ends is judged "
+                 "like any other, not set aside as under-trained.")
+    return text
 
 
 def side_of_zero(low: float, high: float) -> str:

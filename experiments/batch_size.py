@@ -255,11 +255,14 @@ def e4a_rule(cfg):
 
 # ---- E4b ----------------------------------------------------------------------------------------------
 def e4b_rule(cfg):
+    """A claim about what the same number of epochs gives each batch size: an arm still improving when the
+    budget ends is the measurement, not an under-trained arm (about the budget)."""
     effect, speedup = cfg["smallest_effect"], cfg["smallest_speedup"]
     return AllOf(
-        Better("test/accuracy", "minibatch", than="full_batch", smallest_effect=effect, equivalence_margin=effect),
+        Better("test/accuracy", "minibatch", than="full_batch", smallest_effect=effect, equivalence_margin=effect,
+               about=["budget"]),
         Better("speed/throughput_ratio", "minibatch", than="per_sample", smallest_effect=speedup,
-               equivalence_margin=speedup),
+               equivalence_margin=speedup, about=["budget"]),
         also_report=[Better("test/accuracy", "minibatch", than="per_sample", smallest_effect=effect),
                      Summarize("test/accuracy", list(ARMS)),
                      Summarize("train/seconds", list(ARMS)),

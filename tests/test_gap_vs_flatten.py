@@ -8,6 +8,7 @@ import pytest
 from mlflow import MlflowClient
 
 from claimlab import config, registry, schema, train
+from claimlab.verdict import Plateau
 
 HEADS = ["gap", "gmp", "ema", "split4_gmp", "conv1_kernel", "flatten"]
 
@@ -58,6 +59,12 @@ def test_one_nested_child_run_per_arm_and_seed_with_params_curves_and_data(store
             history = client.get_metric_history(run.info.run_id, key)
             assert [m.step for m in sorted(history, key=lambda m: m.step)] == list(range(1, epochs + 1))
         assert 0.0 <= run.data.metrics["test/accuracy"] <= 1.0
+        # the plateau test's numbers, derived by the runner from the trial's own training curve
+        curve = [m.value for m in sorted(client.get_metric_history(run.info.run_id, "train/accuracy"),
+                                         key=lambda m: m.step)]
+        final, gain = Plateau().gain(curve)
+        assert run.data.metrics["fit/final"] == pytest.approx(final) and run.data.metrics["fit/last_fifth_gain"] == \
+            pytest.approx(gain) and len(curve) == epochs >= 2
         assert run.data.metrics["shift/accuracy_0"] == pytest.approx(run.data.metrics["test/accuracy"])
         (dataset_input,) = run.inputs.dataset_inputs
         assert dataset_input.dataset.name == "shifted_digits" and len(dataset_input.dataset.digest) == 16
