@@ -979,8 +979,12 @@ class Exact(Rule):
         failed = check_not_run(measured)
         if failed:
             return failed
-        checked = [CheckedValue(key, claimed, measured.get(key),
-                                _matches(claimed, measured.get(key), self.rel_tol, self.abs_tol))
+        unmeasured = [key for key in self.expect if key not in measured]
+        if unmeasured:  # a quantity the check does not measure is a misspelt name or an older check: an error
+            raise KeyError(f"the check {self.check_name} did not measure {unmeasured}, which the rule reads; "
+                           f"it measured: {sorted(measured)[:20]}")
+        checked = [CheckedValue(key, claimed, measured[key], _matches(claimed, measured[key], self.rel_tol,
+                                                                      self.abs_tol))
                    for key, claimed in self.expect.items()]
         verdict = SUPPORTED if all(c.match for c in checked) else REFUTED
 

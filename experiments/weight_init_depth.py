@@ -65,15 +65,24 @@ Design choices, made before any run:
   about second moments, and a layer whose outputs are all 0 has RMS 0 (vanished), whatever its spread.
   forward_ratio = RMS(h_L) / RMS(h_1) (how the scale changed over the forward pass); backward_ratio =
   RMS(dL/dh_1) / RMS(dL/dh_L) (how it changed over the backward pass, which runs from layer L to 1).
-  Weights are seeded (seed 0 before each net), so E3a is deterministic on one machine.
+  Weights are seeded (each seed of check_seeds before each net), so E3a is deterministic on one machine.
 - E3a's thresholds, from the theory:
-  * he_factor = 10: with He, every layer's activation RMS is within 10x of the first hidden layer's, and
-    every layer's gradient RMS within 10x of the last hidden layer's, at every depth (max over layers and
-    depths of max(r, 1/r) <= 10). Theory: r = 1 in expectation; a finite width makes log r a random walk
-    (per layer a relative scatter of the mean square of order sqrt(2 / n) plus the share of units a ReLU
-    keeps), which we expect to stay within a factor of about 2 over 30 layers; 10x is then far outside
-    the scatter, while a gain off by the smallest amount among our inits, Glorot's 1/sqrt(2), leaves 10x
-    after 7 layers.
+  * He's bound, from the finite-width theory (Hanin 2018; Hanin & Rolnick 2018). Given a layer's input,
+    each of a ReLU layer's n outputs is z^2 1{z > 0} with z Gaussian: mean 1/2 and variance 5/4 of the
+    scale, so with He's s^2 = 2 / n the layer multiplies the mean square by a random factor of mean 1 and
+    variance 5 / n; the log of that factor has mean -2.5 / n and variance 5 / n, and the log of the RMS
+    (half of it) a step of mean -1.25 / n and variance 1.25 / n. Over L - 1 steps log r is a random walk
+    of drift -v and variance v, v = 1.25 (L - 1) / n. E3a's bound on He's worst factor is
+    exp(v + he_spread_sds sqrt(v)), he_spread_sds = 2 standard deviations beyond the drift, for the deepest
+    net (L = 30): n = 64 units in the MLP gives 7.94; in the CNN the mean square is averaged over only its
+    16 channels' filters (the positions share them), so n = 16 and the bound is 196. The wrong inits are
+    24 to 30 orders of magnitude beyond either bound; Glorot's 1/sqrt(2) per layer reaches 7.94 after 6
+    layers and 196 after 15.
+  * The statistic, from the claim's wording: "through implementing the correct weight initialisation,
+    numbers will neither explode or vanish" is about what the initialisation does, so He is judged on the
+    median over check_seeds = 5 draws of the weights (seeds 0-4) of each net's worst factor; "the numbers
+    will approach 0 and infinity" with the wrong weights is about every draw, so vanishing, exploding and
+    N(0, 1)'s saturation must hold in every seed. The gain is pooled over every net and seed.
   * blowup_factor = 100: N(0, 0.01) "vanishes" if at every depth both ratios are <= 1/100, and N(0, 1)
     "explodes" if both are >= 100; and in both, the ratios move monotonically away from 1 as the depth
     grows 5 -> 10 -> 20 -> 30 ("approach 0 and infinity": further with depth; ties count only at exactly
@@ -116,18 +125,19 @@ Design choices, made before any run:
   above is the same formula for both, which E3a checks on both.
 
 After the first run (the smoke profile; E3a is deterministic, so the quick and full runs measure the same
-numbers), E3a came out refuted on one of its 14 values: cnn/he/max_forward_factor = 16.5 > 10. In the
-depth-30 He CNN (seed 0) the last hidden layer's activation RMS is 0.061 of the first's, and the pooled
-per-layer gain of the He CNN is 0.933 against the theory's 1 (the MLP's: 0.996). The derivation of
-he_factor above took the scatter to be set by the fan-in (144); it is set by the channel count, 16: a
-conv layer's multiplier of the mean square is an average over only 16 filters, and the logarithm of a
-noisy multiplier drifts downwards, layer after layer (the finite-width drift of deep ReLU nets whose
-spread grows with the sum of 1/width over the layers: Hanin & Rolnick 2018, "How to start training",
-their failure mode 2), with the zero-padding border loss on top. Nothing in the rule, the thresholds, the
-nets or the seed was changed after that run. One reported value, not judged, was added
-(`he_cnn_spread`): the same He CNN at the deepest depth under seeds 1-4, and under seed 0 with 4x the
-channels. An exploration outside the lab (3 seeds) gave worst forward factors 16.5, 8.8 and 3.8 with 16
-channels and 2.8, 2.1 and 2.6 with 64; E3a's verdict is the one of the declared 16-channel net. Also
+numbers), E3a came out refuted on one of its 14 values: cnn/he/max_forward_factor = 16.5 > 10, the
+declared he_factor of that time, on the one draw (seed 0) the check then measured. In the depth-30 He CNN
+the last hidden layer's activation RMS is 0.061 of the first's. That he_factor (10, "a factor of about 2
+expected over 30 layers") took the scatter to be set by the fan-in (144); it is set by the channel count,
+16 (the finite-width drift of deep ReLU nets, whose spread grows with the sum of 1/width over the layers:
+Hanin & Rolnick 2018, "How to start training", their failure mode 2), with the zero-padding border loss
+on top. The committed results (published before issue 26) hold that refutation. Issue 26 asked that no
+exact verdict hinge on one draw and that the threshold come from the theory: the check now measures 5
+seeds, judges the statistic above, and the bound is derived as above. Seeds 1-4 had already been reported,
+unjudged, as 8.8, 3.8, 4.1 and 6.6 when the bound was derived; it follows from the theory and the
+declared widths alone, with the conventional two standard deviations, and nothing else was changed. Every
+seed's worst He factor lies inside it (the largest, 16.5, against 196), so the statistic does not decide
+the verdict; the bound's derivation does, and it is in the rule text. Also
 after that run, for a technical reason only, the threshold first declared as saturation_share = 0.9
 (N(0, 1) saturates at least 90%, He at most 1 - 90%) was written as sigmoid_share_tolerance = 0.1: the
 same two bounds, in a form whose every override is a valid value (the lab's test of rule texts sets each
@@ -172,10 +182,11 @@ CLAIMS = [
         hypothesis=(
             "At initialisation, in plain ReLU nets (Dense and Conv) of 5 to 30 hidden layers: with N(0, 0.01) "
             "weights the activations (forward) and the loss gradients (backward) shrink by more than the blow-up "
-            "factor, further with depth, and with N(0, 1) weights they grow by more than it; with He "
-            "initialisation every layer's activations and gradients stay within the He factor of the first "
-            "(last) layer's at every depth; each init's measured per-layer gain is s*sqrt(n/2) within the "
-            "tolerance; and a sigmoid on the final layer is saturated with N(0, 1) weights but not with He."
+            "factor, further with depth, and with N(0, 1) weights they grow by more than it, in every draw of "
+            "the weights; with He initialisation, in a typical draw (the median of 5), every layer's activations "
+            "and gradients stay within the finite-width scatter of the theory of the first (last) layer's at "
+            "every depth; each init's measured per-layer gain is s*sqrt(n/2) within the tolerance; and a sigmoid "
+            "on the final layer is saturated with N(0, 1) weights but not with He."
         ),
         rule="e3a_rule",
     ),
@@ -214,8 +225,10 @@ CONFIG = {
     "check_canvas": Integer(12, min=8),  # E3a's CNN on digits: the 8x8 digits pasted on a canvas of this size
     # Decision thresholds (threshold=True), declared before any run and `--set`-able like the rest;
     # a setting never changes one: a setting changes what is trained, never the rule.
-    # E3a: He keeps every layer's activation (gradient) RMS within this factor of the first (last) layer's.
-    "he_factor": Real(10.0, min=1, min_open=True, threshold=True),
+    "check_seeds": Integer(5, min=5),  # E3a: the weights of every measured net drawn under seeds 0..check_seeds-1
+    # E3a: He keeps every layer's activation (gradient) RMS within exp(v + this x sqrt(v)) of the first (last)
+    # layer's, v = 1.25 (L - 1) / width: this many standard deviations of the finite-width scatter (docstring).
+    "he_spread_sds": Real(2.0, min=0, min_open=True, threshold=True),
     # E3a: N(0, 0.01) vanishes (<= 1/this) and N(0, 1) explodes (>= this), forward and backward, at every depth.
     "blowup_factor": Real(100.0, min=1, min_open=True, threshold=True),
     # E3a: measured per-layer gain within this relative distance of s * sqrt(n / 2), every init.
@@ -443,106 +456,118 @@ def probe_batches(cfg):
 
 # ---- E3a: the exact (measured) check -------------------------------------------------------------------
 def scales_across_depths_and_inits(cfg):
-    """E3a: every (family, init, depth) net, seeded, measured on the fixed batch; per (family, init) the
-    worst factor over layers and depths, the pooled gain against the theory; per family the verdict values."""
+    """E3a: every (family, init, depth) net under each of check_seeds seeds, measured on the fixed batch;
+    per (family, init) each seed's worst factor over layers and depths, the gain pooled over every net and
+    seed against the theory, and the judged statistics over the seeds (see e3a_expect)."""
     import keras
 
     fresh_keras()
     depths = sorted(cfg["check_depths"])
-    blowup, derivative, tolerance = cfg["blowup_factor"], cfg["saturation_derivative"], cfg["sigmoid_share_tolerance"]
-    measured = {"depths": depths, "probe_examples": cfg["probe_examples"]}
+    measured = {"depths": depths, "probe_examples": cfg["probe_examples"], "seeds": list(range(cfg["check_seeds"]))}
     for family, (x, y, classes) in probe_batches(cfg).items():
         measured[f"{family}/input_shape"] = list(x.shape[1:])
-        gain_errors = []
-        for init in INITS:
-            nets = {}
-            for depth in depths:
-                keras.backend.clear_session()
-                keras.utils.set_random_seed(0)
-                model = build_net(family, depth, init, x.shape[1:], classes, cfg["width"], cfg["check_channels"])
-                if depth == depths[-1]:
-                    measured[f"{family}/{init}/depth{depth}/parameters"] = int(model.count_params())
-                n = hidden_fan_in(model)
-                nets[depth] = layer_scales(model, x, y, derivative)
-                for key, value in nets[depth].items():
-                    measured[f"{family}/{init}/depth{depth}/{key}"] = value
-            prefix = f"{family}/{init}"
-            measured[f"{prefix}/fan_in"] = n
-            measured[f"{prefix}/weight_std"] = weight_std(init, n, n)
-            measured[f"{prefix}/theory_gain"] = theory = theory_gain(init, n, n)
-            for direction, key in (("forward", "act_rms"), ("backward", "grad_rms")):
-                gain, steps = pooled_gain([nets[d][key] for d in depths], backward=direction == "backward")
-                measured[f"{prefix}/{direction}_gain"] = gain
-                measured[f"{prefix}/{direction}_gain_steps"] = steps
-                measured[f"{prefix}/{direction}_gain_relative_error"] = abs(gain / theory - 1.0)
-                gain_errors.append(abs(gain / theory - 1.0))
-            measured[f"{prefix}/max_forward_factor"] = max(max_factor(nets[d]["act_rms"], nets[d]["act_rms"][0])
-                                                           for d in depths)
-            measured[f"{prefix}/max_backward_factor"] = max(max_factor(nets[d]["grad_rms"], nets[d]["grad_rms"][-1])
-                                                            for d in depths)
-            measured[f"{prefix}/max_sigmoid_saturated_share"] = max(nets[d]["sigmoid_saturated_share"] for d in depths)
-            measured[f"{prefix}/min_sigmoid_saturated_share"] = min(nets[d]["sigmoid_saturated_share"] for d in depths)
-            forward = [nets[d]["forward_ratio"] for d in depths]
-            backward = [nets[d]["backward_ratio"] for d in depths]
-            if init == "normal_001":
-                measured[f"{prefix}/vanishes"] = bool(
-                    all(r <= 1 / blowup for r in forward + backward)
-                    and monotone_away(forward, "down") and monotone_away(backward, "down"))
-            if init == "normal_1":
-                measured[f"{prefix}/explodes"] = bool(
-                    all(r >= blowup for r in forward + backward)
-                    and monotone_away(forward, "up") and monotone_away(backward, "up"))
-                measured[f"{prefix}/sigmoid_saturates"] = bool(
-                    measured[f"{prefix}/min_sigmoid_saturated_share"] >= 1.0 - tolerance)
-        measured[f"{family}/max_gain_relative_error"] = max(gain_errors)
-    measured.update(he_cnn_spread(cfg, *probe_batches(cfg)["cnn"]))
+        by_seed = {init: [nets_of_one_seed(cfg, family, init, x, y, classes, seed) for seed in measured["seeds"]]
+                   for init in INITS}
+        for init, nets in by_seed.items():
+            measured.update(depth_values(family, init, depths, nets[0]))  # every layer's numbers, seed 0
+            measured.update(seed_statistics(cfg, family, init, depths, nets))
+        measured[f"{family}/max_gain_relative_error"] = max(
+            measured[f"{family}/{init}/{direction}_gain_relative_error"]
+            for init in INITS for direction in ("forward", "backward"))
+        measured[f"{family}/he/factor_bound"] = he_factor_bound(cfg, family)
     keras.backend.clear_session()
     return measured
 
 
-def he_cnn_spread(cfg, x, y, classes):
-    """Reported, not judged (added after the first smoke run, see the module docstring): the deepest He
-    CNN's worst forward factor under seeds 1-4 beside the check's seed 0, and under seed 0 with 4x the
-    channels; whether a stray He net is the draw of one seed, and the narrowness of the layers."""
+def nets_of_one_seed(cfg, family, init, x, y, classes, seed):
+    """{depth: layer_scales} of the family's nets with this init, weights drawn under `seed`."""
     import keras
 
-    depth, channels = max(cfg["check_depths"]), cfg["check_channels"]
-    measured = {}
-    by_seed = []
-    for seed in range(5):
+    nets = {}
+    for depth in sorted(cfg["check_depths"]):
         keras.backend.clear_session()
         keras.utils.set_random_seed(seed)
-        scales = layer_scales(build_net("cnn", depth, "he", x.shape[1:], classes, cfg["width"], channels), x, y)
-        by_seed.append(max_factor(scales["act_rms"], scales["act_rms"][0]))
-    measured[f"cnn/he/depth{depth}/max_forward_factor_seeds_0_to_4"] = by_seed
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(0)
-    scales = layer_scales(build_net("cnn", depth, "he", x.shape[1:], classes, cfg["width"], 4 * channels), x, y)
-    measured[f"cnn/he/depth{depth}/max_forward_factor_4x_channels"] = max_factor(scales["act_rms"],
-                                                                                  scales["act_rms"][0])
-    measured[f"cnn/he/depth{depth}/forward_ratio_4x_channels"] = scales["forward_ratio"]
-    return measured
+        model = build_net(family, depth, init, x.shape[1:], classes, cfg["width"], cfg["check_channels"])
+        nets[depth] = layer_scales(model, x, y, cfg["saturation_derivative"])
+        nets[depth]["fan_in"] = hidden_fan_in(model)
+        nets[depth]["parameters"] = int(model.count_params())
+    return nets
+
+
+def depth_values(family, init, depths, nets):
+    """Every depth's per-layer numbers of one seed's nets, as measured."""
+    return {f"{family}/{init}/depth{depth}/{key}": value
+            for depth in depths for key, value in nets[depth].items() if key not in ("fan_in",)}
+
+
+def seed_statistics(cfg, family, init, depths, nets_by_seed):
+    """Per (family, init): each seed's worst forward and backward factor, the pooled gain against the theory,
+    and the statistic E3a judges: He's median over the seeds (what the initialisation does to a typical
+    draw), the wrong inits' worst case (they vanish and explode in every draw)."""
+    import statistics
+
+    prefix, n = f"{family}/{init}", nets_by_seed[0][depths[-1]]["fan_in"]
+    values = {f"{prefix}/fan_in": n, f"{prefix}/weight_std": weight_std(init, n, n),
+              f"{prefix}/theory_gain": theory_gain(init, n, n)}
+    for direction, key in (("forward", "act_rms"), ("backward", "grad_rms")):
+        reference = 0 if direction == "forward" else -1
+        factors = [max(max_factor(nets[d][key], nets[d][key][reference]) for d in depths) for nets in nets_by_seed]
+        values[f"{prefix}/max_{direction}_factor_by_seed"] = factors
+        values[f"{prefix}/median_max_{direction}_factor"] = statistics.median(factors)
+        gain, steps = pooled_gain([nets[d][key] for nets in nets_by_seed for d in depths],
+                                  backward=direction == "backward")
+        values[f"{prefix}/{direction}_gain"], values[f"{prefix}/{direction}_gain_steps"] = gain, steps
+        values[f"{prefix}/{direction}_gain_relative_error"] = abs(gain / values[f"{prefix}/theory_gain"] - 1.0)
+    saturated = [max(nets[d]["sigmoid_saturated_share"] for d in depths) for nets in nets_by_seed]
+    values[f"{prefix}/median_max_sigmoid_saturated_share"] = statistics.median(saturated)
+    blowup, tolerance = cfg["blowup_factor"], cfg["sigmoid_share_tolerance"]
+    forward = [[nets[d]["forward_ratio"] for d in depths] for nets in nets_by_seed]
+    backward = [[nets[d]["backward_ratio"] for d in depths] for nets in nets_by_seed]
+    if init == "normal_001":
+        values[f"{prefix}/vanishes"] = all(
+            all(r <= 1 / blowup for r in f + b) and monotone_away(f, "down") and monotone_away(b, "down")
+            for f, b in zip(forward, backward))
+    if init == "normal_1":
+        values[f"{prefix}/explodes"] = all(
+            all(r >= blowup for r in f + b) and monotone_away(f, "up") and monotone_away(b, "up")
+            for f, b in zip(forward, backward))
+        values[f"{prefix}/sigmoid_saturates"] = all(
+            min(nets[d]["sigmoid_saturated_share"] for d in depths) >= 1.0 - tolerance for nets in nets_by_seed)
+    return values
+
+
+def he_factor_bound(cfg, family):
+    """E3a's bound on He's worst factor, from the finite-width theory of the docstring: over the deepest net's
+    L - 1 layer steps of width n (the MLP's units, the CNN's channels), log of the RMS ratio is a random
+    walk with drift -v and variance v, v = 1.25 (L - 1) / n; the bound is exp(v + k sqrt(v)), k =
+    he_spread_sds standard deviations beyond the drift."""
+    import math
+
+    n = cfg["width"] if family == "mlp" else cfg["check_channels"]
+    v = 1.25 * (max(cfg["check_depths"]) - 1) / n
+    return math.exp(v + cfg["he_spread_sds"] * math.sqrt(v))
 
 
 def e3a_expect(cfg):
-    he_factor, tolerance = cfg["he_factor"], cfg["gain_tolerance"]
+    tolerance = cfg["gain_tolerance"]
     expect = {}
     for family in FAMILIES:
+        bound = AtMost(float(f"{he_factor_bound(cfg, family):.3g}"))
         expect.update({
-            f"{family}/he/max_forward_factor": AtMost(he_factor),
-            f"{family}/he/max_backward_factor": AtMost(he_factor),
+            f"{family}/he/median_max_forward_factor": bound,
+            f"{family}/he/median_max_backward_factor": bound,
             f"{family}/normal_001/vanishes": True,
             f"{family}/normal_1/explodes": True,
             f"{family}/max_gain_relative_error": AtMost(tolerance),
             f"{family}/normal_1/sigmoid_saturates": True,
-            f"{family}/he/max_sigmoid_saturated_share": AtMost(cfg["sigmoid_share_tolerance"]),
+            f"{family}/he/median_max_sigmoid_saturated_share": AtMost(cfg["sigmoid_share_tolerance"]),
         })
     return expect
 
 
 def e3a_context(measured):
-    """What E3a's reason adds, unjudged: the forward and backward ratio per init at the deepest depth, and
-    the measured gain against the theory."""
+    """What E3a's reason adds, unjudged: the forward and backward ratio per init at the deepest depth (seed 0),
+    the gain pooled over the seeds against the theory, and He's worst factor in each seed."""
     deepest = measured["depths"][-1]
     parts = []
     for family in FAMILIES:
@@ -552,13 +577,9 @@ def e3a_context(measured):
             f"gain {measured[f'{family}/{init}/forward_gain']:.3g} "
             f"(theory {measured[f'{family}/{init}/theory_gain']:.3g})"
             for init in INITS)
-        parts.append(f"{family} at depth {deepest}: {cells}")
-    spread = measured.get(f"cnn/he/depth{deepest}/max_forward_factor_seeds_0_to_4")
-    if spread:
-        parts.append(f"He CNN at depth {deepest}, worst forward factor under seeds 0-4: "
-                     + ", ".join(f"{v:.3g}" for v in spread)
-                     + "; with 4x the channels (seed 0): "
-                     + f"{measured[f'cnn/he/depth{deepest}/max_forward_factor_4x_channels']:.3g}")
+        seeds = ", ".join(f"{v:.3g}" for v in measured[f"{family}/he/max_forward_factor_by_seed"])
+        parts.append(f"{family} at depth {deepest} (seed 0): {cells}; He's worst forward factor by seed: {seeds} "
+                     f"(bound {measured[f'{family}/he/factor_bound']:.3g})")
     return "; ".join(parts)
 
 
@@ -568,17 +589,23 @@ def e3a_rule(cfg):
         note=(f"Nets of {', '.join(map(str, sorted(cfg['check_depths'])))} hidden ReLU layers, zero biases, seeded "
               f"(seed 0), on a fixed batch of {cfg['probe_examples']} test examples: an MLP of Dense({cfg['width']}) "
               f"and a CNN of Conv({cfg['check_channels']} channels, kernel 3, same), each with He, Glorot, N(0, 0.01) "
-              f"and N(0, 1) kernels on every layer. max_forward_factor: the largest max(r, 1/r) over every layer of "
+              f"and N(0, 1) kernels on every layer, the weights drawn under each of {cfg['check_seeds']} seeds "
+              f"(0..{cfg['check_seeds'] - 1}). max_forward_factor: the largest max(r, 1/r) over every layer of "
               f"every depth, r = the layer's activation RMS / the first hidden layer's (max_backward_factor: "
-              f"gradient RMS / the last hidden layer's), at most {cfg['he_factor']:g} for He. N(0, 0.01) vanishes: "
+              f"gradient RMS / the last hidden layer's). He: the median over the seeds (what the initialisation does "
+              f"to a typical draw) at most exp(v + {cfg['he_spread_sds']:g} sqrt(v)), v = 1.25 (L - 1) / n, the "
+              f"finite-width scatter of the theory for the deepest net's L - 1 steps of width n ({cfg['width']} "
+              f"units in the MLP, {cfg['check_channels']} channels in the CNN): at most "
+              f"{he_factor_bound(cfg, 'mlp'):.3g} (MLP) and {he_factor_bound(cfg, 'cnn'):.3g} (CNN). In every "
+              f"seed (the wrong inits do it in every draw): N(0, 0.01) vanishes, "
               f"at every depth forward_ratio (RMS last / first hidden layer) and backward_ratio (gradient RMS first "
               f"/ last) <= 1/{cfg['blowup_factor']:g}, and they never move back towards 1 as depth grows; N(0, 1) "
               f"explodes: both >= {cfg['blowup_factor']:g}, growing with depth. max_gain_relative_error: over the 4 "
               f"inits and both directions, |measured gain / (s sqrt(n/2)) - 1|, the measured gain the geometric mean "
-              f"of layer-to-layer RMS ratios (steps inside 1e-30..1e30), at most {cfg['gain_tolerance']:g}. Sigmoid "
-              f"on the logits: N(0, 1) saturates (sigmoid' < {cfg['saturation_derivative']:g}) all but at most "
-              f"{cfg['sigmoid_share_tolerance']:g} of the units at every depth, He at most "
-              f"{cfg['sigmoid_share_tolerance']:g} of them."),
+              f"of layer-to-layer RMS ratios over every net and seed (steps inside 1e-30..1e30), at most "
+              f"{cfg['gain_tolerance']:g}. Sigmoid on the logits: N(0, 1) saturates (sigmoid' < "
+              f"{cfg['saturation_derivative']:g}) all but at most {cfg['sigmoid_share_tolerance']:g} of the units at "
+              f"every depth in every seed, He (median over seeds) at most {cfg['sigmoid_share_tolerance']:g} of them."),
         context=e3a_context)
 
 

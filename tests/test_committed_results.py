@@ -33,7 +33,21 @@ def rejudge(folder: Path) -> tuple[dict, dict]:
     trials = pd.read_csv(trials_path) if trials_path.exists() else pd.DataFrame(columns=["arm", "seed"])
     evidence = experiment.evidence(trials, summary.checks, cfg)
     committed = {c.id: c for c in summary.claims}
-    return committed, {claim.id: claim.rule_for(cfg).evaluate(evidence) for claim in experiment.claims}
+    return committed, {claim.id: judged_today(claim, cfg, evidence) for claim in experiment.claims}
+
+
+# Exact checks measured again differently since the committed run (issue 26, item 5): today's rule reads
+# quantities the committed check did not measure, which is an error, never a verdict. Until the regeneration
+# the committed verdict stands beside it; an entry whose check the regeneration has measured fails here.
+CHECK_REDESIGNED = {"E3a": "5 draws of the weights, He's median against the finite-width bound of the theory"}
+
+
+def judged_today(claim, cfg: dict, evidence):
+    if claim.id not in CHECK_REDESIGNED:
+        return claim.rule_for(cfg).evaluate(evidence)
+    with pytest.raises(KeyError, match="did not measure"):
+        claim.rule_for(cfg).evaluate(evidence)
+    return None
 
 
 # Issue 26's chance and ceiling (claimlab.verdict.Level, each experiment's LEVELS) judge these committed
@@ -54,6 +68,8 @@ def test_todays_rules_give_the_committed_verdicts(folder):
     committed, outcomes = rejudge(folder)
     assert set(committed) == set(outcomes)
     for claim_id, outcome in outcomes.items():
+        if outcome is None:  # CHECK_REDESIGNED
+            continue
         if (folder.name, claim_id) in REJUDGED:
             assert outcome.label() == REJUDGED[folder.name, claim_id] != committed[claim_id].label(), claim_id
             continue

@@ -89,6 +89,12 @@ def test_the_evidence_leads_with_what_decided_the_verdict():
     assert Ranking("acc", ["a", "b"], smallest_effect=SMALL).evaluate(evidence(CLEAR_WIN)).reason.startswith("measured order")
 
 
+def test_a_quantity_the_check_did_not_measure_is_an_error_never_a_verdict():
+    ev = Evidence(trials=pd.DataFrame(), checks={"count_check": count_check({})})
+    with pytest.raises(KeyError, match=r"did not measure \['weigths'\], which the rule reads"):
+        Exact(count_check, {"weigths": 1_568_000}).evaluate(ev)
+
+
 def test_exact_rule_with_a_failed_check_is_inconclusive_and_says_why():
     ev = Evidence(trials=pd.DataFrame(), checks={"count_check": {"error": "ValueError: boom"}})
     outcome = Exact(count_check, {"weights": 1}).evaluate(ev)
