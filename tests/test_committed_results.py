@@ -50,11 +50,18 @@ def judged_today(claim, cfg: dict, evidence):
     return None
 
 
-# Issue 26's chance and ceiling (claimlab.verdict.Level, each experiment's LEVELS) judge these committed
-# comparisons again: an arm at chance, or every arm at the ceiling, cannot discriminate. The committed files
+# Issue 26's chance and ceiling (claimlab.verdict.Level, each experiment's LEVELS) and the source's claim
+# without the lab's additions judge these committed comparisons again: an arm at chance, or every arm at the
+# ceiling, cannot discriminate; an arm the lab added is reported, not judged. The committed files
 # keep their verdicts until the one regeneration (DEVELOPERS.md); today's verdict on them is held here, and
 # an entry that the regeneration has made true fails until it is removed. Any other difference fails too.
 REJUDGED = {
+    # B2 judges only the bias inits the thread names (the lab's all-ones arms are reported), item 4
+    ("bias_init", "B2"): "inconclusive (chance: cnn_tn01_rand at chance)",
+    ("bias_init@deep", "B2"): "inconclusive (chance: cnn_tn01_zero, cnn_tn01_vgg, cnn_tn01_c001, cnn_tn01_rand at "
+                              "chance; chance: cnn_tn01_zero, cnn_tn01_vgg at chance; no variation between seeds; "
+                              "chance: cnn_tn01_rand, cnn_tn01_vgg at chance)",
+    ("bias_init@long_budget", "B2"): "inconclusive",
     ("bias_init@deep", "B1"): "inconclusive (chance: cnn_tn01_vgg, cnn_tn01_zero at chance)",
     ("lstm_units@long_memory", "E10b"): "inconclusive (chance: units_4 at chance)",
     ("pooling_vs_dropout", "P2"): "inconclusive (ceiling: every arm at the ceiling)",
