@@ -19,7 +19,8 @@ from claimlab.schema import Change, ClaimResult, Keras2Claim, Keras2Record, Meas
 from claimlab.stats import shown
 from claimlab.verdict import CheckedValue
 
-VERDICT_MARK = {"supported": "✅ supported", "refuted": "❌ refuted", "inconclusive": "❔ inconclusive"}
+VERDICT_MARK = {"supported": "✅ supported", "refuted": "❌ refuted", "inconclusive": "❔ inconclusive",
+                "measured": "📏 measured, not judged"}
 
 
 def verdict_mark(entry: ClaimResult | Keras2Claim) -> str:

@@ -32,7 +32,7 @@ from claimlab.errors import UsageError
 from claimlab.schema import ClaimResult, ReferenceCheck, SeedsNeeded, SettingRecord, Summary, read_summary
 from claimlab.spec import Setting, Times
 from claimlab.stats import shown
-from claimlab.verdict import INCONCLUSIVE, NUMERICALLY_ZERO, REFUTED, SUPPORTED, Comparison
+from claimlab.verdict import INCONCLUSIVE, MEASURED, NUMERICALLY_ZERO, REFUTED, SUPPORTED, Comparison
 
 DEFAULT_SETTING = "default"
 # Every experiment whose trials run on JAX declares this setting: its default config on TensorFlow, which
@@ -50,13 +50,15 @@ UNDER_TRAINED_SHORTFALL = 0.05
 SCOPE_RULE = (
     "A claim's scope comes from its verdicts in the experiment's declared settings: 'holds in all k settings' "
     "if it is supported in every setting that ran, 'refuted in all k settings' if refuted in every one, "
-    "'inconclusive in all k settings' if inconclusive in every one, else 'setting-dependent', naming the "
+    "'inconclusive in all k settings' if inconclusive in every one, 'measured, not judged' for a claim that asks "
+    "rather than asserts, else 'setting-dependent', naming the "
     "settings of each verdict. A setting counts once its run is complete under the current declaration; one "
     "that has not run, did not finish or ran an older declaration is named and not counted. A setting whose "
     f"baseline arm scores more than {UNDER_TRAINED_SHORTFALL:g} below its published reference accuracy counts, "
     "and is labelled under-trained."
 )
-SCOPE_CODES = {"holds": 1, "inconclusive": 0, "setting-dependent": 0, "refuted": -1}  # for MLflow's compare view
+# for MLflow's compare view
+SCOPE_CODES = {"holds": 1, "inconclusive": 0, "setting-dependent": 0, "refuted": -1, "measured": 0}
 
 
 # ---- the declared settings ------------------------------------------------------------------------
@@ -222,6 +224,8 @@ def scope_verdict(verdicts: dict[str, str], under_trained: set[str] = frozenset(
         code, text = "refuted", f"refuted in all {k} settings"
     elif kinds == {INCONCLUSIVE}:
         code, text = "inconclusive", f"inconclusive in all {k} settings"
+    elif kinds == {MEASURED}:  # a claim that is not judged anywhere has no scope to give
+        code, text = "measured", f"measured, not judged, in all {k} settings"
     else:
         code = "setting-dependent"
         text = "setting-dependent: " + "; ".join(

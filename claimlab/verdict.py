@@ -39,7 +39,11 @@ from claimlab import stats
 from claimlab.stats import shown
 
 SUPPORTED, REFUTED, INCONCLUSIVE = "supported", "refuted", "inconclusive"
-VERDICT_CODE = {SUPPORTED: 1, INCONCLUSIVE: 0, REFUTED: -1}  # numeric, for MLflow's compare view
+# The fourth label: a quote that asks rather than asserts has nothing to support or refute; what the lab
+# measured about it is kept and shown, and no verdict is given (NotJudged).
+MEASURED = "measured"
+VERDICTS = (SUPPORTED, REFUTED, INCONCLUSIVE, MEASURED)
+VERDICT_CODE = {SUPPORTED: 1, INCONCLUSIVE: 0, REFUTED: -1, MEASURED: 0}  # numeric, for MLflow's compare view
 NUMERICALLY_ZERO = 1e-12  # a spread of per-seed values below this is float round-off, not variation
 
 
@@ -521,7 +525,8 @@ class Rule:
 def paired_comparisons(rule: Rule) -> list[Rule]:
     """Every paired comparison a rule is built from, inside AllOf and its also_report too: the rules that
     must each name a declared smallest effect."""
-    parts = [*getattr(rule, "parts", []), *[r for r in getattr(rule, "also_report", []) if isinstance(r, Rule)]]
+    parts = [*getattr(rule, "parts", []), *[r for r in getattr(rule, "also_report", []) if isinstance(r, Rule)],
+             *([rule.rule] if isinstance(rule, NotJudged) else [])]
     own = [rule] if isinstance(rule, (Better, Contrast, Ranking, SeedStatistic)) else []
     return own + [inner for part in parts for inner in paired_comparisons(part)]
 
@@ -999,6 +1004,27 @@ class Exact(Rule):
         if self.context:
             reason += f"; {self.context(measured)}"
         return Outcome(verdict, reason, checked=checked, details={"measured": measured})
+
+
+class NotJudged(Rule):
+    """A claim measured but not judged: the quote asks rather than asserts (and no assertion it rests on is
+    quoted from the thread), so there is nothing to support or refute. `rule` says what is measured; its
+    comparisons are kept and shown as reported, and the label is MEASURED whatever they show."""
+
+    def __init__(self, rule: Rule, why: str):
+        self.rule, self.why = rule, why
+        self.metrics, self.checks = rule.metrics, rule.checks
+
+    def reads(self) -> list[tuple[str, str]]:
+        return self.rule.reads()
+
+    def describe(self) -> str:
+        return f"Measured, not judged: {self.why}. What is measured: {self.rule.describe()}"
+
+    def evaluate(self, evidence: Evidence) -> Outcome:
+        measured = self.rule.evaluate(evidence)
+        return replace(measured, verdict=MEASURED, qualifier="", reason=f"not judged ({self.why}); measured: "
+                       f"{measured.reason}", comparisons=[_reported(c) for c in measured.comparisons])
 
 
 class Custom(Rule):

@@ -74,7 +74,7 @@ from claimlab import data as datasets
 from claimlab import stats, train
 from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
-from claimlab.verdict import (INCONCLUSIVE, REFUTED, SUPPORTED, AllOf, Better, Custom, Equivalent,
+from claimlab.verdict import (INCONCLUSIVE, REFUTED, SUPPORTED, AllOf, Better, Custom, Equivalent, NotJudged,
                               IfDiverged, Level, Outcome, SeedStatistic, Summarize, arm_summaries, in_family)
 
 SOURCE_FILE = "000_2706fe11d950e137.txt"
@@ -97,11 +97,16 @@ CLAIMS = [
         hypothesis=(
             "The premise the asker reads into the snippet: its bias choice (conv 0 / dense 1) is there for a "
             "reason, i.e. on the snippet's own setup (truncated-normal 0.1 kernels, small VGG-like CNN) it "
-            "trains faster than all-zero biases: higher train/auc (mean per-epoch training accuracy)."
+            "trains faster than all-zero biases: higher train/auc (mean per-epoch training accuracy). The asker "
+            "asks why and nobody in the thread asserts it, so it is measured and reported, not judged."
         ),
-        # a claim about training speed: what a fixed budget gives is the measurement (about the budget)
-        rule=lambda cfg: Better("train/auc", arm=arm_name("cnn", "tn01", "vgg"), than=arm_name("cnn", "tn01", "zero"),
-                                smallest_effect=cfg["auc_margin"], about=["budget"]),
+        # the quote asks why; nothing in the thread asserts the premise (the answer asserts B2 against it), so it
+        # is measured, not judged (issue 26, item 4); a speed claim: the fixed budget's result is the measurement
+        rule=lambda cfg: NotJudged(
+            Better("train/auc", arm=arm_name("cnn", "tn01", "vgg"), than=arm_name("cnn", "tn01", "zero"),
+                   smallest_effect=cfg["auc_margin"], about=["budget"]),
+            "the quote asks why the snippet's biases are 0 and 1, and no one in the thread asserts that they train "
+            "faster; the answer's assertion is B2"),
     ),
     Claim(
         id="B2",

@@ -201,7 +201,7 @@ def assert_every_claim_judged(run: dict, claim_ids: list[str], trials: int | Non
         assert (summary.trials.finished, summary.trials.planned) == (trials, trials)
     assert [c.id for c in summary.claims] == claim_ids
     for claim in summary.claims:
-        assert claim.verdict in ("supported", "refuted", "inconclusive"), claim
+        assert claim.verdict in ("supported", "refuted", "inconclusive", "measured"), claim
         assert source_file is None or claim.source.file == source_file, claim.source
         assert any(line.startswith(claim.id + " ") for line in run["output"].splitlines()), claim.id
 

@@ -29,8 +29,9 @@ def test_every_claim_gets_a_verdict(smoke):
     assert summary.status == "complete" and (summary.trials.finished, summary.trials.planned) == (54, 54)
     assert [c.id for c in summary.claims] == CLAIM_IDS
     for claim in summary.claims:
-        assert claim.verdict in ("supported", "refuted", "inconclusive"), claim
+        assert claim.verdict in ("supported", "refuted", "inconclusive", "measured"), claim
         assert any(line.startswith(claim.id) for line in smoke["output"].splitlines())
+    assert summary.claim("B1").verdict == "measured"  # the quote asks why: measured, not judged
     # Two seeds are below the evidence floor: B2's part (a) must say so, not decide.
     b2 = next(c for c in summary.claims if c.id == "B2")
     assert b2.verdict == "inconclusive"

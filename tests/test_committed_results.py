@@ -62,7 +62,10 @@ REJUDGED = {
                               "chance; chance: cnn_tn01_zero, cnn_tn01_vgg at chance; no variation between seeds; "
                               "chance: cnn_tn01_rand, cnn_tn01_vgg at chance)",
     ("bias_init@long_budget", "B2"): "inconclusive",
-    ("bias_init@deep", "B1"): "inconclusive (chance: cnn_tn01_vgg, cnn_tn01_zero at chance)",
+    # B1 asks rather than asserts: measured, not judged (item 4)
+    ("bias_init", "B1"): "measured",
+    ("bias_init@deep", "B1"): "measured",
+    ("bias_init@long_budget", "B1"): "measured",
     ("lstm_units@long_memory", "E10b"): "inconclusive (chance: units_4 at chance)",
     ("pooling_vs_dropout", "P2"): "inconclusive (ceiling: every arm at the ceiling)",
     ("pooling_vs_dropout@long_budget", "P2"): "inconclusive (ceiling: every arm at the ceiling)",

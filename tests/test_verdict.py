@@ -281,3 +281,20 @@ def test_a_family_is_negligible_only_where_the_comparisons_carrying_its_verdict_
     assert outcome.label() == "supported (partly negligible: a - b)"
     noisy = {**arms, "c": [0.99, 0.80, 0.91, 0.85, 0.95]}  # a vs c undecided: the claim is inconclusive
     assert one_small.evaluate(evidence(noisy)).label() == INCONCLUSIVE  # not "negligible" from the a - b part
+
+
+def test_a_claim_that_asks_is_measured_not_judged_and_keeps_its_numbers():
+    from claimlab.report import VERDICT_MARK
+    from claimlab.scope import scope_verdict
+    from claimlab.verdict import MEASURED, VERDICT_CODE, NotJudged
+
+    rule = NotJudged(Better("acc", "a", than="b", smallest_effect=SMALL), "the quote asks why")
+    outcome = rule.evaluate(evidence(CLEAR_WIN))  # a clear difference: still no verdict
+    assert outcome.verdict == MEASURED and outcome.reason.startswith("not judged (the quote asks why); measured: acc")
+    (comparison,) = outcome.comparisons
+    assert comparison.verdict == SUPPORTED and not comparison.judged  # the numbers stay, reported
+    assert rule.describe().startswith("Measured, not judged: the quote asks why. What is measured: Paired by seed")
+    assert rule.reads() == [("acc", "a"), ("acc", "b")] and VERDICT_CODE[MEASURED] == 0
+    assert VERDICT_MARK[MEASURED] == "📏 measured, not judged"
+    assert scope_verdict({"default": MEASURED, "deep": MEASURED}) == {
+        "code": "measured", "text": "measured, not judged, in all 2 settings"}
