@@ -80,7 +80,7 @@ class Experiment:
         return dict(declared(cfg) if callable(declared) else declared)
 
     def evidence(self, trials, checks: dict, cfg: dict) -> Evidence:
-        """What this experiment's rules judge: the trials and checks with its IF_DIVERGED and LEVELS."""
+        """What this experiment's rules judge: the trials and checks with its IF_DIVERGED, LEVELS and PLATEAU."""
         return Evidence(trials=trials, checks=checks, cfg=cfg, if_diverged=self.if_diverged(cfg),
                         levels=self.levels(cfg), plateau=self.plateau)
 

@@ -11,7 +11,6 @@ from claimlab.schema import Measured
 from claimlab.verdict import (CEILING, CHANCE, INCONCLUSIVE, REFUTED, SUPPORTED, AllOf, Better, Equivalent, Evidence,
                               Level, declared_for)
 from conftest import a_summary
-from test_rule_names import RULE, probe_with
 
 ACCURACY = Level(0.1, 1.0, "10 balanced classes")
 
@@ -84,16 +83,6 @@ def test_summary_md_states_the_declared_levels():
     text = summary_markdown(a_summary([], levels={"acc": ACCURACY.describe()}), [], pd.DataFrame())
     assert "Chance and ceiling: on `acc` chance is 0.1" in text and "cannot discriminate" in text
     assert "Chance and ceiling" not in summary_markdown(a_summary([]), [], pd.DataFrame())
-
-
-def test_a_judged_metric_without_a_level_does_not_load(tmp_path, monkeypatch):
-    probe_with(tmp_path, monkeypatch, "undeclared_level", RULE)
-    declared = 'LEVELS = {"accuracy": Level(0.5, 1.0, "two balanced classes")}'
-    source = (tmp_path / "undeclared_level.py").read_text()
-    assert declared in source
-    (tmp_path / "undeclared_level.py").write_text(source.replace(declared, "LEVELS = {}"))
-    with pytest.raises(TypeError, match=r"LEVELS declares nothing for the judged metrics \['accuracy'\]"):
-        registry.load("undeclared_level")
 
 
 @pytest.mark.parametrize("name", [e.name for e in registry.load_all() if any(c.kind == "empirical" for c in e.claims)])

@@ -53,14 +53,19 @@ def test_a_smallest_effect_that_is_no_declared_threshold_does_not_load(tmp_path,
         registry.load("undeclared_effect")
 
 
-def test_a_judged_metric_without_a_divergence_declaration_does_not_load(tmp_path, monkeypatch):
-    probe_with(tmp_path, monkeypatch, "undeclared_divergence", RULE)
-    declared = 'IF_DIVERGED = {"accuracy": IfDiverged.scores(0.5, "chance on two balanced classes")}'
-    source = (tmp_path / "undeclared_divergence.py").read_text()
+@pytest.mark.parametrize("name, declared", [
+    ("IF_DIVERGED", 'IF_DIVERGED = {"accuracy": IfDiverged.scores(0.5, "chance on two balanced classes")}'),
+    ("LEVELS", 'LEVELS = {"accuracy": Level(0.5, 1.0, "two balanced classes")}'),
+])
+def test_a_judged_metric_without_a_divergence_or_level_declaration_does_not_load(tmp_path, monkeypatch, name,
+                                                                                 declared):
+    probe = f"undeclared_{name.lower()}"
+    probe_with(tmp_path, monkeypatch, probe, RULE)
+    source = (tmp_path / f"{probe}.py").read_text()
     assert declared in source
-    (tmp_path / "undeclared_divergence.py").write_text(source.replace(declared, "IF_DIVERGED = {}"))
-    with pytest.raises(TypeError, match=r"IF_DIVERGED declares nothing for the judged metrics \['accuracy'\]"):
-        registry.load("undeclared_divergence")
+    (tmp_path / f"{probe}.py").write_text(source.replace(declared, f"{name} = {{}}"))
+    with pytest.raises(TypeError, match=rf"{name} declares nothing for the judged metrics \['accuracy'\]"):
+        registry.load(probe)
 
 
 def test_a_claim_may_name_its_rule_and_a_name_the_module_lacks_does_not_load(tmp_path, monkeypatch):
