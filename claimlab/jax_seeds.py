@@ -19,6 +19,12 @@ among 2, 3, 5 or 10 seeds, in any position), but a batch of one differently. So 
 arm trains as a batch of two copies of itself, and a seed's numbers never depend on which seeds shared
 its batch; a resumed run, which groups the seeds otherwise, gives the same numbers (tests/test_backends.py).
 
+Training to a plateau (an EarlyStop rule, claimlab.verdict) follows model.fit with claimlab.train's stopping
+callback: after each epoch a seed whose monitored curve improved keeps a copy of its weights; a seed
+stops once it has not improved for `patience` epochs. Side by side, a stopped seed's lane runs on until
+every seed has stopped (the lanes are independent, so its kept weights and its curves, cut at its stop,
+are those it would have alone); then each model gets its best epoch's weights.
+
 An epoch follows model.fit: the metrics reset, a fresh shuffle (NumPy, seeded by the seed, one
 permutation per epoch), batches of `batch_size` with a smaller last one, the epoch's logs those of its
 last step (Keras' running means), then the validation split with the metrics reset again; the curves get
@@ -38,9 +44,10 @@ def fuses(models) -> bool:
     return not any("Conv" in name or "LocallyConnected" in name for name in names)
 
 
-def fit_per_seed(models, seeds, data, epochs: int, batch_size: int, validation: bool = True):
+def fit_per_seed(models, seeds, data, epochs: int, batch_size: int, validation: bool = True, stop=None):
     """Train each seed's model (see the module's docstring), its optimizer and metric variables already
-    built (claimlab.train.fit_per_seed builds them); the per-epoch curves of each, under Keras' names."""
+    built (claimlab.train.fit_per_seed builds them), for `epochs` or until `stop` (an EarlyStop) ends it;
+    the per-epoch curves of each, under Keras' names."""
     steps = Steps(models[0], side_by_side=fuses(models))
     for model in models:
         model._claimlab_steps = steps  # claimlab.train.evaluate then reuses its compiled test step
@@ -48,9 +55,9 @@ def fit_per_seed(models, seeds, data, epochs: int, batch_size: int, validation: 
         width = max(MIN_WIDTH, len(models))
         padded = [*models, *[models[0]] * (width - len(models))]
         histories = steps.fit(padded, [*seeds, *[seeds[0]] * (width - len(seeds))], data, epochs, batch_size,
-                              validation, keep=len(models))[:len(models)]
+                              validation, keep=len(models), stop=stop)[:len(models)]
     else:
-        histories = [steps.fit([model], [seed], data, epochs, batch_size, validation)[0]
+        histories = [steps.fit([model], [seed], data, epochs, batch_size, validation, stop=stop)[0]
                      for model, seed in zip(models, seeds)]
     return histories
 
@@ -90,9 +97,10 @@ class Steps:
         return scan
 
     def fit(self, models, seeds, data, epochs: int, batch_size: int, validation: bool,
-            keep: int | None = None) -> list[dict]:
+            keep: int | None = None, stop=None) -> list[dict]:
         """Train `models` (all of them side by side, or the one) and return each one's raw Keras curves; the
-        first `keep` models (default: all; the rest are padding) get their trained variables."""
+        first `keep` models (default: all; the rest are padding) get their trained variables (with `stop`,
+        those of each one's best epoch)."""
         import jax
         import jax.numpy as jnp
 
@@ -114,7 +122,8 @@ class Steps:
         metrics = joined([[v.value for v in model.metrics_variables] for model in models])
         reset = lambda: jax.tree_util.tree_map(jnp.zeros_like, metrics)  # noqa: E731  (fit resets them each epoch)
         histories = [{} for _ in models]
-        for _ in range(epochs):
+        best = _Best(stop, len(models), self.side_by_side)
+        for epoch in range(epochs):
             orders = np.stack([rng.permutation(len(data.y_train)) for rng in rngs])
             state, logs = self._epoch(True, (*state[:3], reset()), epoch_batches(data.x_train, data.y_train, orders))
             _record(histories, logs, "", self.side_by_side)
@@ -122,9 +131,12 @@ class Steps:
                 orders = np.tile(np.arange(len(data.y_val)), (len(models), 1))
                 _, logs = self._epoch(False, (state[0], state[1], reset()), epoch_batches(data.x_val, data.y_val, orders))
                 _record(histories, logs, "val_", self.side_by_side)
+            if best.after_epoch(epoch, histories, state):
+                break
         for i, model in enumerate(models[:keep]):
-            _assign(model, jax.tree_util.tree_map(lambda leaf: leaf[i], state) if self.side_by_side else state)
-        return histories
+            _assign(model, best.weights(i, jax.tree_util.tree_map(lambda leaf: leaf[i], state)
+                                        if self.side_by_side else state))
+        return [best.cut(i, history) for i, history in enumerate(histories)]
 
     def _epoch(self, training: bool, state, batches):
         """One pass over an epoch's batches: the new state and the last step's logs."""
@@ -155,6 +167,59 @@ class Steps:
             logs, state = self.evaluate_one(state, (jnp.asarray(x[start:start + batch_size]),
                                                     jnp.asarray(y[start:start + batch_size])))
         return {key: float(value) for key, value in logs.items()}
+
+
+class _Best:
+    """The early-stopping bookkeeping of each model of one fit (nothing to do without a `stop` rule): its
+    best monitored value, the epochs since, the epoch it stopped and its best epoch's weights (trainable
+    and non-trainable, as model.get_weights keeps them)."""
+
+    def __init__(self, stop, count: int, side_by_side: bool):
+        self.stop, self.side_by_side = stop, side_by_side
+        self.best, self.wait = [None] * count, [0] * count
+        self.stopped: list[int | None] = [None] * count
+        self.kept = [None] * count  # per model: its best weights, or None before any improvement
+
+    def after_epoch(self, epoch: int, histories: list[dict], state) -> bool:
+        """Update each running model after `epoch`; True when every model has stopped."""
+        import jax
+        import jax.numpy as jnp
+
+        if self.stop is None:
+            return False
+        name = keras_name(self.stop.monitor)
+        for i, history in enumerate(histories):
+            if self.stopped[i] is not None:
+                continue
+            value = history[name][-1]
+            if self.stop.improves(value, self.best[i]):
+                self.best[i], self.wait[i] = value, 0
+                weights = state[:2]
+                if self.side_by_side:
+                    weights = jax.tree_util.tree_map(lambda leaf, i=i: leaf[i], weights)
+                self.kept[i] = jax.tree_util.tree_map(lambda leaf: jnp.array(leaf, copy=True), weights)
+            else:
+                self.wait[i] += 1
+                if self.wait[i] >= self.stop.patience:
+                    self.stopped[i] = epoch
+        return all(epoch is not None for epoch in self.stopped)
+
+    def weights(self, i: int, final_state) -> tuple:
+        """Model i's state to assign: its best epoch's weights with the final optimizer state."""
+        if self.kept[i] is None:
+            return final_state
+        return (*self.kept[i], *final_state[2:])
+
+    def cut(self, i: int, history: dict) -> dict:
+        """Model i's curves up to the epoch it stopped (a side-by-side lane may have trained on)."""
+        if self.stopped[i] is None:
+            return history
+        return {key: values[:self.stopped[i] + 1] for key, values in history.items()}
+
+
+def keras_name(name: str) -> str:
+    """Our metric name as Keras' logs have it: "val/loss" -> "val_loss", "train/accuracy" -> "accuracy"."""
+    return "val_" + name[4:] if name.startswith("val/") else name.removeprefix("train/")
 
 
 def _state(model) -> tuple:

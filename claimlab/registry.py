@@ -274,6 +274,10 @@ def _check_rules(experiment: Experiment) -> None:
     what a diverged trial scores on it (IF_DIVERGED) and its chance and ceiling, or that it has neither (LEVELS)."""
     where = f"experiments/{experiment.name}.py"
     thresholds = set(experiment.thresholds.values())
+    plateau = experiment.plateau
+    if plateau is not None and plateau.until and not {"epochs", "patience"} <= set(experiment.config):
+        raise TypeError(f"{where}: PLATEAU trains until {plateau.until} stops improving: CONFIG must declare "
+                        "'patience' (epochs without improvement) and 'epochs' (the cap)")
     for profile in PROFILES:
         cfg = resolve(experiment, profile)
         for claim in experiment.claims:

@@ -224,7 +224,7 @@ class RunState:
                 return result.worker_died  # a trial that kills its worker fails alone; an error stops the run
             # what the plateau test reads (fit/final, fit/last_fifth_gain), derived here from the training
             # curve so that every experiment records it the same way, in trials.csv and in MLflow
-            fit = fit_metrics(result.history, self.run.experiment.plateau)
+            fit = fit_metrics(result.history, self.run.experiment.plateau, self.run.cfg)
             self.curve_missing |= not fit  # said in summary.md: the plateau test could not be applied
             result.metrics.update(fit)
             self._record_result(trial, result)
@@ -512,7 +512,7 @@ def plateau_text(experiment: Experiment, state: RunState) -> str | None:
     """summary.json's plateau test, and where the trials recorded no curve for it, that it was not applied."""
     if experiment.plateau is None:
         return None
-    text = experiment.plateau.describe()
+    text = experiment.plateau.describe(state.run.cfg)
     if state.curve_missing:
         text += (f". NOT APPLIED to trials that record no {experiment.plateau.curve} curve (an experiment that "
                  "trains several models per trial): their arms count as trained")

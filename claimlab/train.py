@@ -136,15 +136,44 @@ def use_gpu_memory_growth() -> list:
     return gpus
 
 
-def fit(model, data, epochs: int, batch_size: int, validation: bool = True) -> dict[str, list[float]]:
-    """model.fit on the dataset's training split; returns per-epoch curves under our metric names."""
+def fit(model, data, epochs: int, batch_size: int, validation: bool = True,
+        stop=None) -> dict[str, list[float]]:
+    """model.fit on the dataset's training split for `epochs`, or until `stop` (a claimlab.verdict.EarlyStop)
+    ends it with the weights of the best epoch; returns per-epoch curves under our metric names."""
     build_state(model, data.x_train[:1], data.y_train[:1])
     history = model.fit(
         data.x_train, data.y_train,
         validation_data=(data.x_val, data.y_val) if validation else None,
         epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
+        callbacks=[stop_callback(stop)] if stop else None,
     )
     return {history_name(k): [float(v) for v in values] for k, values in history.history.items()}
+
+
+def stop_callback(stop):
+    """A Keras callback (once per epoch, never per batch) that applies the EarlyStop rule `stop` as
+    claimlab.jax_seeds applies it to seeds side by side: stop after `patience` epochs without improvement,
+    then restore the weights kept at the best epoch."""
+    import keras
+
+    monitor = jax_seeds.keras_name(stop.monitor)
+
+    class StopAtPlateau(keras.callbacks.Callback):
+        best, wait, kept = None, 0, None
+
+        def on_epoch_end(self, epoch, logs=None):
+            value = float(logs[monitor])
+            if stop.improves(value, self.best):
+                self.best, self.wait, self.kept = value, 0, self.model.get_weights()
+            else:
+                self.wait += 1
+                self.model.stop_training = self.wait >= stop.patience
+
+        def on_train_end(self, logs=None):
+            if self.kept is not None:
+                self.model.set_weights(self.kept)
+
+    return StopAtPlateau()
 
 
 def evaluate(model, x, y, prefix: str, batch_size: int = 512) -> dict[str, float]:
@@ -239,27 +268,26 @@ def count_params(model) -> int:
 # the per-step dispatch is shared (a fused graph traces as long as its towers would one by one).
 
 def fit_per_seed(models, seeds, data, epochs: int, batch_size: int,
-                 validation: bool = True) -> list[dict[str, list[float]]]:
-    """Train each seed's model (built with `build_per_seed`) for `epochs`, side by side as the towers of
-    one Keras model; the per-epoch curves of each, under the same names `fit` gives them.
+                 validation: bool = True, stop=None) -> list[dict[str, list[float]]]:
+    """Train each seed's model (built with `build_per_seed`) for `epochs` or until `stop` (an EarlyStop)
+    ends it, side by side as the towers of one Keras model; the per-epoch curves of each, under the same
+    names `fit` gives them.
 
     One model trains alone with `fit`. Models that cannot be fused (several inputs or outputs, or
-    Keras internals this code does not know) train one after the other, each as `fit` trains it."""
+    Keras internals this code does not know) train one after the other, each as `fit` trains it, and so
+    do models that stop at a plateau on TensorFlow (towers stop together; fusing them saved under 10%)."""
     if not on_tensorflow():
         for model in models:
             build_state(model, data.x_train[:1], data.y_train[:1])
         return [{history_name(key): values for key, values in history.items()}
-                for history in jax_seeds.fit_per_seed(models, seeds, data, epochs, batch_size, validation)]
+                for history in jax_seeds.fit_per_seed(models, seeds, data, epochs, batch_size, validation, stop)]
     tf = import_tensorflow()
-    if len(models) == 1:
-        tf.random.set_seed(seeds[0])
-        return [fit(models[0], data, epochs, batch_size, validation)]
-    fused = _fuse(models, seeds, data, batch_size)
+    fused = _fuse(models, seeds, data, batch_size) if len(models) > 1 and stop is None else None
     if fused is None:
         histories = []
         for model, seed in zip(models, seeds):
             tf.random.set_seed(seed)  # the data order fit would have after seeding with `seed`
-            histories.append(fit(model, data, epochs, batch_size, validation))
+            histories.append(fit(model, data, epochs, batch_size, validation, stop))
         return histories
     towers, batches = fused
     k = len(models)

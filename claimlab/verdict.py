@@ -135,21 +135,69 @@ class Level:
 
 # The per-trial numbers the runner derives from a trial's training curve (claimlab.verdict.fit_metrics).
 FIT_FINAL, FIT_GAIN = "fit/final", "fit/last_fifth_gain"
+FIT_EPOCHS, FIT_STOPPED = "fit/epochs", "fit/stopped"  # trained to a plateau: epochs run, and 1 if it stopped
+
+
+@dataclass(frozen=True)
+class EarlyStop:
+    """Stop training once `monitor` has not improved by more than `min_delta` for `patience` epochs in a
+    row, and keep the weights of its best epoch: Keras' EarlyStopping with restore_best_weights, written
+    once here so that every training loop (model.fit in claimlab.train, the seeds side by side in
+    claimlab.jax_seeds) applies the same rule. A loss improves downward, anything else upward; a
+    non-finite value never improves."""
+
+    monitor: str
+    patience: int
+    min_delta: float = 0.0
+
+    def improves(self, value: float, best: float | None) -> bool:
+        if not math.isfinite(value):
+            return False
+        if best is None:
+            return True
+        return value < best - self.min_delta if self.monitor.endswith("loss") else value > best + self.min_delta
+
+    def replay(self, curve: Sequence[float]) -> tuple[int, int | None]:
+        """(the best epoch, the epoch at which training stopped or None) of a monitored curve; epochs from 0."""
+        best, best_epoch, wait = None, 0, 0
+        for epoch, value in enumerate(curve):
+            if self.improves(float(value), best):
+                best, best_epoch, wait = float(value), epoch, 0
+            else:
+                wait += 1
+                if wait >= self.patience:
+                    return best_epoch, epoch
+        return best_epoch, None
 
 
 @dataclass(frozen=True)
 class Plateau:
-    """Whether an arm trained to the end of what its budget can give, declared before any run (an
-    experiment's PLATEAU; by default the training accuracy within half a point). From each trial's
-    training curve `curve` the runner records FIT_FINAL, its mean over the last fifth of the epochs, and
-    FIT_GAIN, that mean minus the mean over the fifth before. An arm whose mean FIT_GAIN over seeds exceeds
-    `tolerance` was still improving when its budget ran out: under-trained. A comparison with an
-    under-trained arm does not say what the claim is about but where the budget stopped: it is inconclusive
-    (under-trained: arm), unless its rule says the claim is about the budget (`about=["budget"]`)."""
+    """Whether an arm trained to the end of what training can give it, declared before any run (an
+    experiment's PLATEAU). Two designs, each experiment choosing one and saying why:
+
+    - a fixed budget (the default): from each trial's training curve `curve` the runner records FIT_FINAL,
+      its mean over the last fifth of the epochs, and FIT_GAIN, that mean minus the mean over the fifth
+      before. An arm whose mean FIT_GAIN over seeds exceeds `tolerance` was still improving when its budget
+      ran out: under-trained;
+    - until a plateau (`until`, a monitored curve such as "val/loss"): each trial trains until `until`
+      has not improved for the config's `patience` epochs (EarlyStop), at most the config's `epochs`, and
+      keeps its best epoch's weights. The runner records FIT_EPOCHS, FIT_STOPPED (1 when patience ran out
+      before the cap) and FIT_FINAL (`curve` at the best epoch). An arm with any seed that reached the cap
+      still improving is under-trained.
+
+    A comparison with an under-trained arm does not say what the claim is about but where the budget
+    stopped: it is inconclusive (under-trained: arm), unless its rule says the claim is about the budget
+    (`about=["budget"]`)."""
 
     curve: str = "train/accuracy"
     tolerance: float = 0.005
     why: str = "half an accuracy point over the last fifth of the epochs: still rising beyond noise"
+    until: str | None = None
+    min_delta: float = 0.0
+
+    def stop(self, cfg: dict) -> EarlyStop | None:
+        """The early-stopping rule a trial trains under (None for a fixed budget)."""
+        return EarlyStop(self.until, int(cfg["patience"]), self.min_delta) if self.until else None
 
     def gain(self, curve: Sequence[float]) -> tuple[float, float]:
         """(mean over the last fifth of the epochs, that minus the mean over the fifth before); NaN for a
@@ -161,15 +209,26 @@ class Plateau:
         last = sum(values[-window:]) / window
         return last, last - sum(values[-2 * window:-window]) / window
 
-    def describe(self) -> str:
+    def describe(self, cfg: dict) -> str:
+        if self.until:
+            delta = f" by more than {self.min_delta:g}" if self.min_delta else ""
+            return (f"every arm trains until its {self.until} has not improved{delta} for {cfg['patience']} epochs "
+                    f"(at most {cfg['epochs']} epochs) and keeps the weights of its best epoch; an arm with a seed "
+                    f"that reached {cfg['epochs']} epochs still improving is under-trained ({self.why})")
         return (f"an arm is under-trained when its {self.curve}, averaged over the last fifth of the epochs, is "
                 f"still more than {self.tolerance:g} above the fifth before (mean over seeds; {self.why})")
 
 
-def fit_metrics(history: dict, plateau: Plateau | None) -> dict[str, float]:
-    """FIT_FINAL and FIT_GAIN of one trial, from its training curve; {} where the trial recorded no curve."""
+def fit_metrics(history: dict, plateau: Plateau | None, cfg: dict) -> dict[str, float]:
+    """What the plateau test reads of one trial, from its curves; {} where the trial recorded none."""
     if plateau is None or not history.get(plateau.curve):
         return {}
+    if plateau.until:
+        monitored = history.get(plateau.until, [])
+        best_epoch, _ = plateau.stop(cfg).replay(monitored)
+        curve = history[plateau.curve]
+        return {FIT_EPOCHS: float(len(monitored)), FIT_STOPPED: float(len(monitored) < int(cfg["epochs"])),
+                FIT_FINAL: float(curve[min(best_epoch, len(curve) - 1)])}
     final, gain = plateau.gain(history[plateau.curve])
     return {FIT_FINAL: final, FIT_GAIN: gain}
 
@@ -191,7 +250,12 @@ class Evidence:
     def under_trained(self, arm: str) -> bool:
         """Was the arm still improving when its budget ran out (Plateau)? False where the trials recorded no
         curve to tell (results written before the plateau test, an arm that trains nothing)."""
-        if self.plateau is None or FIT_GAIN not in self.trials or arm not in self.arms_present():
+        if self.plateau is None or arm not in self.arms_present():
+            return False
+        if self.plateau.until and FIT_STOPPED in self.trials:
+            stopped = self.trials.loc[self.trials["arm"] == arm, FIT_STOPPED].astype(float)
+            return bool((stopped[stopped.notna()] == 0).any())
+        if FIT_GAIN not in self.trials:
             return False
         gains = self.trials.loc[self.trials["arm"] == arm, FIT_GAIN].astype(float)
         gains = gains[gains.notna()]

@@ -2,14 +2,17 @@
 and a comparison with an under-trained arm is inconclusive, unless the claim is about the budget."""
 
 import math
+import types
 
 import pandas as pd
 import pytest
 
 from claimlab import registry
+from claimlab.domains import Integer
 from claimlab.report import _measured_table
 from claimlab.schema import Measured
-from claimlab.verdict import (FIT_FINAL, FIT_GAIN, INCONCLUSIVE, SUPPORTED, Better, Evidence, Plateau, fit_metrics)
+from claimlab.verdict import (FIT_EPOCHS, FIT_FINAL, FIT_GAIN, FIT_STOPPED, INCONCLUSIVE, SUPPORTED, Better, EarlyStop,
+                              Evidence, Plateau, fit_metrics)
 
 PLATEAU = Plateau()  # the lab's default: train/accuracy, half a point over the last fifth
 
@@ -20,9 +23,40 @@ def test_the_gain_is_the_last_fifth_of_the_epochs_against_the_fifth_before():
     assert final == pytest.approx(0.93) and gain == pytest.approx(0.93 - 0.875)
     assert PLATEAU.gain([0.5, 0.7])[1] == pytest.approx(0.2)  # a fifth of 2 epochs is 1 epoch
     assert all(math.isnan(v) for v in PLATEAU.gain([0.5]))  # one epoch has nothing before its last fifth
-    assert fit_metrics({"train/accuracy": curve}, PLATEAU) == {FIT_FINAL: pytest.approx(0.93),
-                                                               FIT_GAIN: pytest.approx(0.055)}
-    assert fit_metrics({"train/loss": [1.0, 0.5]}, PLATEAU) == {} and fit_metrics({"train/accuracy": curve}, None) == {}
+    assert fit_metrics({"train/accuracy": curve}, PLATEAU, {}) == {FIT_FINAL: pytest.approx(0.93),
+                                                                   FIT_GAIN: pytest.approx(0.055)}
+    assert fit_metrics({"train/loss": [1.0, 0.5]}, PLATEAU, {}) == {}
+    assert fit_metrics({"train/accuracy": curve}, None, {}) == {}
+
+
+UNTIL = Plateau(until="val/loss")  # each arm trains until its validation loss stops improving
+
+
+def test_early_stopping_keeps_the_best_epoch_and_stops_after_patience_epochs_without_improvement():
+    stop = EarlyStop("val/loss", patience=2)
+    assert stop.replay([1.0, 0.8, 0.9, 0.85, 0.7]) == (1, 3)  # best at epoch 1, two epochs without: stop at 3
+    assert stop.replay([1.0, 0.8, 0.7]) == (2, None)  # still improving at the cap
+    assert stop.replay([1.0, float("nan"), float("nan")]) == (0, 2)  # a non-finite value never improves
+    assert EarlyStop("val/accuracy", 1).replay([0.5, 0.6, 0.55]) == (1, 2)  # accuracy improves upward
+    assert EarlyStop("val/loss", 1, min_delta=0.1).replay([1.0, 0.95, 0.7]) == (0, 1)  # 0.05 is no improvement
+
+
+def test_an_arm_trained_until_a_plateau_is_under_trained_when_a_seed_reached_the_cap_still_improving():
+    cfg = {"epochs": 5, "patience": 2}
+    stopped = {"train/accuracy": [0.5, 0.7, 0.8, 0.79, 0.81], "val/loss": [1.0, 0.8, 0.7, 0.75, 0.72]}
+    assert fit_metrics({key: values[:4] for key, values in stopped.items()}, UNTIL, cfg) == {
+        FIT_EPOCHS: 4.0, FIT_STOPPED: 1.0, FIT_FINAL: 0.8}  # stopped after epoch 3; the best epoch's accuracy
+    assert fit_metrics(stopped, UNTIL, cfg)[FIT_STOPPED] == 0.0  # ran all 5 epochs: the cap, not a plateau
+    rows = [{"arm": arm, "seed": seed, "acc": acc, FIT_STOPPED: float(arm == "a" or seed)}
+            for arm, acc in (("a", 0.9), ("b", 0.8)) for seed in range(5)]
+    trials = pd.DataFrame(rows)
+    trials["acc"] += trials["seed"] * 0.001 * (trials["arm"] == "a")
+    evidence_until = Evidence(trials=trials, plateau=UNTIL, cfg=cfg)
+    assert not evidence_until.under_trained("a") and evidence_until.under_trained("b")  # b's seed 0 hit the cap
+    outcome = Better("acc", "a", than="b", smallest_effect=0.01).evaluate(evidence_until)
+    assert outcome.verdict == INCONCLUSIVE and outcome.qualifier == "under-trained: b"
+    text = UNTIL.describe(cfg)
+    assert "until its val/loss has not improved for 2 epochs (at most 5 epochs)" in text
 
 
 def evidence(gains: dict[str, float] | None) -> Evidence:
@@ -50,7 +84,37 @@ def test_every_training_experiment_has_a_plateau_test_and_the_exact_ones_none():
     for experiment in registry.load_all():
         assert (experiment.plateau is not None) == experiment.trains, experiment.name
         if experiment.trains:
-            assert "under-trained when its train/accuracy" in experiment.plateau.describe()
+            assert "under-trained" in experiment.plateau.describe(experiment.config)
+
+
+def test_an_experiment_that_trains_until_a_plateau_must_declare_its_patience_and_cap():
+    from claimlab.registry import Experiment, _check_rules
+
+    module = types.SimpleNamespace(TITLE="t", CLAIMS=[], CONFIG={"epochs": Integer(1, min=1)}, ARMS={"a": {}},
+                                   run_trial=lambda arm, seed, cfg: None, PLATEAU=Plateau(until="val/loss"))
+    with pytest.raises(TypeError, match="CONFIG must declare 'patience'"):
+        _check_rules(Experiment("probe", module))
+
+
+def test_both_training_loops_stop_at_the_plateau_and_keep_the_best_epoch(keras):
+    """On TensorFlow (model.fit with claimlab.train's callback): training stops `patience` epochs after the
+    best validation loss, and the model keeps that epoch's weights (it scores the best loss again). The same
+    on JAX, side by side, is tests/test_backends.py's."""
+    from claimlab import data, train
+
+    def build(seed):
+        model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
+                                  keras.layers.Dense(32, activation="relu"), keras.layers.Dense(10, activation="softmax")])
+        model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy")
+        return model
+
+    digits = data.digits()
+    models = train.build_per_seed([0, 1], build)
+    histories = train.fit_per_seed(models, [0, 1], digits, 200, 32, stop=EarlyStop("val/loss", 3))
+    for model, history in zip(models, histories):
+        curve = history["val/loss"]
+        assert len(curve) < 200 and len(curve) == curve.index(min(curve)) + 3 + 1
+        assert train.evaluate(model, digits.x_val, digits.y_val, "val")["val/loss"] == pytest.approx(min(curve), rel=1e-5)
 
 
 @pytest.mark.parametrize("name, claim_id", [("bias_init", "B1"), ("bias_init", "B2"), ("batch_size", "E4b")])
