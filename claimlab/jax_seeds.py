@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from claimlab.verdict import StopWatch
+
 MIN_WIDTH = 2  # a vmap over one seed compiles differently: a lone seed trains beside a copy of itself
 
 
@@ -176,7 +178,7 @@ class _Best:
 
     def __init__(self, stop, count: int, side_by_side: bool):
         self.stop, self.side_by_side = stop, side_by_side
-        self.best, self.wait = [None] * count, [0] * count
+        self.watches = [StopWatch(stop) for _ in range(count)] if stop else []
         self.stopped: list[int | None] = [None] * count
         self.kept = [None] * count  # per model: its best weights, or None before any improvement
 
@@ -191,17 +193,13 @@ class _Best:
         for i, history in enumerate(histories):
             if self.stopped[i] is not None:
                 continue
-            value = history[name][-1]
-            if self.stop.improves(value, self.best[i]):
-                self.best[i], self.wait[i] = value, 0
+            if self.watches[i].update(history[name][-1]):
                 weights = state[:2]
                 if self.side_by_side:
                     weights = jax.tree_util.tree_map(lambda leaf, i=i: leaf[i], weights)
                 self.kept[i] = jax.tree_util.tree_map(lambda leaf: jnp.array(leaf, copy=True), weights)
-            else:
-                self.wait[i] += 1
-                if self.wait[i] >= self.stop.patience:
-                    self.stopped[i] = epoch
+            if self.watches[i].done:
+                self.stopped[i] = epoch
         return all(epoch is not None for epoch in self.stopped)
 
     def weights(self, i: int, final_state) -> tuple:

@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 
 from claimlab import backend, jax_seeds
+from claimlab.verdict import StopWatch
 
 # Quiet TensorFlow's C++ banner before it is imported anywhere in this process.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -159,15 +160,12 @@ def stop_callback(stop):
     monitor = jax_seeds.keras_name(stop.monitor)
 
     class StopAtPlateau(keras.callbacks.Callback):
-        best, wait, kept = None, 0, None
+        watch, kept = StopWatch(stop), None
 
         def on_epoch_end(self, epoch, logs=None):
-            value = float(logs[monitor])
-            if stop.improves(value, self.best):
-                self.best, self.wait, self.kept = value, 0, self.model.get_weights()
-            else:
-                self.wait += 1
-                self.model.stop_training = self.wait >= stop.patience
+            if self.watch.update(float(logs[monitor])):
+                self.kept = self.model.get_weights()
+            self.model.stop_training = self.watch.done
 
         def on_train_end(self, logs=None):
             if self.kept is not None:

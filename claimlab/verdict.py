@@ -159,15 +159,39 @@ class EarlyStop:
 
     def replay(self, curve: Sequence[float]) -> tuple[int, int | None]:
         """(the best epoch, the epoch at which training stopped or None) of a monitored curve; epochs from 0."""
-        best, best_epoch, wait = None, 0, 0
+        watch, best_epoch = StopWatch(self), 0
         for epoch, value in enumerate(curve):
-            if self.improves(float(value), best):
-                best, best_epoch, wait = float(value), epoch, 0
-            else:
-                wait += 1
-                if wait >= self.patience:
-                    return best_epoch, epoch
+            if watch.update(float(value)):
+                best_epoch = epoch
+            if watch.done:
+                return best_epoch, epoch
         return best_epoch, None
+
+
+class StopWatch:
+    """An EarlyStop rule applied epoch by epoch, as a training loop calls it after each epoch: `update`
+    says whether this epoch is the best so far (keep its weights), `done` whether to stop now."""
+
+    def __init__(self, stop: EarlyStop):
+        self.stop, self.best, self.wait, self.done = stop, None, 0, False
+
+    def update(self, value: float) -> bool:
+        if self.stop.improves(value, self.best):
+            self.best, self.wait = value, 0
+            return True
+        self.wait += 1
+        self.done = self.wait >= self.stop.patience
+        return False
+
+
+# What counts as an improvement of the validation loss when an arm trains to its plateau. The first runs
+# with any decrease counting (quick profile, 2026-12-05, dense_width) showed why a floor is needed: with the
+# training accuracy at 1.0, the validation loss kept finding new minima 1e-4 nats apart for 300 epochs, and
+# arms whose test accuracy had not moved in 100 epochs never stopped. A thousandth of a nat is below what
+# 200-1,000 validation examples can resolve (the standard error of a mean loss over them is 0.01 or more).
+VALIDATION_LOSS_MIN_DELTA = 1e-3
+VALIDATION_LOSS_WHY = ("the validation split's loss, the quantity training minimises, measured on data the weights never "
+                       "saw; a change under 0.001 nats is below what the split can resolve")
 
 
 @dataclass(frozen=True)
@@ -194,6 +218,12 @@ class Plateau:
     why: str = "half an accuracy point over the last fifth of the epochs: still rising beyond noise"
     until: str | None = None
     min_delta: float = 0.0
+
+    @classmethod
+    def validation_loss(cls) -> "Plateau":
+        """The lab's plateau for an arm judged on held-out data: the validation loss, improved by more than
+        VALIDATION_LOSS_MIN_DELTA."""
+        return cls(until="val/loss", min_delta=VALIDATION_LOSS_MIN_DELTA, why=VALIDATION_LOSS_WHY)
 
     def stop(self, cfg: dict) -> EarlyStop | None:
         """The early-stopping rule a trial trains under (None for a fixed budget)."""

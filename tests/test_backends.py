@@ -134,8 +134,8 @@ def test_a_jax_experiment_and_its_tensorflow_setting_run_and_say_where_they_trai
         {k: v for k, v in on_tensorflow.config.items() if k != "backend"}
     assert on_jax.versions["jax"] == backend.version("jax")
     jax_text = (results / "nonlinearity" / "summary.md").read_text()
-    assert f"in setting `default` (MNIST-1D, 3 Dense layers (100, 100 hidden units), 40 epochs of Adam), trained on " \
-           f"JAX {backend.version('jax')}" in jax_text
+    label = registry.load("nonlinearity").settings["default"].label
+    assert f"in setting `default` ({label}), trained on JAX {backend.version('jax')}" in jax_text
     assert f"trained on TensorFlow {backend.version('tensorflow')}" in \
         (results / "nonlinearity@tensorflow" / "summary.md").read_text()
     client = MlflowClient(run["uri"])

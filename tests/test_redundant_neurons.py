@@ -151,6 +151,7 @@ def test_settings_and_divergence_declarations(experiment):
     module = experiment.module
     assert list(module.SETTINGS) == ["default", "long_budget", "mnist1d"]
     assert module.SETTINGS["long_budget"].overrides["epochs"].factor == 5
+    assert module.SETTINGS["long_budget"].overrides["patience"].factor == 5
     assert module.SETTINGS["mnist1d"].overrides == {"dataset": "mnist1d"}
     cfg = config.resolve(experiment, "quick")
     assert experiment.undeclared_divergence(cfg) == []

@@ -248,6 +248,7 @@ def test_settings_and_thresholds_are_declared():
     assert "20-layer" in e3b
     assert set(EXPERIMENT.thresholds) <= set(EXPERIMENT.domains)
     assert MODULE.SETTINGS["long_budget"].overrides["epochs"].factor == 5
+    assert MODULE.SETTINGS["long_budget"].overrides["patience"].factor == 5
 
 
 def test_the_trained_net_is_the_20_layer_mlp_the_hypothesis_names(keras):
