@@ -15,6 +15,7 @@ import pytest
 from claimlab import registry
 from claimlab.files import read_keras2
 from claimlab.schema import SCHEMA_VERSION, read_summary
+from claimlab.verdict import BUDGET, FIT_GAIN, FIT_STOPPED, paired_comparisons
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 FOLDERS = sorted(path.parent for path in RESULTS.glob("*/summary.json"))
@@ -185,3 +186,32 @@ def test_the_citation_of_each_empirical_claim_quotes_the_committed_numbers(exper
             assert f"= {c.mean:+.4f} [95% CI {c.ci_low:+.4f}, {c.ci_high:+.4f}]" in line
     committed = json.loads((RESULTS / experiment.name / "scope.json").read_text())
     assert f"Scope: {committed['claims'][claim_id]['scope']['text']} (rule:" in text
+
+
+# Issue 26, item 1's acceptance: in every experiment's default setting, every arm a judged comparison reads
+# reached its plateau (claimlab.verdict.Plateau), unless the comparison is about the budget. The committed
+# trials predate the plateau test and record no curve for it: those fail, as expected, until the
+# regeneration writes trials that do (the mark then falls away by itself, and the test must pass).
+NO_CURVE_YET = pytest.mark.xfail(strict=True, reason="the committed trials predate the plateau test (issue 26): "
+                                                     "regenerated after issues 26 and 27")
+
+
+def records_the_plateau_test(experiment) -> bool:
+    trials = RESULTS / experiment.name / "trials.csv"
+    return trials.exists() and bool({FIT_GAIN, FIT_STOPPED} & set(pd.read_csv(trials, nrows=0).columns))
+
+
+TRAINED = [pytest.param(e, id=e.name, marks=() if records_the_plateau_test(e) else NO_CURVE_YET)
+           for e in registry.load_all() if e.trains]
+
+
+@pytest.mark.parametrize("experiment", TRAINED)
+def test_every_judged_arm_of_every_committed_default_setting_is_at_its_plateau(experiment):
+    assert records_the_plateau_test(experiment), "the committed default trials record no plateau test"
+    summary = read_summary(RESULTS / experiment.name)
+    cfg = {**experiment.config, **summary.config}
+    evidence = experiment.evidence(pd.read_csv(RESULTS / experiment.name / "trials.csv"), summary.checks, cfg)
+    judged = {arm for claim in experiment.claims if claim.kind == "empirical"
+              for comparison in paired_comparisons(claim.rule_for(cfg)) if BUDGET not in comparison.about
+              for _, arm in comparison.reads()}
+    assert not sorted(arm for arm in judged if evidence.under_trained(arm))
