@@ -514,8 +514,8 @@ def plateau_text(experiment: Experiment, state: RunState) -> str | None:
         return None
     text = experiment.plateau.describe(state.run.cfg)
     if state.curve_missing:
-        text += (f". NOT APPLIED to trials that record no {experiment.plateau.curve} curve (an experiment that "
-                 "trains several models per trial): their arms count as trained")
+        text += (f". NOT APPLIED to trials that record no {experiment.plateau.curve} curve: their arms "
+                 "count as trained")
     return text
 
 

@@ -250,17 +250,29 @@ class Plateau:
 
 
 def fit_metrics(history: dict, plateau: Plateau | None, cfg: dict) -> dict[str, float]:
-    """What the plateau test reads of one trial, from its curves; {} where the trial recorded none."""
-    if plateau is None or not history.get(plateau.curve):
+    """What the plateau test reads of one trial, from its curves; {} where the trial recorded none.
+
+    A trial that trains several models records each one's curves under its own prefix ("n400/val/loss",
+    "position/train/accuracy"); the trial then counts as its least trained model: the largest gain, the
+    most epochs, stopped only if every model stopped, the lowest final value."""
+    if plateau is None:
+        return {}
+    trainings = [name[:-len(plateau.curve)] for name in history
+                 if name.endswith(plateau.curve) and (name == plateau.curve or name[-len(plateau.curve) - 1] == "/")]
+    trainings = [prefix for prefix in trainings if history[prefix + plateau.curve]]
+    if not trainings:
         return {}
     if plateau.until:
-        monitored = history.get(plateau.until, [])
-        best_epoch, _ = plateau.stop(cfg).replay(monitored)
-        curve = history[plateau.curve]
-        return {FIT_EPOCHS: float(len(monitored)), FIT_STOPPED: float(len(monitored) < int(cfg["epochs"])),
-                FIT_FINAL: float(curve[min(best_epoch, len(curve) - 1)])}
-    final, gain = plateau.gain(history[plateau.curve])
-    return {FIT_FINAL: final, FIT_GAIN: gain}
+        fits = []
+        for prefix in trainings:
+            monitored, curve = history.get(prefix + plateau.until, []), history[prefix + plateau.curve]
+            best_epoch, _ = plateau.stop(cfg).replay(monitored)
+            fits.append((len(monitored), len(monitored) < int(cfg["epochs"]), curve[min(best_epoch, len(curve) - 1)]))
+        return {FIT_EPOCHS: float(max(f[0] for f in fits)), FIT_STOPPED: float(all(f[1] for f in fits)),
+                FIT_FINAL: float(min(f[2] for f in fits))}
+    gains = [plateau.gain(history[prefix + plateau.curve]) for prefix in trainings]
+    measured = [(final, gain) for final, gain in gains if not math.isnan(gain)] or [(math.nan, math.nan)]
+    return {FIT_FINAL: min(final for final, _ in measured), FIT_GAIN: max(gain for _, gain in measured)}
 
 
 @dataclass

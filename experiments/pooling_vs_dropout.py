@@ -33,11 +33,15 @@ Design choices, made before any run:
   with seed * 1000 + k (k = which training within the trial), so each training is a function of
   (arm, seed, size) alone and does not depend on what ran before it. Pairing by seed stays valid:
   for a seed, every arm sees the same training subsets and the same test set at every size.
-- Fixed compute per training: every training sees the same number of examples, `epochs` x
-  `examples_per_epoch` (one "epoch" here is ceil(examples_per_epoch / n) passes over the n examples,
-  tiled then shuffled by fit). So "more data" means more *distinct* examples for the same compute,
-  not more optimisation steps; otherwise the size effect would be confounded with training length.
-  With the defaults every training takes 6 x 6,400 / 64 = 600 Adam steps.
+- Every training trains to its plateau: until its validation loss has not improved by 0.001 for
+  `patience` (10) epochs, at most `epochs` (60), keeping the weights of its best epoch (PLATEAU; the
+  validation split, never the test split). An "epoch" here is `examples_per_epoch` examples
+  (ceil(examples_per_epoch / n) passes over the n examples, tiled then shuffled by fit: 100 Adam steps),
+  the same unit at every size, so a small training set is not stopped after a few dozen steps by the
+  noise of its epochs. The first design fixed the compute instead (6 such epochs, 600 steps, for every
+  training), so that "more data" meant more distinct examples for the same steps; but a fixed budget
+  judges arms where it stops them, and at 600 steps the arms were still improving. Trained to a plateau,
+  "more data" means more distinct examples, each training taking the steps it needs.
 - Dropout rate 0.25: the source's own network keeps units with probability 0.75 ("dropout = 0.75 #
   Dropout, probability to keep units", line 77). Dropout sits on the inputs of the two dense layers,
   where the parameters are (the flattened map feeds Dense(64)).
@@ -65,7 +69,9 @@ Design choices, made before any run:
   and divides the flattened output, hence the weights of the next Dense layer, by 4. Whether the
   smaller count is *why* pooling reduces overfitting is not an exact question; the trials report the
   generalisation gap (train minus test accuracy) of each arm at each size.
-- No early stopping, no model selection: the validation split (400 sequences) only draws the curves.
+- The validation split (400 sequences) decides when each training stops; the curves of every training
+  are kept, under its size's prefix (n400/val/loss, ..., position/val/loss), and the plateau test takes
+  a trial's least trained one.
 """
 
 import math
@@ -75,7 +81,7 @@ from claimlab import stats, train
 from claimlab.domains import Integer, Real, Sizes
 from claimlab.plots import mean_ci_band
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
-from claimlab.verdict import AllOf, Better, Contrast, Exact, IfDiverged, Level
+from claimlab.verdict import AllOf, Better, Contrast, Exact, IfDiverged, Level, Plateau
 
 SOURCE_FILE = "003_8f61efd7de26bf97.txt"
 QUESTION = "Recently, pooling layers have fallen out of favor"
@@ -158,8 +164,9 @@ CONFIG = {
     # 1 would make the pooling and strided arms the plain net
     "pool_size": Integer(2, min=2),
     "dropout_rate": Real(0.25, min=0, max=1, min_open=True, max_open=True),  # the source's keep probability 0.75
-    "epochs": Integer(6, min=1),
-    # fixed compute: every training sees epochs x examples_per_epoch examples
+    "epochs": Integer(60, min=1),  # the cap: each training stops earlier, at its plateau (PLATEAU)
+    "patience": Integer(10, min=1),  # epochs without a better validation loss before a training stops
+    # the unit of an epoch at every training-set size: examples_per_epoch examples
     "examples_per_epoch": Integer(6400, min=1),
     "batch_size": Integer(64, min=1),
     "learning_rate": Real(2e-3, min=0, min_open=True),
@@ -232,8 +239,9 @@ def levels(cfg):
 
 
 LEVELS = levels
+PLATEAU = Plateau.validation_loss()  # each training to its plateau (claimlab.verdict.Plateau says how)
 PROFILES = {
-    "smoke": {"epochs": 1, "examples_per_epoch": 320, "train_sizes": (80, 320),
+    "smoke": {"epochs": 2, "patience": 1, "examples_per_epoch": 320, "train_sizes": (80, 320),
               "val_examples": 100, "position_train": 320, "position_val": 100, "position_test": 400},
 }
 
@@ -246,13 +254,14 @@ MNIST1D_REFERENCE = Reference("none", "n6400/test/accuracy", *datasets.MNIST1D_C
 # `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
 BACKEND = "jax"
 SETTINGS = {
-    "default": Setting("MNIST-1D, 600 Adam steps: 6 epochs of 6,400 examples",
+    "default": Setting("MNIST-1D, Adam to a val/loss plateau in epochs of 6,400 examples (patience 10, at most 60)",
                        "the lab's reference setting: six arms at three training sizes over many seeds",
                        reference=MNIST1D_REFERENCE),
-    "long_budget": Setting("MNIST-1D, 3,000 Adam steps: 30 epochs of 6,400 examples",
-                           "5x the training budget, the regime of MNIST-1D's own pooling benchmark: a regulariser's "
-                           "worth depends on how far training goes", {"epochs": Times(5)}, MNIST1D_REFERENCE),
-    "wide": Setting("MNIST-1D, 600 Adam steps, twice the channels and hidden units: 64, 64 and 128",
+    "long_budget": Setting("MNIST-1D, Adam to a val/loss plateau in epochs of 6,400 examples (patience 50, at most "
+                           "300)", "a 5x more patient stop, the regime of MNIST-1D's own pooling benchmark: a "
+                           "regulariser's worth depends on how far training goes",
+                           {"epochs": Times(5), "patience": Times(5)}, MNIST1D_REFERENCE),
+    "wide": Setting("MNIST-1D, Adam to a val/loss plateau, twice the channels and hidden units: 64, 64 and 128",
                     "a regulariser matters more the more capacity a net has to over-fit with",
                     {"conv_filters": (64, 64), "dense_units": 128}, MNIST1D_REFERENCE),
 }
@@ -469,11 +478,11 @@ def build_model(cfg, input_shape, num_classes):
 
 
 def train_and_evaluate(dataset, cfg, seeds):
-    """One fresh model per seed in `seeds`, trained on the fixed budget side by side as one Keras model
-    (claimlab.train.fit_per_seed, bit-identical to training each alone); test and train accuracy."""
+    """One fresh model per seed in `seeds`, each trained to its plateau, side by side (claimlab.train.
+    fit_per_seed, bit-identical to training each alone); test and train accuracy."""
     models = train.build_per_seed(seeds, lambda seed: build_model(cfg, dataset.input_shape, dataset.num_classes))
     histories = train.fit_per_seed(models, seeds, repeat_to_budget(dataset, cfg["examples_per_epoch"]),
-                                   cfg["epochs"], cfg["batch_size"])
+                                   cfg["epochs"], cfg["batch_size"], stop=PLATEAU.stop(cfg))
     results = []
     for model, history in zip(models, histories):
         metrics = {
@@ -499,7 +508,7 @@ def run_trials(arm, seeds, cfg):
         params = float(trained[0][0].count_params())  # the same network at every size
         for seed, (_, measured, curves) in zip(seeds, trained):
             metrics[seed].update({size_metric(size, name): value for name, value in measured.items()})
-            history[seed][size_metric(size, "val/accuracy")] = curves["val/accuracy"]
+            history[seed].update({size_metric(size, name): curve for name, curve in curves.items()})
             used[seed][size] = dataset.info()
 
     position = position_task(cfg)
@@ -510,7 +519,7 @@ def run_trials(arm, seeds, cfg):
         seed_metrics[P1_METRIC] = sum(seed_metrics[size_metric(s)] for s in sizes) / len(sizes)
         seed_metrics["params/total"] = params
         seed_metrics.update({f"position/{name}": value for name, value in measured.items()})
-        history[seed]["position/val/accuracy"] = curves["val/accuracy"]
+        history[seed].update({f"position/{name}": curve for name, curve in curves.items()})
         seed_metrics["diverged"] = float(any(value for name, value in seed_metrics.items() if name.endswith("diverged")))
         results.append(TrialResult(metrics=seed_metrics, history=history[seed],
                                    datasets=[*used[seed].values(), position.info()]))

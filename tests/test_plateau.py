@@ -55,6 +55,12 @@ def test_an_arm_trained_until_a_plateau_is_under_trained_when_a_seed_reached_the
     assert not evidence_until.under_trained("a") and evidence_until.under_trained("b")  # b's seed 0 hit the cap
     outcome = Better("acc", "a", than="b", smallest_effect=0.01).evaluate(evidence_until)
     assert outcome.verdict == INCONCLUSIVE and outcome.qualifier == "under-trained: b"
+    # a trial that trains several models (prefixed curves) counts as its least trained one
+    both = {**{f"n400/{key}": values[:4] for key, values in stopped.items()},
+            **{f"position/{key}": values for key, values in stopped.items()}}
+    assert fit_metrics(both, UNTIL, cfg) == {FIT_EPOCHS: 5.0, FIT_STOPPED: 0.0, FIT_FINAL: 0.8}
+    assert fit_metrics({"n400/train/accuracy": [0.5, 0.9], "position/train/accuracy": [0.5, 0.6]}, PLATEAU,
+                       {}) == {FIT_FINAL: pytest.approx(0.6), FIT_GAIN: pytest.approx(0.4)}
     text = UNTIL.describe(cfg)
     assert "until its val/loss has not improved for 2 epochs (at most 5 epochs)" in text
 
