@@ -144,11 +144,13 @@ class EarlyStop:
     row, and keep the weights of its best epoch: Keras' EarlyStopping with restore_best_weights, written
     once here so that every training loop (model.fit in claimlab.train, the seeds side by side in
     claimlab.jax_seeds) applies the same rule. A loss improves downward, anything else upward; a
-    non-finite value never improves."""
+    non-finite value never improves. `min_epochs`: never stop before that many epochs (an experiment that
+    also measures the first epochs of every curve)."""
 
     monitor: str
     patience: int
     min_delta: float = 0.0
+    min_epochs: int = 0
 
     def improves(self, value: float, best: float | None) -> bool:
         if not math.isfinite(value):
@@ -173,14 +175,15 @@ class StopWatch:
     says whether this epoch is the best so far (keep its weights), `done` whether to stop now."""
 
     def __init__(self, stop: EarlyStop):
-        self.stop, self.best, self.wait, self.done = stop, None, 0, False
+        self.stop, self.best, self.wait, self.epochs, self.done = stop, None, 0, 0, False
 
     def update(self, value: float) -> bool:
+        self.epochs += 1
         if self.stop.improves(value, self.best):
             self.best, self.wait = value, 0
             return True
         self.wait += 1
-        self.done = self.wait >= self.stop.patience
+        self.done = self.wait >= self.stop.patience and self.epochs >= self.stop.min_epochs
         return False
 
 

@@ -39,6 +39,7 @@ def test_early_stopping_keeps_the_best_epoch_and_stops_after_patience_epochs_wit
     assert stop.replay([1.0, float("nan"), float("nan")]) == (0, 2)  # a non-finite value never improves
     assert EarlyStop("val/accuracy", 1).replay([0.5, 0.6, 0.55]) == (1, 2)  # accuracy improves upward
     assert EarlyStop("val/loss", 1, min_delta=0.1).replay([1.0, 0.95, 0.7]) == (0, 1)  # 0.05 is no improvement
+    assert EarlyStop("val/loss", 1, min_epochs=4).replay([1.0, 1.1, 1.2, 1.3, 1.4]) == (0, 3)  # not before 4 epochs
 
 
 def test_an_arm_trained_until_a_plateau_is_under_trained_when_a_seed_reached_the_cap_still_improving():
