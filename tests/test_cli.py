@@ -107,7 +107,7 @@ def test_list_name_shows_every_key_with_its_value_and_domain(runner):
     assert set(lines) == set(config.resolve(registry.load("gap_vs_flatten"), "smoke"))
     assert [line.split()[0] for line in settings.strip().splitlines()] == ["default", "mnist1d", "long_budget",
                                                                           "resnet_trunk", "tensorflow"]
-    assert "(epochs=5x the profile's)" in settings
+    assert "(epochs=5x the profile's, patience=5x the profile's)" in settings
     assert "2" in lines["epochs"] and "an integer >= 1" in lines["epochs"]  # the smoke value, and the domain
     assert "one of shifted_digits, mnist1d" in lines["dataset"]
     assert "a decision threshold" in lines["smallest_effect"] and "threshold" not in lines["epochs"]
