@@ -173,8 +173,8 @@ class Steps:
 
 class _Best:
     """The early-stopping bookkeeping of each model of one fit (nothing to do without a `stop` rule): its
-    best monitored value, the epochs since, the epoch it stopped and its best epoch's weights (trainable
-    and non-trainable, as model.get_weights keeps them)."""
+    StopWatch (claimlab.verdict), the epoch it stopped and its best epoch's weights (trainable and
+    non-trainable, as model.get_weights keeps them)."""
 
     def __init__(self, stop, count: int, side_by_side: bool):
         self.stop, self.side_by_side = stop, side_by_side
