@@ -24,7 +24,8 @@ Design choices, made before any run:
   the mean squared error (claimlab.train.fit), and its kernel and bias are compared with ordinary least
   squares (numpy.linalg.lstsq on [x, 1]) on the same data. Full-batch SGD on standardised features
   converges geometrically to the least-squares solution, so the numbers should agree to float32
-  precision; the rule allows ols_tolerance (THRESHOLDS, 1e-3) in every coefficient and the intercept.
+  precision; the rule allows ols_tolerance (THRESHOLDS, 1e-3) in every coefficient and the intercept,
+  from each of `check_seeds` (5) draws of the initial weights (the worst draw is judged).
   (The first run used learning rate 0.1 for 300 epochs, 28 s on a loaded machine, and was also within
   5e-7 of OLS; the defaults were changed to 0.3 for 60 epochs, which converges faster, only to save
   time. The rule did not change.) The bias's "weight" is the layer's trainable bias variable; the rule
@@ -38,7 +39,7 @@ Design choices, made before any run:
   depend on which check ran before. Error messages are recorded as one plain line (no colour codes).
 """
 
-from claimlab import train
+from claimlab import checks, train
 from claimlab.checks import fresh_keras, max_abs_difference, raised
 from claimlab.data import Dataset
 from claimlab.domains import Integer, Real, TupleOf
@@ -143,6 +144,7 @@ CONFIG = {
     # Below 1 or full-batch gradient descent diverges: the MSE's curvature along the intercept is 2.
     "regression_learning_rate": Real(0.3, min=0, max=1, min_open=True, max_open=True),
     "regression_epochs": Integer(60, min=1),
+    "check_seeds": Integer(5, min=5),  # X6: the initial weights drawn under seeds 0..check_seeds-1
     # X13
     "input_features": Integer(5, min=1),
     "fed_features": Integer(10, min=1),
@@ -223,43 +225,50 @@ def regression_data(cfg):
 
 
 def dense_linear_regression(cfg):
-    """Dense(1, input_dim=3, activation='linear') fitted by gradient descent vs numpy.linalg.lstsq."""
+    """Dense(1, input_dim=3, activation='linear') fitted by gradient descent vs numpy.linalg.lstsq, from
+    check_seeds draws of its initial weights: the claim holds for any start, so the worst draw is judged."""
     import warnings
 
     import numpy as np
 
-    keras = fresh_keras()
+    import keras
     from keras import layers
 
     x, y = regression_data(cfg)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Keras 3 prefers keras.Input over input_dim=; it still accepts it
-        model = keras.Sequential()
-        model.add(layers.Dense(1, input_dim=3, activation="linear"))
-    dense = model.layers[0]
-    bias_before = float(dense.bias.numpy()[0])
-    model.compile(optimizer=keras.optimizers.SGD(cfg["regression_learning_rate"]), loss="mse")
+    design = np.hstack([x.astype("float64"), np.ones((len(x), 1))])  # the bias "input" is always 1
+    solution, *_ = np.linalg.lstsq(design, y.astype("float64")[:, 0], rcond=None)
     empty = np.zeros((0, 3), "float32")
     data = Dataset("linear_regression", x, y, empty, empty[:, :1], empty, empty[:, :1], num_classes=0,
                    source="numpy, seeded by data_seed")
-    history = train.fit(model, data, cfg["regression_epochs"], batch_size=len(x), validation=False)
 
-    design = np.hstack([x.astype("float64"), np.ones((len(x), 1))])  # the bias "input" is always 1
-    solution, *_ = np.linalg.lstsq(design, y.astype("float64")[:, 0], rcond=None)
-    keras_coefficients = dense.kernel.numpy()[:, 0].astype("float64")
-    keras_intercept = float(dense.bias.numpy()[0])
-    return {
-        "parameters": int(model.count_params()),
-        "kernel_shape": list(dense.kernel.shape),
-        "bias_is_trainable_weight": any(w is dense.bias for w in dense.trainable_weights),
-        "bias_before_fit": bias_before,
-        "keras_coefficients": keras_coefficients.tolist(),
-        "keras_intercept": keras_intercept,
-        "ols_coefficients": solution[:3].tolist(),
-        "ols_intercept": float(solution[3]),
-        "max_abs_difference_from_ols": max_abs_difference(np.append(keras_coefficients, keras_intercept), solution),
-        "final_train_loss": history["train/loss"][-1],
-    }
+    def one_draw(seed):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Keras 3 prefers keras.Input over input_dim=; it still accepts it
+            model = keras.Sequential()
+            model.add(layers.Dense(1, input_dim=3, activation="linear"))
+        dense = model.layers[0]
+        kernel_before = dense.kernel.numpy()[:, 0].astype("float64")
+        bias_before = float(dense.bias.numpy()[0])
+        model.compile(optimizer=keras.optimizers.SGD(cfg["regression_learning_rate"]), loss="mse")
+        history = train.fit(model, data, cfg["regression_epochs"], batch_size=len(x), validation=False)
+        keras_coefficients = dense.kernel.numpy()[:, 0].astype("float64")
+        keras_intercept = float(dense.bias.numpy()[0])
+        return {
+            "parameters": int(model.count_params()),
+            "kernel_shape": list(dense.kernel.shape),
+            "bias_is_trainable_weight": any(w is dense.bias for w in dense.trainable_weights),
+            "kernel_before_fit": kernel_before.tolist(),
+            "bias_before_fit": bias_before,
+            "keras_coefficients": keras_coefficients.tolist(),
+            "keras_intercept": keras_intercept,
+            "ols_coefficients": solution[:3].tolist(),
+            "ols_intercept": float(solution[3]),
+            "max_abs_difference_from_ols": max_abs_difference(np.append(keras_coefficients, keras_intercept), solution),
+            "final_train_loss": history["train/loss"][-1],
+        }
+
+    return checks.over_weight_draws(one_draw, cfg["check_seeds"], worst={
+        "parameters": "max", "bias_is_trainable_weight": "all", "max_abs_difference_from_ols": "max"})
 
 
 # ---- X13: 10 features into a 5-feature input --------------------------------------------------------
@@ -352,9 +361,11 @@ def x6_rule(cfg):
         expect={"parameters": 4, "bias_is_trainable_weight": True,
                 "max_abs_difference_from_ols": AtMost(cfg["ols_tolerance"])},
         note=(f"After {cfg['regression_epochs']} epochs of full-batch SGD at learning rate "
-              f"{cfg['regression_learning_rate']:g} on {cfg['regression_samples']} samples, "
+              f"{cfg['regression_learning_rate']:g} on {cfg['regression_samples']} samples, from "
+              f"{checks.weight_draws_text(cfg)}, "
               "max_abs_difference_from_ols is the largest |Keras - numpy.linalg.lstsq on [x, 1]| over the 3 "
-              "coefficients and the intercept."),
+              "coefficients, the intercept (and the draws: gradient descent on this convex loss reaches OLS "
+              "from any start)."),
         context=linear_regression_context,
     )
 

@@ -215,3 +215,25 @@ def test_every_judged_arm_of_every_committed_default_setting_is_at_its_plateau(e
               for comparison in paired_comparisons(claim.rule_for(cfg)) if BUDGET not in comparison.about
               for _, arm in comparison.reads()}
     assert not sorted(arm for arm in judged if evidence.under_trained(arm))
+
+
+# Issue 26, item 5: an exact check on freshly initialised weights measures at least 5 draws of them
+# (claimlab.checks.over_weight_draws records them under `by_draw`). The committed checks ran on one draw
+# and fail, as expected, until the regeneration measures five.
+CHECKS_ON_FRESH_WEIGHTS = {"nonlinearity": "collapsed_layer_matches_keras_stack",
+                           "learned_kernels": "kernel_is_a_trained_parameter",
+                           "lstm_variable_length": "stateful_chunks_vs_full_sequence",
+                           "dense_semantics": "dense_linear_regression"}
+ONE_DRAW_YET = pytest.mark.xfail(strict=True, reason="the committed check measured one draw of the weights "
+                                                     "(issue 26): regenerated after issues 26 and 27")
+
+
+def committed_draws(name: str, check: str) -> list:
+    return read_summary(RESULTS / name).checks.get(check, {}).get("by_draw", {}).get("seeds", [])
+
+
+@pytest.mark.parametrize("name, check", [
+    pytest.param(name, check, id=name, marks=() if committed_draws(name, check) else ONE_DRAW_YET)
+    for name, check in CHECKS_ON_FRESH_WEIGHTS.items()])
+def test_every_committed_check_on_fresh_weights_measured_five_draws(name, check):
+    assert len(committed_draws(name, check)) >= 5

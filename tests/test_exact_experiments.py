@@ -42,3 +42,46 @@ def test_the_checks_are_one_child_run_of_the_parent(smoke_runs, name):
     for claim_id, claim in run["verdicts"].items():
         assert parent.data.tags[f"verdict.{claim_id}"] == claim.verdict
     assert "checks.json" in {a.path for a in MlflowClient(tracking_uri=run["uri"]).list_artifacts(child.info.run_id)}
+
+
+# Issue 26, item 5: the exact checks that measure freshly initialised weights, and the draws they measure.
+WEIGHT_DRAW_CHECKS = {"nonlinearity": "collapsed_layer_matches_keras_stack",
+                      "learned_kernels": "kernel_is_a_trained_parameter",
+                      "lstm_variable_length": "masked_padding_matches_unpadded",
+                      "dense_semantics": "dense_linear_regression",
+                      "weight_init_depth": "scales_across_depths_and_inits"}
+
+
+@pytest.mark.parametrize("name", sorted(WEIGHT_DRAW_CHECKS))
+def test_a_check_on_fresh_weights_cannot_be_set_to_fewer_than_five_draws(name):
+    from claimlab import config
+    from claimlab.errors import UsageError
+
+    experiment = registry.load(name)
+    cfg = config.resolve(experiment, "smoke")
+    assert WEIGHT_DRAW_CHECKS[name] in [check.__name__ for check in experiment.checks(cfg)]
+    assert cfg["check_seeds"] >= 5  # every profile, the smoke one too
+    with pytest.raises(UsageError, match="check_seeds"):
+        config.resolve(experiment, overrides={"check_seeds": "1"})
+
+
+def test_over_weight_draws_judges_the_worst_of_five_seeded_draws(keras):
+    import numpy as np
+
+    from claimlab import checks
+
+    def first_kernel_entry(seed):
+        layer = keras.layers.Dense(2)
+        layer.build((None, 3))
+        value = float(np.asarray(layer.kernel)[0, 0])
+        return {"entry": value, "positive": value > 0, "seed_seen": seed}
+
+    measured = checks.over_weight_draws(first_kernel_entry, 5, worst={"entry": "max", "positive": "all"})
+    draws = measured["by_draw"]
+    assert draws["seeds"] == draws["seed_seen"] == [0, 1, 2, 3, 4]
+    assert len(set(draws["entry"])) == 5  # five different draws, not one repeated
+    assert measured["entry"] == max(draws["entry"])
+    assert measured["positive"] == all(draws["positive"])
+    assert measured["seed_seen"] == 0  # an unjudged quantity is draw 0's
+    again = checks.over_weight_draws(first_kernel_entry, 5, worst={"entry": "max"})
+    assert again["by_draw"]["entry"] == draws["entry"]  # seeded: the same draws every run

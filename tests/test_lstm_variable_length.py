@@ -157,7 +157,7 @@ def test_l4a_verdict_applies_the_configured_gradient_tolerance(experiment, modul
     strict = module.l4a_rule({**experiment.thresholds}).evaluate(evidence)
     loose = module.l4a_rule({**experiment.thresholds, "gradient_tolerance": 3e-4}).evaluate(evidence)
     assert (strict.verdict, loose.verdict) == ("refuted", "supported")
-    assert "gradient cosine full vs chunked BPTT: lstm_kernel 0.9900" in strict.reason
+    assert "gradient cosine full vs chunked BPTT (draw 0): lstm_kernel 0.9900" in strict.reason
     failed = module.l4a_rule(experiment.thresholds).evaluate(Evidence(trials=None, checks={}))
     assert failed.verdict == "inconclusive"  # a check that did not run decides nothing
 
