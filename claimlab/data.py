@@ -25,12 +25,20 @@ from claimlab.spec import DatasetInfo
 # Published accuracies on these datasets, for the scope reports' references (claimlab.spec.Reference):
 # a setting's baseline near them trains properly; far below, the setting is an under-trained toy.
 # Each is (value, where a reader looks it up), the last two fields of a Reference.
+# Each is (value, where a reader looks it up, dataset, model family, training examples): the Reference's
+# fields after the metric. Whether it compares like with like with an arm is the Reference's to say.
 DIGITS_PUBLISHED = (0.97, "scikit-learn's example 'Recognizing hand-written digits': an SVC trained on half of "
-                          "the digits scores 97% on the other half")
+                          "the digits scores 97% on the other half", "digits", "an SVC (RBF kernel)", 898)
 MNIST1D_CNN_PUBLISHED = (0.94, "the MNIST-1D README (github.com/greydanus/mnist1d): a CNN scores about 94% at the "
-                               "standard size, 4,000 training examples")
+                               "standard size, 4,000 training examples", "mnist1d", "a CNN", 4000)
 MNIST1D_MLP_PUBLISHED = (0.68, "the MNIST-1D README (github.com/greydanus/mnist1d): an MLP scores about 68% at the "
-                               "standard size, 4,000 training examples")
+                               "standard size, 4,000 training examples", "mnist1d", "an MLP", 4000)
+MNIST1D_LOGISTIC_PUBLISHED = (0.32, "the MNIST-1D README (github.com/greydanus/mnist1d): logistic regression scores "
+                                    "about 32% at the standard size, 4,000 training examples", "mnist1d",
+                              "logistic regression", 4000)
+# The lab's training splits (`split`'s defaults and mnist1d's 15% validation), which arms declare beside them.
+DIGITS_TRAIN_EXAMPLES = 1068
+MNIST1D_TRAIN_EXAMPLES = 3400
 
 
 def digest_of(arrays) -> str:

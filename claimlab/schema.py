@@ -130,6 +130,7 @@ class ReferenceCheck:
     shortfall: float | None
     under_trained: bool
     source: str
+    differs: tuple[str, ...] | None = None  # what keeps it from comparing like with like (None: not recorded)
 
 
 @dataclass(frozen=True)
@@ -306,7 +307,7 @@ def json_safe(value) -> Any:
 
 # Fields added after version 1 files were written, left out when unset so that those files write back as
 # they are: an exact claim's seeds_needed, a run's reproduction, LEVELS, PLATEAU and an arm's level.
-_OMITTED_WHEN_NONE = {"seeds_needed", "reproduction", "levels", "level", "plateau", "under_trained"}
+_OMITTED_WHEN_NONE = {"seeds_needed", "reproduction", "levels", "level", "plateau", "under_trained", "differs"}
 
 
 def _build(cls, data, where: str):

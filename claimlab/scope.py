@@ -43,8 +43,8 @@ TENSORFLOW_SETTING = "tensorflow"
 # grid is several times the suite's compute); --seeds sets them all.
 OTHER_SETTING_SEEDS = {"full": 5}
 
-# A setting whose baseline arm scores more than this below its published reference (in accuracy
-# points) is labelled under-trained: its verdicts still count, and say so.
+# A setting whose baseline arm scores more than this below a published reference that compares like with
+# like (spec.Reference) is labelled under-trained: its verdicts still count, and say so.
 UNDER_TRAINED_SHORTFALL = 0.05
 
 SCOPE_RULE = (
@@ -54,8 +54,9 @@ SCOPE_RULE = (
     "rather than asserts, else 'setting-dependent', naming the "
     "settings of each verdict. A setting counts once its run is complete under the current declaration; one "
     "that has not run, did not finish or ran an older declaration is named and not counted. A setting whose "
-    f"baseline arm scores more than {UNDER_TRAINED_SHORTFALL:g} below its published reference accuracy counts, "
-    "and is labelled under-trained."
+    f"baseline arm scores more than {UNDER_TRAINED_SHORTFALL:g} below a published reference accuracy for the same "
+    "dataset, model family and split size counts, and is labelled under-trained; a reference that differs in any "
+    "of them is reported with what differs, and labels nothing."
 )
 # for MLflow's compare view
 SCOPE_CODES = {"holds": 1, "inconclusive": 0, "setting-dependent": 0, "refuted": -1, "measured": 0}
@@ -140,10 +141,11 @@ def reference_check(setting: Setting | None, trials) -> ReferenceCheck | None:
     rows = trials[trials["arm"] == reference.arm]
     measured = float(rows[reference.metric].astype(float).mean()) if reference.metric in rows and len(rows) else None
     shortfall = None if measured is None else reference.value - measured
+    differs = reference.differences()
     return ReferenceCheck(arm=reference.arm, metric=reference.metric, reference=reference.value, measured=measured,
                           shortfall=shortfall,
-                          under_trained=bool(shortfall is not None and shortfall > UNDER_TRAINED_SHORTFALL),
-                          source=reference.source)
+                          under_trained=bool(not differs and shortfall is not None and shortfall > UNDER_TRAINED_SHORTFALL),
+                          source=reference.source, differs=differs)
 
 
 def reference_text(check: ReferenceCheck | None) -> str:
@@ -152,6 +154,10 @@ def reference_text(check: ReferenceCheck | None) -> str:
     if check.measured is None:
         return (f"{check.arm} {check.metric} was not measured in this run (a profile without that training "
                 f"size?), so it is not compared with the published {check.reference:.2f}")
+    if check.differs:  # not like with like: reported, and what differs said; it labels nothing
+        return (f"{check.arm} {check.metric} {check.measured:.3f} beside a published {check.reference:.2f} that does "
+                f"not compare like with like ({'; '.join(check.differs)}: context only, the plateau test says "
+                f"whether the arm trained; {check.source})")
     state = (f"under-trained: {check.shortfall:.3f} short" if check.under_trained
              else "within reach of it" if check.shortfall > 0 else "above it")
     return (f"{check.arm} {check.metric} {check.measured:.3f} against a published {check.reference:.2f} "

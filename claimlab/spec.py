@@ -96,12 +96,39 @@ class TrialResult:
 @dataclass(frozen=True)
 class Reference:
     """A published accuracy for a setting's baseline arm, so a reader can tell a setting that trains
-    its nets properly from an under-trained toy: `metric` of arm `arm`, against `value` from `source`."""
+    its nets properly from an under-trained toy: `metric` of arm `arm`, against `value` from `source`.
+
+    A reference judges training only when it compares like with like (issue 26): the same dataset, the same
+    model family and a training split of about the same size (within SPLIT_RATIO). Each side is declared:
+    `dataset`, `family` and `train_examples` of the published number (claimlab.data's *_PUBLISHED), and the
+    same three of the lab's arm. A reference that differs is still reported, with what differs; whether the
+    arm trained is then the plateau test's to say (claimlab.verdict.Plateau)."""
 
     arm: str
     metric: str
     value: float
     source: str  # where the number is published, as a reader would look it up
+    dataset: str = ""  # what the published number was measured on
+    family: str = ""  # the published model's family: "SVC (RBF kernel)", "CNN", "MLP", "logistic regression"
+    train_examples: int = 0  # its training split
+    arm_dataset: str = ""  # the same three for the lab's arm
+    arm_family: str = ""
+    arm_train_examples: int = 0
+
+    SPLIT_RATIO = 1.25  # training splits within 25% of each other count as the same size
+
+    def differences(self) -> tuple[str, ...]:
+        """What keeps the reference from comparing like with like; empty when it does."""
+        differs = []
+        if self.dataset != self.arm_dataset:
+            differs.append(f"the reference's dataset is {self.dataset}, the arm's {self.arm_dataset}")
+        if self.family != self.arm_family:
+            differs.append(f"the reference is {self.family}, the arm {self.arm_family}")
+        low, high = sorted((self.train_examples, self.arm_train_examples))
+        if not low or high / low > self.SPLIT_RATIO:
+            differs.append(f"the reference trained on {self.train_examples:,} examples, the arm on "
+                           f"{self.arm_train_examples:,}")
+        return tuple(differs)
 
 
 @dataclass(frozen=True)

@@ -222,7 +222,9 @@ PROFILES = {
 # The claims are about initialising ReLU networks in general. No second offline image dataset fits the
 # 2-D CNN arms as digits do, so the scope varies the budget and the depth. The baseline is the Keras
 # default (Glorot kernels, zero biases) on the CNN.
-DIGITS_REFERENCE = Reference("cnn_glorot_zero", "test/accuracy", *datasets.DIGITS_PUBLISHED)
+DIGITS_REFERENCE = Reference("cnn_glorot_zero", "test/accuracy", *datasets.DIGITS_PUBLISHED,
+                             arm_dataset="digits", arm_family="a CNN",
+                             arm_train_examples=datasets.DIGITS_TRAIN_EXAMPLES)
 # Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
 # `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
 BACKEND = "jax"

@@ -265,7 +265,9 @@ PROFILES = {
 # loss band and its 1/V gradient factor depend on the number of classes, and how much a small gradient
 # slows training depends on the optimiser. The scope varies the budget, the depth, the optimiser and the
 # data. The text task has no published accuracy; digits has one.
-DIGITS_REFERENCE = Reference("logits", "test/accuracy", *datasets.DIGITS_PUBLISHED)
+DIGITS_REFERENCE = Reference("logits", "test/accuracy", *datasets.DIGITS_PUBLISHED,
+                             arm_dataset="digits", arm_family="an MLP",
+                             arm_train_examples=datasets.DIGITS_TRAIN_EXAMPLES)
 # Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
 # `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
 BACKEND = "jax"

@@ -182,10 +182,13 @@ PROFILES = {
 # The answer speaks of networks "no matter how deep", trained on anything; the scope varies the training
 # budget, the depth and width, and the data. The baseline of MNIST-1D is the linear arm (its README's
 # logistic regression); on digits the published number is a non-linear classifier's, so deep_relu's.
-MNIST1D_REFERENCE = Reference("linear", "test/accuracy", 0.32,
-                              "the MNIST-1D README (github.com/greydanus/mnist1d): logistic regression scores about "
-                              "32% at the standard size, 4,000 training examples (an MLP about 68%)")
-DIGITS_REFERENCE = Reference("deep_relu", "test/accuracy", *datasets.DIGITS_PUBLISHED)
+# The linear arm, Dense(10) with a softmax on the flattened series, is multinomial logistic regression.
+MNIST1D_REFERENCE = Reference("linear", "test/accuracy", *datasets.MNIST1D_LOGISTIC_PUBLISHED,
+                              arm_dataset="mnist1d", arm_family="logistic regression",
+                              arm_train_examples=datasets.MNIST1D_TRAIN_EXAMPLES)
+DIGITS_REFERENCE = Reference("deep_relu", "test/accuracy", *datasets.DIGITS_PUBLISHED,
+                             arm_dataset="digits", arm_family="an MLP",
+                             arm_train_examples=datasets.DIGITS_TRAIN_EXAMPLES)
 # Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
 # `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
 BACKEND = "jax"

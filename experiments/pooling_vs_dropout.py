@@ -249,7 +249,8 @@ PROFILES = {
 # P1-P3 are about conv nets in general, but the task (nested training sizes, P2's position labels) is
 # built on MNIST-1D's generator; a second dataset would need a second generator and is not in the scope.
 # The scope varies the budget and the width. The baseline is the plain conv net at the largest size.
-MNIST1D_REFERENCE = Reference("none", "n6400/test/accuracy", *datasets.MNIST1D_CNN_PUBLISHED)
+MNIST1D_REFERENCE = Reference("none", "n6400/test/accuracy", *datasets.MNIST1D_CNN_PUBLISHED,
+                              arm_dataset="mnist1d", arm_family="a CNN", arm_train_examples=6400)
 # Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
 # `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
 BACKEND = "jax"

@@ -108,8 +108,7 @@ recipe; the scope report (results/residual_depth/scope.md) says in which each ve
 import time
 
 from claimlab import data as datasets
-from claimlab import train
-from claimlab.checks import fresh_keras
+from claimlab import checks, train
 from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.plots import mean_ci_band
 from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
@@ -180,6 +179,7 @@ CONFIG = {
     "momentum": Real(0.9, min=0, max=1, max_open=True),  # SGD only
     "weight_decay": Real(0.0, min=0),  # L2 factor on every kernel (resnet_cifar's weight_decay)
     "probe_examples": Integer(64, min=2),  # E9a: the first test images the nets are compared on
+    "check_seeds": Integer(5, min=5),  # E9a: weights and batch-norm statistics drawn under seeds 0..check_seeds-1
     # Decision thresholds (threshold=True), declared before any run and `--set`-able like the rest;
     # a setting never changes one: a setting changes what is trained, never the rule.
     # E9b, E9c: a test-accuracy drop larger than this is "hurt" (1 point: see the module docstring).
@@ -219,7 +219,9 @@ PROFILES = {
 }
 
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------
-DIGITS_REFERENCE = Reference("residual_shallow", "test/accuracy", *datasets.DIGITS_PUBLISHED)
+DIGITS_REFERENCE = Reference("residual_shallow", "test/accuracy", *datasets.DIGITS_PUBLISHED,
+                             arm_dataset="digits", arm_family="a CNN",
+                             arm_train_examples=datasets.DIGITS_TRAIN_EXAMPLES)
 # Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
 # `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
 BACKEND = "jax"
@@ -356,40 +358,48 @@ def deeper_resnet_contains_shallower(cfg):
 
     from claimlab.models import resnet_cifar
 
-    fresh_keras()
-    rng = np.random.default_rng(0)
     dataset = load_data(cfg)
     x = dataset.x_test[: cfg["probe_examples"]]
     n_shallow, n_deep = cfg["depths"][0], cfg["depths"][-1]
     blocks = added_blocks(n_shallow, n_deep, len(cfg["filters"]))
 
-    def pair(kind, make_identity):
-        shallow, deep = (resnet_cifar(n, dataset.input_shape, dataset.num_classes, tuple(cfg["filters"]),
-                                      shortcut=SHORTCUTS[kind]) for n in (n_shallow, n_deep))
-        randomise_batch_norms(shallow, rng)
-        randomise_batch_norms(deep, rng)
-        copy_weights(shallow, deep)
-        for block in blocks:
-            make_identity(deep, block)
-        return shallow, deep
+    def one_draw(seed):
+        rng = np.random.default_rng(seed)  # the batch norms' statistics, drawn with the weights
 
-    shallow, deep = pair("residual", zero_branch)
-    measured = {
-        "weighted_layers": [weighted_layers(shallow), weighted_layers(deep)],
-        "added_blocks": len(blocks),
-        "residual_zeroed/max_abs_diff_inference": max_abs_diff(outputs(shallow, x), outputs(deep, x)),
-        "residual_zeroed/max_abs_diff_training": max_abs_diff(outputs(shallow, x, True), outputs(deep, x, True)),
-    }
-    shallow, deep = pair("plain", zero_branch)
-    features, probabilities = outputs(deep, x)
-    measured["plain_zeroed/output_spread"] = float(max(np.ptp(features, axis=0).max(),
-                                                       np.ptp(probabilities, axis=0).max()))
-    measured["plain_zeroed/max_abs_diff_inference"] = max_abs_diff(outputs(shallow, x), outputs(deep, x))
-    measured["plain_zeroed/shallow_output_spread"] = float(np.ptp(outputs(shallow, x)[1], axis=0).max())
-    shallow, deep = pair("plain", identity_branch)
-    measured["plain_identity/max_abs_diff_inference"] = max_abs_diff(outputs(shallow, x), outputs(deep, x))
-    measured["plain_identity/max_abs_diff_training"] = max_abs_diff(outputs(shallow, x, True), outputs(deep, x, True))
-    return measured
+        def pair(kind, make_identity):
+            shallow, deep = (resnet_cifar(n, dataset.input_shape, dataset.num_classes, tuple(cfg["filters"]),
+                                          shortcut=SHORTCUTS[kind]) for n in (n_shallow, n_deep))
+            randomise_batch_norms(shallow, rng)
+            randomise_batch_norms(deep, rng)
+            copy_weights(shallow, deep)
+            for block in blocks:
+                make_identity(deep, block)
+            return shallow, deep
+
+        shallow, deep = pair("residual", zero_branch)
+        measured = {
+            "weighted_layers": [weighted_layers(shallow), weighted_layers(deep)],
+            "added_blocks": len(blocks),
+            "residual_zeroed/max_abs_diff_inference": max_abs_diff(outputs(shallow, x), outputs(deep, x)),
+            "residual_zeroed/max_abs_diff_training": max_abs_diff(outputs(shallow, x, True), outputs(deep, x, True)),
+        }
+        shallow, deep = pair("plain", zero_branch)
+        features, probabilities = outputs(deep, x)
+        measured["plain_zeroed/output_spread"] = float(max(np.ptp(features, axis=0).max(),
+                                                           np.ptp(probabilities, axis=0).max()))
+        measured["plain_zeroed/max_abs_diff_inference"] = max_abs_diff(outputs(shallow, x), outputs(deep, x))
+        measured["plain_zeroed/shallow_output_spread"] = float(np.ptp(outputs(shallow, x)[1], axis=0).max())
+        shallow, deep = pair("plain", identity_branch)
+        measured["plain_identity/max_abs_diff_inference"] = max_abs_diff(outputs(shallow, x), outputs(deep, x))
+        measured["plain_identity/max_abs_diff_training"] = max_abs_diff(outputs(shallow, x, True), outputs(deep, x, True))
+        return measured
+
+    # The deeper net contains the shallower one for any weights: the worst draw is judged (and the zeroed plain
+    # net's difference from the shallow one, reported, at its smallest).
+    return checks.over_weight_draws(one_draw, cfg["check_seeds"], worst={
+        "residual_zeroed/max_abs_diff_inference": "max", "residual_zeroed/max_abs_diff_training": "max",
+        "plain_zeroed/output_spread": "max", "plain_zeroed/max_abs_diff_inference": "min",
+        "plain_identity/max_abs_diff_inference": "max", "plain_identity/max_abs_diff_training": "max"})
 
 
 def e9a_context(measured):
@@ -408,7 +418,7 @@ def e9a_rule(cfg):
                          "plain_zeroed/output_spread": AtMost(tolerance),
                          "plain_identity/max_abs_diff_inference": AtMost(plain_tolerance)},
                  note="The shallowest and deepest nets of `depths` (resnet_cifar, the run's input shape and filters), "
-                      "every batch norm's statistics drawn at random (seed 0), the deep net given the shallow one's "
+                      f"every batch norm's statistics drawn at random, from {checks.weight_draws_text(cfg)}, the deep net given the shallow one's "
                       "weights by layer name; every block the deep net adds has its last batch norm's scale and "
                       "shift set to 0 (residual; plain zeroed) or delta kernels and batch norms undoing their moving "
                       "statistics (plain identity). max_abs_diff: the largest absolute difference of the pooled "

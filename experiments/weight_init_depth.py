@@ -262,8 +262,12 @@ PROFILES = {
 }
 
 # ---- scope: the settings E3b is judged in, chosen before any run --------------------------------------
-DIGITS_REFERENCE = Reference("he", "test/accuracy", *datasets.DIGITS_PUBLISHED)
-MNIST1D_REFERENCE = Reference("he", "test/accuracy", *datasets.MNIST1D_MLP_PUBLISHED)
+DIGITS_REFERENCE = Reference("he", "test/accuracy", *datasets.DIGITS_PUBLISHED,
+                             arm_dataset="digits", arm_family="an MLP",
+                             arm_train_examples=datasets.DIGITS_TRAIN_EXAMPLES)
+MNIST1D_REFERENCE = Reference("he", "test/accuracy", *datasets.MNIST1D_MLP_PUBLISHED,
+                              arm_dataset="mnist1d", arm_family="an MLP",
+                              arm_train_examples=datasets.MNIST1D_TRAIN_EXAMPLES)
 # Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
 # `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
 BACKEND = "jax"

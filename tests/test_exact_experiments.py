@@ -49,7 +49,11 @@ WEIGHT_DRAW_CHECKS = {"nonlinearity": "collapsed_layer_matches_keras_stack",
                       "learned_kernels": "kernel_is_a_trained_parameter",
                       "lstm_variable_length": "masked_padding_matches_unpadded",
                       "dense_semantics": "dense_linear_regression",
-                      "weight_init_depth": "scales_across_depths_and_inits"}
+                      "weight_init_depth": "scales_across_depths_and_inits",
+                      "batch_size": "batch_matmul_matches_rows",
+                      "dense_width": "dense_unit_connectivity",
+                      "residual_depth": "deeper_resnet_contains_shallower",
+                      "redundant_neurons": "quantized_head_storage"}
 
 
 @pytest.mark.parametrize("name", sorted(WEIGHT_DRAW_CHECKS))

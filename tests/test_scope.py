@@ -223,3 +223,37 @@ def test_citing_an_unknown_id_or_one_without_results_exits_2(grid, tmp_path, cap
     assert "python runner.py --list shows every claim id" in capsys.readouterr().err
     assert cli.main(["--cite", "S1", "--results-dir", str(tmp_path)]) == 2
     assert "run python runner.py scope_probe --settings all first" in capsys.readouterr().err
+
+
+def test_a_reference_judges_training_only_when_it_compares_like_with_like():
+    import pandas as pd
+
+    from claimlab.spec import Reference, Setting
+
+    trials = pd.DataFrame({"arm": ["mlp"] * 3, "test/accuracy": [0.80, 0.82, 0.81]})
+
+    def check(**arm_side):
+        published = Reference("mlp", "test/accuracy", 0.97, "a paper", "digits", "an MLP", 1000,
+                              **{"arm_dataset": "digits", "arm_family": "an MLP", "arm_train_examples": 1100, **arm_side})
+        return scope.reference_check(Setting("s", "why", reference=published), trials)
+
+    like = check()
+    assert like.differs == () and like.under_trained  # 0.16 short of a like-with-like reference
+    assert "under-trained: 0.160 short" in scope.reference_text(like)
+    for arm_side, differs in (({"arm_family": "a CNN"}, "the reference is an MLP, the arm a CNN"),
+                              ({"arm_dataset": "mnist1d"}, "the reference's dataset is digits, the arm's mnist1d"),
+                              ({"arm_train_examples": 6400}, "the reference trained on 1,000 examples, the arm on 6,400")):
+        unlike = check(**arm_side)
+        assert unlike.differs == (differs,) and not unlike.under_trained, arm_side
+        assert differs in scope.reference_text(unlike) and "under-trained" not in scope.reference_text(unlike)
+
+
+def test_every_declared_reference_names_the_dataset_family_and_split_of_both_sides():
+    for experiment in registry.load_all():
+        for name, setting in experiment.settings.items():
+            reference = setting.reference
+            if reference is None:
+                continue
+            sides = (reference.dataset, reference.family, reference.train_examples,
+                     reference.arm_dataset, reference.arm_family, reference.arm_train_examples)
+            assert all(sides), f"{experiment.name}@{name}: {sides}"

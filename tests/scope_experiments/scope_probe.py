@@ -25,7 +25,9 @@ IF_DIVERGED = {"accuracy": IfDiverged.scores(0.5, "chance on two balanced classe
 LEVELS = {"accuracy": Level(0.5, 1.0, "two balanced classes")}
 SETTINGS = {
     "default": Setting("64 examples, one epoch", "the probe's own setting",
-                       reference=Reference("wide", "accuracy", 0.999, "a reference no one-epoch run reaches")),
+                       reference=Reference("wide", "accuracy", 0.999, "a reference no one-epoch run reaches",
+                                           "two blobs", "an MLP", 64, arm_dataset="two blobs", arm_family="an MLP",
+                                           arm_train_examples=64)),
     "longer": Setting("64 examples, 3x the epochs", "a budget setting relative to the profile", {"epochs": Times(3)}),
     "wider": Setting("64 examples, both arms 4x wider", "a capacity setting", {"width_scale": 4}),
 }
