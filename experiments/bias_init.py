@@ -371,8 +371,10 @@ def b3_rule(cfg):
                       for arm in sorted(set(evidence.trials["arm"]))}
         arms = (arm_summaries(evidence, "dead/count_init", [small for small, _ in pairs])
                 + arm_summaries(evidence, "test/accuracy", [arm for pair in pairs for arm in pair]))
-        floors = "; ".join(dict.fromkeys(c.qualifier for c in better + same
-                                         if c.qualifier.startswith(("too few", "no variation"))))
+        # Why the undecided comparisons decide nothing: the evidence floor, or an arm under-trained, at chance
+        # or at the ceiling (verdict.discriminating, applied by Better and Equivalent).
+        floors = "; ".join(dict.fromkeys(c.qualifier for c in better + same if c.qualifier.startswith(
+            ("too few", "no variation", "under-trained", "chance", "ceiling"))))
         return Outcome(verdict, reason, arms=arms, comparisons=[c for pair in zip(better, same) for c in pair],
                        details={"dead_units_at_init_in_0.01_arms": dead_at_init, "all_fire": all_fire,
                                 "consistent_improvement": consistent_improvement, "dead_share": dead_share,

@@ -9,7 +9,7 @@ import pytest
 from mlflow import MlflowClient
 
 from claimlab import config, registry, train
-from claimlab.verdict import Evidence
+from claimlab.verdict import FIT_STOPPED, Evidence
 
 NAME = "bias_init"
 EXPERIMENT = registry.load(NAME)
@@ -199,7 +199,7 @@ CFG = config.resolve(EXPERIMENT, "smoke")
 
 
 def _evidence(auc, epochs=2.0, reached=1.0, dead_c001=0.0, test_accuracy=lambda model, weight, bias, seed: 0.9,
-              seeds=6):
+              seeds=6, stopped=None):
     """Trials with the given per-arm values plus a small noise that differs between arms (tied seeds would
     be "no variation") and averages to exactly 0 over the 6 seeds (so arm means are the given values)."""
     rows = []
@@ -213,6 +213,10 @@ def _evidence(auc, epochs=2.0, reached=1.0, dead_c001=0.0, test_accuracy=lambda 
                          + jitter,
                          "dead/count_init": dead_c001 if spec["bias_init"] == "c001" else 3.0,
                          "dead/share_init": 0.0, "dead/share_trained": 0.0})
+            if stopped is not None:  # the plateau test's record: 0 where the trial reached the cap still improving
+                rows[-1][FIT_STOPPED] = stopped(spec["model"], spec["weight_init"], spec["bias_init"], seed)
+    if stopped is not None:
+        return Evidence(trials=pd.DataFrame(rows), cfg=CFG, plateau=MODULE.PLATEAU)
     return Evidence(trials=pd.DataFrame(rows), cfg=CFG)
 
 
@@ -273,6 +277,23 @@ def test_b3_refuted_by_a_dead_unit_or_a_consistent_gain_supported_otherwise():
                                    test_accuracy=lambda m, w, b, s: 0.85 + 0.05 * (b == "c001") + 0.001 * (s % 3)))
     assert gain.verdict == "refuted" and gain.details["consistent_improvement"], gain.reason
     assert [c.state for c in gain.comparisons[::2]] == ["better"] * 6
+
+
+def test_b3_neither_refuted_nor_supported_on_test_accuracy_of_an_under_trained_arm():
+    """B3's own rule (Custom) judges its comparisons as every rule does: a c001 arm with a seed stopped by the
+    cap, still improving, decides nothing about test accuracy, in either direction."""
+    rule = MODULE.b3_rule(CFG)
+    c001_at_cap = {"stopped": lambda m, w, b, s: float(not (b == "c001" and s == 0))}
+    gain = rule.evaluate(_evidence(lambda m, w, b, s: 0.9, **c001_at_cap,
+                                   test_accuracy=lambda m, w, b, s: 0.85 + 0.05 * (b == "c001") + 0.001 * (s % 3)))
+    assert gain.verdict == "inconclusive" and not gain.details["consistent_improvement"], gain.reason
+    assert gain.qualifier.startswith("under-trained: cnn_he_c001"), gain.qualifier
+    flat = rule.evaluate(_evidence(lambda m, w, b, s: 0.9, **c001_at_cap))
+    assert flat.verdict == "inconclusive" and "under-trained" in flat.qualifier
+    trained = rule.evaluate(_evidence(lambda m, w, b, s: 0.9, stopped=lambda m, w, b, s: 1.0))
+    assert trained.verdict == "supported"  # the same trials with every arm at its plateau
+    dead = rule.evaluate(_evidence(lambda m, w, b, s: 0.9, dead_c001=1.0, **c001_at_cap))
+    assert dead.verdict == "refuted"  # dead units at init are measured before any training
 
 
 # ---- the thresholds are config keys: the rules apply and print the run's values -----------------------
