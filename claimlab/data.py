@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from claimlab.errors import RunFailure, UsageError
-from claimlab.spec import DatasetInfo
+from claimlab.spec import DatasetInfo, Reference
 
 
 # Published accuracies on these datasets, for the scope reports' references (claimlab.spec.Reference):
@@ -36,9 +36,18 @@ MNIST1D_MLP_PUBLISHED = (0.68, "the MNIST-1D README (github.com/greydanus/mnist1
 MNIST1D_LOGISTIC_PUBLISHED = (0.32, "the MNIST-1D README (github.com/greydanus/mnist1d): logistic regression scores "
                                     "about 32% at the standard size, 4,000 training examples", "mnist1d",
                               "logistic regression", 4000)
-# The lab's training splits (`split`'s defaults and mnist1d's 15% validation), which arms declare beside them.
-DIGITS_TRAIN_EXAMPLES = 1068
-MNIST1D_TRAIN_EXAMPLES = 3400
+# The lab's training splits at the loaders' defaults (`split`'s fractions, mnist1d's 15% validation).
+TRAIN_EXAMPLES = {"digits": 1068, "shifted_digits": 1068, "mnist1d": 3400}
+
+
+def reference(arm: str, published: tuple, arm_family: str, arm_dataset: str | None = None,
+              arm_train_examples: int | None = None, metric: str = "test/accuracy") -> Reference:
+    """A setting's Reference: `arm` (a model of `arm_family`) against one of the *_PUBLISHED numbers, the arm
+    trained on the lab's split of the same dataset unless `arm_dataset` / `arm_train_examples` say otherwise."""
+    value, source, dataset, family, train_examples = published
+    arm_dataset = arm_dataset or dataset
+    return Reference(arm, metric, value, source, dataset, family, train_examples, arm_dataset=arm_dataset,
+                     arm_family=arm_family, arm_train_examples=arm_train_examples or TRAIN_EXAMPLES[arm_dataset])
 
 
 def digest_of(arrays) -> str:

@@ -75,7 +75,7 @@ from claimlab import data as datasets
 from claimlab import checks, stats, train
 from claimlab.checks import fresh_keras, max_abs_difference
 from claimlab.domains import Integer, OneOf, Real
-from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
+from claimlab.spec import Claim, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.stats import shown
 from claimlab.verdict import (AllOf, AtMost, Contrast, Custom, Exact, IfDiverged, Level, Outcome, Plateau,
                               SeedStatistic, Summarize, arm_summaries, evidence_floor_text, smallest_effect_text, with_equivalence)
@@ -183,12 +183,8 @@ WIDEST = arm_name(max(RATIOS))
 # The asker's rule is about networks and data in general: the scope varies the training budget, the
 # depth (the asker's own model has two hidden layers of one width) and the dataset (another F).
 # The reference is the widest arm, the net with the most capacity.
-DIGITS_REFERENCE = Reference(WIDEST, "test/accuracy", *datasets.DIGITS_PUBLISHED,
-                             arm_dataset="digits", arm_family="an MLP",
-                             arm_train_examples=datasets.DIGITS_TRAIN_EXAMPLES)
-MNIST1D_REFERENCE = Reference(WIDEST, "test/accuracy", *datasets.MNIST1D_MLP_PUBLISHED,
-                              arm_dataset="mnist1d", arm_family="an MLP",
-                              arm_train_examples=datasets.MNIST1D_TRAIN_EXAMPLES)
+DIGITS_REFERENCE = datasets.reference(WIDEST, datasets.DIGITS_PUBLISHED, "an MLP")
+MNIST1D_REFERENCE = datasets.reference(WIDEST, datasets.MNIST1D_MLP_PUBLISHED, "an MLP")
 # Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
 # `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
 BACKEND = "jax"

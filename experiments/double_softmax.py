@@ -131,7 +131,7 @@ from claimlab import train
 from claimlab.checks import fresh_keras, keras_major
 from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.paths import SOURCES_DIR
-from claimlab.spec import Claim, DatasetInfo, Reference, Setting, Source, Times, TrialResult, on_tensorflow
+from claimlab.spec import Claim, DatasetInfo, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Level, Plateau, SeedStatistic, Summarize
 
 SOURCE_FILE = "004_6e8709b0f2e54d47.txt"
@@ -265,9 +265,7 @@ PROFILES = {
 # loss band and its 1/V gradient factor depend on the number of classes, and how much a small gradient
 # slows training depends on the optimiser. The scope varies the budget, the depth, the optimiser and the
 # data. The text task has no published accuracy; digits has one.
-DIGITS_REFERENCE = Reference("logits", "test/accuracy", *datasets.DIGITS_PUBLISHED,
-                             arm_dataset="digits", arm_family="an MLP",
-                             arm_train_examples=datasets.DIGITS_TRAIN_EXAMPLES)
+DIGITS_REFERENCE = datasets.reference("logits", datasets.DIGITS_PUBLISHED, "an MLP")
 # Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
 # `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
 BACKEND = "jax"

@@ -50,7 +50,7 @@ from claimlab import data as datasets
 from claimlab import train
 from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.plots import mean_ci_band
-from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
+from claimlab.spec import Claim, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import Better, Exact, IfDiverged, Level, Plateau, Ranking
 
 SOURCE_FILE = "002_6725717de9344925.txt"
@@ -192,12 +192,9 @@ PROFILES = {
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------
 # The answer speaks of GAP "in ResNet" and of CNNs in general, so the scope varies the data, the
 # training budget and the trunk. The baseline is the flatten head, an ordinary CNN classifier.
-DIGITS_REFERENCE = Reference("flatten", "test/accuracy", *datasets.DIGITS_PUBLISHED,
-                             arm_dataset="shifted_digits", arm_family="a CNN",
-                             arm_train_examples=datasets.DIGITS_TRAIN_EXAMPLES)
-MNIST1D_REFERENCE = Reference("flatten", "test/accuracy", *datasets.MNIST1D_CNN_PUBLISHED,
-                              arm_dataset="mnist1d", arm_family="a CNN",
-                              arm_train_examples=datasets.MNIST1D_TRAIN_EXAMPLES)
+DIGITS_REFERENCE = datasets.reference("flatten", datasets.DIGITS_PUBLISHED, "a CNN",
+                                      arm_dataset="shifted_digits")
+MNIST1D_REFERENCE = datasets.reference("flatten", datasets.MNIST1D_CNN_PUBLISHED, "a CNN")
 # Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
 # `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
 BACKEND = "jax"

@@ -75,7 +75,7 @@ import numpy as np
 from claimlab import checks, train
 from claimlab import data as datasets
 from claimlab.domains import Integer, OneOf, Real
-from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
+from claimlab.spec import Claim, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Level, Plateau, Summarize
 
 SOURCE_FILE = "000_2706fe11d950e137.txt"
@@ -171,12 +171,8 @@ PROFILES = {
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------
 # The answer speaks of CNNs in general: the scope varies the training budget, the number of first-layer
 # kernels (more fixed kernels may cover what learning finds) and the data (a second, 1-D dataset).
-DIGITS_REFERENCE = Reference("learned", "test/accuracy", *datasets.DIGITS_PUBLISHED,
-                             arm_dataset="digits", arm_family="a CNN",
-                             arm_train_examples=datasets.DIGITS_TRAIN_EXAMPLES)
-MNIST1D_REFERENCE = Reference("learned", "test/accuracy", *datasets.MNIST1D_CNN_PUBLISHED,
-                              arm_dataset="mnist1d", arm_family="a CNN",
-                              arm_train_examples=datasets.MNIST1D_TRAIN_EXAMPLES)
+DIGITS_REFERENCE = datasets.reference("learned", datasets.DIGITS_PUBLISHED, "a CNN")
+MNIST1D_REFERENCE = datasets.reference("learned", datasets.MNIST1D_CNN_PUBLISHED, "a CNN")
 # Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
 # `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
 BACKEND = "jax"

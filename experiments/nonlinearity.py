@@ -79,7 +79,7 @@ already good (a dataset on which the non-linear arm has little to win), and the 
 from claimlab import data as datasets
 from claimlab import checks, train
 from claimlab.domains import Integer, OneOf, Real, Sizes
-from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
+from claimlab.spec import Claim, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Equivalent, Exact, IfDiverged, Level, Plateau, Summarize
 
 SOURCE_FILE = "001_448bd649d2fb709b.txt"
@@ -183,12 +183,8 @@ PROFILES = {
 # budget, the depth and width, and the data. The baseline of MNIST-1D is the linear arm (its README's
 # logistic regression); on digits the published number is a non-linear classifier's, so deep_relu's.
 # The linear arm, Dense(10) with a softmax on the flattened series, is multinomial logistic regression.
-MNIST1D_REFERENCE = Reference("linear", "test/accuracy", *datasets.MNIST1D_LOGISTIC_PUBLISHED,
-                              arm_dataset="mnist1d", arm_family="logistic regression",
-                              arm_train_examples=datasets.MNIST1D_TRAIN_EXAMPLES)
-DIGITS_REFERENCE = Reference("deep_relu", "test/accuracy", *datasets.DIGITS_PUBLISHED,
-                             arm_dataset="digits", arm_family="an MLP",
-                             arm_train_examples=datasets.DIGITS_TRAIN_EXAMPLES)
+MNIST1D_REFERENCE = datasets.reference("linear", datasets.MNIST1D_LOGISTIC_PUBLISHED, "logistic regression")
+DIGITS_REFERENCE = datasets.reference("deep_relu", datasets.DIGITS_PUBLISHED, "an MLP")
 # Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
 # `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
 BACKEND = "jax"

@@ -113,7 +113,7 @@ import numpy as np
 from claimlab import data as datasets
 from claimlab import checks, train
 from claimlab.domains import Integer, OneOf, Real
-from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult
+from claimlab.spec import Claim, Setting, Source, Times, TrialResult
 from claimlab.verdict import (AllOf, AtMost, Better, Contrast, Equivalent, Exact, IfDiverged, Level, Plateau,
                               Summarize)
 
@@ -261,12 +261,8 @@ PROFILES = {
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------
 # The asker's question is about a trained layer in general: the scope varies the training budget (the
 # asker trained to convergence; redundancy may grow or shrink with training) and the data.
-DIGITS_REFERENCE = Reference("baseline", "test/accuracy", *datasets.DIGITS_PUBLISHED,
-                             arm_dataset="digits", arm_family="an MLP",
-                             arm_train_examples=datasets.DIGITS_TRAIN_EXAMPLES)
-MNIST1D_REFERENCE = Reference("baseline", "test/accuracy", *datasets.MNIST1D_MLP_PUBLISHED,
-                              arm_dataset="mnist1d", arm_family="an MLP",
-                              arm_train_examples=datasets.MNIST1D_TRAIN_EXAMPLES)
+DIGITS_REFERENCE = datasets.reference("baseline", datasets.DIGITS_PUBLISHED, "an MLP")
+MNIST1D_REFERENCE = datasets.reference("baseline", datasets.MNIST1D_MLP_PUBLISHED, "an MLP")
 # Its trials convert each trained model with TensorFlow Lite and evaluate it in the TFLite interpreter (E7a,
 # E7e, E7f): they need TensorFlow itself (claimlab.backend).
 BACKEND = "tensorflow"

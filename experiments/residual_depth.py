@@ -111,7 +111,7 @@ from claimlab import data as datasets
 from claimlab import checks, train
 from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.plots import mean_ci_band
-from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
+from claimlab.spec import Claim, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Level, Plateau, SeedStatistic, Summarize
 
 SOURCE_FILE = "002_6725717de9344925.txt"
@@ -219,9 +219,7 @@ PROFILES = {
 }
 
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------
-DIGITS_REFERENCE = Reference("residual_shallow", "test/accuracy", *datasets.DIGITS_PUBLISHED,
-                             arm_dataset="digits", arm_family="a CNN",
-                             arm_train_examples=datasets.DIGITS_TRAIN_EXAMPLES)
+DIGITS_REFERENCE = datasets.reference("residual_shallow", datasets.DIGITS_PUBLISHED, "a CNN")
 # Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
 # `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
 BACKEND = "jax"

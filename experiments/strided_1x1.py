@@ -68,7 +68,7 @@ from claimlab import data as datasets
 from claimlab import train
 from claimlab.checks import fresh_keras
 from claimlab.domains import Integer, OneOf, Real, Sizes
-from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
+from claimlab.spec import Claim, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, Better, Exact, IfDiverged, Level, Plateau, Summarize
 
 SOURCE_FILE = "002_6725717de9344925.txt"
@@ -161,12 +161,9 @@ PROFILES = {
 }
 
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------
-DIGITS_REFERENCE = Reference("stride_on_3x3", "test/accuracy", *datasets.DIGITS_PUBLISHED,
-                             arm_dataset="shifted_digits", arm_family="a CNN",
-                             arm_train_examples=datasets.DIGITS_TRAIN_EXAMPLES)
-MNIST1D_REFERENCE = Reference("stride_on_3x3", "test/accuracy", *datasets.MNIST1D_CNN_PUBLISHED,
-                              arm_dataset="mnist1d", arm_family="a CNN",
-                              arm_train_examples=datasets.MNIST1D_TRAIN_EXAMPLES)
+DIGITS_REFERENCE = datasets.reference("stride_on_3x3", datasets.DIGITS_PUBLISHED, "a CNN",
+                                      arm_dataset="shifted_digits")
+MNIST1D_REFERENCE = datasets.reference("stride_on_3x3", datasets.MNIST1D_CNN_PUBLISHED, "a CNN")
 # Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
 # `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
 BACKEND = "jax"

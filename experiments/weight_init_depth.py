@@ -160,7 +160,7 @@ from claimlab import data as datasets
 from claimlab import train
 from claimlab.checks import fresh_keras
 from claimlab.domains import Integer, OneOf, Real, Sizes
-from claimlab.spec import Claim, Reference, Setting, Source, Times, TrialResult, on_tensorflow
+from claimlab.spec import Claim, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Level, Plateau, Summarize
 
 SOURCE_FILE = "002_6725717de9344925.txt"
@@ -262,12 +262,8 @@ PROFILES = {
 }
 
 # ---- scope: the settings E3b is judged in, chosen before any run --------------------------------------
-DIGITS_REFERENCE = Reference("he", "test/accuracy", *datasets.DIGITS_PUBLISHED,
-                             arm_dataset="digits", arm_family="an MLP",
-                             arm_train_examples=datasets.DIGITS_TRAIN_EXAMPLES)
-MNIST1D_REFERENCE = Reference("he", "test/accuracy", *datasets.MNIST1D_MLP_PUBLISHED,
-                              arm_dataset="mnist1d", arm_family="an MLP",
-                              arm_train_examples=datasets.MNIST1D_TRAIN_EXAMPLES)
+DIGITS_REFERENCE = datasets.reference("he", datasets.DIGITS_PUBLISHED, "an MLP")
+MNIST1D_REFERENCE = datasets.reference("he", datasets.MNIST1D_MLP_PUBLISHED, "an MLP")
 # Trials use keras, keras.ops and keras.random only, so they run on JAX (claimlab.backend); the
 # `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
 BACKEND = "jax"

@@ -52,3 +52,11 @@ def test_unknown_dataset_is_a_usage_error():
 
     with pytest.raises(UsageError, match="shifted_digits"):
         data.load("imagenet")
+
+
+def test_the_training_splits_references_declare_are_the_loaders_own():
+    """claimlab.data.TRAIN_EXAMPLES is what a Reference compares with a published split size: it must be
+    the number of training examples each loader gives at its defaults."""
+    from claimlab import data
+
+    assert {name: len(data.load(name, 0).x_train) for name in data.TRAIN_EXAMPLES} == data.TRAIN_EXAMPLES
