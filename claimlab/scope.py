@@ -39,9 +39,6 @@ DEFAULT_SETTING = "default"
 # the sources ran. The scope report then shows whether moving to JAX changes a conclusion.
 TENSORFLOW_SETTING = "tensorflow"
 
-# The full profile runs the default setting at its >= 10 seeds and every other setting at 5 (the scope
-# grid is several times the suite's compute); --seeds sets them all.
-OTHER_SETTING_SEEDS = {"full": 5}
 
 # A setting whose baseline arm scores more than this below a published reference that compares like with
 # like (spec.Reference) is labelled under-trained: its verdicts still count, and say so.
@@ -105,10 +102,9 @@ def setting_config(experiment, setting_name: str, profile: str, seeds: int | Non
     base = config_module.resolve(experiment, profile, seeds=seeds)
     overrides = {key: repr(value.of(base[key]) if isinstance(value, Times) else value)
                  for key, value in setting.overrides.items()}
-    cfg = config_module.resolve(experiment, profile, overrides, seeds=seeds)
-    if seeds is None and setting_name != DEFAULT_SETTING and profile in OTHER_SETTING_SEEDS:
-        cfg["seeds"] = min(cfg["seeds"], OTHER_SETTING_SEEDS[profile])
-    return cfg
+    # Every setting runs the profile's seeds (issue 27): with fewer seeds in some settings, a scope that
+    # compares settings would mostly count seeds.
+    return config_module.resolve(experiment, profile, overrides, seeds=seeds)
 
 
 def chosen(experiment, names: str) -> list[str]:

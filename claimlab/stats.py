@@ -12,9 +12,9 @@ worse below; with 5 seeds it has 126 distinct resamples. A statistic that is not
 across arms) gets the same t interval around a jackknife standard error over seeds, which is the
 paired t interval exactly when the statistic is a mean.
 
-A floor on evidence: fewer than MIN_SEEDS finite values, or values with no variation at all, decide
-nothing (an interval of width 0 from two tied seeds is not certainty). The rules in claimlab.verdict
-apply it.
+A floor on evidence: fewer than MIN_SEEDS finite values decide nothing (an interval of width 0 from two
+tied seeds is not certainty). Identical values over at least MIN_SEEDS seeds are a measured constant,
+which claimlab.verdict.decide judges by its value.
 """
 
 from __future__ import annotations
@@ -109,20 +109,31 @@ def equivalence(a: Sequence[float], b: Sequence[float], margin: float, alpha: fl
     interval lying inside (-margin, margin); shown different when the (1 - alpha) interval lies wholly
     outside it (p_different < alpha). Neither: undecided.
     """
-    if margin <= 0:
-        raise ValueError("an equivalence margin must be positive")
     diff = paired_difference(a, b, confidence=1 - alpha)
     mean, se, df = diff["mean"], diff["se"], diff["df"]
+    p_different = math.nan
+    if df >= 1 and se > 0:
+        nearest = margin if mean > 0 else -margin
+        p_different = two_sided_p(mean, se, df, null=nearest) if abs(mean) > margin else 1.0
+    return {**diff, **tost(mean, se, df, margin, alpha), "p_different": p_different,
+            "different": bool(p_different < alpha)}
+
+
+def tost(mean: float, se: float, df: int, margin: float, alpha: float = ALPHA) -> dict:
+    """Two one-sided tests of |mean| < margin from an estimate, its standard error and degrees of freedom:
+    the (1 - 2 alpha) interval, the TOST p-value (the larger one-sided p) and whether it is equivalent. An
+    estimate without spread (se 0: identical values) is equivalent exactly when it lies inside the margin."""
+    if margin <= 0:
+        raise ValueError("an equivalence margin must be positive")
     tost_low, tost_high = interval_around(mean, se, df, 1 - 2 * alpha)
-    p_equivalent = p_different = math.nan
+    p_equivalent = math.nan
     if df >= 1 and se > 0:
         t = _t()
         p_equivalent = float(max(t.sf((mean + margin) / se, df), t.cdf((mean - margin) / se, df)))
-        nearest = margin if mean > 0 else -margin
-        p_different = two_sided_p(mean, se, df, null=nearest) if abs(mean) > margin else 1.0
-    return {**diff, "margin": margin, "tost_ci_low": tost_low, "tost_ci_high": tost_high,
-            "p_equivalent": p_equivalent, "p_different": p_different,
-            "equivalent": bool(p_equivalent < alpha), "different": bool(p_different < alpha)}
+    elif df >= 1 and se == 0 and math.isfinite(mean):
+        p_equivalent = 0.0 if abs(mean) < margin else 1.0
+    return {"margin": margin, "tost_ci_low": tost_low, "tost_ci_high": tost_high, "p_equivalent": p_equivalent,
+            "equivalent": bool(p_equivalent < alpha)}
 
 
 def jackknife_test(statistic: Callable[[np.ndarray], float], n_seeds: int, confidence: float = CONFIDENCE) -> dict:

@@ -18,8 +18,9 @@ The vocabulary:
   adds comparisons that are shown but do not decide;
 
 The statistics every comparison shares (issue 8): a 95% paired t interval (claimlab.stats says why);
-a floor (fewer than 3 finite paired seeds, or no variation between seeds, decides nothing); a smallest
-effect of interest (a significant effect whose CI lies inside it is "negligible"); and, where any one
+a floor (fewer than 3 finite paired seeds decides nothing); one decision with the smallest effect of
+interest m (issue 27, `decide`: a 90% CI inside +-m is negligible, checked first, then the 95% CI's side
+of 0; a d identical in every seed is a measured constant, decided by its value); and, where any one
 of k comparisons can refute (Ranking, AllOf), Holm's correction over the k refute p-values. Diverged
 trials count as the experiment's IF_DIVERGED declares.
 - Summarize: per-arm summaries of a metric, for `also_report`;
@@ -391,7 +392,7 @@ class Comparison:
     equivalence / difference from a margin); in a family of k comparisons where any one refutes, Holm
     adjusts it (`p_refute_adjusted`) and the Bonferroni interval at 1 - 0.05/k is shown beside the
     unadjusted one. `qualifier` says why a verdict is weaker than it looks: negligible (the whole CI
-    inside the smallest effect of interest), too few seeds, no variation between seeds.
+    inside the smallest effect of interest), too few seeds, a measured constant (identical in every seed).
 
     Immutable: a family correction or an equivalence step returns a new Comparison (dataclasses.replace)."""
 
@@ -523,43 +524,93 @@ def side_of_zero(low: float, high: float) -> str:
 
 
 def too_little_evidence(n: int, sd: float) -> str:
-    """Why a sample decides nothing, or '': too few finite (paired) seeds, or no variation at all (tied
-    seeds give a zero-width interval, which is not certainty: accuracies are quantised, ties happen)."""
+    """Why a sample decides nothing, or '': too few finite (paired) seeds. (A sample without spread is a
+    measured constant, which decides by its value: see `decide`.)"""
 
     if n < stats.MIN_SEEDS:
         return f"too few seeds: {n} < {stats.MIN_SEEDS}"
-    if not (sd > NUMERICALLY_ZERO):  # differences of quantised accuracies vary by ~1e-17 when tied
-        return "no variation between seeds"
     return ""
 
 
-def negligible(low: float, high: float, smallest_effect: float | None) -> str:
-    """'negligible: within +-m' when the whole CI lies inside the smallest effect of interest."""
-    if smallest_effect is None or not (-smallest_effect < low and high < smallest_effect):
-        return ""
-    return f"negligible: within +-{smallest_effect:g}"
+NEGLIGIBLE, ABOVE, BELOW, UNDECIDED, FLOOR = "negligible", "above", "below", "undecided", "floor"
 
 
-def sign_comparison(name: str, metric: str, test: dict, claimed_side: str, smallest_effect: float | None,
-                    words: dict[str, str]) -> Comparison:
-    """A comparison judged by which side of 0 the 95% CI of `test` (a stats.mean_test / jackknife_test
-    result) lies on. `words` names the states: {'supported': 'better', 'refuted': 'worse'}."""
-    low, high = test["ci_low"], test["ci_high"]
-    floor = too_little_evidence(test["n"], test["sd"])
-    side = side_of_zero(low, high)
-    if floor or side in ("straddles", "unknown"):
-        verdict = INCONCLUSIVE
+def decide(test: dict, margin: float | None) -> dict:
+    """The lab's one decision on the mean of per-seed values d, the same for every comparative rule
+    (issue 27), with the smallest effect of interest m (`margin`):
+
+    1. fewer than MIN_SEEDS finite seeds: FLOOR, nothing decided;
+    2. equivalence first: the 90% CI (TOST) inside +-m is NEGLIGIBLE, whatever its side of 0;
+    3. otherwise the side of 0 the 95% CI lies on: ABOVE or BELOW;
+    4. otherwise UNDECIDED: the band where the CI reaches beyond +-m and still holds 0.
+
+    A measured constant (the same d in every one of n >= MIN_SEEDS seeds: deterministic) decides by its value:
+    inside +-m, or exactly 0, NEGLIGIBLE; else its sign. Returns the finding, the floor's reason, whether d
+    was constant, and the TOST numbers (m given)."""
+    n, sd, mean = test["n"], test["sd"], test["mean"]
+    floor = too_little_evidence(n, sd)
+    constant = not floor and math.isfinite(mean) and not (sd > NUMERICALLY_ZERO)
+    equivalence = {}
+    if margin is not None and not floor:
+        se = 0.0 if constant else test["se"]
+        equivalence = stats.tost(mean, se, test["df"], margin)
+    if floor:
+        finding = FLOOR
+    elif constant:
+        finding = (NEGLIGIBLE if (margin is not None and abs(mean) < margin) or mean == 0
+                   else ABOVE if mean > 0 else BELOW)
+    elif equivalence.get("equivalent"):
+        finding = NEGLIGIBLE
     else:
-        verdict = SUPPORTED if side == claimed_side else REFUTED
+        side = side_of_zero(test["ci_low"], test["ci_high"])
+        finding = side if side in (ABOVE, BELOW) else UNDECIDED
+    return {"finding": finding, "floor": floor, "constant": constant, **equivalence}
+
+
+def decision_text(margin: float | None, claim: str = "differs") -> str:
+    """The decision in words, for a rule's description; `claim` is 'differs' (a claimed side of 0) or
+    'equivalent' (a claim that something does not matter)."""
+    if margin is None:
+        return ("The 95% CI's side of 0 decides; a CI holding 0 is inconclusive. A d identical in every seed "
+                "(at least 3) is a measured constant and decides by its sign.")
+    negligible_means = "refutes the claim" if claim == "differs" else "supports the claim"
+    return (f"Equivalence is checked first: a 90% CI inside +-{margin:g} (TOST at alpha 0.05) is negligible and "
+            f"{negligible_means}; otherwise the side of 0 the 95% CI lies on decides; a CI that reaches beyond "
+            f"+-{margin:g} and still holds 0 is inconclusive. A d identical in every seed (at least 3) is a "
+            f"measured constant: inside +-{margin:g} it is negligible, else its sign decides.")
+
+
+def sign_comparison(name: str, metric: str, test: dict, claimed_side: str, margin: float | None,
+                    words: dict[str, str]) -> Comparison:
+    """A comparison of a claimed side of 0 (`claimed_side`), judged by `decide` with the smallest effect of
+    interest `margin`: the claimed side supports, the other side and a negligible d refute. `words` names the
+    states: {'supported': 'better', 'refuted': 'worse'}."""
+    decided = decide(test, margin)
+    finding, floor = decided["finding"], decided["floor"]
+    constant = f"identical in all {test['n']} seeds" if decided["constant"] else ""
+    if finding == FLOOR:
+        verdict, state, qualifier = INCONCLUSIVE, floor, floor
+    elif finding == NEGLIGIBLE:
+        verdict, state = REFUTED, NEGLIGIBLE
+        qualifier = "; ".join(filter(None, [f"negligible: within +-{margin:g}" if margin is not None else "",
+                                            constant]))
+    elif finding == UNDECIDED:
+        verdict, state, qualifier = INCONCLUSIVE, "not significant", ""
+    else:
+        verdict = SUPPORTED if finding == claimed_side else REFUTED
+        state, qualifier = words[verdict], constant
     on_other_side = test["mean"] < 0 if claimed_side == "above" else test["mean"] > 0
-    p_support, p_refute = (1.0, test["p_value"]) if on_other_side else (test["p_value"], 1.0)
+    p_side = 0.0 if decided["constant"] else test["p_value"]
+    p_support, p_refute = (1.0, p_side) if on_other_side else (p_side, 1.0)
+    if finding == NEGLIGIBLE:
+        p_support, p_refute = 1.0, min(p_refute, decided.get("p_equivalent", 0.0))
     if floor:
         p_support = p_refute = math.nan
-    qualifier = floor or (negligible(low, high, smallest_effect) if verdict != INCONCLUSIVE else "")
-    return Comparison(name, metric, test["mean"], low, high, test["n"], verdict,
-                      floor or words.get(verdict, "not significant"), differences=test.get("differences", []),
-                      se=test["se"], df=test["df"], p_value=test["p_value"], p_support=p_support, p_refute=p_refute,
-                      unadjusted_verdict=verdict, smallest_effect=smallest_effect, qualifier=qualifier)
+    return Comparison(name, metric, test["mean"], test["ci_low"], test["ci_high"], test["n"], verdict, state,
+                      margin=margin, tost_ci_low=decided.get("tost_ci_low"), tost_ci_high=decided.get("tost_ci_high"),
+                      differences=test.get("differences", []), se=test["se"], df=test["df"],
+                      p_value=test["p_value"], p_support=p_support, p_refute=p_refute, unadjusted_verdict=verdict,
+                      smallest_effect=margin, qualifier=qualifier)
 
 
 def correct_for_family(comparisons: Sequence[Comparison]) -> list[Comparison]:
@@ -586,30 +637,15 @@ def in_family(comparison: Comparison, k: int, p_adjusted: float) -> Comparison:
     return replace(comparison, family=k, p_refute_adjusted=p_adjusted, adjusted_ci_low=low, adjusted_ci_high=high)
 
 
-def with_equivalence(comparison: Comparison, margin: float, tost: dict) -> Comparison:
-    """A difference comparison with the equivalence step after the sign (claims that something matters): the
-    margin and the 90% TOST interval; refuted when it is inconclusive on the sign and equivalent."""
-    p_refute = comparison.p_refute if comparison.qualifier else min(comparison.p_refute, tost["p_equivalent"])
-    comparison = replace(comparison, margin=margin, tost_ci_low=tost["tost_ci_low"],
-                         tost_ci_high=tost["tost_ci_high"], p_refute=p_refute)
-    if comparison.verdict == INCONCLUSIVE and not comparison.qualifier and tost["equivalent"]:
-        comparison = replace(comparison, verdict=REFUTED, unadjusted_verdict=REFUTED, state="equivalent")
-    return comparison
-
-
 def family_text(k: int) -> str:
     return (f"The refute path is any one of {k} comparisons, so it is corrected ({stats.FAMILY_METHOD} over the "
             f"{k} refute p-values, family-wise alpha 0.05); the support path needs all {k} and is not.")
 
 
 def family_qualifier(comparisons: Sequence[Comparison], verdict: str) -> str:
-    """The qualifiers of the comparisons that carry the verdict (those with that verdict): a supported
-    claim is "negligible" only if every supporting comparison is, else "partly negligible"."""
-    carrying = [c for c in comparisons if c.verdict == verdict]
-    qualified = [c for c in carrying if c.qualifier]
-    if verdict == SUPPORTED and qualified and len(qualified) < len(carrying):
-        return "partly negligible: " + ", ".join(c.name for c in qualified)
-    return "; ".join(dict.fromkeys(c.qualifier for c in qualified))
+    """The qualifiers of the comparisons that carry the verdict (those with that verdict), each named once:
+    negligible, a measured constant, why an undecided comparison decides nothing."""
+    return "; ".join(dict.fromkeys(c.qualifier for c in comparisons if c.verdict == verdict and c.qualifier))
 
 
 class Rule:
@@ -646,13 +682,11 @@ def resolve_rule(rule, cfg: dict) -> Rule:
 
 
 def evidence_floor_text() -> str:
-    return (f"Fewer than {stats.MIN_SEEDS} finite paired seeds, or no variation between seeds, decides nothing "
-            "(inconclusive).")
+    return f"Fewer than {stats.MIN_SEEDS} finite paired seeds decides nothing (inconclusive)."
 
 
-def smallest_effect_text(smallest_effect: float) -> str:
-    return (f"Smallest effect of interest +-{smallest_effect:g}: a significant d whose whole CI lies inside it "
-            "is reported as negligible.")
+def smallest_effect_text(smallest_effect: float | None) -> str:
+    return decision_text(smallest_effect)
 
 
 # ---- comparisons paired by seed -------------------------------------------------------------------
@@ -673,9 +707,9 @@ class Contrast(Rule):
 
     def describe(self) -> str:
         other = "below" if self.claimed_side == "above" else "above"
-        return (f"Paired by seed, d = {self.meaning}. Supported if the 95% CI of mean d ({stats.INTERVAL_METHOD}) "
-                f"lies wholly {self.claimed_side} 0, refuted if it lies wholly {other} 0, inconclusive otherwise. "
-                f"{smallest_effect_text(self.smallest_effect)} {evidence_floor_text()}{about_text(self.about)}")
+        return (f"Paired by seed, d = {self.meaning}, claimed {self.claimed_side} 0 (95% CI of mean d: "
+                f"{stats.INTERVAL_METHOD}). {decision_text(self.smallest_effect)} A d {self.claimed_side} 0 "
+                f"supports; {other} 0, or negligible, refutes. {evidence_floor_text()}{about_text(self.about)}")
 
     def per_seed(self, evidence: Evidence):
         matrix = evidence.seed_matrix([(metric, arm) for _, metric, arm in self.terms])
@@ -694,8 +728,17 @@ class Contrast(Rule):
 
     def evaluate(self, evidence: Evidence) -> Outcome:
         c = self.compare(evidence)
-        reason = f"{self.name} = {shown(c.mean)} [95% CI {shown(c.ci_low)}, {shown(c.ci_high)}], n={c.n} seeds"
-        return Outcome(c.verdict, reason, comparisons=[c], qualifier=c.qualifier)
+        reason = f"{self.name} = {shown(c.mean)} [95% CI {shown(c.ci_low)}, {shown(c.ci_high)}]{tost_shown(c)}, n={c.n} seeds"
+        arms = list(dict.fromkeys(arm for _, _, arm in self.terms))
+        return Outcome(c.verdict, reason, arms=arm_summaries(evidence, self.terms[0][1], arms), comparisons=[c],
+                       qualifier=c.qualifier)
+
+
+def tost_shown(c: Comparison) -> str:
+    """A comparison's equivalence interval for a reason, where it was tested: ', 90% CI [...] vs margin +-m'."""
+    if c.margin is None or c.tost_ci_low is None:
+        return ""
+    return f", 90% CI [{shown(c.tost_ci_low)}, {shown(c.tost_ci_high)}] vs margin +-{c.margin:g}"
 
 
 class Better(Rule):
@@ -714,34 +757,27 @@ class Better(Rule):
 
     def describe(self) -> str:
         direction = "higher" if self.higher_is_better else "lower"
-        text = (f"Paired by seed, d = {self.metric}[{self.arm}] - {self.metric}[{self.than}] ({direction} is "
-                f"better). Supported if the 95% CI of mean d ({stats.INTERVAL_METHOD}) lies wholly on the "
-                f"{self.arm} side of 0, refuted if it lies wholly on the {self.than} side")
-        if self.equivalence_margin is not None:
-            text += (f", or if the 90% CI lies inside +-{self.equivalence_margin:g} (equivalent, TOST at alpha "
-                     "0.05); inconclusive otherwise. Checked in that order: a significant difference smaller than "
-                     "the margin still counts as supported.")
-        else:
-            text += ", inconclusive otherwise."
-        return f"{text} {smallest_effect_text(self.smallest_effect)} {evidence_floor_text()}{about_text(self.about)}"
+        return (f"Paired by seed, d = {self.metric}[{self.arm}] - {self.metric}[{self.than}] ({direction} is "
+                f"better; 95% CI of mean d: {stats.INTERVAL_METHOD}). {decision_text(self.margin)} A d on the "
+                f"{self.arm} side of 0 supports; on the {self.than} side, or negligible, refutes. "
+                f"{evidence_floor_text()}{about_text(self.about)}")
+
+    @property
+    def margin(self) -> float | None:
+        """The smallest effect of interest the decision uses: the declared equivalence margin, if any."""
+        return self.equivalence_margin if self.equivalence_margin is not None else self.smallest_effect
 
     def compare(self, evidence: Evidence) -> Comparison:
         a, b = evidence.paired(self.metric, self.arm, self.than)
         claimed_side = "above" if self.higher_is_better else "below"
         comparison = sign_comparison(f"{self.arm} - {self.than}", self.metric, stats.paired_difference(a, b),
-                                     claimed_side, self.smallest_effect,
-                                     {SUPPORTED: "better", REFUTED: "worse"})
-        if self.equivalence_margin is not None:
-            comparison = with_equivalence(comparison, self.equivalence_margin,
-                                          stats.equivalence(a, b, self.equivalence_margin))
+                                     claimed_side, self.margin, {SUPPORTED: "better", REFUTED: "worse"})
         return discriminating(comparison, evidence, self.reads(), self.about)
 
     def evaluate(self, evidence: Evidence) -> Outcome:
         c = self.compare(evidence)
-        reason = f"{self.metric}: {c.name} = {shown(c.mean)} [95% CI {shown(c.ci_low)}, {shown(c.ci_high)}]"
-        if c.margin is not None:
-            reason += f", 90% CI [{shown(c.tost_ci_low)}, {shown(c.tost_ci_high)}] vs margin +-{c.margin:g}"
-        reason += f", n={c.n} seeds"
+        reason = (f"{self.metric}: {c.name} = {shown(c.mean)} [95% CI {shown(c.ci_low)}, {shown(c.ci_high)}]"
+                  f"{tost_shown(c)}, n={c.n} seeds")
         return Outcome(c.verdict, reason, arms=arm_summaries(evidence, self.metric, [self.arm, self.than]),
                        comparisons=[c], qualifier=c.qualifier)
 
@@ -765,9 +801,9 @@ class Equivalent(Rule):
         return [(metric, arm) for metric in metrics for arm in (self.arm, self.to)]
 
     def describe(self) -> str:
-        text = (f"Paired by seed, d = {self.metric}[{self.arm}] - {self.metric}[{self.to}]. Supported (equivalent) "
-                f"if the 90% CI of mean d ({stats.INTERVAL_METHOD}) lies inside +-{self.margin:g} (TOST at alpha "
-                f"0.05); refuted if the 95% CI lies wholly outside +-{self.margin:g}; inconclusive otherwise. "
+        text = (f"Paired by seed, d = {self.metric}[{self.arm}] - {self.metric}[{self.to}], claimed equivalent "
+                f"within +-{self.margin:g} (CIs of mean d: {stats.INTERVAL_METHOD}). "
+                f"{decision_text(self.margin, claim='equivalent')} A d clear of 0 on either side refutes. "
                 f"{evidence_floor_text()}")
         if self.censored_unless:
             text += f" Compared only when {self.censored_unless} is 1 in every compared trial."
@@ -775,30 +811,34 @@ class Equivalent(Rule):
 
     def compare(self, evidence: Evidence) -> Comparison:
         a, b = evidence.paired(self.metric, self.arm, self.to)
-        result = stats.equivalence(a, b, self.margin)
+        result = stats.paired_difference(a, b)
         censored = False
         if self.censored_unless:
             reached_a, reached_b = evidence.paired(self.censored_unless, self.arm, self.to)
             censored = not (reached_a.all() and reached_b.all())
-        floor = too_little_evidence(result["n"], result["sd"])
+        decided = decide(result, self.margin)
+        finding, floor = decided["finding"], decided["floor"]
+        constant = f"identical in all {result['n']} seeds" if decided["constant"] else ""
         if censored:
-            verdict, state = INCONCLUSIVE, "censored"
-        elif floor:
-            verdict, state = INCONCLUSIVE, floor
-        elif result["equivalent"]:
-            verdict, state = SUPPORTED, "equivalent"
-        elif result["different"]:
-            verdict, state = REFUTED, "different"
+            verdict, state, qualifier = INCONCLUSIVE, "censored", ""
+        elif finding == FLOOR:
+            verdict, state, qualifier = INCONCLUSIVE, floor, floor
+        elif finding == NEGLIGIBLE:
+            verdict, state, qualifier = SUPPORTED, "equivalent", constant
+        elif finding in (ABOVE, BELOW):
+            verdict, state, qualifier = REFUTED, "different", constant
         else:
-            verdict, state = INCONCLUSIVE, "undecided"
+            verdict, state, qualifier = INCONCLUSIVE, "undecided", ""
+        undecidable = censored or bool(floor)
+        p_equivalent = decided.get("p_equivalent", math.nan)
+        p_different = 0.0 if decided["constant"] else result["p_value"]
         comparison = Comparison(f"{self.arm} - {self.to}", self.metric, result["mean"], result["ci_low"],
                                 result["ci_high"], result["n"], verdict, state, margin=self.margin,
-                                tost_ci_low=result["tost_ci_low"], tost_ci_high=result["tost_ci_high"],
+                                tost_ci_low=decided.get("tost_ci_low"), tost_ci_high=decided.get("tost_ci_high"),
                                 differences=result["differences"], se=result["se"], df=result["df"],
-                                p_value=result["p_equivalent"],
-                                p_support=math.nan if censored or floor else result["p_equivalent"],
-                                p_refute=math.nan if censored or floor else result["p_different"],
-                                unadjusted_verdict=verdict, smallest_effect=self.margin, qualifier=floor,
+                                p_value=p_equivalent, p_support=math.nan if undecidable else p_equivalent,
+                                p_refute=math.nan if undecidable else p_different,
+                                unadjusted_verdict=verdict, smallest_effect=self.margin, qualifier=qualifier,
                                 test="equivalence")
         return discriminating(comparison, evidence, [(self.metric, self.arm), (self.metric, self.to)], self.about)
 
@@ -817,9 +857,12 @@ class SeedStatistic(Rule):
     above 0, refuted if wholly below, else inconclusive. `meaning` defines the statistic."""
 
     def __init__(self, name: str, metric: str, arms: Sequence[str], statistic: Callable, meaning: str, *,
-                 smallest_effect: float, about: Sequence[str] = ()):
+                 smallest_effect: float, about: Sequence[str] = (), margin_in_statistic: bool = False):
+        """`margin_in_statistic`: the statistic is measured from a declared bound (a non-inferiority margin,
+        d + m, or a threshold, t - gain), so only its side of 0 decides: no equivalence step around 0."""
         self.name, self.metric, self.arms, self.statistic = name, metric, list(arms), statistic
         self.meaning, self.smallest_effect, self.about = meaning, smallest_effect, tuple(about)
+        self.margin_in_statistic = margin_in_statistic
         self.metrics, self.checks = [metric], []
 
     def reads(self) -> list[tuple[str, str]]:
@@ -827,8 +870,14 @@ class SeedStatistic(Rule):
 
     def describe(self) -> str:
         return (f"{self.name} = {self.meaning}, on {self.metric}. 95% CI: {stats.SEED_STATISTIC_METHOD} (seeds "
-                "left out jointly for all arms). Supported if the CI lies above 0, refuted if below 0, inconclusive "
-                f"otherwise. {smallest_effect_text(self.smallest_effect)} {evidence_floor_text()}{about_text(self.about)}")
+                f"left out jointly for all arms), claimed above 0. {decision_text(self.margin)}"
+                + (" The statistic is measured from a declared bound (a non-inferiority margin or a threshold), so "
+                   "there is no equivalence step around 0." if self.margin_in_statistic else "")
+                + f" Above 0 supports; below 0, or negligible, refutes. {evidence_floor_text()}{about_text(self.about)}")
+
+    @property
+    def margin(self) -> float | None:
+        return None if self.margin_in_statistic else self.smallest_effect
 
     def compare(self, evidence: Evidence) -> Comparison:
         import numpy as np
@@ -836,7 +885,7 @@ class SeedStatistic(Rule):
         matrix = evidence.seed_matrix([(self.metric, arm) for arm in self.arms])
         matrix = matrix[:, np.isfinite(matrix).all(axis=0)]  # a seed with any excluded value leaves every arm
         test = stats.jackknife_test(lambda seeds: self.statistic(matrix[:, seeds]), matrix.shape[1])
-        comparison = sign_comparison(self.name, self.metric, test, "above", self.smallest_effect,
+        comparison = sign_comparison(self.name, self.metric, test, "above", self.margin,
                                      {SUPPORTED: "above 0", REFUTED: "below 0"})
         return discriminating(comparison, evidence, self.reads(), self.about)
 
@@ -978,9 +1027,9 @@ class Ranking(Rule):
         return (
             f"Claimed order on {self.metric} ({'higher' if self.higher_is_better else 'lower'} is better): "
             f"{chain}. Each adjacent pair is compared paired by seed with a 95% CI of the mean difference "
-            f"({stats.INTERVAL_METHOD}). Supported if every adjacent pair is significantly in the claimed order; "
-            "refuted if any adjacent pair is significantly reversed; inconclusive otherwise. "
-            f"{smallest_effect_text(self.smallest_effect)} {evidence_floor_text()}"
+            f"({stats.INTERVAL_METHOD}), each decided so: {decision_text(self.smallest_effect)} Supported if every "
+            "adjacent pair is in the claimed order; refuted if any adjacent pair is reversed or negligible; "
+            f"inconclusive otherwise. {evidence_floor_text()}"
             + (f" {family_text(len(self.order) - 1)}" if len(self.order) > 2 else "") + about_text(self.about)
         )
 
@@ -1000,8 +1049,7 @@ class Ranking(Rule):
         means = {a.arm: a.mean for a in arms}
         if arms and all(a.diverged and a.diverged >= a.n for a in arms):  # all at their IF_DIVERGED score
             reason = f"every arm diverged (NaN loss) on every seed: no order to measure on {self.metric}"
-            return Outcome(verdict, reason, arms=arms, comparisons=comparisons,
-                           qualifier=family_qualifier(comparisons, verdict))
+            return Outcome(INCONCLUSIVE, reason, arms=arms, comparisons=comparisons, qualifier="every arm diverged")
         reason = f"measured order by mean {self.metric}: " + " > ".join(f"{a} {means[a]:.3f}" for a in measured_order)
         reversed_pairs = [c for c in comparisons if c.unadjusted_verdict == REFUTED]
         if reversed_pairs:

@@ -361,7 +361,7 @@ def b3_rule(cfg):
             ", ".join(f"{arm} {values}" for arm, values in dead_at_init.items() if any(values)))
         reason = fired + "; test accuracy 0.01 - 0 (Holm over 12): " + ", ".join(
             f"{small.removesuffix('_c001')} {b.mean:+.4f} [{b.ci_low:+.4f}, {b.ci_high:+.4f}]"
-            + (" better" if b.verdict == SUPPORTED else " worse" if p_worse < stats.ALPHA
+            + (" better" if b.verdict == SUPPORTED else f" {b.state}" if p_worse < stats.ALPHA  # worse or negligible
                else " equivalent" if p_same < stats.ALPHA else "")
             for (small, _), b, p_worse, p_same in zip(pairs, better, worse_p, equivalent_p))
         in_twelve = [in_family(comparison, len(no_improvement_p), p)
@@ -375,7 +375,7 @@ def b3_rule(cfg):
         # Why the undecided comparisons decide nothing: the evidence floor, or an arm under-trained, at chance
         # or at the ceiling (verdict.discriminating, applied by Better and Equivalent).
         floors = "; ".join(dict.fromkeys(c.qualifier for c in better + same if c.qualifier.startswith(
-            ("too few", "no variation", "under-trained", "chance", "ceiling"))))
+            ("too few", "under-trained", "chance", "ceiling"))))
         return Outcome(verdict, reason, arms=arms, comparisons=[c for pair in zip(better, same) for c in pair],
                        details={"dead_units_at_init_in_0.01_arms": dead_at_init, "all_fire": all_fire,
                                 "consistent_improvement": consistent_improvement, "dead_share": dead_share,
@@ -394,13 +394,15 @@ def b3_description(margin: float) -> str:
         "example of the fixed probe batch at initialisation) must be 0 in every seed of every c001 arm "
         "(cnn and mlp, 3 weight inits). Improvement: for each of the 6 (model, weight init) pairs, "
         "d = test/accuracy[c001] - test/accuracy[zero], paired by seed, with a 95% paired t interval; "
-        "'better' if the CI lies above 0; 'worse' if the two-sided t test shows d below 0, 'equivalent' if "
+        "'better' if it is decided above 0 (verdict.decide: its 90% CI not inside +-margin, its 95% CI above "
+        "0); 'worse' if the two-sided t test shows d below 0, or 'negligible' if its 90% CI lies inside "
+        "+-margin; 'equivalent' if "
         f"TOST shows d inside +-{margin:g} (alpha 0.05), both after Holm's correction over the 12 tests "
         "(6 'worse', 6 'equivalent'), because any one of them supports the claim. Refuted if some c001 "
         "arm has a dead unit at init, or if c001 is 'better' in all 6 pairs (a consistent improvement; all "
         "6 are needed, so uncorrected); supported if every unit fires and c001 is 'worse' or 'equivalent' "
-        f"in at least one pair; inconclusive otherwise. Fewer than 3 finite paired seeds, or no variation "
-        "between seeds, decides nothing."
+        f"in at least one pair; inconclusive otherwise. Fewer than 3 finite paired seeds decides nothing; a d "
+        "identical in every seed is a measured constant, decided by its value."
     )
 
 

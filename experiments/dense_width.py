@@ -38,10 +38,9 @@ epochs, the narrowest most), so a width's verdict would have said how fast it tr
 Design choices, made before any run:
 - Reading of E6b: the claim is a contrast. Per seed, d = mean test accuracy of the three multiple widths
   (F, 2F, 3F) minus the mean test accuracy of their six neighbours (0.75F, 1.25F, 1.75F, 2.25F, 2.75F,
-  3.25F): coefficients +1/3 and -1/6. Supported if the 95% CI of mean d lies above 0; refuted if it lies
-  below 0, or if the 90% CI lies inside +-`equivalence_margin` (TOST: equivalent, no advantage worth the
-  name); inconclusive otherwise. Significance is checked first, as claimlab's Better does with an
-  equivalence margin: a significant d smaller than the margin counts as supported (labelled negligible).
+  3.25F): coefficients +1/3 and -1/6. Refuted as negligible if the 90% CI lies inside
+  +-`equivalence_margin` (TOST: no advantage worth the name), checked first; else supported if the 95% CI
+  of mean d lies above 0, refuted if below 0, inconclusive otherwise (verdict.decide).
 - The margin is 1 accuracy point (THRESHOLDS). A rule for choosing layer widths that buys less than one
   point is not a rule anyone would follow: it is 5 of digits' 540 test images (10 of MNIST-1D's 1,000),
   and it is the lab's smallest effect of interest on test accuracy elsewhere (gap_vs_flatten).
@@ -53,10 +52,10 @@ Design choices, made before any run:
 - "Widths below the feature count still learn" is reported (not judged): for each arm below F (0.125F
   to 0.75F), its mean test accuracy minus chance (0.1 on both datasets' 10 classes), with a t interval
   over seeds.
-- Why a Custom rule: claimlab's Contrast has no equivalence margin (only Better has one, and Better
-  compares two arms, not a weighted combination of nine). The rule below is Contrast's own comparison
-  (`Contrast.compare`, the paired t interval of the per-seed contrast) with Better's equivalence step
-  added unchanged: TOST of the same per-seed values against 0 within the margin (claimlab.stats.equivalence).
+- E6b is judged by claimlab's Contrast with the margin as its smallest effect of interest: the lab's
+  one decision (verdict.decide) tests equivalence first, so a contrast inside +-margin refutes the claim
+  as negligible, and only then does the side of 0 decide. (Until issue 27 this was a Custom rule that
+  checked the sign first, which let a significant but negligible d count as support.)
 - E6a's gradient is taken of the layer's output without activation (Dense's default, linear): an
   elementwise activation multiplies a unit's whole row of the Jacobian by one number f'(z), so it can
   silence a unit for one input (ReLU at z < 0) but never cut a single feature off from a unit. That is
@@ -76,9 +75,7 @@ from claimlab import checks, stats, train
 from claimlab.checks import fresh_keras, max_abs_difference
 from claimlab.domains import Integer, OneOf, Real
 from claimlab.spec import Claim, Setting, Source, Times, TrialResult, on_tensorflow
-from claimlab.stats import shown
-from claimlab.verdict import (AllOf, AtMost, Contrast, Custom, Exact, IfDiverged, Level, Outcome, Plateau,
-                              SeedStatistic, Summarize, arm_summaries, evidence_floor_text, smallest_effect_text, with_equivalence)
+from claimlab.verdict import AllOf, AtMost, Contrast, Exact, IfDiverged, Level, Plateau, SeedStatistic, Summarize
 
 SOURCE_001 = "001_448bd649d2fb709b.txt"
 SOURCE_004 = "004_6e8709b0f2e54d47.txt"
@@ -337,43 +334,14 @@ def above_chance(ratio, smallest_effect, metric=METRIC):
                          smallest_effect=smallest_effect)
 
 
-def contrast_or_equivalent(name, terms, meaning, margin):
-    """Contrast's comparison of `terms` (claimed above 0), plus Better's equivalence step: refuted when the
-    90% CI of the per-seed contrast lies inside +-margin (TOST), checked after the sign."""
-
-    contrast = Contrast(name, terms, meaning, smallest_effect=margin, claimed_side="above")
-    arms = list(dict.fromkeys(arm for _, _, arm in terms))
-
-    def evaluate(evidence):
-        import numpy as np
-
-        values = np.asarray(contrast.per_seed(evidence), dtype=float)
-        values = values[np.isfinite(values)]
-        comparison = with_equivalence(contrast.compare(evidence), margin,
-                                      stats.equivalence(values, np.zeros_like(values), margin))
-        reason = (f"{name} = {shown(comparison.mean)} [95% CI {shown(comparison.ci_low)}, {shown(comparison.ci_high)}], "
-                  f"90% CI [{shown(comparison.tost_ci_low)}, {shown(comparison.tost_ci_high)}] vs margin +-{margin:g}, "
-                  f"n={comparison.n} seeds")
-        return Outcome(comparison.verdict, reason, arms=arm_summaries(evidence, terms[0][1], arms),
-                       comparisons=[comparison], qualifier=comparison.qualifier)
-
-    description = (
-        f"Paired by seed, d = {meaning}. Supported if the 95% CI of mean d ({stats.INTERVAL_METHOD}) lies wholly "
-        f"above 0; refuted if it lies wholly below 0, or if the 90% CI lies inside +-{margin:g} (equivalent, TOST "
-        "at alpha 0.05); inconclusive otherwise. Checked in that order: a significant d smaller than the margin "
-        f"still counts as supported. {smallest_effect_text(margin)} {evidence_floor_text()}"
-    )
-    return Custom(evaluate, description, metrics=contrast.metrics, reads=contrast.reads())
-
-
 def e6b_rule(cfg):
     margin = cfg["equivalence_margin"]
     multiples = ", ".join(f"{k}F" for k in MULTIPLES)
     neighbours = ", ".join(f"{r:g}F" for k in MULTIPLES for r in NEIGHBOURS[k])
-    judged = contrast_or_equivalent(
+    judged = Contrast(
         "multiples - neighbours", multiples_terms(),
         f"the mean {METRIC} of the widths {multiples} minus the mean {METRIC} of their neighbours {neighbours} "
-        "(F = the number of input features)", margin)
+        "(F = the number of input features)", smallest_effect=margin)
     return AllOf(
         judged,
         also_report=[*(above_chance(r, margin) for r in BELOW),

@@ -36,8 +36,8 @@ Design choices, made before any run:
   following for a gain a practitioner would notice; 2 points is the smallest such gain on a 9-class task
   and the lab's usual accuracy margin. A gain equivalent to 0 within +-2 points (TOST, Better's
   equivalence_margin) counts against the claim, so "no better" refutes rather than stays inconclusive.
-  Both sizes must win (AllOf, Holm over the two comparisons). A significant gain whose CI lies inside
-  +-2 points still supports (significance first) and the verdict is labelled negligible.
+  Both sizes must win (AllOf, Holm over the two comparisons). A significant gain whose 90% CI lies inside
+  +-2 points is negligible and refutes too: equivalence is tested first (verdict.decide, issue 27).
 - Reported, not judged: 128 and 256 against a moderate LSTM(32) (whether "much higher" than a usual
   size helps too), every arm's test accuracy, training seconds (the wall time of model.fit, validation
   included) and parameter count: the price of the recommendation.

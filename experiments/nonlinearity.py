@@ -60,8 +60,9 @@ Design choices, made before any run:
   model is not equivalent either: then the verdict is not supported, and the direction is in the numbers.
 - E1b's second part: deep_relu beats deep_linear on test accuracy (paired by seed), with the smallest
   effect of interest `smallest_effect` = 2 points; a ReLU gain equivalent to 0 within +-2 points refutes
-  (Better's equivalence margin); a significant gain whose whole CI lies inside +-2 points still supports
-  this part (the lab's reading of "beats": significance first) and the verdict is labelled negligible.
+  as negligible, and so does a significant gain whose 90% CI lies inside +-2 points: the lab's one decision
+  (verdict.decide) tests equivalence first, then the side of 0 (issue 27; it used to check significance
+  first, which let a negligible gain support).
   Both parts must hold (AllOf, Holm over the two refute paths).
 - Reported, not judged: deep_relu vs linear, training accuracy per arm (evaluated after training), and
   per trial the collapse of the *trained* stack (collapse/logits_max_abs_diff, collapse/test_accuracy,

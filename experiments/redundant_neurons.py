@@ -85,9 +85,9 @@ Design choices, made before any run:
   redundancy. Reported: baseline vs narrow (do the 8 extra neurons buy accuracy?), every arm's test
   and training accuracy.
 - E7e reads "an option" as "costs less than 1 accuracy point": Equivalent (TOST) on test accuracy,
-  baseline_int8 vs baseline, margin accuracy_margin; refuted if the 95% CI lies wholly outside +-1 point.
-  A quantized model that changes no test prediction on any seed gives differences with no variation,
-  which the lab's evidence floor counts as inconclusive: the share of test predictions unchanged by
+  baseline_int8 vs baseline, margin accuracy_margin; refuted if the difference is clear of 0 and not
+  inside +-1 point (verdict.decide). A quantized model that changes no test prediction on any seed gives
+  the same difference in every seed, a measured constant decided by its value: the share of test predictions unchanged by
   quantization (`quantization/agreement`) is reported beside it. Also reported: each arm's .tflite
   file size (float for the float arms, int8 for baseline_int8).
 - E7f reads "similar effect to what you need" literally: quantization lowers the mean |r| of the 16-unit

@@ -433,7 +433,7 @@ def non_inferior(deeper, shallower, margin):
                          lambda m: float((m[0] - m[1]).mean() + margin),
                          f"the mean over seeds of test accuracy[{deeper}] - test accuracy[{shallower}], plus the "
                          f"margin {margin:g} (above 0: the deeper net is not worse by more than {margin:g}; below 0: "
-                         "worse by more)", smallest_effect=margin)
+                         "worse by more)", smallest_effect=margin, margin_in_statistic=True)
 
 
 def e9b_rule(cfg):

@@ -60,9 +60,9 @@ REJUDGED = {
     # B2 judges only the bias inits the thread names (the lab's all-ones arms are reported), item 4
     ("bias_init", "B2"): "inconclusive (chance: cnn_tn01_rand at chance)",
     ("bias_init@deep", "B2"): "inconclusive (chance: cnn_tn01_zero, cnn_tn01_vgg, cnn_tn01_c001, cnn_tn01_rand at "
-                              "chance; chance: cnn_tn01_zero, cnn_tn01_vgg at chance; no variation between seeds; "
+                              "chance; chance: cnn_tn01_zero, cnn_tn01_vgg at chance; "
                               "chance: cnn_tn01_rand, cnn_tn01_vgg at chance)",
-    ("bias_init@long_budget", "B2"): "inconclusive",
+    ("bias_init@long_budget", "B2"): "inconclusive (refutes before correction, not after Holm over 6)",
     # B1 asks rather than asserts: measured, not judged (item 4)
     ("bias_init", "B1"): "measured",
     ("bias_init@deep", "B1"): "measured",
@@ -71,6 +71,27 @@ REJUDGED = {
     ("pooling_vs_dropout", "P2"): "inconclusive (ceiling: every arm at the ceiling)",
     ("pooling_vs_dropout@long_budget", "P2"): "inconclusive (ceiling: every arm at the ceiling)",
     ("pooling_vs_dropout@wide", "P2"): "inconclusive (ceiling: every arm at the ceiling)",
+    # Issue 27's one decision (verdict.decide): equivalence first, so a d whose 90% CI lies inside the smallest
+    # effect of interest is negligible, which refutes a claim that something matters (it was "supported
+    # (negligible)" when the sign came first); a clear difference refutes a claim of equivalence; a d identical
+    # in every seed is a measured constant that decides by its value (it was "no variation", undecided).
+    ("dense_width", "E6b"): "refuted (negligible: within +-0.01)",
+    ("dense_width@deep", "E6b"): "refuted (negligible: within +-0.01)",
+    ("dense_width@long_budget", "E6b"): "refuted (negligible: within +-0.01)",
+    ("double_softmax@sgd", "E2b"): "supported (identical in all 5 seeds)",
+    ("gap_vs_flatten@resnet_trunk", "G1"): "inconclusive (refutes before correction, not after Holm over 4)",
+    ("gap_vs_flatten@resnet_trunk", "G3"): "refuted (negligible: within +-0.01)",
+    ("learned_kernels@long_budget", "E5b"): "refuted (negligible: within +-0.01)",
+    ("lstm_variable_length", "L2"): "refuted",
+    ("lstm_variable_length@wide", "L2"): "inconclusive (refutes before correction, not after Holm over 4)",
+    ("nonlinearity@digits", "E1b"): "refuted (negligible: within +-0.02)",
+    ("pooling_vs_dropout", "P1"): "refuted (negligible: within +-0.02)",
+    ("redundant_neurons", "E7b"): "refuted (negligible: within +-0.05)",
+    ("redundant_neurons", "E7d"): "refuted (negligible: within +-0.01)",
+    ("redundant_neurons", "E7f"): "refuted (negligible: within +-0.05)",
+    ("redundant_neurons@long_budget", "E7d"): "refuted (negligible: within +-0.01)",
+    ("redundant_neurons@long_budget", "E7f"): "refuted (negligible: within +-0.05)",
+    ("redundant_neurons@mnist1d", "E7f"): "refuted (negligible: within +-0.05)",
 }
 
 

@@ -123,9 +123,9 @@ def evidence_with(offset_of_multiples, noise=0.004, seeds=6):
     return Evidence(pd.DataFrame(rows), cfg=cfg, if_diverged=EXPERIMENT.if_diverged(cfg)), cfg
 
 
-@pytest.mark.parametrize("offset,verdict,state", [(0.0, REFUTED, "equivalent"), (0.03, SUPPORTED, "above 0"),
+@pytest.mark.parametrize("offset,verdict,state", [(0.0, REFUTED, "negligible"), (0.03, SUPPORTED, "above 0"),
                                                   (-0.03, REFUTED, "below 0")])
-def test_e6b_rule_supports_refutes_by_sign_and_refutes_by_equivalence(offset, verdict, state):
+def test_e6b_rule_refutes_a_negligible_contrast_first_then_decides_by_sign(offset, verdict, state):
     evidence, cfg = evidence_with(offset)
     outcome = MODULE.e6b_rule(cfg).evaluate(evidence)
     assert outcome.verdict == verdict, outcome.reason

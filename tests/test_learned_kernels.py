@@ -193,6 +193,6 @@ def test_e5b_supported_when_learned_wins_refuted_when_fixed_kernels_do_as_well()
     assert wins.verdict == "supported", wins.reason
     same = rule.evaluate(_evidence({"learned": 0.95, "fixed_designed": 0.95, "fixed_random": 0.95}))
     assert same.verdict == "refuted", same.reason
-    assert [c.state for c in same.comparisons if c.judged] == ["equivalent", "equivalent"]
+    assert [c.state for c in same.comparisons if c.judged] == ["negligible", "negligible"]
     override = config.resolve(EXPERIMENT, "smoke", {"smallest_effect": "0.05"})
     assert "+-0.05" in MODULE.e5b_rule(override).describe() and "+-0.05" not in rule.describe()

@@ -182,20 +182,23 @@ def test_e1b_refuted_when_the_deep_linear_stack_beats_the_linear_model():
     assert outcome.details["parts"] == ["refuted", "supported"]
 
 
-def test_e1b_refuted_when_relu_adds_nothing_and_negligible_when_it_adds_little():
+def test_e1b_refuted_when_relu_adds_nothing_or_only_a_negligible_gain():
     means = {"linear": 0.32, "deep_linear": 0.32, "deep_relu": 0.32}
     evidence, cfg = _evidence(lambda arm, seed: means[arm] + noise(arm, seed))
     outcome = MODULE.e1b_rule(cfg).evaluate(evidence)
     assert outcome.verdict == "refuted", outcome.reason
     assert outcome.details["parts"] == ["supported", "refuted"]
     relu = next(c for c in outcome.comparisons if c.name == "deep_relu - deep_linear")
-    assert relu.state == "equivalent" and relu.judged
-    # Better's convention: a significant gain whose whole CI lies inside +-smallest_effect still supports,
-    # and the verdict says it is negligible.
+    assert relu.state == "negligible" and relu.judged
+    # The lab's one decision tests equivalence first: a significant gain whose 90% CI lies inside
+    # +-smallest_effect is negligible, and a negligible gain refutes "ReLU adds something".
     means["deep_relu"] = 0.326
     outcome = MODULE.e1b_rule(cfg).evaluate(_evidence(lambda arm, seed: means[arm] + noise(arm, seed))[0])
-    assert outcome.verdict == "supported", outcome.reason
-    assert outcome.qualifier == "partly negligible: deep_relu - deep_linear"
+    relu = next(c for c in outcome.comparisons if c.name == "deep_relu - deep_linear")
+    assert relu.ci_low > 0 and outcome.label() == "refuted (negligible: within +-0.02)", outcome.reason
+    means["deep_relu"] = 0.40  # a gain well beyond the smallest effect supports
+    assert MODULE.e1b_rule(cfg).evaluate(_evidence(lambda arm, seed: means[arm] + noise(arm, seed))[0]).verdict == (
+        "supported")
 
 
 @pytest.mark.parametrize("key,value,claim_id,printed", [

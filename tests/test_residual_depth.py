@@ -131,7 +131,7 @@ def test_e9c_refutes_when_depth_does_not_hurt_the_plain_net(experiment):
     equal = {"plain_shallow": 0.95 + noise[0], "plain_deep": 0.95 + noise[1], "residual_deep": 0.97 + noise[2]}
     evidence, cfg = evidence_of(equal, experiment)
     outcome = module.e9c_rule(cfg).evaluate(evidence)
-    assert outcome.verdict == "refuted" and outcome.comparisons[0].state == "equivalent"
+    assert outcome.verdict == "refuted" and outcome.comparisons[0].state == "negligible"
     degraded = {**equal, "plain_deep": 0.80 + noise[1]}
     evidence, cfg = evidence_of(degraded, experiment)
     assert module.e9c_rule(cfg).evaluate(evidence).verdict == "supported"
