@@ -41,15 +41,12 @@ Design choices, made before any run:
   weights held fixed. (HeNormal and tn01 then even share the standardised draws: only the scale differs.)
 - Optimiser: SGD with momentum 0.9 and learning rate 0.01 (VGG's own), batch 32, no augmentation. Every
   arm trains until its validation loss has not improved by 0.001 for `patience` (10) epochs, never
-  before `speed_epochs` (15), at most `epochs` (400), and keeps the weights of its best epoch (PLATEAU;
+  before `speed_epochs` (15), at most `epochs` (150), and keeps the weights of its best epoch (PLATEAU;
   the validation split, never the test split). Why: B1 and B2 are about training speed, measured over a
   fixed window (the first 15 epochs, the former whole budget), but B3 compares test accuracy, which a
   fixed budget would judge where it stopped the arms (the quick run of 2026-12-05: all 27 arms still
   improving at 15 epochs, the tn01 CNNs at 0.13-0.48 training accuracy). Plain SGD, not Adam, because
   Adam's per-parameter normalisation would hide part of what an init does to the scale of gradients.
-  The cap was 150 until a quick run (2026-12-05, 5 seeds) had 10 of 135 trials reach it with the
-  validation loss still falling by more than 0.001 per 10 epochs (at training accuracy 1.0: SGD's slow
-  tail); it was raised to 400 before any verdict of record, and no rule changed.
 - "Training speed" is measured two ways from Keras' per-epoch History over its first `speed_epochs`
   (training accuracy, which Keras averages over the epoch's batches): train/auc, the mean of those
   per-epoch training accuracies (the normalised area under the learning curve), and
@@ -164,7 +161,7 @@ CONFIG = {
     "cnn_filters": Sizes((8, 16), min=1),  # two VGG blocks of two 3x3 convs each, a 2x max-pool after each block
     "cnn_dense_units": Sizes((32, 32), min=1),  # the VGG head: fc1, fc2 (then the softmax layer)
     "mlp_units": Sizes((64, 64, 64), min=1),
-    "epochs": Integer(400, min=1),  # the cap: each arm stops earlier, at its plateau (PLATEAU)
+    "epochs": Integer(150, min=1),  # the cap: each arm stops earlier, at its plateau (PLATEAU)
     "patience": Integer(10, min=1),  # epochs without a better validation loss before an arm stops
     # B1/B2's training speed is measured over the first speed_epochs epochs of every curve (no arm stops before)
     "speed_epochs": Integer(15, min=1),
@@ -210,8 +207,7 @@ IF_DIVERGED = {
     "dead/share_init": IfDiverged.kept("measured at initialisation, before any training"),
     "dead/share_trained": IfDiverged.excluded("the units of a diverged net are NaN, neither dead nor alive"),
 }
-PLATEAU = Plateau(until="val/loss", why="the validation split's loss, the quantity training minimises, "
-                  "measured on data the weights never saw")
+PLATEAU = Plateau.validation_loss()  # each arm to its plateau (claimlab.verdict.Plateau says how)
 LEVELS = {  # where a judged metric stops telling arms apart (claimlab.verdict.Level)
     "train/auc": Level(0.1, 1.0, "the mean training accuracy over the epochs, on 10 classes"),
     "test/accuracy": Level(0.1, 1.0, "every dataset choice has 10 balanced classes"),
@@ -230,10 +226,10 @@ DIGITS_REFERENCE = datasets.reference("cnn_glorot_zero", datasets.DIGITS_PUBLISH
 # `tensorflow` setting runs the default config on TensorFlow, the backend the sources ran.
 BACKEND = "jax"
 SETTINGS = {
-    "default": Setting("digits, the small CNN and MLP, SGD to a val/loss plateau (patience 10, at most 400 epochs), "
+    "default": Setting("digits, the small CNN and MLP, SGD to a val/loss plateau (patience 10, at most 150 epochs), "
                        "speed over the first 15",
                        "the lab's reference setting: 27 arms over many seeds on 2 cores", reference=DIGITS_REFERENCE),
-    "long_budget": Setting("digits, the small CNN and MLP, SGD to a val/loss plateau (patience 50, at most 2000 "
+    "long_budget": Setting("digits, the small CNN and MLP, SGD to a val/loss plateau (patience 50, at most 750 "
                            "epochs), speed over the first 75", "5x the training budget: B2 and B3 are about the "
                            "speed and the start of training, and a longer window shows whether an early difference "
                            "lasts", {"epochs": Times(5), "patience": Times(5), "speed_epochs": Times(5)},

@@ -251,8 +251,7 @@ IF_DIVERGED = {
     "grad/*_init": IfDiverged.kept("measured at initialisation, before any training"),
     "*": IfDiverged.excluded("reported only: the values of a diverged net are not finite"),
 }
-PLATEAU = Plateau(until="val/loss", why="the validation split's loss, the quantity training minimises, "
-                  "measured on data the weights never saw")
+PLATEAU = Plateau.validation_loss()  # each arm to its plateau (claimlab.verdict.Plateau says how)
 LEVELS = {  # where a judged metric stops telling arms apart (claimlab.verdict.Level)
     "test/accuracy_gain": Level(0.0, None, "a gain over always predicting the majority class: 0 is learning nothing"),
     "test/accuracy": Level(None, 1.0, "its chance is the majority class's share, which test/accuracy_gain subtracts"),

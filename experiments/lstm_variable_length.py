@@ -254,8 +254,7 @@ IF_DIVERGED = {
     "test/accuracy": IfDiverged.scores(0.5, "chance on the binary tasks, whose labels are balanced by construction"),
     "time/epoch_seconds": IfDiverged.kept("a timing, reported only: divergence does not change it"),
 }
-PLATEAU = Plateau(until="val/loss", why="the validation split's loss, the quantity training minimises, "
-                  "measured on data the weights never saw")
+PLATEAU = Plateau.validation_loss()  # each arm to its plateau (claimlab.verdict.Plateau says how)
 LEVELS = {  # where a judged metric stops telling arms apart (claimlab.verdict.Level)
     "test/accuracy": Level(0.5, 1.0, "binary tasks whose labels are balanced by construction"),
     "*": Level.unbounded("a timing"),

@@ -251,8 +251,7 @@ IF_DIVERGED = {
     "train_eval/accuracy": IfDiverged.scores(0.1, "chance: both dataset choices have 10 balanced classes"),
     "init/*": IfDiverged.kept("measured on the net before training"),
 }
-PLATEAU = Plateau(until="val/loss", why="the validation split's loss, the quantity training minimises, "
-                  "measured on data the weights never saw")
+PLATEAU = Plateau.validation_loss()  # each arm to its plateau (claimlab.verdict.Plateau says how)
 LEVELS = {  # where a judged metric stops telling arms apart (claimlab.verdict.Level)
     "*accuracy": Level(0.1, 1.0, "both dataset choices have 10 balanced classes"),
     "init/*": Level.unbounded("ratios and shares measured on the net before training"),

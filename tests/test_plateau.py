@@ -129,3 +129,14 @@ def test_the_claims_about_speed_or_a_fixed_budget_say_so_in_their_rule(name, cla
     experiment = registry.load(name)
     claim = next(c for c in experiment.claims if c.id == claim_id)
     assert "The claim is about what a fixed budget gives" in claim.rule_for(experiment.config).describe()
+
+
+def test_every_experiment_that_trains_to_a_validation_plateau_uses_the_labs_one_min_delta():
+    """Four modules once declared Plateau(until="val/loss") without the min_delta, so their arms counted any
+    decrease as progress and ran on to the cap (a quick bias_init seed: 400 epochs, its val/loss falling by
+    1e-4 per 10 epochs). Every validation plateau is the lab's one rule, Plateau.validation_loss()."""
+    from claimlab.verdict import VALIDATION_LOSS_MIN_DELTA
+
+    until_val_loss = {e.name: e.plateau for e in registry.load_all() if e.plateau and e.plateau.until == "val/loss"}
+    assert len(until_val_loss) >= 12
+    assert {name: p.min_delta for name, p in until_val_loss.items() if p.min_delta != VALIDATION_LOSS_MIN_DELTA} == {}
