@@ -162,10 +162,12 @@ def reference_text(check: ReferenceCheck | None) -> str:
 
 # ---- seeds needed ---------------------------------------------------------------------------------
 def seeds_needed(comparison: Comparison) -> SeedsNeeded:
-    """For an undecided comparison: how many seeds would decide it if the effect and the spread stayed
-    the observed ones. A difference needs 80% power of the paired t test (at alpha / k in a family of k,
-    the Bonferroni bound of Holm); an equivalence needs its 90% CI inside the margin, or 80% power to show
-    the difference lies beyond it."""
+    """For an undecided comparison: how many seeds would decide it, planned at the declared smallest effect
+    of interest m with the observed spread (never at the observed effect, which is what is uncertain). A
+    claim of a difference needs 80% power to show a true d of m clear of 0; a claim of equivalence needs 80%
+    power for TOST to show a true d of 0 inside +-m. The path the observed d points to sets the alpha: a
+    refutation is one of the family's k refute paths (alpha / k, the Bonferroni bound of Holm), support
+    is not corrected. The other path's count is given beside it."""
 
     name, n, mean, se = comparison.name, comparison.n, comparison.mean, comparison.se
     if comparison.state == "censored":
@@ -174,24 +176,31 @@ def seeds_needed(comparison: Comparison) -> SeedsNeeded:
     sd = se * math.sqrt(n) if se is not None and n and math.isfinite(se) else math.nan
     if not (math.isfinite(sd) and sd > NUMERICALLY_ZERO and math.isfinite(mean)):
         return SeedsNeeded(name, None, f"no spread between seeds to extrapolate from (n={n})")
+    m = comparison.margin if comparison.margin is not None else comparison.smallest_effect
     family = comparison.family or 1
-    alpha = stats.ALPHA / family
-    at = f"alpha {stats.ALPHA:g}" + (f"/{family}" if family > 1 else "")
-    margin = comparison.margin
-    observed = f"observed d {mean:+.4f}, sd {sd:.4f}"
-    if comparison.test == "equivalence" and margin is not None:
-        if abs(mean) < margin:
-            seeds = stats.seeds_for_equivalence(mean, sd, margin)
-            return SeedsNeeded(name, seeds, f"for the 90% CI to fit inside +-{margin:g} ({observed})")
-        seeds = stats.seeds_for_power(abs(mean) - margin, sd, alpha=alpha)
-        return SeedsNeeded(name, seeds, f"for {stats.POWER:.0%} power to show d beyond +-{margin:g} at {at} "
-                                        f"({observed})")
-    seeds = stats.seeds_for_power(mean, sd, alpha=alpha)
-    why = f"for {stats.POWER:.0%} power of the paired t test at {at} ({observed})"
-    if margin is not None and abs(mean) < margin:
-        alternative = stats.seeds_for_equivalence(mean, sd, margin)
-        why += f"; or {_count(alternative)} for its 90% CI to fit inside +-{margin:g}"
-    return SeedsNeeded(name, seeds, why)
+    toward_support = comparison.p_support < comparison.p_refute  # the observed d points to support
+    refute_alpha = stats.ALPHA / family
+    at_refute = f"alpha {stats.ALPHA:g}" + (f"/{family}" if family > 1 else "")
+    spread = f"observed sd {sd:.4f}"
+    if m is None:  # no smallest effect declared: only the observed effect can be planned for
+        alpha = stats.ALPHA if toward_support else refute_alpha
+        return SeedsNeeded(name, stats.seeds_for_power(mean, sd, alpha=alpha),
+                           f"for {stats.POWER:.0%} power at the observed d {mean:+.4f} ({spread})")
+    if comparison.test == "equivalence":
+        # support: TOST inside +-m at a true d of 0; refute: a true d of m shown clear of 0 (one of k)
+        support_seeds = stats.seeds_for_equivalence(0.0, sd, m)
+        refute_seeds = stats.seeds_for_power(m, sd, alpha=refute_alpha)
+        support_why = f"for {stats.POWER:.0%} power that TOST shows a true d of 0 inside +-{m:g}"
+        refute_why = f"for {stats.POWER:.0%} power to show a true d of {m:g} clear of 0 at {at_refute}"
+    else:
+        # support: a true d of m shown clear of 0 (uncorrected); refute: a true d of 0 shown negligible
+        support_seeds = stats.seeds_for_power(m, sd, alpha=stats.ALPHA)
+        refute_seeds = stats.seeds_for_equivalence(0.0, sd, m, alpha=refute_alpha)
+        support_why = f"for {stats.POWER:.0%} power to show a true d of {m:g} clear of 0 at alpha {stats.ALPHA:g}"
+        refute_why = f"for {stats.POWER:.0%} power that a true d of 0 is shown inside +-{m:g} at {at_refute}"
+    if toward_support:
+        return SeedsNeeded(name, support_seeds, f"{support_why} ({spread}); or {_count(refute_seeds)} {refute_why}")
+    return SeedsNeeded(name, refute_seeds, f"{refute_why} ({spread}); or {_count(support_seeds)} {support_why}")
 
 
 def _count(seeds: int | None) -> str:

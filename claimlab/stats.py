@@ -199,7 +199,12 @@ def paired_t_power(effect: float, sd: float, n: int, alpha: float = ALPHA) -> fl
     df = n - 1
     critical = float(stats.t.ppf(1 - alpha / 2, df))
     shift = abs(effect) / sd * math.sqrt(n)
-    return float(stats.nct.sf(critical, df, shift) + stats.nct.cdf(-critical, df, shift))
+    power = float(stats.nct.sf(critical, df, shift) + stats.nct.cdf(-critical, df, shift))
+    if not math.isfinite(power):
+        # scipy's noncentral t returns nan at large noncentrality (around 35 and beyond), where it is a
+        # normal shifted by `shift` to within 1e-4 at these df: the two tails of that normal.
+        power = float(stats.norm.sf(critical - shift) + stats.norm.cdf(-critical - shift))
+    return power
 
 
 def seeds_for_power(effect: float, sd: float, power: float = POWER, alpha: float = ALPHA) -> int | None:
@@ -210,13 +215,34 @@ def seeds_for_power(effect: float, sd: float, power: float = POWER, alpha: float
     return _smallest_n(lambda n: paired_t_power(effect, sd, n, alpha) >= power)
 
 
-def seeds_for_equivalence(mean: float, sd: float, margin: float, alpha: float = ALPHA) -> int | None:
-    """Seeds for the (1 - 2 alpha) interval of the mean difference to fit inside +-margin (TOST), if the
-    mean and the spread stay the observed ones; None when the observed mean is not inside the margin."""
+def equivalence_power(mean: float, sd: float, n: int, margin: float, alpha: float = ALPHA) -> float:
+    """The power of TOST at alpha (its (1 - 2 alpha) interval inside +-margin) with n seeds, when the true
+    mean difference is `mean` and the per-seed differences have standard deviation `sd`: the chance that
+    both one-sided t tests reject, from the two noncentral t statistics (the standard approximation, which
+    ignores that they share one estimate of sd; exact as n grows)."""
+    from scipy import stats
+
+    if abs(mean) >= margin:
+        return 0.0
+    df, root = n - 1, math.sqrt(n)
+    critical = float(stats.t.ppf(1 - alpha, df))
+    upper = float(stats.nct.sf(critical, df, (mean + margin) / sd * root))  # d > -margin shown
+    lower = float(stats.nct.cdf(-critical, df, (mean - margin) / sd * root))  # d < +margin shown
+    if not (math.isfinite(upper) and math.isfinite(lower)):  # large noncentrality: see paired_t_power
+        upper = float(stats.norm.sf(critical - (mean + margin) / sd * root))
+        lower = float(stats.norm.cdf(-critical - (mean - margin) / sd * root))
+    return max(0.0, upper + lower - 1.0)
+
+
+def seeds_for_equivalence(mean: float, sd: float, margin: float, power: float = POWER,
+                          alpha: float = ALPHA) -> int | None:
+    """Seeds for `power` (80%) that TOST shows the mean difference inside +-margin, when the true mean and
+    spread are `mean` and `sd`; None when the mean is not inside the margin (no number of seeds shows it)."""
     if not (math.isfinite(mean) and math.isfinite(sd)) or abs(mean) >= margin or sd < 0:
         return None
-    t = _t()
-    return _smallest_n(lambda n: abs(mean) + float(t.ppf(1 - alpha, n - 1)) * sd / math.sqrt(n) < margin)
+    if sd == 0:
+        return MIN_SEEDS
+    return _smallest_n(lambda n: equivalence_power(mean, sd, n, margin, alpha) >= power)
 
 
 # ---- how numbers are printed --------------------------------------------------------------------------

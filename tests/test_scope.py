@@ -56,26 +56,51 @@ def test_the_power_behind_seeds_needed_is_what_simulated_paired_t_tests_reach():
     assert rejected.mean() >= 0.77
 
 
-def test_seeds_for_equivalence_fit_the_90_percent_interval_inside_the_margin():
-    mean, sd, margin = 0.01, 0.03, 0.02
-    n = stats.seeds_for_equivalence(mean, sd, margin)
-    half = lambda k: scipy_stats.t.ppf(0.95, k - 1) * sd / math.sqrt(k)
-    assert mean + half(n) < margin <= mean + half(n - 1)
-    assert stats.seeds_for_equivalence(0.03, sd, margin) is None  # the observed mean is outside the margin
-    assert stats.seeds_for_power(0.0, sd) is None
+def test_seeds_for_equivalence_give_tost_80_percent_power_as_simulated_tests_reach():
+    """Issue 27: the count used to fit the 90% CI inside the margin at the observed mean, which is about 50%
+    power. It is now the n at which TOST reaches 80% power."""
+    for mean, sd, margin in ((0.01, 0.03, 0.02), (0.0, 0.02, 0.02)):
+        n = stats.seeds_for_equivalence(mean, sd, margin)
+        assert stats.equivalence_power(mean, sd, n, margin) >= 0.8 > stats.equivalence_power(mean, sd, n - 1, margin)
+        samples = np.random.default_rng(1).normal(mean, sd, size=(4000, n))
+        centre, se = samples.mean(axis=1), samples.std(axis=1, ddof=1) / math.sqrt(n)
+        half = scipy_stats.t.ppf(0.95, n - 1) * se
+        shown = ((centre - half > -margin) & (centre + half < margin)).mean()
+        assert abs(shown - stats.equivalence_power(mean, sd, n, margin)) < 0.03 and shown >= 0.77, (mean, shown)
+    assert stats.seeds_for_equivalence(0.03, 0.03, 0.02) is None  # a true mean outside the margin
+    assert stats.seeds_for_power(0.0, 0.03) is None
 
 
-def test_seeds_needed_reads_a_comparison_as_summary_json_stores_it():
-    difference = a_comparison("a - b", n=5, mean=0.01, se=0.01 / math.sqrt(5), state="not significant",
-                              verdict="inconclusive", test="difference", family=2)
-    entry = scope.seeds_needed(difference)
-    assert entry.seeds == stats.seeds_for_power(0.01, 0.01, alpha=0.025)  # Bonferroni bound of Holm over 2
-    assert "alpha 0.05/2" in entry.why
-    equivalence = replace(difference, test="equivalence", margin=0.05, family=1)
-    assert scope.seeds_needed(equivalence).seeds == stats.seeds_for_equivalence(0.01, 0.01, 0.05)
-    assert scope.seeds_needed(replace(difference, state="censored")).seeds is None
+def test_seeds_needed_agree_with_statsmodels_beyond_a_thousand_seeds():
+    """scipy's noncentral t returns nan at large noncentrality, which made "seeds needed" say "no number of
+    seeds" where 1,523 and 859 were the answers; the counts now match statsmodels' independent solver."""
+    from statsmodels.stats.power import TTestPower
+
+    for effect, sd in ((0.001, 0.02), (0.003, 0.04), (0.5, 1.0)):
+        expected = math.ceil(TTestPower().solve_power(effect_size=effect / sd, alpha=0.05, power=0.8))
+        assert stats.seeds_for_power(effect, sd) == expected, (effect, sd)
+    for n in (1000, 3142, 5000):  # (statsmodels too returns nan where the noncentrality passes ~35)
+        assert stats.paired_t_power(0.001, 0.02, n) == pytest.approx(
+            TTestPower().power(effect_size=0.05, nobs=n, alpha=0.05), abs=2e-3)
+    assert stats.paired_t_power(0.001, 0.02, 40000) == pytest.approx(1.0)  # there, the normal limit
+
+
+def test_seeds_needed_plan_at_the_smallest_effect_and_correct_only_the_refute_path():
+    common = dict(n=5, mean=0.01, se=0.01 / math.sqrt(5), state="not significant", verdict="inconclusive",
+                  test="difference", family=2, margin=0.02, smallest_effect=0.02)
+    toward_support = a_comparison("a - b", p_support=0.1, p_refute=1.0, **common)
+    entry = scope.seeds_needed(toward_support)
+    # support is not corrected: 80% power to show a true d of 0.02 (the smallest effect, not the observed 0.01)
+    assert entry.seeds == stats.seeds_for_power(0.02, 0.01, alpha=0.05)
+    assert "a true d of 0.02 clear of 0 at alpha 0.05" in entry.why and "alpha 0.05/2" in entry.why
+    toward_refute = replace(toward_support, mean=-0.01, p_support=1.0, p_refute=0.1)
+    # refuting is one of 2 refute paths: Holm's Bonferroni bound, alpha 0.05/2, for "negligible"
+    assert scope.seeds_needed(toward_refute).seeds == stats.seeds_for_equivalence(0.0, 0.01, 0.02, alpha=0.025)
+    equivalence = replace(toward_support, test="equivalence", margin=0.05, family=1, p_support=0.1, p_refute=0.5)
+    assert scope.seeds_needed(equivalence).seeds == stats.seeds_for_equivalence(0.0, 0.01, 0.05)
+    assert scope.seeds_needed(replace(toward_support, state="censored")).seeds is None
     # as summary.json stores it: NaN written as null comes back as NaN, and the count is the same
-    stored = Summary.from_json(a_summary([a_claim("F1", verdict="inconclusive", comparisons=[difference])]).to_json())
+    stored = Summary.from_json(a_summary([a_claim("F1", verdict="inconclusive", comparisons=[toward_support])]).to_json())
     assert scope.seeds_needed_for_claim(stored.claims[0]) == (entry,)
 
 
