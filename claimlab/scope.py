@@ -32,7 +32,8 @@ from claimlab.errors import UsageError
 from claimlab.schema import ClaimResult, ReferenceCheck, SeedsNeeded, SettingRecord, Summary, read_summary
 from claimlab.spec import Setting, Times
 from claimlab.stats import shown
-from claimlab.verdict import INCONCLUSIVE, MEASURED, NUMERICALLY_ZERO, REFUTED, SUPPORTED, Comparison
+from claimlab.verdict import (ABOVE, BELOW, FLOOR, INCONCLUSIVE, MEASURED, NEGLIGIBLE, NUMERICALLY_ZERO, REFUTED,
+                              SUPPORTED, UNDECIDED, Comparison, Custom, decide)
 
 DEFAULT_SETTING = "default"
 # Every experiment whose trials run on JAX declares this setting: its default config on TensorFlow, which
@@ -44,19 +45,28 @@ TENSORFLOW_SETTING = "tensorflow"
 # like (spec.Reference) is labelled under-trained: its verdicts still count, and say so.
 UNDER_TRAINED_SHORTFALL = 0.05
 
+HETEROGENEITY_ALPHA = 0.05  # Cochran's Q test: below this, the settings' effects differ
+
 SCOPE_RULE = (
-    "A claim's scope comes from its verdicts in the experiment's declared settings: 'holds in all k settings' "
-    "if it is supported in every setting that ran, 'refuted in all k settings' if refuted in every one, "
-    "'inconclusive in all k settings' if inconclusive in every one, 'measured, not judged' for a claim that asks "
-    "rather than asserts, else 'setting-dependent', naming the "
-    "settings of each verdict. A setting counts once its run is complete under the current declaration; one "
+    "A claim's scope comes from its effects, not its labels (issue 27). For each judged comparison, its effect "
+    f"in the counted settings is combined in a {stats.META_METHOD}. The scope 'varies' when, for some "
+    f"comparison, the heterogeneity test (Cochran's Q) rejects at {HETEROGENEITY_ALPHA:g} and the settings' "
+    "effects are decided on different sides of the decision (negligible, above 0, below 0, each by the lab's "
+    "one decision); the settings of each side are named with their effects. Otherwise it is 'consistent': "
+    "where the effects differ in size but every setting decides them the same way, that decision holds; else "
+    "the pooled effect of each comparison is decided like a single setting's (equivalence within the smallest "
+    "effect first, then the side of 0), and the claim's pooled verdict combines them as AllOf does (supported "
+    "if every comparison supports, refuted if any refutes); a setting undecided on its own is named as "
+    "lacking power, not as a different verdict. A claim judged in fewer than 2 settings, or 'measured, not "
+    "judged', keeps its label. A setting counts once its run is complete under the current declaration; one "
     "that has not run, did not finish or ran an older declaration is named and not counted. A setting whose "
     f"baseline arm scores more than {UNDER_TRAINED_SHORTFALL:g} below a published reference accuracy for the same "
     "dataset, model family and split size counts, and is labelled under-trained; a reference that differs in any "
     "of them is reported with what differs, and labels nothing."
 )
 # for MLflow's compare view
-SCOPE_CODES = {"holds": 1, "inconclusive": 0, "setting-dependent": 0, "refuted": -1, "measured": 0}
+SCOPE_CODES = {"holds": 1, "inconclusive": 0, "setting-dependent": 0, "refuted": -1, "measured": 0,
+               "varies": 0, "consistent": 0}
 
 
 # ---- the declared settings ------------------------------------------------------------------------
@@ -250,6 +260,109 @@ def scope_verdict(verdicts: dict[str, str], under_trained: set[str] = frozenset(
     return {"code": code, "text": text}
 
 
+# ---- scope from the effects (issue 27) ---------------------------------------------------------------
+def claimed_side(c: Comparison) -> str | None:
+    """A difference comparison's claimed side of 0: recorded since issue 27; for older results read from
+    its p-values (the support path is the claimed side's)."""
+    if c.claimed_side or c.test == "equivalence":
+        return c.claimed_side
+    if not (math.isfinite(c.p_support) and math.isfinite(c.p_refute)) or c.mean == 0 or c.p_support == c.p_refute:
+        return None
+    on_mean_side = "above" if c.mean > 0 else "below"
+    return on_mean_side if c.p_support < c.p_refute else ("below" if on_mean_side == "above" else "above")
+
+
+def finding_of(c: Comparison) -> str:
+    """What the lab's one decision finds in one comparison's numbers: negligible, above, below, undecided."""
+    sd = c.se * math.sqrt(c.n) if c.n and math.isfinite(c.se) else math.nan
+    test = {"n": c.n, "sd": sd, "mean": c.mean, "se": c.se, "df": c.df, "ci_low": c.ci_low, "ci_high": c.ci_high}
+    return decide(test, c.margin)["finding"]
+
+
+def verdict_of_finding(finding: str, test: str, side: str | None) -> str:
+    """A finding read as the claim reads it: an equivalence claim is supported by negligible; a claimed side
+    by that side, and refuted by the other side or negligible."""
+    if finding in (FLOOR, UNDECIDED):
+        return INCONCLUSIVE
+    if test == "equivalence":
+        return SUPPORTED if finding == NEGLIGIBLE else REFUTED
+    if side is None:
+        return INCONCLUSIVE
+    return SUPPORTED if finding == side else REFUTED
+
+
+def pooled_comparisons(rows: dict) -> dict:
+    """Per judged comparison (name, metric) found in at least 2 counted settings with a finite spread: its
+    meta-analysis across them, each setting's effect and finding, whether it varies, and the pooled
+    finding and verdict."""
+    by_key: dict[tuple[str, str], dict[str, Comparison]] = {}
+    for setting_name, row in rows.items():
+        for c in row["comparisons"]:
+            by_key.setdefault((c.name, c.metric), {})[setting_name] = c
+    pooled = {}
+    for (name, metric), per_setting in by_key.items():
+        usable = {s: c for s, c in per_setting.items() if math.isfinite(c.mean) and math.isfinite(c.se) and c.se > 0}
+        if len(usable) < 2:
+            continue
+        meta = stats.meta_analysis([c.mean for c in usable.values()], [c.se for c in usable.values()])
+        first = next(iter(usable.values()))
+        findings = {s: finding_of(c) for s, c in usable.items()}
+        decided = {f for f in findings.values() if f in (NEGLIGIBLE, ABOVE, BELOW)}
+        varies = meta["q_p"] < HETEROGENEITY_ALPHA and len(decided) >= 2
+        sd = meta["se"] * math.sqrt(meta["k"])
+        finding = decide({"n": meta["k"], "sd": sd, "mean": meta["mean"], "se": meta["se"], "df": meta["df"],
+                          "ci_low": meta["ci_low"], "ci_high": meta["ci_high"]}, first.margin)["finding"]
+        # Effects that differ in size but are decided the same way in every setting: the decision holds in each,
+        # and a pooled mean of different sizes would only blur it (random effects widen its interval).
+        same_way = meta["q_p"] < HETEROGENEITY_ALPHA and len(decided) == 1 and set(findings.values()) == decided
+        if same_way:
+            finding = next(iter(decided))
+        side = next((claimed_side(c) for c in usable.values() if claimed_side(c)), None)
+        pooled[f"{name} ({metric})"] = {
+            **meta, "name": name, "metric": metric, "margin": first.margin, "test": first.test,
+            "settings": {s: {"mean": c.mean, "ci_low": c.ci_low, "ci_high": c.ci_high, "finding": findings[s],
+                             "verdict": c.verdict} for s, c in usable.items()},
+            "varies": varies, "same_way": same_way, "finding": finding,
+            "verdict": verdict_of_finding(finding, first.test, side)}
+    return pooled
+
+
+def effects_scope(verdicts: dict[str, str], pooled: dict, combines_as_all_of: bool = True,
+                  under_trained: set[str] = frozenset(), not_counted: dict[str, str] | None = None) -> dict:
+    """SCOPE_RULE on one claim: its per-setting verdicts and its pooled comparisons (pooled_comparisons)."""
+    judged = {s: v for s, v in verdicts.items() if v != MEASURED}
+    if not pooled or len(judged) < 2:  # nothing to combine: the labels are all there is
+        return scope_verdict(verdicts, under_trained, not_counted)
+    k = len(verdicts)
+    varying = {key: p for key, p in pooled.items() if p["varies"]}
+    if varying:
+        code = "varies"
+        text = "varies between settings: " + "; ".join(
+            f"{p['name']}: " + ", ".join(f"{s} {shown(e['mean'])} ({e['finding']})" for s, e in p["settings"].items())
+            + f" (Q p={p['q_p']:.2g}, I2 {p['i2']:.0%})" for p in varying.values())
+    else:
+        code = "consistent"
+        parts = "; ".join(f"{p['name']} = {shown(p['mean'])} [{shown(p['ci_low'])}, {shown(p['ci_high'])}] "
+                          f"{p['finding']}" + (f" in every setting, sizes differing (Q p={p['q_p']:.2g})"
+                                               if p["same_way"] else "") for p in pooled.values())
+        if combines_as_all_of:
+            pooled_verdicts = [p["verdict"] for p in pooled.values()]
+            claim = (REFUTED if REFUTED in pooled_verdicts else SUPPORTED if all(v == SUPPORTED for v in pooled_verdicts)
+                     else INCONCLUSIVE)
+            text = f"consistent across {k} settings, pooled: {claim} ({parts})"
+        else:
+            text = f"consistent across {k} settings, pooled per comparison (the claim's own rule combines them): {parts}"
+        alone = [s for s, v in judged.items() if v == INCONCLUSIVE]
+        if alone and len(alone) < len(judged):
+            text += f"; undecided alone (too little power): {', '.join(alone)}"
+    marked = [s for s in verdicts if s in under_trained]
+    if marked:
+        text += f" (under-trained: {', '.join(marked)})"
+    if not_counted:
+        text += "; not counted: " + ", ".join(f"{s} ({why})" for s, why in not_counted.items())
+    return {"code": code, "text": text}
+
+
 # ---- collecting the settings' results ---------------------------------------------------------------
 def _identity(cfg: dict) -> str:
     return json.dumps(files.json_safe({k: v for k, v in cfg.items() if k not in config_module.NOT_TRIAL_IDENTITY}),
@@ -299,8 +412,12 @@ def collect(experiment, results_root: Path) -> dict:
             rows[name] = {"verdict": entry.verdict, "qualifier": entry.qualifier, "reason": entry.reason,
                           "seeds_needed": entry.seeds_needed or (), "comparisons": entry.measured.judged()}
         verdicts = {name: row["verdict"] for name, row in rows.items()}
-        claims[claim.id] = {"quote": claim.quote, "hypothesis": claim.hypothesis, "rows": rows,
-                            "scope": scope_verdict(verdicts, under_trained, not_counted)}
+        pooled = pooled_comparisons(rows)
+        # AllOf, Ranking and the single comparisons combine their comparisons as AllOf does; a Custom rule its own way
+        own_way = bool(summaries) and isinstance(
+            claim.rule_for({**experiment.config, **next(iter(summaries.values())).config}), Custom)
+        claims[claim.id] = {"quote": claim.quote, "hypothesis": claim.hypothesis, "rows": rows, "pooled": pooled,
+                            "scope": effects_scope(verdicts, pooled, not own_way, under_trained, not_counted)}
     return {"experiment": experiment.name, "title": experiment.title, "rule": SCOPE_RULE, "settings": settings,
             "claims": claims}
 
@@ -337,6 +454,17 @@ def scope_markdown(scope: dict, figure_files: dict[str, str]) -> str:
                 lines.append(f"| {setting_name} | {verdict} | {c.name} ({c.metric}): {c.verdict} | "
                              f"{shown(c.mean)} [{shown(c.ci_low)}, {shown(c.ci_high)}] | {c.n} | {seeds} |")
         lines.append("")
+        if claim.get("pooled"):
+            lines += [f"Pooled across the settings ({stats.META_METHOD}):", "",
+                      "| comparison | settings | pooled d [95% CI] | prediction interval | tau^2 | I^2 | Q (p) | "
+                      "decision |", "|---|---|---|---|---|---|---|---|"]
+            for p in claim["pooled"].values():
+                decision = p["finding"] + (" (in every setting; sizes differ)" if p.get("same_way") else "") + (
+                    " - varies" if p["varies"] else "")
+                lines.append(f"| {p['name']} ({p['metric']}) | {p['k']} | {shown(p['mean'])} [{shown(p['ci_low'])}, "
+                             f"{shown(p['ci_high'])}] | [{shown(p['pi_low'])}, {shown(p['pi_high'])}] | {p['tau2']:.2g} | "
+                             f"{p['i2']:.0%} | {p['q']:.3g} ({p['q_p']:.2g}) | {decision}: {p['verdict']} |")
+            lines.append("")
         if claim_id in figure_files:
             lines += [f"![{claim_id} across settings]({figure_files[claim_id]})", ""]
     return "\n".join(lines)
@@ -347,7 +475,9 @@ VERDICT_COLOUR = {SUPPORTED: "tab:green", REFUTED: "tab:red", INCONCLUSIVE: "0.4
 
 def forest_figure(claim_id: str, claim: dict, settings: dict):
     """One row per (setting, judged comparison): the effect with its 95% CI, coloured by the comparison's
-    verdict, the zero line, and the equivalence margin where the rule has one; a panel per metric."""
+    verdict, the zero line, and the equivalence margin where the rule has one; then per comparison its
+    pooled effect across the settings (a diamond, its Hartung-Knapp CI) and the prediction interval of a
+    new setting (dotted); a panel per metric."""
     plt = plots.pyplot()
     panels: dict[str, list] = {}
     for setting_name, row in claim["rows"].items():
@@ -355,23 +485,30 @@ def forest_figure(claim_id: str, claim: dict, settings: dict):
         for c in row["comparisons"]:
             label = f"{setting_name}{' (under-trained)' if reference and reference.under_trained else ''}: {c.name}"
             panels.setdefault(c.metric, []).append((label, c))
+    for p in claim.get("pooled", {}).values():  # scope.json from before issue 27 has no pooled effects
+        pooled = Comparison(p["name"], p["metric"], p["mean"], p["ci_low"], p["ci_high"], p["k"], p["verdict"],
+                            p["finding"], margin=p["margin"])
+        panels.setdefault(p["metric"], []).append((f"pooled ({p['k']} settings): {p['name']}", pooled,
+                                                   (p["pi_low"], p["pi_high"])))
     if not panels:
         return None
     height = max(2.2, 0.32 * max(len(rows) for rows in panels.values()) + 1.4)
     fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), height), squeeze=False)
     for ax, (metric, rows) in zip(axes[0], panels.items()):
-        for y, (label, c) in enumerate(reversed(rows)):
+        for y, (label, c, *prediction) in enumerate(reversed(rows)):
             colour = VERDICT_COLOUR.get(c.verdict, "0.45")
+            if prediction and all(math.isfinite(v) for v in prediction[0]):
+                ax.plot(list(prediction[0]), [y, y], color=colour, linewidth=1, linestyle=":")
             if math.isfinite(c.ci_low):
                 ax.plot([c.ci_low, c.ci_high], [y, y], color=colour, linewidth=2)
-            ax.plot([c.mean], [y], "o", color=colour)
+            ax.plot([c.mean], [y], "D" if prediction else "o", color=colour, markersize=8 if prediction else 6)
             if c.margin is not None:
                 ax.plot([-c.margin, c.margin], [y, y], linestyle="none", marker="|", markersize=14, color="k")
         ax.axvline(0, color="k", linewidth=0.8)
-        shown = {c.verdict for _, c in rows}
+        shown = {row[1].verdict for row in rows}
         ax.legend(handles=[plt.Line2D([], [], color=VERDICT_COLOUR[v], marker="o", label=v) for v in VERDICT_COLOUR
                            if v in shown], fontsize=7, loc="best")
-        ax.set_yticks(range(len(rows)), [label for label, _ in reversed(rows)], fontsize=7)
+        ax.set_yticks(range(len(rows)), [row[0] for row in reversed(rows)], fontsize=7)
         ax.set_xlabel(f"effect d on {metric} (95% CI; | marks the equivalence margin)")
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(f"{claim_id}: {claim['scope']['text']}"[:150], fontsize=9)

@@ -423,6 +423,7 @@ class Comparison:
     smallest_effect: float | None = None
     qualifier: str = ""
     test: str = "difference"  # "difference" (a sign test against 0) or "equivalence" (TOST within the margin)
+    claimed_side: str | None = None  # a difference's claimed side of 0, "above" or "below" (None: equivalence)
 
 
 @dataclass
@@ -610,7 +611,7 @@ def sign_comparison(name: str, metric: str, test: dict, claimed_side: str, margi
                       margin=margin, tost_ci_low=decided.get("tost_ci_low"), tost_ci_high=decided.get("tost_ci_high"),
                       differences=test.get("differences", []), se=test["se"], df=test["df"],
                       p_value=test["p_value"], p_support=p_support, p_refute=p_refute, unadjusted_verdict=verdict,
-                      smallest_effect=margin, qualifier=qualifier)
+                      smallest_effect=margin, qualifier=qualifier, claimed_side=claimed_side)
 
 
 def correct_for_family(comparisons: Sequence[Comparison]) -> list[Comparison]:

@@ -27,7 +27,8 @@ EMPIRICAL = [e.name for e in registry.load_all() if any(c.kind == "empirical" fo
 
 
 # ---- the scope rule -------------------------------------------------------------------------------
-def test_the_scope_rule_names_every_setting_of_each_verdict():
+def test_the_labels_rule_names_every_setting_of_each_verdict():
+    """The rule on labels alone: what a claim judged in fewer than 2 settings, or measured only, keeps."""
     assert scope.scope_verdict({"a": "supported", "b": "supported"})["text"] == "holds in all 2 settings"
     assert scope.scope_verdict({"a": "refuted", "b": "refuted", "c": "refuted"})["code"] == "refuted"
     mixed = scope.scope_verdict({"a": "refuted", "b": "supported", "c": "inconclusive", "d": "refuted"},
@@ -171,7 +172,15 @@ def test_the_scope_report_agrees_with_each_settings_summary_and_applies_the_rule
         assert report["claims"]["S1"]["rows"][name]["verdict"] == verdicts[name]
     # The default's baseline (wide, one epoch) is far below its 0.999 reference: labelled under-trained.
     assert report["settings"]["default"]["reference"]["under_trained"] is True
-    assert report["claims"]["S1"]["scope"] == scope.scope_verdict(verdicts, {"default"})
+    # the scope comes from the effects (issue 27): the settings' comparisons, pooled, give the committed text
+    pooled = report["claims"]["S1"]["pooled"]
+    assert set(pooled) and all(p["k"] == 3 for p in pooled.values())
+    rows = {name: {"comparisons": read_summary(results / folder).claims[0].measured.judged()}
+            for name, folder in (("default", "scope_probe"), ("longer", "scope_probe@longer"),
+                                 ("wider", "scope_probe@wider"))}
+    assert report["claims"]["S1"]["scope"] == scope.effects_scope(verdicts, scope.pooled_comparisons(rows),
+                                                                   under_trained={"default"})
+    assert report["claims"]["S1"]["scope"]["code"] in ("consistent", "varies")
     markdown = (results / "scope_probe" / "scope.md").read_text()
     assert "| setting | verdict | comparison | effect [95% CI] | n seeds | seeds needed |" in markdown
     assert (results / "scope_probe" / "scope_S1.png").stat().st_size > 5000
@@ -282,3 +291,51 @@ def test_every_declared_reference_names_the_dataset_family_and_split_of_both_sid
             sides = (reference.dataset, reference.family, reference.train_examples,
                      reference.arm_dataset, reference.arm_family, reference.arm_train_examples)
             assert all(sides), f"{experiment.name}@{name}: {sides}"
+
+
+# ---- scope from the effects (issue 27) -------------------------------------------------------------
+def simulated_rows(effects: dict[str, float], rng, seeds: int = 10, sd: float = 0.02, margin: float = 0.01) -> dict:
+    """One claim's rows as the settings' summaries hold them: a Better-like comparison per setting, its d per
+    seed drawn around the setting's true effect."""
+    from claimlab.verdict import sign_comparison
+
+    return {name: {"comparisons": [sign_comparison("a - b", "acc", stats.mean_test(rng.normal(effect, sd, seeds)),
+                                                   "above", margin, {"supported": "better", "refuted": "worse"})]}
+            for name, effect in effects.items()}
+
+
+def scope_of(rows: dict) -> dict:
+    verdicts = {name: row["comparisons"][0].verdict for name, row in rows.items()}
+    return scope.effects_scope(verdicts, scope.pooled_comparisons(rows))
+
+
+def test_the_same_effect_everywhere_is_consistent_and_opposite_effects_vary():
+    """Issue 27's acceptance, simulated at 10 seeds in each of 4 settings (per-seed sd 0.02, smallest effect
+    0.01): the same true effect in every setting reads "varies" at most 10% of the time (measured over 1,000
+    runs: 2.4% at 0, 2.3% at +0.01, 0% at +0.03); opposite effects read "varies" at least 80% of the time
+    (measured: 100% at +-0.03, 93% at +-0.02)."""
+    rng = np.random.default_rng(2027)
+    runs = 200
+    for effect in (0.0, 0.01, 0.03):
+        codes = [scope_of(simulated_rows({s: effect for s in "abcd"}, rng))["code"] for _ in range(runs)]
+        assert codes.count("varies") / runs <= 0.10, (effect, codes.count("varies"))
+    opposite = [scope_of(simulated_rows({"a": 0.03, "b": -0.03, "c": 0.03, "d": -0.03}, rng))["code"]
+                for _ in range(runs)]
+    assert opposite.count("varies") / runs >= 0.80
+    clear = scope_of(simulated_rows({s: 0.03 for s in "abcd"}, np.random.default_rng(1)))
+    assert clear["text"].startswith("consistent across 4 settings, pooled: supported (a - b = +0.0")
+
+
+def test_pooled_effects_are_a_hartung_knapp_random_effects_meta_analysis():
+    same = stats.meta_analysis([0.01, 0.01, 0.01], [0.003, 0.004, 0.003])
+    assert same["tau2"] == 0 and same["q_p"] == pytest.approx(1.0) and same["mean"] == pytest.approx(0.01)
+    # the interval: t on k - 1 = 2 df around the (modified) Hartung-Knapp standard error
+    half = scipy_stats.t.ppf(0.975, 2) * same["se"]
+    assert (same["ci_low"], same["ci_high"]) == pytest.approx((0.01 - half, 0.01 + half))
+    apart = stats.meta_analysis([0.01, 0.012, 0.05], [0.003, 0.004, 0.003])
+    assert apart["q_p"] < 0.001 and apart["tau2"] > 0 and apart["i2"] > 0.9
+    assert apart["pi_high"] - apart["pi_low"] > apart["ci_high"] - apart["ci_low"]  # a new setting varies more
+    # a decision each setting shares survives sizes that differ (same side of 0 in every setting)
+    rows = simulated_rows({"a": 0.05, "b": 0.2, "c": 0.5}, np.random.default_rng(3), sd=0.01)
+    (pooled,) = scope.pooled_comparisons(rows).values()
+    assert pooled["same_way"] and pooled["finding"] == "above" and pooled["verdict"] == "supported"
