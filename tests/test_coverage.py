@@ -86,19 +86,27 @@ def test_the_seed_statistic_interval_covers_a_spread_across_arms():
     factor minus the range across the other, on a 3 x 3 grid of arms with a shared seed effect. 1,500
     samples per seed count (the jackknife runs per sample): Monte Carlo standard error about 0.006."""
     rng = np.random.default_rng(7)
-    arm_means = np.array([[0.88, 0.87, 0.89], [0.75, 0.74, 0.78], [0.20, 0.25, 0.15]])
-
-    def weight_minus_bias(means):
-        return (np.ptp(means, axis=0).mean()) - (np.ptp(means, axis=1).mean())
-
-    truth = weight_minus_bias(arm_means)
     for n in (3, 5, 10, 20):
-        covered = 0
-        for _ in range(1500):
-            seeds = arm_means[:, :, None] + rng.normal(0, 0.02, (3, 3, n)) + rng.normal(0, 0.01, (1, 1, n))
-            test = stats.jackknife_test(lambda chosen: weight_minus_bias(seeds[:, :, chosen].mean(axis=2)), n)
-            covered += test["ci_low"] <= truth <= test["ci_high"]
-        assert covered / 1500 >= 0.93, n
+        assert jackknife_coverage(SEPARATED_ARMS, n, 1500, rng) >= 0.93, n
+
+
+SEPARATED_ARMS = np.array([[0.88, 0.87, 0.89], [0.75, 0.74, 0.78], [0.20, 0.25, 0.15]])
+TIED_BIASES = np.array([[0.90, 0.90, 0.90], [0.80, 0.80, 0.80], [0.70, 0.70, 0.70]])  # one factor's arms tied
+
+
+def weight_minus_bias(means):
+    return (np.ptp(means, axis=0).mean()) - (np.ptp(means, axis=1).mean())
+
+
+def jackknife_coverage(arm_means, n: int, samples: int, rng) -> float:
+    """How often SeedStatistic's jackknife t interval covers B2's statistic on a 3 x 3 grid of arms, each seed
+    adding arm noise (sd 0.02) and a seed effect shared by the arms (sd 0.01)."""
+    truth, covered = weight_minus_bias(arm_means), 0
+    for _ in range(samples):
+        seeds = arm_means[:, :, None] + rng.normal(0, 0.02, (3, 3, n)) + rng.normal(0, 0.01, (1, 1, n))
+        test = stats.jackknife_test(lambda chosen: weight_minus_bias(seeds[:, :, chosen].mean(axis=2)), n)
+        covered += test["ci_low"] <= truth <= test["ci_high"]
+    return covered / samples
 
 
 # ---- the README's coverage table is this file's measurement -------------------------------------------
@@ -145,20 +153,7 @@ def test_the_readme_jackknife_rows_are_what_it_covers_on_separated_and_tied_arms
     tied means is inflated by noise). Measured here, shown in the README, not hidden."""
     table = readme_table()
     rng = np.random.default_rng(7)
-
-    def weight_minus_bias(means):
-        return (np.ptp(means, axis=0).mean()) - (np.ptp(means, axis=1).mean())
-
-    grids = {"arms well separated": np.array([[0.88, 0.87, 0.89], [0.75, 0.74, 0.78], [0.20, 0.25, 0.15]]),
-             "one factor's arms tied": np.array([[0.90, 0.90, 0.90], [0.80, 0.80, 0.80], [0.70, 0.70, 0.70]])}
-    for prefix, arm_means in grids.items():
+    for prefix, arm_means in (("arms well separated", SEPARATED_ARMS), ("one factor's arms tied", TIED_BIASES)):
         (row,) = [values for name, values in table.items() if name.startswith(prefix)]
-        truth, measured = weight_minus_bias(arm_means), []
-        for n in (3, 5, 10, 20):
-            covered = 0
-            for _ in range(1000):
-                seeds = arm_means[:, :, None] + rng.normal(0, 0.02, (3, 3, n)) + rng.normal(0, 0.01, (1, 1, n))
-                test = stats.jackknife_test(lambda chosen: weight_minus_bias(seeds[:, :, chosen].mean(axis=2)), n)
-                covered += test["ci_low"] <= truth <= test["ci_high"]
-            measured.append(covered / 1000)
+        measured = [jackknife_coverage(arm_means, n, 1000, rng) for n in (3, 5, 10, 20)]
         assert row == pytest.approx(measured, abs=0.045), (prefix, measured)  # about 4 standard errors
