@@ -552,7 +552,7 @@ def decide(test: dict, margin: float | None) -> dict:
     floor = too_little_evidence(n, sd)
     constant = not floor and math.isfinite(mean) and not (sd > NUMERICALLY_ZERO)
     equivalence = {}
-    if margin is not None and not floor:
+    if margin is not None:  # reported below the floor too (2 seeds have an interval); it decides only above it
         se = 0.0 if constant else test["se"]
         equivalence = stats.tost(mean, se, test["df"], margin)
     if floor:
