@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="smoke (tests, seconds), quick (default, >= 5 seeds), full (>= 10 seeds)")
     parser.add_argument("--seeds", type=int, help="number of seeds (overrides the profile)")
     parser.add_argument("--epochs", type=int, help="training epochs (overrides the profile)")
+    parser.add_argument("--until-decided", type=int, nargs="?", const=config.TWO_STAGE_CAP, metavar="CAP",
+                        help="two-stage seeds: a comparison the planned seeds leave undecided gets the seeds that 80%% "
+                             "power at its smallest effect of interest needs, if that is at most CAP (default "
+                             f"{config.TWO_STAGE_CAP}); 0 runs one stage. The full profile runs two stages")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value (repeatable); unknown keys are rejected")
     parser.add_argument("--backend", choices=backend_module.BACKENDS,
@@ -81,8 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
                                               "default: $RAY_ADDRESS, else a local Ray instance")
     parser.add_argument("--settings", metavar="NAMES",
                         help="run the experiment's declared settings, 'all' or a comma-separated list (--list NAME "
-                             "shows them), each as its own run, then write the scope report results/NAME/scope.md; "
-                             "under --profile full the settings other than default run 5 seeds")
+                             "shows them), each as its own run with the profile's seeds, then write the scope report "
+                             "results/NAME/scope.md")
     parser.add_argument("--keras", choices=("2", "3"), default="3",
                         help="3 (default): this environment's Keras. 2: run the exact checks of NAME (or of every "
                              "experiment with exact claims, for 'all') again on Keras 2 (tf-keras: pip install -e "
@@ -160,7 +164,8 @@ def resolve_for(experiment, args, overrides: dict[str, str], lenient: bool) -> t
         epochs = args.epochs if "epochs" in probe else None
     else:
         epochs = args.epochs
-    cfg = config.resolve(experiment, args.profile, overrides, seeds=args.seeds, epochs=epochs)
+    cfg = config.resolve(experiment, args.profile, overrides, seeds=args.seeds, epochs=epochs,
+                         until_decided=args.until_decided)
     if epochs is not None:  # a changed budget is a variant too: its own results folder
         overrides = {**overrides, "epochs": str(epochs)}
     return cfg, overrides
@@ -190,8 +195,8 @@ def planned_runs(experiments, args, overrides: dict[str, str], lenient: bool) ->
             names = [name for name in experiment.settings if name in wanted]
         else:
             names = scope.chosen(experiment, args.settings)
-        runs += [(experiment, name, scope.setting_config(experiment, name, args.profile, args.seeds), {})
-                 for name in names]
+        runs += [(experiment, name, scope.setting_config(experiment, name, args.profile, args.seeds,
+                                                         args.until_decided), {}) for name in names]
     if lenient and args.settings != "all":
         declared = set().union(*(e.settings for e in experiments))
         if wanted - declared:
@@ -297,9 +302,10 @@ def _run_all(runs, options, args, lenient: bool, out) -> int:
 
 def run_on_keras2(experiments, args, overrides: dict, argv: list[str], out) -> int:
     """`--keras 2`: each experiment's exact checks on Keras 2, judged by the same rules, beside Keras 3."""
-    if overrides or args.settings or args.epochs is not None or args.seeds is not None or args.resume:
+    if (overrides or args.settings or args.epochs is not None or args.seeds is not None or args.resume
+            or args.until_decided is not None):
         raise UsageError("--keras 2 reruns the exact checks in the config of the Keras 3 results; drop "
-                         "--set/--backend/--settings/--epochs/--seeds/--resume")
+                         "--set/--backend/--settings/--epochs/--seeds/--until-decided/--resume")
     if args.executor != "local":
         raise UsageError("--keras 2 runs its checks in one local subprocess; drop --executor")
     with_exact = [e for e in experiments if keras2.has_exact_claims(e)]

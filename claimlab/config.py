@@ -1,7 +1,7 @@
 """Profiles and `--set key=value` overrides (nanoGPT-style: literal values, unknown keys rejected).
 
 The resolved config is, in order of precedence:
-  CLI (--set, --seeds, --epochs, --backend)  >  the experiment's PROFILES[profile]  >  the profile defaults
+  CLI (--set, --seeds, --epochs, --until-decided, --backend)  >  the experiment's PROFILES[profile]  >  the profile defaults
   below  >  the experiment's CONFIG  >  the machinery's keys (BASE_CONFIG, and `backend`: the experiment's
   BACKEND).
 """
@@ -18,30 +18,35 @@ from claimlab.errors import UsageError
 PROFILES = ("smoke", "quick", "full")
 DEFAULT_PROFILE = "quick"
 
+TWO_STAGE_CAP = 30  # --until-decided without a number, and the full profile's
+
 # What every experiment gets per profile unless it says otherwise. smoke is for tests (seconds);
 # quick is the default (>= 5 seeds, minutes); full is what results/ is generated with when time allows.
 PROFILE_DEFAULTS = {
     "smoke": {"seeds": 2},
     "quick": {"seeds": 5},
-    "full": {"seeds": 10},
+    "full": {"seeds": 10, "until_decided": TWO_STAGE_CAP},
 }
 
 # Keys the machinery itself understands, present in every experiment's config, and their domains. Every
 # config also has `backend`, the Keras backend its trials run on (claimlab.backend): its default is the
 # experiment's BACKEND, its domain the backends the experiment can run on (registry.Experiment.domains).
-BASE_CONFIG = {"seeds": 5, "data_seed": 0}
-BASE_DOMAINS = {"seeds": Integer(min=1), "data_seed": Integer(min=0)}
+# until_decided: two-stage seeds (claimlab.verdict.staged_test): the most seeds a second stage may bring an
+# undecided comparison to; 0 is one stage. The full profile, which results/ is generated with, runs two stages.
+BASE_CONFIG = {"seeds": 5, "data_seed": 0, "until_decided": 0}
+BASE_DOMAINS = {"seeds": Integer(min=1), "data_seed": Integer(min=0), "until_decided": Integer(min=0)}
 
 # Keys that identify how trials were run, not what they computed: left out of the trial's identity.
-NOT_TRIAL_IDENTITY = ("seeds",)
+NOT_TRIAL_IDENTITY = ("seeds", "until_decided")
 
 # Keys that change how the trials run and never the exact checks, which run in the runner's own process on
 # TensorFlow: a published exact verdict stays comparable across them.
 TRIALS_ONLY = ("backend",)
 
 # Keys added to every config after results were written, with the value those results ran under: a
-# summary.json whose config has no `backend` was written when every trial ran on TensorFlow.
-FORMER_DEFAULTS = {"backend": "tensorflow"}
+# summary.json whose config has no `backend` was written when every trial ran on TensorFlow, one without
+# `until_decided` with one stage of seeds.
+FORMER_DEFAULTS = {"backend": "tensorflow", "until_decided": 0}
 
 
 def as_recorded(cfg: dict) -> dict:
@@ -76,7 +81,7 @@ def parse_value(key: str, text: str, default):
 
 
 def resolve(experiment, profile: str = DEFAULT_PROFILE, overrides: dict[str, str] | None = None,
-            seeds: int | None = None, epochs: int | None = None) -> dict:
+            seeds: int | None = None, epochs: int | None = None, until_decided: int | None = None) -> dict:
     """The full config for one run of `experiment` (a registry.Experiment)."""
     if profile not in PROFILES:
         raise UsageError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
@@ -90,6 +95,8 @@ def resolve(experiment, profile: str = DEFAULT_PROFILE, overrides: dict[str, str
         cfg[key] = parse_value(key, text, cfg[key])
     if seeds is not None:
         cfg["seeds"] = seeds
+    if until_decided is not None:
+        cfg["until_decided"] = until_decided
     if epochs is not None:
         if "epochs" not in cfg:
             raise UsageError(f"--epochs: {experiment.name} has no epochs (it trains nothing)")
@@ -106,6 +113,9 @@ def check_domains(experiment, cfg: dict) -> None:
         problem = check_value(key, value, domains[key])
         if problem:
             raise UsageError(f"--set {problem} (python runner.py --list {experiment.name} shows every key)")
+    if 0 < cfg["until_decided"] <= cfg["seeds"]:
+        raise UsageError(f"--set until_decided={cfg['until_decided']}: a second stage needs room above the "
+                         f"{cfg['seeds']} planned seeds; give more than {cfg['seeds']}, or 0 for one stage")
     problems = experiment.config_problems(cfg)
     if problems:
         raise UsageError(f"{experiment.name}: {problems[0]}")

@@ -66,14 +66,17 @@ def _measured_table(measured: Measured) -> list[str]:
         lines += ["| comparison | metric | mean | 95% CI (unadjusted) | p | family-adjusted | margin, 90% CI | n | "
                   "result |", "|---|---|---|---|---|---|---|---|---|"]
         for c in measured.comparisons:
-            tost = "" if c.margin is None else f"±{c.margin:g}, {interval(c.tost_ci_low, c.tost_ci_high)}"
+            # a first stage of two decides at its own level (96%, 92%), which the cells then name
+            levels = (f" ({c.confidence:.0%})", f" ({c.tost_confidence:.0%})") if c.tost_confidence else ("", "")
+            tost = "" if c.margin is None else f"±{c.margin:g}, {interval(c.tost_ci_low, c.tost_ci_high)}{levels[1]}"
             adjusted = "" if c.family <= 1 or c.p_refute_adjusted is None else (
                 f"Holm p(refute) {shown(c.p_refute_adjusted, 'p')} over {c.family}; Bonferroni "
                 f"{100 * (1 - stats.ALPHA / c.family):.4g}% CI {interval(c.adjusted_ci_low, c.adjusted_ci_high)}")
             result = c.state + (f" ({c.qualifier})" if c.qualifier else "")
             result += "" if c.judged else " (reported, not judged)"
-            lines.append(f"| {c.name} | {c.metric} | {value(c.mean)} | {interval(c.ci_low, c.ci_high)} | "
-                         f"{shown(c.p_value, 'p')} | {adjusted} | {tost} | {c.n} | {result} |")
+            seeds = f"{c.stages[0]} + {c.stages[1]}" if c.stages and len(c.stages) == 2 else c.n
+            lines.append(f"| {c.name} | {c.metric} | {value(c.mean)} | {interval(c.ci_low, c.ci_high)}{levels[0]} | "
+                         f"{shown(c.p_value, 'p')} | {adjusted} | {tost} | {seeds} | {result} |")
         lines.append("")
     if measured.checked:
         lines += ["| quantity | claimed | measured | match |", "|---|---|---|---|"]
@@ -294,7 +297,7 @@ def note_markdown(experiment, cfg: dict, verdicts: dict | None) -> str:
         outcome = (verdicts or {}).get(claim.id)
         verdict = f"**{outcome.label()}**: {outcome.reason}" if outcome else "*pending*"
         parts += [f"### {claim.id} ({claim.kind}): {verdict}", "", f"> {claim.quote}", "",
-                  f"Source: {claim.source.cite()}", "", f"Rule: {claim.rule_for(cfg).describe()}", ""]
+                  f"Source: {claim.source.cite()}", "", f"Rule: {claim.rule_text(cfg)}", ""]
     return "\n".join(parts)
 
 

@@ -198,8 +198,9 @@ class RunState:
 
     def __init__(self, run: ExperimentRun, planned: list[tuple[str, int]], finished: dict):
         self.run = run
-        self.planned = planned
+        self.planned = list(planned)
         self.parent_id: str | None = None  # set once the parent run is open
+        self.finished_before = finished  # what MLflow held when the run started (--resume)
         self.results = {key: finished[key] for key in planned if key in finished}
         self.todo = [key for key in planned if key not in self.results]
         self.open_runs: dict[tuple[str, int], str] = {}
@@ -210,6 +211,14 @@ class RunState:
         self.headline = _headline_metric(run.experiment, run.cfg)
         self.read_by_rules = _metrics_read_by_rules(run.experiment, run.cfg)
         self.curve_missing = False  # a trial recorded no curve for the plateau test
+
+    def add_trials(self, keys: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        """Plan more trials (a second stage of seeds); returns those still to run (--resume may hold some)."""
+        self.planned += keys
+        self.results.update({key: self.finished_before[key] for key in keys if key in self.finished_before})
+        new = [key for key in keys if key not in self.results]
+        self.todo += new
+        return new
 
     def on_start(self, trial: Trial) -> None:
         with self.run.guard.bookkeeping():
@@ -388,18 +397,17 @@ def _run_checks_and_trials(run: ExperimentRun, state: RunState) -> tuple[str, di
             run.out(f"{experiment.name}: {len(state.planned)} trials ({len(experiment.arms)} arms x "
                     f"{run.cfg['seeds']} seeds), profile {run.options.profile}, jobs {run.options.jobs}"
                     + (f"; {len(state.results)} already finished in MLflow" if state.results else ""), flush=True)
-        trials = [Trial(arm, seed, config_module.trial_config(run.cfg, experiment.arms[arm]))
-                  for arm, seed in state.todo]
-        if run.options.executor == "ray":
-            ray_executor.run_trials(experiment.name, trials, state.on_start, state.on_done, run.options.ray_address,
-                                    experiment.fuses_seeds, run.cfg["backend"])
-        else:
-            execute.run_trials(experiment.name, trials, run.options.jobs, state.on_start, state.on_done,
-                               fuses_seeds=experiment.fuses_seeds)
+        _execute(run, state, state.todo)
         if beside is not None:
             checks = beside.result()
             if checks:
                 _log_checks(run.tracker, state.parent_id, run.provenance.config_hash, run.cfg, checks)
+        if not state.failures:
+            second = state.add_trials(second_stage_trials(run, state, checks))
+            if second:
+                run.out(f"{experiment.name}: second stage, {len(second)} more trials for the comparisons the "
+                        f"planned seeds left undecided (until_decided={run.cfg['until_decided']})", flush=True)
+                _execute(run, state, second)
     except KeyboardInterrupt:
         if state.parent_id is None:  # interrupted before anything was opened: nothing to close
             raise
@@ -410,6 +418,36 @@ def _run_checks_and_trials(run: ExperimentRun, state: RunState) -> tuple[str, di
                 run.tracker.end(run_id, "FAILED")
         raise RunFailure(f"{experiment.name} failed: {type(error).__name__}: {error}") from error
     return ("failed" if state.failures else "complete"), checks
+
+
+def _execute(run: ExperimentRun, state: RunState, keys: list[tuple[str, int]]) -> None:
+    """Run the (arm, seed) trials `keys` on the run's executor, each logged as it ends (RunState)."""
+    experiment = run.experiment
+    trials = [Trial(arm, seed, config_module.trial_config(run.cfg, experiment.arms[arm])) for arm, seed in keys]
+    if run.options.executor == "ray":
+        ray_executor.run_trials(experiment.name, trials, state.on_start, state.on_done, run.options.ray_address,
+                                experiment.fuses_seeds, run.cfg["backend"])
+    else:
+        execute.run_trials(experiment.name, trials, run.options.jobs, state.on_start, state.on_done,
+                           fuses_seeds=experiment.fuses_seeds)
+
+
+def second_stage_trials(run: ExperimentRun, state: RunState, checks: dict) -> list[tuple[str, int]]:
+    """With two-stage seeds (until_decided), the trials of every second stage the finished trials call for:
+    the rules judge them, and each comparison they leave undecided names the seeds its second stage needs and
+    the arms it compares (claimlab.verdict.staged_test). Seed-major, like plan_trials; [] with one stage."""
+    if not run.cfg.get("until_decided") or not state.results:
+        return []
+    evidence = run.experiment.evidence(report.trials_frame(state.results), checks, run.cfg)
+    verdicts = judge(run.experiment, evidence, True, len(state.results), len(state.planned), run.provenance.versions)
+    wanted: dict[str, int] = {}
+    for outcome in verdicts.values():
+        for comparison in outcome.comparisons:
+            for arm in comparison.pending_arms or ():
+                wanted[arm] = max(wanted.get(arm, 0), comparison.pending_seeds)
+    planned = set(state.planned)
+    return [(arm, seed) for seed in range(run.cfg["seeds"], max(wanted.values(), default=0))
+            for arm in run.experiment.arms if seed < wanted.get(arm, 0) and (arm, seed) not in planned]
 
 
 def _checks_can_run_beside_the_trials(run: ExperimentRun, state: RunState) -> bool:
@@ -525,7 +563,7 @@ def claim_result(claim, cfg: dict, outcome: Outcome) -> ClaimResult:
     result = ClaimResult(
         id=claim.id, kind=claim.kind, quote=claim.quote,
         source=SourceRef(claim.source.file, claim.source.lines, claim.source.title),
-        hypothesis=claim.hypothesis, rule=claim.rule_for(cfg).describe(), verdict=outcome.verdict,
+        hypothesis=claim.hypothesis, rule=claim.rule_text(cfg), verdict=outcome.verdict,
         qualifier=outcome.qualifier, reason=outcome.reason, measured=Measured.of(outcome))
     if claim.kind != "empirical":
         return result

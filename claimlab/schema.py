@@ -308,7 +308,7 @@ def json_safe(value) -> Any:
 # Fields added after version 1 files were written, left out when unset so that those files write back as
 # they are: an exact claim's seeds_needed, a run's reproduction, LEVELS, PLATEAU and an arm's level.
 _OMITTED_WHEN_NONE = {"seeds_needed", "reproduction", "levels", "level", "plateau", "under_trained", "differs",
-                      "claimed_side"}
+                      "claimed_side", "stages", "tost_confidence", "pending_seeds", "pending_arms"}
 
 
 def _build(cls, data, where: str):

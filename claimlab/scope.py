@@ -106,15 +106,16 @@ def folder(experiment_name: str, setting_name: str) -> str:
     return experiment_name if setting_name == DEFAULT_SETTING else f"{experiment_name}@{setting_name}"
 
 
-def setting_config(experiment, setting_name: str, profile: str, seeds: int | None = None) -> dict:
+def setting_config(experiment, setting_name: str, profile: str, seeds: int | None = None,
+                   until_decided: int | None = None) -> dict:
     """The resolved config of one declared setting under a profile (config.resolve checks every value)."""
     setting = declared(experiment)[setting_name]
-    base = config_module.resolve(experiment, profile, seeds=seeds)
+    base = config_module.resolve(experiment, profile, seeds=seeds, until_decided=until_decided)
     overrides = {key: repr(value.of(base[key]) if isinstance(value, Times) else value)
                  for key, value in setting.overrides.items()}
     # Every setting runs the profile's seeds (issue 27): with fewer seeds in some settings, a scope that
     # compares settings would mostly count seeds.
-    return config_module.resolve(experiment, profile, overrides, seeds=seeds)
+    return config_module.resolve(experiment, profile, overrides, seeds=seeds, until_decided=until_decided)
 
 
 def chosen(experiment, names: str) -> list[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from claimlab.paths import SOURCES_DIR
-from claimlab.verdict import resolve_rule
+from claimlab.verdict import resolve_rule, rule_text
 
 
 
@@ -66,6 +66,10 @@ class Claim:
             raise TypeError(f"claim {self.id}: its rule {self.rule!r} is a name; load the experiment through "
                             "claimlab.registry, which binds it")
         return resolve_rule(self.rule, cfg)
+
+    def rule_text(self, cfg: dict) -> str:
+        """The rule's text as this run applies it, with the two-stage design when the run has one."""
+        return rule_text(self.rule_for(cfg), cfg)
 
     def __post_init__(self):
         if self.kind not in ("exact", "empirical"):

@@ -245,6 +245,125 @@ def seeds_for_equivalence(mean: float, sd: float, margin: float, power: float = 
     return _smallest_n(lambda n: equivalence_power(mean, sd, n, margin, alpha) >= power)
 
 
+# ---- two stages: the planned seeds, then more seeds for a comparison they leave undecided ----------
+# A group-sequential design with two looks (issue 27): the planned seeds decide at FIRST_STAGE_ALPHA, and a
+# comparison still undecided gets a second stage of seeds, decided at the error that remains, so that over
+# both stages a false decision has probability at most ALPHA. The second stage is judged by the inverse-normal
+# combination of the two stages' p-values with fixed, equal weights (Lehmacher & Wassmer 1999): under the
+# null the second stage's p-value is uniform whatever number of seeds the first stage chose for it, so the
+# error rates hold exactly for normal per-seed values (tests/test_two_stage.py measures them as run).
+FIRST_STAGE_ALPHA = 0.04  # most of the error goes to the planned seeds, which decide most comparisons
+STAGE_WEIGHTS = (math.sqrt(0.5), math.sqrt(0.5))
+TWO_STAGE_METHOD = (f"two stages: the planned seeds decide at alpha {FIRST_STAGE_ALPHA:g}; an undecided comparison "
+                    f"gets the seeds its 80% power at the smallest effect of interest needs, decided by the "
+                    f"inverse-normal combination of the two stages' t tests (equal weights) at the boundary that "
+                    f"keeps alpha {ALPHA:g} over both stages")
+
+
+def _second_stage_error(first: float, second: float, two_sided: bool) -> float:
+    """P(the first stage does not reject, the combination does) under the null: Z1 inside `first`, the
+    combination w1 Z1 + w2 Z2 beyond `second` (both sides when two_sided)."""
+    from scipy import integrate, special
+
+    w1, w2 = STAGE_WEIGHTS
+
+    def beyond(z1):
+        tails = special.ndtr((w1 * z1 - second) / w2) + (special.ndtr((-second - w1 * z1) / w2) if two_sided else 0.0)
+        return math.exp(-z1 * z1 / 2) / math.sqrt(2 * math.pi) * tails
+
+    return float(integrate.quad(beyond, -first if two_sided else -math.inf, first, epsabs=1e-12)[0])
+
+
+_BOUNDARIES: dict = {}
+
+
+def two_stage_boundaries(two_sided: bool) -> tuple[float, float]:
+    """The normal critical values (first stage, second stage) of the two-stage design: two-sided for a
+    confidence interval, one-sided for each of TOST's two tests."""
+    if two_sided not in _BOUNDARIES:
+        from scipy import optimize
+
+        from scipy import special
+
+        first = float(-special.ndtri(FIRST_STAGE_ALPHA / (2 if two_sided else 1)))
+        second = optimize.brentq(lambda c: _second_stage_error(first, c, two_sided) - (ALPHA - FIRST_STAGE_ALPHA),
+                                 0.0, 10.0, xtol=1e-10)
+        _BOUNDARIES[two_sided] = (first, float(second))
+    return _BOUNDARIES[two_sided]
+
+
+def _stage_z(test: dict, theta):
+    """A stage's one-sided evidence against `theta` on the normal scale: Phi^-1 of its t test's p-value, exact
+    in both tails (a stage without spread is certain: +-inf)."""
+    from scipy import special
+
+    x = np.asarray((test["mean"] - np.asarray(theta, dtype=float)) / test["se"]) if test["se"] > 0 else (
+        np.sign(test["mean"] - np.asarray(theta, dtype=float)) * math.inf)
+    return -np.sign(x) * special.ndtri(special.stdtr(test["df"], -np.abs(x)))
+
+
+def _combined_z(first: dict, second: dict, theta):
+    w1, w2 = STAGE_WEIGHTS
+    return w1 * _stage_z(first, theta) + w2 * _stage_z(second, theta)
+
+
+def _where_combined_is(first: dict, second: dict, level: float) -> float:
+    """The theta at which the combined z equals `level` (it falls as theta grows)."""
+    from scipy import optimize
+
+    centre = (first["mean"] + second["mean"]) / 2
+    reach = 10 * (abs(first["mean"] - second["mean"]) + first["se"] + second["se"]) + 1e-12
+    low, high = centre - reach, centre + reach
+    while _combined_z(first, second, low) < level:
+        low -= reach
+    while _combined_z(first, second, high) > level:
+        high += reach
+    return float(optimize.brentq(lambda theta: float(_combined_z(first, second, theta)) - level, low, high,
+                                 xtol=1e-14 * max(1.0, abs(centre))))
+
+
+def stagewise_p(z: float, two_sided: bool) -> float:
+    """The p-value of a second-stage result whose combined z is `z`, over the whole design (the stage-wise
+    ordering): below alpha exactly when the second stage rejects, and never below the first stage's alpha."""
+    first, _ = two_stage_boundaries(two_sided)
+    strength = abs(z) if two_sided else z
+    return float(min(1.0, FIRST_STAGE_ALPHA + _second_stage_error(first, strength, two_sided)))
+
+
+def two_stage_test(first: dict, second: dict, margin: float | None = None) -> dict:
+    """A comparison decided over two stages of seeds, from each stage's test (mean, se, df and values as
+    `mean_test` gives them): the 95% repeated confidence interval of the combination test, its estimate
+    (the effect at which the combination is 0: median-unbiased) and its stage-wise p-value against 0; with a
+    margin, TOST's interval at the one-sided boundary and whether it lies inside +-margin. A dict like
+    mean_test's, with `stages` (finite seeds in each) and the TOST numbers included."""
+    two, one = two_stage_boundaries(True)[1], two_stage_boundaries(False)[1]
+    n = first["n"] + second["n"]
+    low, high = _where_combined_is(first, second, two), _where_combined_is(first, second, -two)
+    estimate = _where_combined_is(first, second, 0.0)
+    se = (high - low) / (2 * two)  # the standard error the interval implies (for the meta-analysis)
+    test = {"n": n, "mean": estimate, "se": se, "sd": se * math.sqrt(n), "df": n - 2, "ci_low": low,
+            "ci_high": high, "p_value": stagewise_p(float(_combined_z(first, second, 0.0)), True),
+            "confidence": CONFIDENCE, "stages": [first["n"], second["n"]], "not_finite": first.get("not_finite", 0)
+            + second.get("not_finite", 0), "values": list(first.get("values", [])) + list(second.get("values", []))}
+    if margin is not None:
+        tost_low, tost_high = _where_combined_is(first, second, one), _where_combined_is(first, second, -one)
+        p_equivalent = max(stagewise_p(-float(_combined_z(first, second, margin)), False),
+                           stagewise_p(float(_combined_z(first, second, -margin)), False))
+        test.update({"margin": margin, "tost_ci_low": tost_low, "tost_ci_high": tost_high,
+                     "p_equivalent": p_equivalent, "equivalent": bool(-margin < tost_low and tost_high < margin)})
+    return test
+
+
+def seeds_for_decision(sd: float, smallest_effect: float, margin: float | None) -> int | None:
+    """Seeds a comparison needs to be decided with 80% power when the true effect is the declared smallest
+    effect of interest (its sign shown) or 0 (negligible shown, with a margin): the larger of the two counts,
+    with the spread `sd` the first stage measured. None when no number of seeds reaches it."""
+    counts = [seeds_for_power(smallest_effect, sd)]
+    if margin is not None:
+        counts.append(seeds_for_equivalence(0.0, sd, margin))
+    return None if any(count is None for count in counts) else max(counts)
+
+
 # ---- settings combined: a random-effects meta-analysis ----------------------------------------------
 META_METHOD = ("random-effects meta-analysis (statsmodels' combine_effects: Paule-Mandel tau^2, the modified "
                "Hartung-Knapp standard error with a t interval on k - 1 df)")

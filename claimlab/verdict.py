@@ -347,17 +347,22 @@ class Evidence:
 
     def paired(self, metric: str, arm: str, other: str):
         """Two aligned arrays over the seeds both arms finished."""
-        a, b = self.values(metric, arm), self.values(metric, other)
-        seeds = a.index.intersection(b.index)
-        return a.loc[seeds].to_numpy(), b.loc[seeds].to_numpy()
+        matrix = self.seed_matrix([(metric, arm), (metric, other)])
+        return matrix[0], matrix[1]
 
     def seed_matrix(self, terms: Sequence[tuple[str, str]]):
-        """(terms x seeds) values of each (metric, arm) over the seeds every term finished."""
+        """(terms x seeds) values of each (metric, arm) over the seeds every term finished (`seeds_of`)."""
         import numpy as np
 
         series = [self.values(metric, arm) for metric, arm in terms]
-        seeds = sorted(set.intersection(*(set(s.index) for s in series)))
+        seeds = self.seeds_of(terms)
         return np.array([[float(s.loc[seed]) for seed in seeds] for s in series]).reshape(len(terms), len(seeds))
+
+    def seeds_of(self, terms: Sequence[tuple[str, str]]) -> list[int]:
+        """The seeds every (metric, arm) of `terms` finished, in order: the columns of `seed_matrix`."""
+        arms = {arm for _, arm in terms}
+        finished = [set(self.trials.loc[self.trials["arm"] == arm, "seed"]) for arm in arms]
+        return sorted(int(seed) for seed in set.intersection(*finished)) if finished else []
 
     def arms_present(self) -> set:
         return set(self.trials["arm"]) if len(self.trials) else set()
@@ -424,6 +429,13 @@ class Comparison:
     qualifier: str = ""
     test: str = "difference"  # "difference" (a sign test against 0) or "equivalence" (TOST within the margin)
     claimed_side: str | None = None  # a difference's claimed side of 0, "above" or "below" (None: equivalence)
+    # Two-stage seeds (`staged_test`): the finite seeds of each stage that decided (None: one stage), the
+    # level of the TOST interval (None: 0.90), and, for a comparison the first stage left undecided, the seeds
+    # in all its second stage needs, and of which arms, while they are not yet run.
+    stages: tuple[int, ...] | None = None
+    tost_confidence: float | None = None
+    pending_seeds: int | None = None
+    pending_arms: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -483,7 +495,7 @@ def discriminating(comparison: Comparison, evidence: Evidence, terms: Sequence[t
     `about` that level. Its p-values are then not a test of anything, so it refutes nothing in a family.
     A comparison the evidence floor already left inconclusive (too few seeds) keeps that first reason. So
     does one with an under-trained arm (Plateau), unless the claim is `about` the budget."""
-    if comparison.verdict == INCONCLUSIVE and comparison.qualifier:
+    if comparison.verdict == INCONCLUSIVE and comparison.qualifier.startswith(TOO_FEW_SEEDS):
         return comparison
     at = {(metric, arm): evidence.level_of(metric, arm) for metric, arm in terms}
     at_chance = [arm for (_, arm), level in at.items() if level == CHANCE]
@@ -496,8 +508,9 @@ def discriminating(comparison: Comparison, evidence: Evidence, terms: Sequence[t
         why = f"under-trained: {', '.join(under_trained)}"
     else:
         return comparison
+    # a comparison that cannot discriminate gains nothing from a second stage of seeds: none is run for it
     return replace(comparison, verdict=INCONCLUSIVE, unadjusted_verdict=INCONCLUSIVE, state=f"at {why.split(':')[0]}",
-                   qualifier=why, p_support=math.nan, p_refute=math.nan)
+                   qualifier=why, p_support=math.nan, p_refute=math.nan, pending_seeds=None, pending_arms=None)
 
 
 def about_text(about: Sequence[str]) -> str:
@@ -524,12 +537,15 @@ def side_of_zero(low: float, high: float) -> str:
     return "straddles"
 
 
+TOO_FEW_SEEDS = "too few seeds"
+
+
 def too_little_evidence(n: int, sd: float) -> str:
     """Why a sample decides nothing, or '': too few finite (paired) seeds. (A sample without spread is a
     measured constant, which decides by its value: see `decide`.)"""
 
     if n < stats.MIN_SEEDS:
-        return f"too few seeds: {n} < {stats.MIN_SEEDS}"
+        return f"{TOO_FEW_SEEDS}: {n} < {stats.MIN_SEEDS}"
     return ""
 
 
@@ -552,9 +568,12 @@ def decide(test: dict, margin: float | None) -> dict:
     floor = too_little_evidence(n, sd)
     constant = not floor and math.isfinite(mean) and not (sd > NUMERICALLY_ZERO)
     equivalence = {}
-    if margin is not None:  # reported below the floor too (2 seeds have an interval); it decides only above it
+    if margin is not None and "tost_ci_low" in test:  # a two-stage test brings its own (stats.two_stage_test)
+        equivalence = {key: test[key] for key in ("margin", "tost_ci_low", "tost_ci_high", "p_equivalent", "equivalent")}
+    elif margin is not None:  # reported below the floor too (2 seeds have an interval); it decides only above it
         se = 0.0 if constant else test["se"]
-        equivalence = stats.tost(mean, se, test["df"], margin)
+        # TOST at the test's own alpha: 0.05 (a 90% interval), or the first stage's alpha of a two-stage design
+        equivalence = stats.tost(mean, se, test["df"], margin, alpha=1 - test.get("confidence", stats.CONFIDENCE))
     if floor:
         finding = FLOOR
     elif constant:
@@ -566,6 +585,66 @@ def decide(test: dict, margin: float | None) -> dict:
         side = side_of_zero(test["ci_low"], test["ci_high"])
         finding = side if side in (ABOVE, BELOW) else UNDECIDED
     return {"finding": finding, "floor": floor, "constant": constant, **equivalence}
+
+
+TWO_STAGE_KEY = "until_decided"  # the config key: the most seeds a second stage may bring a comparison to (0: off)
+
+
+def staged_test(evidence: Evidence, seeds: Sequence[int], test_of: Callable, margin: float | None,
+                smallest_effect: float | None, arms: Sequence[str]) -> dict:
+    """The test a comparison is decided on. `test_of(positions, confidence)` tests the per-seed values at
+    those positions of `seeds` (the seed ids the comparison has values for).
+
+    One stage (the config's until_decided is 0): every seed, at 95%. Two stages (issue 27): the planned seeds
+    (ids below cfg['seeds']) at the first stage's level (stats.FIRST_STAGE_ALPHA). When they leave the
+    comparison undecided, its second stage is the seeds that 80% power at the declared smallest effect needs
+    (stats.seeds_for_decision, with the first stage's spread), if that many fit within the cap: with those
+    seeds present the combination test decides (stats.two_stage_test); without them the test says which
+    seeds of which arms to run (`pending_seeds`, `pending_arms`), and the comparison stays undecided."""
+    import numpy as np
+
+    cap, planned = evidence.cfg.get(TWO_STAGE_KEY, 0), evidence.cfg.get("seeds", 0)
+    seeds = np.asarray(seeds, dtype=int)
+    if not cap:
+        return test_of(np.arange(len(seeds)), stats.CONFIDENCE)
+    first = test_of(np.flatnonzero(seeds < planned), 1 - stats.FIRST_STAGE_ALPHA)
+    if decide(first, margin)["finding"] != UNDECIDED:
+        return first
+    needed = stats.seeds_for_decision(first["sd"], smallest_effect, margin) if smallest_effect else None
+    if needed is None or needed > cap:
+        return {**first, "second_stage": f"needs {needed or 'over ' + str(stats.MAX_SEEDS_NEEDED)} seeds > cap {cap}"}
+    total = planned + max(needed - planned, stats.MIN_SEEDS)
+    later = np.flatnonzero((seeds >= planned) & (seeds < total))
+    if len(later) < total - planned:
+        return {**first, "pending_seeds": total, "pending_arms": tuple(dict.fromkeys(arms)),
+                "second_stage": f"second stage: seeds {planned} to {total - 1} still to run"}
+    second = test_of(later, stats.CONFIDENCE)
+    if second["n"] < stats.MIN_SEEDS:
+        return {**first, "second_stage": f"second stage: {second['n']} finite seeds, below the floor"}
+    return stats.two_stage_test(first, second, margin)
+
+
+def stage_fields(test: dict) -> dict:
+    """What a staged test adds to its Comparison: the seeds per stage and the TOST level of a two-stage
+    design, and a second stage still to run."""
+    confidence = test.get("confidence", stats.CONFIDENCE)
+    fields = {"confidence": confidence, "stages": tuple(test["stages"]) if "stages" in test else None,
+              "pending_seeds": test.get("pending_seeds"), "pending_arms": test.get("pending_arms")}
+    if confidence != stats.CONFIDENCE:  # a first stage of two: its TOST runs at its own alpha
+        fields["tost_confidence"] = 1 - 2 * (1 - confidence)
+    return fields
+
+
+def seeds_shown(c: Comparison) -> str:
+    """A comparison's seeds for a reason: 'n=10 seeds', or 'n=10 + 14 seeds (two-stage)'."""
+    if c.stages and len(c.stages) == 2:
+        return f"n={c.stages[0]} + {c.stages[1]} seeds (two-stage)"
+    return f"n={c.n} seeds"
+
+
+def ci_shown(c: Comparison) -> str:
+    """A comparison's decision interval for a reason: '[95% CI -0.0100, +0.0300]'."""
+    return f"[{c.confidence:.0%} CI {shown(c.ci_low)}, {shown(c.ci_high)}]"
 
 
 def decision_text(margin: float | None, claim: str = "differs") -> str:
@@ -596,7 +675,7 @@ def sign_comparison(name: str, metric: str, test: dict, claimed_side: str, margi
         qualifier = "; ".join(filter(None, [f"negligible: within +-{margin:g}" if margin is not None else "",
                                             constant]))
     elif finding == UNDECIDED:
-        verdict, state, qualifier = INCONCLUSIVE, "not significant", ""
+        verdict, state, qualifier = INCONCLUSIVE, "not significant", test.get("second_stage", "")
     else:
         verdict = SUPPORTED if finding == claimed_side else REFUTED
         state, qualifier = words[verdict], constant
@@ -611,7 +690,7 @@ def sign_comparison(name: str, metric: str, test: dict, claimed_side: str, margi
                       margin=margin, tost_ci_low=decided.get("tost_ci_low"), tost_ci_high=decided.get("tost_ci_high"),
                       differences=test.get("differences", []), se=test["se"], df=test["df"],
                       p_value=test["p_value"], p_support=p_support, p_refute=p_refute, unadjusted_verdict=verdict,
-                      smallest_effect=margin, qualifier=qualifier, claimed_side=claimed_side)
+                      smallest_effect=margin, qualifier=qualifier, claimed_side=claimed_side, **stage_fields(test))
 
 
 def correct_for_family(comparisons: Sequence[Comparison]) -> list[Comparison]:
@@ -682,6 +761,18 @@ def resolve_rule(rule, cfg: dict) -> Rule:
     return rule if isinstance(rule, Rule) else rule(cfg)
 
 
+def rule_text(rule: Rule, cfg: dict) -> str:
+    """A rule's text for one run: its own, then, when the run has a second stage (until_decided), the design
+    its paired comparisons are decided under."""
+    cap = cfg.get(TWO_STAGE_KEY, 0)
+    if not cap or not count_comparisons(rule):
+        return rule.describe()
+    return (f"{rule.describe()} Two-stage seeds (until_decided={cap}): {stats.TWO_STAGE_METHOD}. The planned "
+            f"{cfg.get('seeds')} seeds decide with {1 - stats.FIRST_STAGE_ALPHA:.0%} and "
+            f"{1 - 2 * stats.FIRST_STAGE_ALPHA:.0%} CIs in place of 95% and 90%; a comparison whose seeds needed "
+            f"exceed {cap} stays inconclusive.")
+
+
 def evidence_floor_text() -> str:
     return f"Fewer than {stats.MIN_SEEDS} finite paired seeds decides nothing (inconclusive)."
 
@@ -720,7 +811,10 @@ class Contrast(Rule):
         return values
 
     def compare(self, evidence: Evidence) -> Comparison:
-        test = stats.mean_test(self.per_seed(evidence))
+        values = self.per_seed(evidence)
+        test = staged_test(evidence, evidence.seeds_of(self.reads()),
+                           lambda positions, confidence: stats.mean_test(values[positions], confidence),
+                           self.smallest_effect, self.smallest_effect, [arm for _, arm in self.reads()])
         test["differences"] = test["values"]
         comparison = sign_comparison(self.name, " / ".join(self.metrics), test, self.claimed_side,
                                      self.smallest_effect, {SUPPORTED: f"{self.claimed_side} 0",
@@ -729,7 +823,7 @@ class Contrast(Rule):
 
     def evaluate(self, evidence: Evidence) -> Outcome:
         c = self.compare(evidence)
-        reason = f"{self.name} = {shown(c.mean)} [95% CI {shown(c.ci_low)}, {shown(c.ci_high)}]{tost_shown(c)}, n={c.n} seeds"
+        reason = f"{self.name} = {shown(c.mean)} {ci_shown(c)}{tost_shown(c)}, {seeds_shown(c)}"
         arms = list(dict.fromkeys(arm for _, _, arm in self.terms))
         return Outcome(c.verdict, reason, arms=arm_summaries(evidence, self.terms[0][1], arms), comparisons=[c],
                        qualifier=c.qualifier)
@@ -739,7 +833,16 @@ def tost_shown(c: Comparison) -> str:
     """A comparison's equivalence interval for a reason, where it was tested: ', 90% CI [...] vs margin +-m'."""
     if c.margin is None or c.tost_ci_low is None:
         return ""
-    return f", 90% CI [{shown(c.tost_ci_low)}, {shown(c.tost_ci_high)}] vs margin +-{c.margin:g}"
+    return f", {c.tost_confidence or 0.9:.0%} CI [{shown(c.tost_ci_low)}, {shown(c.tost_ci_high)}] vs margin +-{c.margin:g}"
+
+
+def paired_staged_test(evidence: Evidence, metric: str, arm: str, other: str, margin: float | None,
+                       smallest_effect: float | None) -> dict:
+    """`staged_test` of the paired differences metric[arm] - metric[other]."""
+    a, b = evidence.paired(metric, arm, other)
+    return staged_test(evidence, evidence.seeds_of([(metric, arm), (metric, other)]),
+                       lambda positions, confidence: stats.paired_difference(a[positions], b[positions], confidence),
+                       margin, smallest_effect, [arm, other])
 
 
 class Better(Rule):
@@ -769,16 +872,15 @@ class Better(Rule):
         return self.equivalence_margin if self.equivalence_margin is not None else self.smallest_effect
 
     def compare(self, evidence: Evidence) -> Comparison:
-        a, b = evidence.paired(self.metric, self.arm, self.than)
         claimed_side = "above" if self.higher_is_better else "below"
-        comparison = sign_comparison(f"{self.arm} - {self.than}", self.metric, stats.paired_difference(a, b),
-                                     claimed_side, self.margin, {SUPPORTED: "better", REFUTED: "worse"})
+        test = paired_staged_test(evidence, self.metric, self.arm, self.than, self.margin, self.smallest_effect)
+        comparison = sign_comparison(f"{self.arm} - {self.than}", self.metric, test, claimed_side, self.margin,
+                                     {SUPPORTED: "better", REFUTED: "worse"})
         return discriminating(comparison, evidence, self.reads(), self.about)
 
     def evaluate(self, evidence: Evidence) -> Outcome:
         c = self.compare(evidence)
-        reason = (f"{self.metric}: {c.name} = {shown(c.mean)} [95% CI {shown(c.ci_low)}, {shown(c.ci_high)}]"
-                  f"{tost_shown(c)}, n={c.n} seeds")
+        reason = f"{self.metric}: {c.name} = {shown(c.mean)} {ci_shown(c)}{tost_shown(c)}, {seeds_shown(c)}"
         return Outcome(c.verdict, reason, arms=arm_summaries(evidence, self.metric, [self.arm, self.than]),
                        comparisons=[c], qualifier=c.qualifier)
 
@@ -811,8 +913,7 @@ class Equivalent(Rule):
         return text + about_text(self.about)
 
     def compare(self, evidence: Evidence) -> Comparison:
-        a, b = evidence.paired(self.metric, self.arm, self.to)
-        result = stats.paired_difference(a, b)
+        result = paired_staged_test(evidence, self.metric, self.arm, self.to, self.margin, self.margin)
         censored = False
         if self.censored_unless:
             reached_a, reached_b = evidence.paired(self.censored_unless, self.arm, self.to)
@@ -829,7 +930,7 @@ class Equivalent(Rule):
         elif finding in (ABOVE, BELOW):
             verdict, state, qualifier = REFUTED, "different", constant
         else:
-            verdict, state, qualifier = INCONCLUSIVE, "undecided", ""
+            verdict, state, qualifier = INCONCLUSIVE, "undecided", result.get("second_stage", "")
         undecidable = censored or bool(floor)
         p_equivalent = decided.get("p_equivalent", math.nan)
         p_different = 0.0 if decided["constant"] else result["p_value"]
@@ -840,13 +941,14 @@ class Equivalent(Rule):
                                 p_value=p_equivalent, p_support=math.nan if undecidable else p_equivalent,
                                 p_refute=math.nan if undecidable else p_different,
                                 unadjusted_verdict=verdict, smallest_effect=self.margin, qualifier=qualifier,
-                                test="equivalence")
+                                test="equivalence", **stage_fields(result))
         return discriminating(comparison, evidence, [(self.metric, self.arm), (self.metric, self.to)], self.about)
 
     def evaluate(self, evidence: Evidence) -> Outcome:
         c = self.compare(evidence)
-        reason = (f"{self.metric}: {c.name} = {shown(c.mean)} [90% CI {shown(c.tost_ci_low)}, {shown(c.tost_ci_high)}], "
-                  f"margin +-{self.margin:g}, n={c.n} seeds" + (" (censored)" if c.state == "censored" else ""))
+        reason = (f"{self.metric}: {c.name} = {shown(c.mean)} [{c.tost_confidence or 0.9:.0%} CI {shown(c.tost_ci_low)}, "
+                  f"{shown(c.tost_ci_high)}], margin +-{self.margin:g}, {seeds_shown(c)}"
+                  + (" (censored)" if c.state == "censored" else ""))
         return Outcome(c.verdict, reason, arms=arm_summaries(evidence, self.metric, [self.arm, self.to]),
                        comparisons=[c], qualifier=c.qualifier)
 
@@ -883,16 +985,22 @@ class SeedStatistic(Rule):
     def compare(self, evidence: Evidence) -> Comparison:
         import numpy as np
 
-        matrix = evidence.seed_matrix([(self.metric, arm) for arm in self.arms])
-        matrix = matrix[:, np.isfinite(matrix).all(axis=0)]  # a seed with any excluded value leaves every arm
-        test = stats.jackknife_test(lambda seeds: self.statistic(matrix[:, seeds]), matrix.shape[1])
+        matrix = evidence.seed_matrix(self.reads())
+        complete = np.isfinite(matrix).all(axis=0)  # a seed with any excluded value leaves every arm
+        matrix, seeds = matrix[:, complete], np.asarray(evidence.seeds_of(self.reads()), dtype=int)[complete]
+
+        def test_of(positions, confidence):
+            chosen = matrix[:, positions]
+            return stats.jackknife_test(lambda kept: self.statistic(chosen[:, kept]), chosen.shape[1], confidence)
+
+        test = staged_test(evidence, seeds, test_of, self.margin, self.smallest_effect, self.arms)
         comparison = sign_comparison(self.name, self.metric, test, "above", self.margin,
                                      {SUPPORTED: "above 0", REFUTED: "below 0"})
         return discriminating(comparison, evidence, self.reads(), self.about)
 
     def evaluate(self, evidence: Evidence) -> Outcome:
         c = self.compare(evidence)
-        reason = f"{self.name} ({self.metric}) = {shown(c.mean)} [95% CI {shown(c.ci_low)}, {shown(c.ci_high)}], n={c.n} seeds"
+        reason = f"{self.name} ({self.metric}) = {shown(c.mean)} {ci_shown(c)}, {seeds_shown(c)}"
         return Outcome(c.verdict, reason, comparisons=[c], qualifier=c.qualifier)
 
 
