@@ -1,6 +1,7 @@
 """bias_init: one real smoke run (MLflow store, results files, verdicts), the initialisers and dead-ReLU
 counting on real Keras objects, and the B2 / B3 rules on hand-made evidence."""
 
+import itertools
 import math
 
 import numpy as np
@@ -66,6 +67,17 @@ def test_child_runs_log_the_arm_the_speed_and_dead_relu_metrics(smoke):
     assert {"figures/auc_by_weight_and_bias_init.png", "figures/dead_relu_share.png"} <= figures
 
 
+def cross_seed_squares(values, axis):
+    """B2's squared spread, computed another way: for two levels' per-seed differences d, the mean of
+    d_s * d_t over pairs of different seeds s != t (unbiased for the squared true difference, since the
+    seeds are independent), averaged over the pairs of levels along `axis` and the other factor's levels."""
+    products = []
+    for first, second in itertools.combinations(range(values.shape[axis]), 2):
+        for d in np.take(values, first, axis) - np.take(values, second, axis):
+            products += [d[s] * d[t] for s, t in itertools.permutations(range(len(d)), 2)]
+    return np.mean(products)
+
+
 def test_verdict_numbers_agree_with_trials_csv(smoke):
     trials, claims = smoke["trials"], {c.id: c for c in smoke["summary"].claims}
     auc = trials.pivot(index="seed", columns="arm", values="train/auc")
@@ -77,9 +89,9 @@ def test_verdict_numbers_agree_with_trials_csv(smoke):
         # judged over the bias inits the thread names; with the lab's all-ones arms too, reported only
         for bias_inits, name in ((MODULE.SOURCE_BIAS_INITS[model], "weight spread - bias spread"),
                                  (MODULE.BIAS_INITS[model], "weight spread - bias spread (with the lab's all-ones biases)")):
-            table = np.array([[auc[MODULE.arm_name(model, w, b)].mean() for b in bias_inits]
-                              for w in MODULE.WEIGHT_INITS])
-            weight_minus_bias = np.ptp(table, axis=0).mean() - np.ptp(table, axis=1).mean()
+            values = np.array([[auc[MODULE.arm_name(model, w, b)].to_numpy() for b in bias_inits]
+                               for w in MODULE.WEIGHT_INITS])  # weight inits x bias inits x seeds
+            weight_minus_bias = cross_seed_squares(values, 0) - cross_seed_squares(values, 1)
             spread = b2[(f"{model}: {name}", "train/auc")]
             assert spread.mean == pytest.approx(weight_minus_bias, rel=1e-12)
             assert spread.judged == ("all-ones" not in name) and "one" not in MODULE.SOURCE_BIAS_INITS[model]
@@ -242,7 +254,8 @@ def test_b2_supported_when_only_weight_init_matters_and_refuted_when_bias_domina
     assert {"cnn: weight spread - bias spread (with the lab's all-ones biases)", "mlp_tn01_zero - mlp_tn01_one",
             "mlp_tn01_rand - mlp_tn01_one"} <= reported
     assert not any("_one" in c.name or "all-ones" in c.name for c in outcome.comparisons if c.judged)
-    assert _spread(outcome, "cnn").mean == pytest.approx(0.3) and _spread(outcome, "cnn").ci_low > 0
+    # weight inits 0.9, 0.8, 0.6: squared differences 0.01, 0.09, 0.04; no bias spread (up to the jitter)
+    assert _spread(outcome, "cnn").mean == pytest.approx(0.14 / 3, abs=1e-5) and _spread(outcome, "cnn").ci_low > 0
     assert not _spread(outcome, "cnn", "test/accuracy").judged  # the secondary spreads are reported only
     bias_effect = {"zero": 0.0, "vgg": -0.5, "one": -0.5, "c001": -0.5, "rand": 0.0}
     outcome = MODULE.b2_rule(CFG).evaluate(
@@ -250,7 +263,8 @@ def test_b2_supported_when_only_weight_init_matters_and_refuted_when_bias_domina
     assert outcome.verdict == "refuted", outcome.reason
     # both spreads below 0; train/auc different from the snippet's in both (epochs stay equivalent)
     assert outcome.details["parts"] == ["refuted", "refuted"] + ["refuted", "supported"] * 2
-    assert _spread(outcome, "mlp").mean == pytest.approx(0.01 - 0.5)
+    # weight: he 0.01 above the others (0.01^2 in 2 of 3 pairs); bias: c001 0.5 below zero and rand (2 of 3 pairs)
+    assert _spread(outcome, "mlp").mean == pytest.approx(2 / 3 * 0.01 ** 2 - 2 / 3 * 0.5 ** 2, abs=1e-5)
     comparisons = {(c.name, c.metric): c for c in outcome.comparisons}
     zero_vs_vgg = comparisons[("cnn_tn01_zero - cnn_tn01_vgg", "train/auc")]
     assert zero_vs_vgg.state == "different" and zero_vs_vgg.mean == pytest.approx(0.5)  # far outside +-auc_margin
