@@ -132,7 +132,8 @@ def judge(experiment, measured: dict) -> dict:
     import pandas as pd
 
     evidence = Evidence(trials=pd.DataFrame(), checks=measured["checks"], cfg=measured["config"])
-    verdicts = judge_claims(experiment, evidence, True, 0, 0, measured["versions"])
+    # Not complete: the empirical claims are not judged here (their trials ran on Keras 3), only marked
+    verdicts = judge_claims(experiment, evidence, False, 0, 0, measured["versions"])
     return {claim.id: verdicts[claim.id] for claim in experiment.claims if claim.kind == "exact"}
 
 

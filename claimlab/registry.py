@@ -20,7 +20,7 @@ from claimlab.domains import UNSET, OneOf, check_value
 from claimlab.errors import UsageError
 from claimlab.paths import EXPERIMENTS_DIR
 from claimlab.scope import check_declaration
-from claimlab.spec import Claim
+from claimlab.spec import Advice, Claim
 from claimlab.verdict import Custom, Evidence, Plateau, declared_for, paired_comparisons
 
 
@@ -58,6 +58,11 @@ class Experiment:
         if found is None:
             raise TypeError(f"experiments/{self.name}.py: {what} names {name!r}, which the module does not define")
         return found
+
+    @property
+    def not_judged(self) -> list[Advice]:
+        """NOT_JUDGED: lines of its sources that give advice rather than a claim, each with why it is not judged."""
+        return list(getattr(self.module, "NOT_JUDGED", ()))
 
     @property
     def arms(self) -> dict[str, dict]:
@@ -243,6 +248,10 @@ def _validate(name: str, module: ModuleType) -> None:
         raise TypeError(f"experiments/{name}.py: arms set the config keys {sorted(shadowed)}, which would silently "
                         "override `--set`; give the arm's key another name")
     check_declaration(name, module)
+    for advice in getattr(module, "NOT_JUDGED", ()):
+        if not isinstance(advice, Advice) or not advice.why.strip():
+            raise TypeError(f"experiments/{name}.py: NOT_JUDGED lists claimlab.spec.Advice(quote, source, why) "
+                            f"entries, each saying why it is not judged, not {advice!r}")
     ids = [claim.id for claim in module.CLAIMS]
     if len(ids) != len(set(ids)):
         raise TypeError(f"experiments/{name}.py declares a claim id twice: {ids}")

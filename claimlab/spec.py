@@ -76,6 +76,18 @@ class Claim:
             raise ValueError(f"claim {self.id}: kind must be 'exact' or 'empirical', not {self.kind!r}")
 
 
+@dataclass(frozen=True)
+class Advice:
+    """A line of a source that advises rather than asserts anything a measurement could settle (a rule of
+    thumb, a recommendation). An experiment lists such lines in NOT_JUDGED, next to its claims from the same
+    thread, so that a reader who finds the line in the source also finds why the lab has no verdict on it:
+    the ledger's "Not judged" section is written from these declarations."""
+
+    quote: str
+    source: Source
+    why: str
+
+
 @dataclass
 class DatasetInfo:
     """What MLflow records as a run's input: enough to tell two datasets apart, not the arrays."""

@@ -1,6 +1,7 @@
 """Shapes and parameter counts of convolution and pooling layers, measured on real Keras/TF objects.
 
-Seven exact claims from three Q&A documents (the catalogue's X1, X2, X4, X8, X9, X10, X11):
+Nine exact claims from four Q&A documents (the catalogue's X1, X2, X4, X8, X9, X10, X11; X21 and X22 from
+issue 28's reading of the sources):
 
     X1  "in convolutions you commonly use a bias for every output channel … that gives you 32 biases"
         (not one per pixel, as the asker thought: 28).                        sources/000, lines 5-9
@@ -17,6 +18,10 @@ Seven exact claims from three Q&A documents (the catalogue's X1, X2, X4, X8, X9,
         (64 x 32 x 5 x 5)".                                                   sources/002, lines 106-108
     X11 2x2/stride-2 max pooling of 4x4x5: "[1, 2, 2, 5], even if padding is changed to 'SAME'".
                                                                               sources/003, lines 59-60
+    X21 a kernel's depth matches the input's, "but values are all the same" over its channel slices.
+                                                                              sources/002, lines 107-108
+    X22 after 32 channels, "the hidden layer has 2 kernels per channel, and the output would be 64
+        channels".                                                            sources/002, line 110
 
 Every check builds the real layer (or calls the real TF op) and reads the shape or count off it; no
 number below is computed by a formula alone. The verdict is what the installed Keras 3 / TF 2 do.
@@ -40,21 +45,31 @@ Design choices, made before any run:
   gives a whole number and reports how many grid points need a floor (what Keras and TF do).
 - X11: the 4x4x5 input is the catalogue's reading of the source's figure (the text gives only the
   answer); pooled with keras MaxPooling2D and with tf.nn.max_pool, padding "valid" and "same".
-- X10 also measures, for the record, two things the same answers say around the quoted lines: that
-  the 32 channel slices of one kernel hold different values (line 108 says "same 5x5 values in all
-  cahnnels"), and what line 110's "2 kernels per channel" would cost (a depthwise convolution with
-  depth multiplier 2). Neither enters X10's rule; both are in checks.json.
+- X10 also measures, for the record, two things the same answers say around the quoted lines: whether
+  the 32 channel slices of one kernel hold the same values, and what line 110's "2 kernels per channel"
+  would cost (a depthwise convolution with depth multiplier 2). Neither enters X10's rule; X21 and X22
+  judge them, on `check_seeds` (5) draws of the fresh kernels, the worst draw judged.
+- X21: "values are all the same" is read both ways it could be meant. As initialised: how many of the
+  second layer's 64 fresh kernels have 32 bit-equal channel slices (the claim: all). As trained: from
+  kernels whose slices are made copies, one gradient step of a loss on the output, and whether they are
+  still copies (they stay copies only if every input channel carried the same values).
+- X22: "2 kernels per channel" is what keras.layers.DepthwiseConv2D(depth_multiplier=2) computes: each
+  output channel from one input channel. Which input channels an output channel depends on is found by
+  adding 1 to one input channel at a time and seeing which output channels change; the rule claims 1
+  input channel per output channel and 32 x 2 x 5 x 5 kernel weights for the Conv2D, and the depthwise
+  layer is measured beside it.
 - Every check starts from keras.backend.clear_session(), so layer names (and so error messages) do not
   depend on which check ran before.
 """
 
-from claimlab.checks import fresh_keras, keras_major, locally_connected, max_abs_difference, shape_of
+from claimlab.checks import (fresh_keras, keras_major, locally_connected, max_abs_difference,
+                             over_weight_draws, shape_of, weight_draws_text)
 from claimlab.domains import Integer, Sizes
 from claimlab.spec import Claim, Source
 from claimlab.train import import_tensorflow
 from claimlab.verdict import Exact
 
-TITLE = "Convolution and pooling shapes and parameter counts (X1 X2 X4 X8 X9 X10 X11), measured in Keras"
+TITLE = "Convolution and pooling shapes, parameter counts and kernels (X1 X2 X4 X8 X9 X10 X11 X21 X22), measured in Keras"
 
 SOURCE_000 = "000_2706fe11d950e137.txt"
 SOURCE_001 = "001_448bd649d2fb709b.txt"
@@ -204,6 +219,36 @@ CLAIMS = [
                    expect={"valid_shape": [1, 2, 2, 5], "same_shape": [1, 2, 2, 5],
                            "tf_nn_valid_shape": [1, 2, 2, 5], "tf_nn_same_shape": [1, 2, 2, 5]}),
     ),
+    Claim(
+        id="X21",
+        kind="exact",
+        quote=(
+            "depth(#channels) of kernels, 32 in this case, or 3 for a RGB image, 1 for gray scale etc, should always "
+            "match the input depth, but values are all the same.\n"
+            "you just copy this 3x3 kernel N times in 3rd dimension"
+        ),
+        source=Source(SOURCE_002, "107-108", KERNEL_QUESTION),
+        hypothesis=(
+            "A Conv2D(64, 5x5) on 32 channels has kernels as deep as its input (32), and each kernel's 32 channel "
+            "slices hold the same 5x5 values (one 2-D kernel copied over the depth), as initialised and as "
+            "trained: a gradient step keeps copied slices equal."
+        ),
+        rule="x21_rule",
+    ),
+    Claim(
+        id="X22",
+        kind="exact",
+        quote=(
+            "In the next layer you specify two kernels per channel. In your example there would be 32 input "
+            "channels, the hidden layer has 2 kernels per channel, and the output would be 64 channels."
+        ),
+        source=Source(SOURCE_002, "110", KERNEL_QUESTION),
+        hypothesis=(
+            "The second layer, Conv2D(64, 5x5) on 32 channels, is 2 kernels per input channel: each of its 64 "
+            "output channels comes from one input channel, and its kernels hold 32 x 2 x 5 x 5 = 1,600 weights."
+        ),
+        rule="x22_rule",
+    ),
 ]
 
 
@@ -217,6 +262,7 @@ CONFIG = {
     "formula_filter_sizes": Sizes((1, 2, 3, 4, 5), min=1),  # f
     "formula_strides": Sizes((1, 2, 3), min=1),  # s
     "formula_paddings": Sizes((0, 1, 2), min=0),  # p
+    "check_seeds": Integer(5, min=5),  # X21, X22: the fresh kernels drawn under seeds 0..check_seeds-1
 }
 
 
@@ -496,6 +542,83 @@ def second_conv_kernel_shape(cfg):
     }
 
 
+# ---- X21: are a kernel's channel slices copies? -------------------------------------------------------
+def second_layer(keras):
+    """The thread's second layer: Conv2D(64, 5x5, 'same') on the 14x14x32 map the first layer and pooling give."""
+    conv = keras.layers.Conv2D(64, (5, 5), padding="same")
+    conv.build((None, 14, 14, 32))
+    return conv
+
+
+def kernel_channel_slices(cfg):
+    """The second layer's 64 kernels, fresh from each of check_seeds draws: how many have 32 identical channel
+    slices; then one SGD step from a kernel whose slices are made copies, on random 32-channel input."""
+    import numpy as np
+
+    keras = fresh_keras()
+    tf = import_tensorflow()
+    x = np.random.default_rng(cfg["data_seed"]).normal(size=(4, 14, 14, 32)).astype("float32")
+
+    def one_draw(seed):
+        kernel = second_layer(keras).kernel.numpy()  # (rows, cols, in, out)
+        copies = [bool(np.all(kernel[:, :, :, k] == kernel[:, :, :1, k])) for k in range(kernel.shape[-1])]
+        return {"kernel_depth": int(kernel.shape[2]), "kernels_with_identical_slices": int(sum(copies)),
+                "all_kernels_have_identical_slices": all(copies)}
+
+    measured = over_weight_draws(one_draw, cfg["check_seeds"], worst={
+        "kernel_depth": "min", "kernels_with_identical_slices": "min", "all_kernels_have_identical_slices": "all"})
+    # The reading "copied as trained": start every kernel from one 5x5 slice copied 32 times, take one
+    # gradient step of a loss on the output, and see whether the slices are still copies.
+    conv = second_layer(keras)
+    conv.kernel.assign(np.repeat(conv.kernel.numpy()[:, :, :1, :], 32, axis=2))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(tf.square(conv(x)))
+    gradient = tape.gradient(loss, conv.kernel).numpy()
+    stepped = conv.kernel.numpy() - 0.01 * gradient
+    measured["copied_slices_stay_copies_after_a_step"] = bool(all(
+        np.all(stepped[:, :, :, k] == stepped[:, :, :1, k]) for k in range(stepped.shape[-1])))
+    measured["copied_slices_largest_gap_after_a_step"] = float(np.abs(stepped - stepped[:, :, :1, :]).max())
+    return measured
+
+
+# ---- X22: "2 kernels per channel" ------------------------------------------------------------------------
+def kernels_per_channel(cfg):
+    """The second layer against line 110's "2 kernels per channel" (DepthwiseConv2D, depth multiplier 2): how many
+    input channels each output channel depends on (found by changing one input channel at a time), and
+    the weights each holds; on each of check_seeds draws of the kernels."""
+    import numpy as np
+
+    keras = fresh_keras()
+    x = np.random.default_rng(cfg["data_seed"]).normal(size=(1, 14, 14, 32)).astype("float32")
+
+    def inputs_per_output(layer):
+        """For each output channel, the input channels whose change changes it: the largest count."""
+        base = np.asarray(layer(x))
+        depends = np.zeros((32, base.shape[-1]), dtype=bool)
+        for channel in range(32):
+            changed = x.copy()
+            changed[..., channel] += 1.0
+            depends[channel] = np.abs(np.asarray(layer(changed)) - base).max(axis=(0, 1, 2)) > 0
+        return int(depends.sum(axis=0).max()), int(depends.sum(axis=0).min())
+
+    def one_draw(seed):
+        conv = second_layer(keras)
+        per_channel = keras.layers.DepthwiseConv2D((5, 5), depth_multiplier=2, padding="same")
+        per_channel.build((None, 14, 14, 32))
+        conv_most, conv_fewest = inputs_per_output(conv)
+        per_channel_most, _ = inputs_per_output(per_channel)
+        return {"output_channels": int(conv.compute_output_shape((None, 14, 14, 32))[-1]),
+                "input_channels_per_output_channel": conv_most, "fewest_input_channels_per_output": conv_fewest,
+                "kernel_weights": int(np.prod(conv.kernel.shape)),
+                "per_channel_input_channels_per_output": per_channel_most,
+                # weights[0] is the kernel in both Keras versions (Keras 2 names it depthwise_kernel)
+                "per_channel_kernel_weights": int(np.prod(per_channel.weights[0].shape)),
+                "per_channel_output_channels": int(per_channel.compute_output_shape((None, 14, 14, 32))[-1])}
+
+    return over_weight_draws(one_draw, cfg["check_seeds"], worst={
+        "input_channels_per_output_channel": "max", "fewest_input_channels_per_output": "min"})
+
+
 # ---- X11: max pooling with 'SAME' ------------------------------------------------------------------
 def max_pool_same_padding(cfg):
     """2x2 / stride-2 max pooling of a 4x4x5 input, 'valid' and 'same', in Keras and in tf.nn.max_pool."""
@@ -545,3 +668,30 @@ def x8_rule(cfg):
     )
 
 
+def x21_rule(cfg):
+    return Exact(
+        kernel_channel_slices,
+        expect={"kernel_depth": 32, "all_kernels_have_identical_slices": True,
+                "copied_slices_stay_copies_after_a_step": True},
+        note=(f"On {weight_draws_text(cfg)}: a kernel's slices are identical when its 32 (5x5) channel slices are "
+              "bit-equal. The step: one SGD step (0.01) on sum(output^2) over 4 random 14x14x32 inputs, from "
+              "kernels whose slices were made copies of their first."),
+        context=lambda m: (f"{m['kernels_with_identical_slices']} of 64 fresh kernels have identical slices; from "
+                           f"copied slices, one step leaves them up to {m['copied_slices_largest_gap_after_a_step']:.3g} "
+                           "apart"),
+    )
+
+
+def x22_rule(cfg):
+    return Exact(
+        kernels_per_channel,
+        expect={"output_channels": 64, "input_channels_per_output_channel": 1, "kernel_weights": 32 * 2 * 5 * 5},
+        note=(f"On {weight_draws_text(cfg)}: an output channel depends on an input channel when adding 1 to that "
+              "channel alone changes it; the largest count over the 64 output channels, worst draw. The same is "
+              "measured on DepthwiseConv2D(5x5, depth_multiplier=2), which is 2 kernels per channel."),
+        context=lambda m: (f"Conv2D(64): every output channel depends on {m['fewest_input_channels_per_output']}-"
+                           f"{m['input_channels_per_output_channel']} input channels, {m['kernel_weights']} kernel "
+                           f"weights; DepthwiseConv2D(depth_multiplier=2): "
+                           f"{m['per_channel_input_channels_per_output']} input channel per output, "
+                           f"{m['per_channel_kernel_weights']} weights, {m['per_channel_output_channels']} channels"),
+    )

@@ -1,6 +1,7 @@
 """What a Dense layer is and when Keras complains, measured on real Keras 3 models.
 
-Four exact claims from two Q&A documents (the catalogue's X5, X6, X13, X15):
+Six exact claims from three Q&A documents (the catalogue's X5, X6, X13, X15; X23 and X24 from issue 28's
+reading of the sources):
 
     X5  Dense(6, input_dim=3) followed by another Dense(6, input_dim=3): "The Keras model you have written
         is not valid, and it will produce an error".                       sources/001, lines 43-52
@@ -10,6 +11,9 @@ Four exact claims from two Q&A documents (the catalogue's X5, X6, X13, X15):
                                                                             sources/004, line 12
     X15 Dense(32) on 784 inputs: "[BATCHSIZE, 784] * [784, 32]", "785 x 32 … with 1 extra neuron for the
         bias unit"; and Dense(64, input_dim=20), more units than inputs.    sources/004, lines 92-97
+    X23 "tf.layers.dense function … uses zero_initializer by default".      sources/000, line 113
+    X24 zero biases are fine "since the symmetry breaking is provided by the small random numbers in the
+        weights".                                                           sources/000, lines 104-106
 
 The verdict is what the installed Keras 3 / TF 2 do. Claims about errors record the exception type and
 message actually raised, or that none was.
@@ -35,26 +39,47 @@ Design choices, made before any run:
   too. Supported if fit raises (any exception: the claim names none); refuted if it trains.
 - X15 reads the real kernel and bias shapes, counts the parameters, and checks that the output equals
   [x, 1] @ [[kernel], [bias]], the (784+1) x 32 matrix of the "extra neuron" reading.
+- X23: tf.layers.dense is TF 1's functional layer; in TF 2 it survives as tf.compat.v1.layers.dense, which
+  Keras 3 removed. The rule judges keras.layers.Dense, the layer tf.layers.dense was a short-cut for (its
+  bias initializer's class and a built layer's bias), and records what tf.compat.v1.layers.dense does
+  (Keras 2 builds it in a TF 1 graph; Keras 3 raises).
+- X24 reads "symmetry breaking" as: units of one layer that start identical receive identical gradients
+  and stay identical, so something must make them differ. A 8 -> 16 -> 16 -> 4 ReLU MLP with zero biases
+  is trained by full-batch SGD (50 epochs at 0.5, no shuffling) on generated data, from small random
+  kernels N(0, 0.1^2) (the standard deviation of the thread's snippet; each of `check_seeds` draws, the
+  worst judged) and, as the control that shows what is broken, from kernels whose every entry is 0.1.
+  (The first smoke run used CS231n's 0.01 * randn: through three layers that start barely trains, 0.32
+  training accuracy on 4 classes with the biases moved by 3e-4, which would make "identical after
+  training" vacuous; the scale was raised to the snippet's so that training moves the weights.) Judged: the random
+  start's units differ before and after training, and the equal start's units are identical before and
+  after (within symmetry_tolerance, 1e-6, float32 rounding of the same arithmetic), though its biases
+  trained. Both must hold: if equal units came apart on their own, the weights would not be what breaks
+  the symmetry. Every layer gets the start, the output layer too: the first smoke run left the output
+  layer at Keras' random default in the equal start, and that alone made the second hidden layer's units
+  differ (0.39 apart after training) while the first's stayed identical. That was a control that did
+  not match the hypothesis ("equal weights"), fixed before any published run; the rule did not change.
 - Every check starts from keras.backend.clear_session(), so layer names (and so error messages) do not
   depend on which check ran before. Error messages are recorded as one plain line (no colour codes).
 """
 
 from claimlab import checks, train
-from claimlab.checks import fresh_keras, max_abs_difference, raised
+from claimlab.checks import fresh_keras, max_abs_difference, raised, shape_of
 from claimlab.data import Dataset
 from claimlab.domains import Integer, Real, TupleOf
 from claimlab.spec import Claim, Source
 from claimlab.verdict import AtMost, Exact, Raised
 
-TITLE = "Dense layer semantics and input-shape errors (X5 X6 X13 X15), measured in Keras 3"
+TITLE = "Dense layer semantics, default biases, symmetry and input-shape errors (X5 X6 X13 X15 X23 X24), measured in Keras"
 
 
+SOURCE_000 = "000_2706fe11d950e137.txt"
 SOURCE_001 = "001_448bd649d2fb709b.txt"
 SOURCE_004 = "004_6e8709b0f2e54d47.txt"
 NODES_QUESTION = ("(untitled) I'm trying to teach myself machine learning … you should select the number of nodes "
                   "in your network to be a multiple of the number of features")
 HIDDEN_QUESTION = "Neural network hidden layer vs. Convolutional hidden layer intuition"
 UNITS_QUESTION = "Units in Dense layer in Keras"
+BIAS_QUESTION = "Why are different bias values used in different types of layers"
 
 # ---- the claims -----------------------------------------------------------------------------------
 CLAIMS = [
@@ -129,6 +154,40 @@ CLAIMS = [
                    note="Keras keeps the bias as a separate vector; the '785 x 32' reading is checked as the "
                         "parameter count and as the augmented matrix reproducing the output."),
     ),
+    Claim(
+        id="X23",
+        kind="exact",
+        quote=(
+            "Other examples: tf.layers.dense function, which is a short-cut for creating FC layers, uses "
+            "zero_initializer by default"
+        ),
+        source=Source(SOURCE_000, "113", BIAS_QUESTION),
+        hypothesis=(
+            "A dense layer created without a bias initializer starts with every bias at 0: keras.layers.Dense "
+            "(what tf.layers.dense became) has the Zeros bias initializer, and a built layer's bias is all 0."
+        ),
+        rule=Exact("dense_default_bias",
+                   expect={"bias_initializer": "Zeros", "bias_all_zero": True},
+                   note="tf.layers.dense itself (tf.compat.v1.layers.dense) is measured too where it exists: Keras 3 "
+                        "removed it (what it raises is recorded), Keras 2 still builds it in a TF 1 graph.",
+                   context=lambda measured: dense_default_bias_context(measured)),
+    ),
+    Claim(
+        id="X24",
+        kind="exact",
+        quote=(
+            "It is possible and common to initialize the\n"
+            "biases to be zero, since the symmetry breaking is provided by the\n"
+            "small random numbers in the weights."
+        ),
+        source=Source(SOURCE_000, "104-106", BIAS_QUESTION),
+        hypothesis=(
+            "With zero biases, small random weights alone make the units of a layer differ, and they stay "
+            "different through training; with the same zero biases but equal weights, the units of a layer "
+            "stay identical through training (the symmetry that the random weights break)."
+        ),
+        rule="x24_rule",
+    ),
 ]
 
 
@@ -148,10 +207,19 @@ CONFIG = {
     # X13
     "input_features": Integer(5, min=1),
     "fed_features": Integer(10, min=1),
+    # X24: a small MLP trained by full-batch SGD on generated data, from zero biases
+    "symmetry_hidden_units": Integer(16, min=2),  # two units at least, or there is no symmetry to break
+    "symmetry_weight_stddev": Real(0.1, min=0, min_open=True),  # "small random numbers", as the thread's snippet
+    "symmetry_equal_weight": Real(0.1),  # the equal-weights control: every kernel entry this value
+    "symmetry_epochs": Integer(50, min=1),
+    "symmetry_learning_rate": Real(0.5, min=0, min_open=True),
     # Decision thresholds (threshold=True), declared before any run and `--set`-able like the rest;
     # a setting never changes one: a setting changes what is trained, never the rule.
     # X6: max |Keras - OLS| over the 3 coefficients and the intercept
     "ols_tolerance": Real(1e-3, min=0, min_open=True, threshold=True),
+    # X24: two units are "identical" when no weight of theirs differs by more than this (float32 rounding of
+    # the same arithmetic), "different" when some weight differs by more
+    "symmetry_tolerance": Real(1e-6, min=0, min_open=True, threshold=True),
 }
 
 
@@ -330,6 +398,127 @@ def dense_kernel_shapes(cfg):
     }
 
 
+# ---- X23: a dense layer's default bias ----------------------------------------------------------------
+def dense_default_bias(cfg):
+    """keras.layers.Dense(8) built on 3 inputs, and tf.layers.dense (tf.compat.v1.layers.dense) where it exists."""
+    import numpy as np
+
+    keras = fresh_keras()
+    tf = train.import_tensorflow()
+    dense = keras.layers.Dense(8)
+    dense.build((None, 3))
+    measured = {"bias_initializer": type(dense.bias_initializer).__name__,
+                "bias_all_zero": bool(np.all(np.asarray(dense.bias) == 0)), "bias_shape": list(dense.bias.shape)}
+
+    def tf_layers_dense():  # TF 1's functional layer, in a TF 1 graph as it was used
+        with tf.Graph().as_default():
+            output = tf.compat.v1.layers.dense(tf.compat.v1.placeholder(tf.float32, (None, 3)), 8)
+            (bias,) = [v for v in tf.compat.v1.global_variables() if "bias" in v.name]
+            with tf.compat.v1.Session() as session:
+                session.run(tf.compat.v1.global_variables_initializer())
+                measured["tf_layers_dense_bias_all_zero"] = bool(np.all(session.run(bias) == 0))
+                measured["tf_layers_dense_output_shape"] = shape_of(output)
+
+    failure = raised(tf_layers_dense)
+    measured["tf_layers_dense_raises"], measured["tf_layers_dense_message"] = failure["raises"], failure["message"]
+    return measured
+
+
+def dense_default_bias_context(measured):
+    """X23: what tf.layers.dense itself does on the installed version."""
+    if measured["tf_layers_dense_raises"]:
+        return (f"tf.layers.dense itself (tf.compat.v1.layers.dense) raises {measured['tf_layers_dense_raises']}: "
+                f"{measured['tf_layers_dense_message'][:160]}")
+    return f"tf.layers.dense itself: bias all 0 = {measured['tf_layers_dense_bias_all_zero']}"
+
+
+# ---- X24: random weights break the symmetry between units ---------------------------------------------
+def symmetry_data(cfg):
+    """256 examples of 8 standard-normal features, 4 classes from a fixed random linear map (data_seed)."""
+    import numpy as np
+
+    rng = np.random.default_rng(cfg["data_seed"])
+    x = rng.normal(size=(256, 8)).astype("float32")
+    y = (x @ rng.normal(size=(8, 4))).argmax(axis=1)
+    return x, y
+
+
+def unit_spread(kernel, bias):
+    """For a Dense layer's units (the kernel's columns, with their bias): the largest and the smallest
+    difference between two units, each the largest |difference| over their incoming weights and bias."""
+    import itertools
+
+    import numpy as np
+
+    units = np.vstack([kernel, bias[None, :]]).astype("float64").T  # one row per unit
+    distances = [float(np.abs(a - b).max()) for a, b in itertools.combinations(units, 2)]
+    return max(distances), min(distances)
+
+
+def random_weights_break_symmetry(cfg):
+    """Dense(h, relu) -> Dense(h, relu) -> Dense(4, softmax) from zero biases, trained by full-batch SGD: once
+    with small random kernels in every layer (each of check_seeds draws) and once with every kernel entry of
+    every layer equal. For each hidden layer, how far apart its units are before and after training."""
+    import warnings
+
+    keras = fresh_keras()
+    x, y = symmetry_data(cfg)
+
+    def trained(kernel_initializer, seed):
+        keras.utils.set_random_seed(seed)
+        hidden = [keras.layers.Dense(cfg["symmetry_hidden_units"], activation="relu",
+                                     kernel_initializer=kernel_initializer, bias_initializer="zeros")
+                  for _ in range(2)]
+        output = keras.layers.Dense(4, activation="softmax", kernel_initializer=kernel_initializer,
+                                    bias_initializer="zeros")
+        model = keras.Sequential([keras.Input((x.shape[1],)), *hidden, output])
+        before = [unit_spread(layer.kernel.numpy(), layer.bias.numpy()) for layer in hidden]
+        model.compile(optimizer=keras.optimizers.SGD(cfg["symmetry_learning_rate"]),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            history = model.fit(x, y, epochs=cfg["symmetry_epochs"], batch_size=len(x), shuffle=False, verbose=0)
+        after = [unit_spread(layer.kernel.numpy(), layer.bias.numpy()) for layer in hidden]
+        moved = max(float(abs(layer.bias.numpy()).max()) for layer in hidden)
+        return before, after, moved, float(history.history["accuracy"][-1])
+
+    tolerance = cfg["symmetry_tolerance"]
+    equal_before, equal_after, equal_moved, equal_accuracy = trained(
+        keras.initializers.Constant(cfg["symmetry_equal_weight"]), 0)
+
+    def one_draw(seed):
+        before, after, moved, accuracy = trained(keras.initializers.RandomNormal(stddev=cfg["symmetry_weight_stddev"]),
+                                                 seed)
+        return {
+            "random_units_differ_before_training": all(closest > tolerance for _, closest in before),
+            "random_units_differ_after_training": all(closest > tolerance for _, closest in after),
+            "random_closest_units_after_training": min(closest for _, closest in after),
+            "random_biases_moved": moved,
+            "random_train_accuracy": accuracy,
+        }
+
+    measured = checks.over_weight_draws(one_draw, cfg["check_seeds"], worst={
+        "random_units_differ_before_training": "all", "random_units_differ_after_training": "all",
+        "random_closest_units_after_training": "min"})
+    measured.update({
+        "equal_units_identical_before_training": all(farthest <= tolerance for farthest, _ in equal_before),
+        "equal_units_identical_after_training": all(farthest <= tolerance for farthest, _ in equal_after),
+        "equal_farthest_units_after_training": max(farthest for farthest, _ in equal_after),
+        "equal_biases_moved": equal_moved,  # the biases did train, identically in every unit
+        "equal_train_accuracy": equal_accuracy,
+    })
+    return measured
+
+
+def symmetry_context(measured):
+    """X24: how far apart the units ended, in both starts."""
+    return (f"after training, the closest two units of a hidden layer differ by "
+            f"{measured['random_closest_units_after_training']:.2g} from small random weights (worst draw), and the "
+            f"farthest two by {measured['equal_farthest_units_after_training']:.2g} from equal weights, whose "
+            f"biases moved by up to {measured['equal_biases_moved']:.2g}; training accuracy "
+            f"{measured['random_train_accuracy']:.2f} (random, draw 0) vs {measured['equal_train_accuracy']:.2f} (equal)")
+
+
 # ---- rule factories (cfg -> rule: the text names the config it runs with) and reason contexts -----
 def second_layer_context(measured):
     """X5: where the error came from, or what Keras did instead of raising."""
@@ -380,3 +569,15 @@ def x13_rule(cfg):
     )
 
 
+def x24_rule(cfg):
+    return Exact(
+        random_weights_break_symmetry,
+        expect={"random_units_differ_before_training": True, "random_units_differ_after_training": True,
+                "equal_units_identical_before_training": True, "equal_units_identical_after_training": True},
+        note=(f"Two hidden layers of {cfg['symmetry_hidden_units']} ReLU units, biases 0, {cfg['symmetry_epochs']} "
+              f"epochs of full-batch SGD at {cfg['symmetry_learning_rate']:g}; kernels N(0, "
+              f"{cfg['symmetry_weight_stddev']:g}^2) from {checks.weight_draws_text(cfg)}, or every entry "
+              f"{cfg['symmetry_equal_weight']:g}. Units differ when some incoming weight or bias differs by more "
+              f"than {cfg['symmetry_tolerance']:g}, and are identical when none does."),
+        context=symmetry_context,
+    )

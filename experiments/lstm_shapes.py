@@ -1,5 +1,5 @@
-"""Exact claims about recurrent layers' shapes, parameters and states (X7, X16, X16b, X17), checked by
-building the real Keras layers.
+"""Exact claims about recurrent layers' shapes, parameters and states (X7, X16, X16b, X17, X27), checked
+by building the real Keras layers.
 
 - X7 (sources/001_448bd649d2fb709b.txt, lines 101-124): a `SimpleRNN` after a `Dense` layer fails with
   "expected ndim=3, found ndim=2", whatever `input_dim` is; a `Reshape((TimeSteps, Features))` with
@@ -11,6 +11,9 @@ building the real Keras layers.
   than the units; the states have the size of the units.
 - X17 (sources/004_6e8709b0f2e54d47.txt, lines 133-144): an LSTM's outputs are its hidden states h_t;
   its states are two tensors (h and c), each (batch_size, n_hidden).
+- X27 (sources/004_6e8709b0f2e54d47.txt, lines 126-130): "The weights W1 and W2 need to have one dimension
+  equal to the dimensions of each timestep input", W1 being the input weight and W2 "another weight for
+  the state", in the answer's basic RNN picture of the asker's LSTM(300) on (20, 1).
 
 Design choices, made before any run:
 - Nothing trains: each check builds the layers, runs them forward on fixed inputs (NumPy, seeded by
@@ -32,6 +35,16 @@ Design choices, made before any run:
 - X17 asks about TF 1's `tf.nn.rnn` (gone in TF 2; recorded). In Keras, `LSTM(return_sequences=True,
   return_state=True)` returns [outputs, h, c]. That the second state is the cell state is checked by
   recomputing h_T = sigmoid(o_T) * tanh(c_T) from the layer's own weights (Keras' gate order i, f, c, o).
+- X27: W1 is the layer's input kernel (`cell.kernel`), W2 its recurrent kernel (`cell.recurrent_kernel`,
+  the weight the state is multiplied by). The answer describes the asker's network "if it was a basic
+  RNN", so the basic RNN (`SimpleRNN`) and the asker's `LSTM` are both judged: for each, on each case of
+  RECURRENT_KERNEL_CASES (the thread's 300 units on (20, 1), and 64 units on (16, 16)), is the per-step
+  input size one of the sizes of the input kernel, and one of the sizes of the recurrent kernel? The
+  hypothesis holds if it is for both kernels in every case; refuted if a recurrent kernel has no
+  input-sized dimension. Each case's input size differs from the units and from 4 * units, so a size that
+  coincides cannot pass for the input's (the check raises on a case where it would). Recorded, not
+  judged: the kernels' and bias' shapes, and whether the recurrent kernel's first size is the units (the
+  state's size).
 """
 
 from claimlab.checks import max_abs_difference, raised, shape_of
@@ -43,7 +56,8 @@ SOURCE_001 = "001_448bd649d2fb709b.txt"
 SOURCE_002 = "002_6725717de9344925.txt"
 SOURCE_004 = "004_6e8709b0f2e54d47.txt"
 
-TITLE = "Recurrent layers: SimpleRNN input rank, LSTM parameter counts, output shapes and states"
+TITLE = ("Recurrent layers: SimpleRNN input rank, LSTM parameter counts, output shapes and states, the shapes of the "
+         "input and recurrent kernels")
 
 
 # ---- the claims -----------------------------------------------------------------------------------
@@ -158,6 +172,28 @@ CLAIMS = [
             "second_state_is_cell_state": True,
         }),
     ),
+    Claim(
+        id="X27",
+        kind="exact",
+        quote=(
+            "I'll try to describe what's happening in your network if it was a basic RNN.\n"
+            "The first weight (let's say W1) is for inputs. … There's another weight for the state (W2).\n"
+            "The weights W1 and W2 need to have one dimension equal to the dimensions of each timestep input "
+            "x_t-20... for matrix multiplication to work. This dimension is 1 in your case, as each of the 20 inputs "
+            "are a 1d vector (or number), which is multiplied by W1."
+        ),
+        source=Source(SOURCE_004, "126-130", "The Diagram explanation of the LSTM Network"),
+        hypothesis=(
+            "Both the input kernel (W1) and the recurrent kernel (W2, the state's weight) have a dimension equal "
+            "to the per-step input size, in keras.layers.SimpleRNN (the answer's basic RNN) and keras.layers.LSTM "
+            "(the asker's), for 300 units on (20, 1) and 64 units on (16, 16)."
+        ),
+        rule=Exact("recurrent_kernel_shapes", expect={
+            "simple_rnn_both_kernels_have_an_input_sized_dimension": True,
+            "lstm_both_kernels_have_an_input_sized_dimension": True,
+        }, note="The kernels' shapes, and which size the recurrent kernel has instead, are recorded in the check.",
+            context=lambda measured: recurrent_kernel_context(measured)),
+    ),
 ]
 
 
@@ -174,6 +210,9 @@ CONFIG = {
 }
 PROFILES = {"smoke": {"seeds": 1}, "quick": {"seeds": 1}, "full": {"seeds": 1}}  # nothing is seeded per trial
 ARMS = {}
+
+# X27: (steps, input size, units); each input size differs from its units and 4 * units (see the docstring)
+RECURRENT_KERNEL_CASES = ((20, 1, 300), (16, 16, 64))
 
 
 # ---- X7: SimpleRNN after a 2-D Dense output --------------------------------------------------------
@@ -346,3 +385,48 @@ def lstm_outputs_and_states(cfg):
     }
 
 
+# ---- X27: which sizes the input kernel (W1) and the recurrent kernel (W2) have -------------------------
+def recurrent_kernel_shapes(cfg):
+    import keras
+    from keras import layers
+
+    cases = {}
+    for steps, input_dim, units in RECURRENT_KERNEL_CASES:
+        for name, layer_class, blocks in (("simple_rnn", layers.SimpleRNN, 1), ("lstm", layers.LSTM, 4)):
+            if input_dim in (units, blocks * units):  # the input size would be found in a kernel by coincidence
+                raise ValueError(f"case {(steps, input_dim, units)}: the input size equals a size of {name}'s kernels")
+            model = keras.Sequential([keras.Input((steps, input_dim)), layer_class(units)])
+            cell = model.layers[0].cell
+            kernel, recurrent, bias = (shape_of(w) for w in (cell.kernel, cell.recurrent_kernel, cell.bias))
+            cases[f"{name} {units} units on ({steps}, {input_dim})"] = {
+                "layer": name, "input_dim": input_dim, "units": units,
+                "kernel_shape": kernel, "recurrent_kernel_shape": recurrent, "bias_shape": bias,
+                "kernel_has_input_sized_dimension": input_dim in kernel,
+                "recurrent_kernel_has_input_sized_dimension": input_dim in recurrent,
+                "recurrent_kernel_rows_are_units": recurrent[0] == units,
+            }
+
+    def both_kernels(layer):
+        return all(c["kernel_has_input_sized_dimension"] and c["recurrent_kernel_has_input_sized_dimension"]
+                   for c in cases.values() if c["layer"] == layer)
+
+    return {
+        "cases": cases,
+        "every_kernel_has_an_input_sized_dimension": all(c["kernel_has_input_sized_dimension"] for c in cases.values()),
+        "layers_checked": len(cases),
+        "recurrent_kernels_with_an_input_sized_dimension": sum(
+            c["recurrent_kernel_has_input_sized_dimension"] for c in cases.values()),
+        "any_recurrent_kernel_has_an_input_sized_dimension": any(
+            c["recurrent_kernel_has_input_sized_dimension"] for c in cases.values()),
+        "every_recurrent_kernel_has_units_rows": all(c["recurrent_kernel_rows_are_units"] for c in cases.values()),
+        "simple_rnn_both_kernels_have_an_input_sized_dimension": both_kernels("simple_rnn"),
+        "lstm_both_kernels_have_an_input_sized_dimension": both_kernels("lstm"),
+    }
+
+
+def recurrent_kernel_context(measured):
+    shapes = "; ".join(f"{name}: kernel {c['kernel_shape']}, recurrent kernel {c['recurrent_kernel_shape']}"
+                       for name, c in measured["cases"].items())
+    return (f"not judged: every input kernel has an input-sized dimension: "
+            f"{measured['every_kernel_has_an_input_sized_dimension']}; every recurrent kernel's first dimension is the "
+            f"state's size (the units): {measured['every_recurrent_kernel_has_units_rows']} ({shapes})")

@@ -1,14 +1,24 @@
-"""The ResNet for 32x32 images (X18): build He et al.'s CIFAR family and check what the tutorial quoted
-in "ResNet for 32x32 images" (sources/002_6725717de9344925.txt, lines 22-34) says about it.
+"""ResNet's blocks, built and read: He et al.'s CIFAR family (X18), and ResNet50's projection shortcuts
+(X19) and bottleneck cost (X20), checked against two threads of sources/002_6725717de9344925.txt.
 
-The tutorial paraphrases He et al. 2015 (section 4.2): a 3x3 convolution, then a stack of 6n layers of
-3x3 convolutions on feature maps of {32, 16, 8} pixels with {16, 32, 64} filters, 2n convolutions per
-map size, downsampling by a stride of 2, no pooling until the global average pooling in front of the
-dense layer, and zero-padding shortcuts where the shape changes (option A). The asker was confused
-that the first stage's output has 16 channels when "the number of filters was {16, 32, 64}".
+    X18 the tutorial quoted in "ResNet for 32x32 images" (lines 22-34) paraphrases He et al. 2015
+        (section 4.2): a 3x3 convolution, then a stack of 6n layers of 3x3 convolutions on feature maps
+        of {32, 16, 8} pixels with {16, 32, 64} filters, 2n convolutions per map size, downsampling by a
+        stride of 2, no pooling until the global average pooling in front of the dense layer, and
+        zero-padding shortcuts where the shape changes (option A). The asker was confused that the first
+        stage's output has 16 channels when "the number of filters was {16, 32, 64}".
+    X19 "Stuck understanding ResNet's Identity block and Convolutional blocks" (lines 93-95): the
+        convolutional (projection) block is used to change the dimension, and the dimension is changed
+        by the stride, so a stride > 1 is what calls for it: "if you didn't need a stride larger than
+        one, you wouldn't be needing a dimension alteration in the first place and therefore would be
+        using the identity block instead". Checked on keras.applications.ResNet50.
+    X20 the same thread (lines 89-90): the bottleneck's first 1x1 reduces the channels so the 3x3 works
+        on fewer, the last 1x1 restores them, "to save on computation/training time". Checked by counting
+        the multiply-adds of ResNet50's bottleneck against the plain block of two 3x3 convolutions it
+        replaces at the same width.
 
 Design choices, made before any run:
-- The networks come from `claimlab.models.resnet_cifar` (reusable by other experiments), built for
+- X18: the networks come from `claimlab.models.resnet_cifar` (reusable by other experiments), built for
   n = 1 (the tutorial's ResNet-8) and n = 3, 5, 7, 9 (ResNet-20/32/44/56). Nothing trains: the check
   reads the built models' layers, shapes and parameter counts, and runs ResNet-8 forward on one image.
 - The quote's "Use a stack of 6 layers" lost the "n" of He et al.'s "6n layers" (the same line says
@@ -22,20 +32,56 @@ Design choices, made before any run:
   count (convolutions, dense layer, batch norm's gamma and beta) rounded to 2 decimals in millions
   against those, and record the exact counts, Keras' count_params (which adds batch norm's moving
   mean and variance) and the count with projection shortcuts (option B) beside them.
+- X19: the network is keras.applications.ResNet50(weights=None, include_top=False) on 224x224x3 images
+  (its standard size; nothing runs forward, so the size costs nothing, and the maps are the paper's 56,
+  28, 14, 7). A block is the layers named convN_blockM_*; it has a projection shortcut when it has a
+  layer convN_blockM_0_conv, else its shortcut is the identity (checked: the block's addition takes the
+  block's input tensor itself). A block's stride is its input's height over its output's height, read
+  off the built layers; the shortcut convolution's own `strides` are recorded beside it. The quote makes
+  two assertions, both judged: a projection block is used wherever a block changes the shape of its
+  input (the "whenever you need to change the dimension" part), and a projection block appears only
+  where the stride is > 1 (a stride of 1 "would be using the identity block instead"). The channels in
+  and out of every projection block are recorded, not judged.
+- X20: the bottleneck block is read off the same real ResNet50: conv2_block2 (an identity block of the
+  conv2 stage: 1x1 256->64, 3x3 64->64, 1x1 64->256 on a 56x56x256 map, He et al. Fig. 5 right). The
+  block it is compared with is built as Keras Conv2D layers on the same 56x56 map: the plain block of
+  the same input and output width (two 3x3 convolutions of 256 channels, padding "same"), and, for
+  context, He et al.'s basic block (two 3x3 convolutions of 64 channels on a 56x56x64 map, Fig. 5 left).
+  Every convolution's multiply-adds are read off the built layer: output height x width x channels
+  (its output shape) times kernel height x width x input channels (its kernel shape). Only the
+  convolutions are counted (He et al.'s FLOPs are multiply-adds of convolutions); biases, batch norm,
+  ReLU and the shortcut's addition are a few operations per output element and are left out. All
+  three blocks keep a 56x56 map (stride 1, "same"), so the ratios are per-position ratios and do not
+  depend on the map size; per-position counts are recorded. Parameters are the convolutions' kernels
+  and biases (ResNet50's convolutions have biases, and so do the built ones).
+- X20 is judged on what the quote asserts: the first 1x1 reduces the channels, the last 1x1 restores
+  the block's input width, and the bottleneck costs fewer multiply-adds than the plain 256-wide block.
+  The ratio to the plain block and the comparison with the basic 64-wide block (He et al.: "similar
+  time complexity") are recorded and shown, not judged. TensorFlow's profiler is not used: the counts
+  come from the layers' shapes.
+- The same code runs on Keras 2 (tf-keras): keras.applications.ResNet50 names its layers the same way
+  there (checked before writing the checks), so nothing branches on the Keras version.
 - The verdict is what the installed Keras 3 / TensorFlow 2 build; the reason names their versions.
 """
 
+from claimlab.checks import fresh_keras, shape_of
 from claimlab.spec import Claim, Source
 from claimlab.verdict import Exact
 
 SOURCE_FILE = "002_6725717de9344925.txt"
+BLOCKS_QUESTION = "Stuck understanding ResNet's Identity block and Convolutional blocks"
 
-TITLE = "ResNet for 32x32 images: 6n+2 layers, {16, 32, 64} filters on {32, 16, 8} maps, zero-padding shortcuts"
+TITLE = ("ResNet blocks: the CIFAR family's 6n+2 layers and shortcuts (X18), ResNet50's projection shortcuts (X19) "
+         "and bottleneck cost (X20)")
 
 TUTORIAL_N = 1  # "Since we chose n=1"
 PAPER_N = (3, 5, 7, 9)  # ResNet-20, 32, 44, 56
 PAPER_PARAMETERS_MILLIONS = [0.27, 0.46, 0.66, 0.85]  # He et al. 2015, Table 6
 ALL_N = (TUTORIAL_N, *PAPER_N)
+
+RESNET50_INPUT = (224, 224, 3)  # keras.applications.ResNet50's standard size: maps of 56, 28, 14, 7
+BOTTLENECK_BLOCK = "conv2_block2"  # an identity bottleneck of the conv2 stage: 256 -> 64 -> 64 -> 256
+BOTTLENECK_MAP = 56  # the conv2 stage's map on a 224x224 image; the plain and basic blocks are built on it
 
 CLAIMS = [
     Claim(
@@ -76,6 +122,58 @@ CLAIMS = [
             "trainable_parameters_millions_2dp": PAPER_PARAMETERS_MILLIONS,
         }, note="Parameter counts are compared after rounding to 2 decimals in millions, as He et al. state them; "
                 "exact counts (with and without batch norm's moving statistics) are recorded."),
+    ),
+    Claim(
+        id="X19",
+        kind="exact",
+        quote=(
+            "The convolutional block is used whenever you need to change the dimension in order for the output and "
+            "input dimensions to match. That being said, how do you change the dimension of a certain volume using "
+            "convolutions? Well, you change the stride.\n"
+            "Why is it >1 then? Well, if you didn't need a stride larger than one, you wouldn't be needing a "
+            "dimension alteration in the first place and therefore would be using the identity block instead."
+        ),
+        source=Source(SOURCE_FILE, "93-95", BLOCKS_QUESTION),
+        hypothesis=(
+            "In keras.applications.ResNet50 (weights=None, 224x224x3 input), every residual block whose output "
+            "shape differs from its input shape has a projection (convolutional) shortcut, and a projection "
+            "shortcut appears only in blocks whose stride (input height over output height) is > 1: a block of "
+            "stride 1 uses the identity shortcut."
+        ),
+        rule=Exact("resnet50_projection_blocks", expect={
+            "every_shape_change_uses_a_projection_block": True,
+            "projection_blocks_only_where_stride_above_1": True,
+        }, note="Every block's shortcut, stride, and input and output shapes are recorded; the strides and channels "
+                "of the projection blocks are shown beside the verdict, not judged.",
+            context=lambda measured: projection_context(measured)),
+    ),
+    Claim(
+        id="X20",
+        kind="exact",
+        quote=(
+            "So, in the bottleneck architecture the first 1 x 1 layer reduces the dimensions so that the 3 x 3 layer "
+            "needs to handle smaller input/output dimensions. Then the final 1 x 1 layer increases the filter "
+            "dimensions again.\n"
+            "It's done to save on computation/training time."
+        ),
+        source=Source(SOURCE_FILE, "89-90", BLOCKS_QUESTION),
+        hypothesis=(
+            f"ResNet50's bottleneck block (keras.applications.ResNet50's {BOTTLENECK_BLOCK}, on a "
+            f"{BOTTLENECK_MAP}x{BOTTLENECK_MAP}x256 map) reduces its 256 input channels with its first 1x1 "
+            "convolution, runs its 3x3 convolution on fewer channels, and restores 256 with its last 1x1; its "
+            "convolutions cost fewer multiply-adds than those of the plain block it replaces at the same input "
+            f"and output width (two 3x3 convolutions of 256 channels on the same {BOTTLENECK_MAP}x{BOTTLENECK_MAP}x256 "
+            "map), counted from each built layer's kernel and output shapes."
+        ),
+        rule=Exact("bottleneck_multiply_adds", expect={
+            "first_1x1_reduces_channels": True,
+            "three_by_three_on_fewer_channels": True,
+            "last_1x1_restores_input_channels": True,
+            "bottleneck_multiply_adds_below_plain_block": True,
+        }, note="Multiply-adds of the convolutions only (biases, batch norm, ReLU and the addition left out); the "
+                "ratio to the plain block and the comparison with He et al.'s basic block of two 3x3x64 "
+                "convolutions are shown, not judged.",
+            context=lambda measured: bottleneck_context(measured)),
     ),
 ]
 
@@ -163,3 +261,166 @@ def resnet_family(cfg):
     }
 
 
+
+
+# ---- X19: where ResNet50 puts its projection shortcuts ---------------------------------------------
+def resnet50_blocks(model) -> list[dict]:
+    """Every residual block of a keras.applications ResNet50, in order: its shortcut, stride and shapes."""
+    import re
+
+    names = [layer.name for layer in model.layers]
+    blocks = list(dict.fromkeys(match.group(1) for match in map(re.compile(r"(conv\d+_block\d+)_").match, names)
+                                if match))
+    described = []
+    for block in blocks:
+        block_input = model.get_layer(f"{block}_1_conv").input  # the main path's first convolution reads it
+        input_shape, output_shape = shape_of(block_input)[1:], shape_of(model.get_layer(f"{block}_out").output)[1:]
+        projection = f"{block}_0_conv" in names
+        shortcut = model.get_layer(f"{block}_0_bn").output if projection else block_input
+        added = model.get_layer(f"{block}_add").input  # the two tensors the block adds: [shortcut, main path]
+        described.append({
+            "block": block,
+            "shortcut": "projection" if projection else "identity",
+            "shortcut_is_added": any(tensor is shortcut for tensor in added),
+            "stride": input_shape[0] // output_shape[0],
+            "shortcut_conv_strides": list(model.get_layer(f"{block}_0_conv").strides) if projection else None,
+            "main_path_strides": [list(model.get_layer(f"{block}_{i}_conv").strides) for i in (1, 2, 3)],
+            "input_shape": input_shape,
+            "output_shape": output_shape,
+        })
+    return described
+
+
+def resnet50_projection_blocks(cfg):
+    """keras.applications.ResNet50 (no weights, no top) on 224x224x3: which blocks project, and where."""
+    keras = fresh_keras()
+
+    model = keras.applications.ResNet50(weights=None, include_top=False, input_shape=RESNET50_INPUT)
+    blocks = resnet50_blocks(model)
+    projections = [b for b in blocks if b["shortcut"] == "projection"]
+    identities = [b for b in blocks if b["shortcut"] == "identity"]
+    changed = [b for b in blocks if b["input_shape"] != b["output_shape"]]
+    return {
+        "keras_version": keras.__version__,
+        "input_shape": list(RESNET50_INPUT),
+        "blocks": blocks,
+        "block_count": len(blocks),
+        "projection_blocks": [b["block"] for b in projections],
+        "projection_block_strides": [b["stride"] for b in projections],
+        "projection_shortcut_conv_strides": [b["shortcut_conv_strides"] for b in projections],
+        "projection_block_channels": [[b["input_shape"][2], b["output_shape"][2]] for b in projections],
+        "projection_block_sizes": [[b["input_shape"][0], b["output_shape"][0]] for b in projections],
+        "identity_block_count": len(identities),
+        "identity_block_strides": sorted({b["stride"] for b in identities}),
+        "identity_blocks_keep_their_shape": all(b["input_shape"] == b["output_shape"] for b in identities),
+        "every_shortcut_is_added": all(b["shortcut_is_added"] for b in blocks),
+        "blocks_that_change_shape": [b["block"] for b in changed],
+        "every_shape_change_uses_a_projection_block": bool(changed) and all(
+            b["shortcut"] == "projection" for b in changed) and all(b["shortcut_is_added"] for b in blocks),
+        "projection_blocks_with_stride_1": [b["block"] for b in projections if b["stride"] == 1],
+        "every_projection_changes_channels": all(b["input_shape"][2] != b["output_shape"][2] for b in projections),
+        "projection_blocks_only_where_stride_above_1": bool(projections) and all(b["stride"] > 1 for b in projections),
+    }
+
+
+# ---- X20: what a bottleneck costs, against the plain block it replaces -------------------------------
+def convolution_cost(layer) -> dict:
+    """One built Conv2D's cost, read off its kernel and output shapes: multiply-adds and parameters."""
+    rows, cols, channels_in, channels_out = shape_of(layer.kernel)
+    _, height, width, channels = shape_of(layer.output)
+    if channels != channels_out:
+        raise ValueError(f"{layer.name}: output has {channels} channels, kernel {channels_out}")
+    return {
+        "layer": layer.name,
+        "kernel_shape": [rows, cols, channels_in, channels_out],
+        "output_shape": [height, width, channels],
+        "multiply_adds": height * width * channels * rows * cols * channels_in,
+        "multiply_adds_per_position": channels * rows * cols * channels_in,
+        "parameters": int(layer.count_params()),
+    }
+
+
+def block_cost(convolutions: list) -> dict:
+    costs = [convolution_cost(layer) for layer in convolutions]
+    return {
+        "convolutions": costs,
+        "channels": [costs[0]["kernel_shape"][2]] + [c["kernel_shape"][3] for c in costs],
+        "kernel_sizes": [c["kernel_shape"][0] for c in costs],
+        "multiply_adds": sum(c["multiply_adds"] for c in costs),
+        "multiply_adds_per_position": sum(c["multiply_adds_per_position"] for c in costs),
+        "parameters": sum(c["parameters"] for c in costs),
+    }
+
+
+def two_3x3_convolutions(keras, channels: int, size: int, name: str):
+    """Two Conv2D(channels, 3x3, 'same') on a size x size x channels map, as a built Keras model."""
+    inputs = keras.Input((size, size, channels))
+    x = keras.layers.Conv2D(channels, 3, padding="same", activation="relu", name=f"{name}_conv1")(inputs)
+    x = keras.layers.Conv2D(channels, 3, padding="same", name=f"{name}_conv2")(x)
+    return keras.Model(inputs, x, name=name)
+
+
+def bottleneck_multiply_adds(cfg):
+    """ResNet50's conv2_block2 (1x1 256->64, 3x3 64, 1x1 64->256 on 56x56) against two 3x3x256 and two 3x3x64."""
+    keras = fresh_keras()
+
+    resnet50 = keras.applications.ResNet50(weights=None, include_top=False, input_shape=RESNET50_INPUT)
+    bottleneck = block_cost([resnet50.get_layer(f"{BOTTLENECK_BLOCK}_{i}_conv") for i in (1, 2, 3)])
+    bottleneck_input = shape_of(resnet50.get_layer(f"{BOTTLENECK_BLOCK}_1_conv").input)[1:]
+    bottleneck_output = shape_of(resnet50.get_layer(f"{BOTTLENECK_BLOCK}_out").output)[1:]
+    width = bottleneck_input[2]
+    plain_model = two_3x3_convolutions(keras, width, bottleneck_input[0], "plain")
+    plain = block_cost([plain_model.get_layer("plain_conv1"), plain_model.get_layer("plain_conv2")])
+    reduced = bottleneck["channels"][1]
+    basic_model = two_3x3_convolutions(keras, reduced, bottleneck_input[0], "basic")
+    basic = block_cost([basic_model.get_layer("basic_conv1"), basic_model.get_layer("basic_conv2")])
+    first, middle, last = bottleneck["convolutions"]
+    return {
+        "keras_version": keras.__version__,
+        "map_size": bottleneck_input[:2],
+        "bottleneck_input_shape": bottleneck_input,
+        "bottleneck_output_shape": bottleneck_output,
+        "bottleneck": bottleneck,
+        "plain": plain,
+        "basic": basic,
+        "first_1x1_reduces_channels": first["kernel_shape"][:2] == [1, 1] and first["kernel_shape"][3] < width,
+        "three_by_three_on_fewer_channels": (middle["kernel_shape"][:2] == [3, 3]
+                                             and max(middle["kernel_shape"][2:]) < width),
+        "last_1x1_restores_input_channels": last["kernel_shape"][:2] == [1, 1] and last["kernel_shape"][3] == width
+        and bottleneck_output == bottleneck_input,
+        "plain_has_the_same_input_and_output_width": plain["channels"][0] == plain["channels"][-1] == width,
+        "bottleneck_multiply_adds": bottleneck["multiply_adds"],
+        "plain_multiply_adds": plain["multiply_adds"],
+        "basic_multiply_adds": basic["multiply_adds"],
+        "bottleneck_multiply_adds_below_plain_block": bottleneck["multiply_adds"] < plain["multiply_adds"],
+        "bottleneck_over_plain_multiply_adds": bottleneck["multiply_adds"] / plain["multiply_adds"],
+        "bottleneck_over_basic_multiply_adds": bottleneck["multiply_adds"] / basic["multiply_adds"],
+        "bottleneck_parameters": bottleneck["parameters"],
+        "plain_parameters": plain["parameters"],
+        "basic_parameters": basic["parameters"],
+        "bottleneck_over_plain_parameters": bottleneck["parameters"] / plain["parameters"],
+    }
+
+
+# ---- what the checks recorded beside the judged values, added to the reasons -------------------------
+def projection_context(measured) -> str:
+    blocks = ", ".join(f"{name} stride {stride}, {channels[0]}->{channels[1]} channels, {sizes[0]}->{sizes[1]} px"
+                       for name, stride, channels, sizes in zip(measured["projection_blocks"],
+                                                                measured["projection_block_strides"],
+                                                                measured["projection_block_channels"],
+                                                                measured["projection_block_sizes"]))
+    return (f"not judged: ResNet50's projection blocks: {blocks}; every projection changes the channels: "
+            f"{measured['every_projection_changes_channels']}; {measured['identity_block_count']} identity blocks, "
+            f"strides {measured['identity_block_strides']}")
+
+
+def bottleneck_context(measured) -> str:
+    size = "x".join(str(s) for s in measured["map_size"])
+    bottleneck, plain, basic = measured["bottleneck"], measured["plain"], measured["basic"]
+    return (f"not judged: on a {size} map, multiply-adds per position: bottleneck "
+            f"{bottleneck['multiply_adds_per_position']:,} ({'->'.join(map(str, bottleneck['channels']))}), plain "
+            f"{plain['multiply_adds_per_position']:,} (two 3x3x{plain['channels'][0]}), ratio "
+            f"{measured['bottleneck_over_plain_multiply_adds']:.4f}; basic block (two 3x3x{basic['channels'][0]}) "
+            f"{basic['multiply_adds_per_position']:,}, bottleneck/basic {measured['bottleneck_over_basic_multiply_adds']:.4f}; "
+            f"parameters {measured['bottleneck_parameters']:,} / {measured['plain_parameters']:,} / "
+            f"{measured['basic_parameters']:,}")

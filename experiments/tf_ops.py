@@ -1,4 +1,4 @@
-"""Exact claims about TensorFlow ops (X3, X12, X14), checked by running the real ops.
+"""Exact claims about TensorFlow ops (X3, X12, X14, X25, X26), checked by running the real ops.
 
 - X3 (sources/000_2706fe11d950e137.txt, lines 130-138): `tf.nn.max_pool` on the rank-3 output of a
   conv1d fails ("ValueError: Shape (1, 144, 512) must have rank 4"); the workaround, a singleton
@@ -8,6 +8,16 @@
 - X14 (sources/004_6e8709b0f2e54d47.txt, lines 61-75): a question, "for tf.nn.dropout(x, 0.1) on a
   2 x 10 x 10 tensor, are 10 values dropped in each channel, or 20 over the whole input?". Turned into
   statements that can be measured (below) and compared with whole-channel dropout (SpatialDropout).
+- X25 (sources/003_8f61efd7de26bf97.txt, lines 75-77): the notes' `dropout = 0.75 # Dropout, probability to
+  keep units`. The notes are TF 1 code, where tf.nn.dropout's second argument was keep_prob; TF 2's
+  second argument is the drop rate. The copy in sources/ does not show the call that uses `dropout` (no
+  line passes it to tf.nn.dropout), so the claim judged is the one a reader of today makes: that passing
+  the notes' 0.75 to today's `tf.nn.dropout(x, 0.75)` keeps 75% of the units.
+- X26 (sources/003_8f61efd7de26bf97.txt, lines 41 and 84): tf.nn.conv2d takes "a stride for each input
+  dimension, [batch, input_height, input_width, input_channels]", which one "generally" sets to 1 for batch
+  and channels, and it is better "to remove the batches or features you want to skip from the data set
+  rather than use a stride to skip them": a stride above 1 on the batch or channel axis is presented as
+  possible.
 
 Design choices, made before any run:
 - Nothing trains: each check runs the ops on fixed inputs (NumPy, seeded by `data_seed`); the runner
@@ -29,18 +39,36 @@ Design choices, made before any run:
   mask (line 71: "for every iteration dropout will randomly eliminate features"); (6) whole channels are
   dropped only by `keras.layers.SpatialDropout2D` (channels first) or `noise_shape=[2, 1, 1]`: every
   channel is then dropped entirely or not at all.
+- X25: the input is a fixed (100, 100) tensor with no zeros (uniform on [0.5, 1.5), seeded by `data_seed`),
+  so a zero in an output is a dropped unit. Over `keep_prob_calls` calls (1,000,000 elements at the
+  default 100), the kept fraction of `tf.nn.dropout(x, 0.75)` is judged: the hypothesis holds if it lies
+  within 4 binomial standard errors of 0.75, the standard error being sqrt(0.75 * 0.25 / elements) (the
+  spread a kept fraction of 0.75 would have); outside that, refuted. Recorded beside it, not judged, on the
+  same input and number of calls: `tf.nn.dropout(x, rate=1 - 0.75)` (the TF 2 spelling of keep 0.75),
+  `tf.compat.v1.nn.dropout(x, keep_prob=0.75)` and `tf.compat.v1.nn.dropout(x, 0.75)` (TF 1's op and its
+  positional call, each recorded with raised() in case they are gone), `keras.layers.Dropout(0.75)` in
+  training mode (also a drop rate), and the factor each scales the kept values by.
+- X26: tf.nn.conv2d on a fixed (4, 8, 8, 4) input with a 3x3x4x6 filter and SAME padding, with strides
+  [2, 1, 1, 1] (batch), [1, 1, 1, 2] (channels) and the control [1, 2, 2, 1] (the notes' own strides),
+  each eagerly and inside a tf.function (TF 1 ran graphs); for each, the exception type and message
+  raised, or the output's shape. A stride is accepted when it gives an output in either mode. Judged: the
+  hypothesis holds if a batch or a channel stride is accepted; refuted if both raise in both modes. A
+  control that fails is a broken check, not a verdict: the check then raises (the claim is inconclusive).
 """
+
+import re
 
 from claimlab.checks import max_abs_difference, raised
 from claimlab.domains import Integer
-from claimlab.spec import Claim, Source
+from claimlab.spec import Advice, Claim, Source
 from claimlab.verdict import Exact
 
 SOURCE_000 = "000_2706fe11d950e137.txt"
 SOURCE_003 = "003_8f61efd7de26bf97.txt"
 SOURCE_004 = "004_6e8709b0f2e54d47.txt"
 
-TITLE = "TensorFlow ops: max_pool on rank-3 tensors, tf.add vs bias_add, what tf.nn.dropout drops"
+TITLE = ("TensorFlow ops: max_pool on rank-3 tensors, tf.add vs bias_add, what tf.nn.dropout drops, keep_prob vs "
+         "rate, conv2d strides on batch and channels")
 
 # ---- the claims -----------------------------------------------------------------------------------
 CLAIMS = [
@@ -113,6 +141,68 @@ CLAIMS = [
             "noise_shape_drops_whole_channels": True,
         }),
     ),
+    Claim(
+        id="X25",
+        kind="exact",
+        quote=(
+            "# Network Parameters\n"
+            "n_classes = 10 # MNIST total classes (0-9 digits)\n"
+            "dropout = 0.75 # Dropout, probability to keep units"
+        ),
+        source=Source(SOURCE_003, "75-77", "Introduction to CNNs notes (Udacity DLND): Convolutional Network in TensorFlow"),
+        hypothesis=(
+            "Passing the notes' dropout = 0.75 to today's tf.nn.dropout, as tf.nn.dropout(x, 0.75), keeps 75% of "
+            "the units: over CONFIG['keep_prob_calls'] calls on a fixed (100, 100) input, the kept fraction lies "
+            "within 4 binomial standard errors of 0.75."
+        ),
+        rule=Exact("dropout_keep_prob_vs_rate", expect={
+            "tf_nn_dropout_0_75_kept_fraction_within_4_standard_errors_of_0_75": True,
+        }, note="The standard error is sqrt(0.75 * 0.25 / elements). tf.nn.dropout(x, rate=0.25), "
+                "tf.compat.v1.nn.dropout(x, keep_prob=0.75) and keras.layers.Dropout(0.75) are recorded in the "
+                "check, not judged.",
+            context=lambda measured: keep_prob_context(measured)),
+    ),
+    Claim(
+        id="X26",
+        kind="exact",
+        quote=(
+            "TensorFlow uses a stride for each input dimension, [batch, input_height, input_width, input_channels]. "
+            "We are generally always going to set the stride for batch and input_channels (i.e. the first and "
+            "fourth element in the strides array) to be 1. … "
+            "In TensorFlow, strides is an array of 4 elements; the first element in this array indicates the stride "
+            "for batch and last element indicates stride for features. It's good practice to remove the batches or "
+            "features you want to skip from the data set rather than use a stride to skip them."
+        ),
+        source=Source(SOURCE_003, "41-84", "Introduction to CNNs notes (Udacity DLND): Convolutional Network in TensorFlow"),
+        hypothesis=(
+            "tf.nn.conv2d accepts a stride above 1 on the batch axis or on the channel axis (it skips batches or "
+            "features): strides [2, 1, 1, 1] or [1, 1, 1, 2] on a (4, 8, 8, 4) input give an output, eagerly or "
+            "inside a tf.function."
+        ),
+        rule=Exact("conv2d_batch_and_channel_strides", expect={
+            "conv2d_accepts_a_batch_or_channel_stride": True,
+        }, note="A stride is accepted when it gives an output eagerly or in a tf.function; the exceptions raised, "
+                "and the control strides [1, 2, 2, 1], are recorded in the check.",
+            context=lambda measured: strides_context(measured)),
+    ),
+]
+
+# Lines of the same threads that advise rather than claim: the ledger's "Not judged" section lists them.
+NOT_JUDGED = [
+    Advice(
+        quote=(
+            "When applied to first layer which has 7 units, we use rate = 0.3 which means we have to drop 30% of "
+            "units from 7 units randomly. For next layer which has 7 units, we add dropout rate = 0.5 because here "
+            "previous layer 7 units and this layer 7 units which make this layer to overfit the data so, we are "
+            "making 50% of units drop.\n"
+            "If may be done then the rate to drop will be almost 0.1 and less than that."
+        ),
+        source=Source(SOURCE_004, "72-73", "How dropout works in tensorflow"),
+        why=("a rule of thumb for choosing each layer's dropout rate on a toy [7, 7, 3, 2, 1] network, with no data "
+             "or task: a rate that is better on one problem says nothing of another, and the answer states no "
+             "outcome (accuracy, overfitting) that a measurement could settle. What tf.nn.dropout does with a rate "
+             "is X14."),
+    ),
 ]
 
 
@@ -123,12 +213,16 @@ CONFIG = {
     "dropout_calls": Integer(1000, min=2),
     # X14: independent samples through SpatialDropout2D / noise_shape
     "spatial_dropout_samples": Integer(1000, min=1),
+    # X25: calls of each dropout op on the (100, 100) input (1,000,000 elements at 100)
+    "keep_prob_calls": Integer(100, min=1),
 }
 PROFILES = {"smoke": {"seeds": 1}, "quick": {"seeds": 1}, "full": {"seeds": 1}}  # nothing is seeded per trial
 ARMS = {}
 
 DROPOUT_RATE = 0.1  # the question's rate and shape: part of the claim, so not configurable
 DROPOUT_SHAPE = (2, 10, 10)
+NOTES_DROPOUT = 0.75  # X25: the notes' `dropout = 0.75`, a probability to keep units
+KEEP_PROB_SHAPE = (100, 100)
 
 
 # ---- X3: max pooling a conv1d output ---------------------------------------------------------------
@@ -271,6 +365,93 @@ def dropout_on_2x10x10(cfg):
     }
 
 
+# ---- X25: the notes' keep probability passed to today's tf.nn.dropout ----------------------------------
+def dropout_keep_prob_vs_rate(cfg):
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    keep, calls = NOTES_DROPOUT, cfg["keep_prob_calls"]
+    x = tf.constant(np.random.default_rng(cfg["data_seed"]).uniform(0.5, 1.5, KEEP_PROB_SHAPE).astype("float32"))
+    elements = calls * x.shape.num_elements()
+
+    def kept(op):
+        """The kept fraction over `calls` calls of op(x) (x has no zeros: a zero is a dropped unit) and the
+        smallest and largest factor a kept value was multiplied by; or the exception op raised."""
+        error = raised(lambda: op(x))
+        if error["raises"] is not None:
+            return {**error, "kept_fraction": None}
+        outputs = np.stack([np.asarray(op(x)) for _ in range(calls)])
+        scale = (outputs / x.numpy())[outputs != 0]
+        return {**error, "kept_fraction": float((outputs != 0).mean()),
+                "kept_scale_min": float(scale.min()), "kept_scale_max": float(scale.max())}
+
+    dropout_layer = keras.layers.Dropout(keep)
+    ops = {
+        "tf.nn.dropout(x, 0.75)": lambda t: tf.nn.dropout(t, keep),  # the notes' value as today's second argument
+        "tf.nn.dropout(x, rate=1 - 0.75)": lambda t: tf.nn.dropout(t, rate=1 - keep),
+        "tf.compat.v1.nn.dropout(x, keep_prob=0.75)": lambda t: tf.compat.v1.nn.dropout(t, keep_prob=keep),
+        "tf.compat.v1.nn.dropout(x, 0.75)": lambda t: tf.compat.v1.nn.dropout(t, keep),  # as TF 1 code called it
+        "keras.layers.Dropout(0.75), training=True": lambda t: dropout_layer(t, training=True),
+    }
+    results = {name: kept(op) for name, op in ops.items()}
+    fraction = results["tf.nn.dropout(x, 0.75)"]["kept_fraction"]
+    standard_error = float(np.sqrt(keep * (1 - keep) / elements))
+    return {
+        "calls": calls,
+        "elements": elements,
+        "claimed_kept_fraction": keep,
+        "by_op": results,
+        "tf_nn_dropout_0_75_kept_fraction": fraction,
+        "tf_nn_dropout_0_75_kept_scale": results["tf.nn.dropout(x, 0.75)"]["kept_scale_max"],
+        "standard_error_at_0_75": standard_error,
+        "tf_nn_dropout_0_75_minus_0_75_in_standard_errors": (fraction - keep) / standard_error,
+        "tf_nn_dropout_0_75_kept_fraction_within_4_standard_errors_of_0_75": abs(fraction - keep) <= 4 * standard_error,
+    }
+
+
+# ---- X26: conv2d strides on the batch and channel axes ---------------------------------------------
+CONV2D_STRIDES = {"batch": [2, 1, 1, 1], "channels": [1, 1, 1, 2], "control": [1, 2, 2, 1]}
+GRAPH_TRACEBACK = re.compile(r"^Graph execution error: Detected at node .*, line \d+, in \S+ ")
+
+
+def conv2d_batch_and_channel_strides(cfg):
+    import numpy as np
+    import tensorflow as tf
+
+    rng = np.random.default_rng(cfg["data_seed"])
+    images = tf.constant(rng.random((4, 8, 8, 4)).astype("float32"))  # [batch, height, width, channels]
+    weights = tf.constant(rng.normal(size=(3, 3, 4, 6)).astype("float32"))
+
+    def attempt(conv):
+        outputs = []
+        outcome = raised(lambda: outputs.append(conv(images)), limit=100_000)
+        if outcome["message"]:  # a graph error lists where the op was defined (paths on this machine), then its
+            outcome["message"] = GRAPH_TRACEBACK.sub("", outcome["message"])[:400]  # message: keep the message
+        outcome["output_shape"] = list(outputs[0].shape) if outputs else None
+        return outcome
+
+    by_stride = {}
+    for axis, strides in CONV2D_STRIDES.items():
+        def conv(t, strides=strides):
+            return tf.nn.conv2d(t, weights, strides=strides, padding="SAME")
+
+        by_stride[axis] = {"strides": strides, "eager": attempt(conv), "tf_function": attempt(tf.function(conv))}
+    if any(by_stride["control"][mode]["raises"] for mode in ("eager", "tf_function")):  # a broken check, no verdict
+        raise RuntimeError(f"the control strides [1, 2, 2, 1] failed: {by_stride['control']}")
+
+    def accepted(axis):
+        return any(by_stride[axis][mode]["raises"] is None for mode in ("eager", "tf_function"))
+
+    return {
+        "by_stride": by_stride,
+        "control_output_shape": by_stride["control"]["eager"]["output_shape"],
+        "batch_stride_accepted": accepted("batch"),
+        "channel_stride_accepted": accepted("channels"),
+        "conv2d_accepts_a_batch_or_channel_stride": accepted("batch") or accepted("channels"),
+    }
+
+
 # ---- what the checks recorded beside the judged values, added to the reasons -------------------------
 def tf1_max_pool_context(measured):
     traced = measured["tf_compat_v1_max_pool_in_tf_function"]
@@ -282,3 +463,19 @@ def add_context(measured):
     return f"not judged: tf.add equals tf.nn.bias_add here: {measured.get('tf_add_equals_bias_add')}"
 
 
+
+
+def keep_prob_context(measured):
+    fractions = ", ".join(f"{name}: {result['kept_fraction']:.4f}" if result["raises"] is None
+                          else f"{name}: raises {result['raises']}" for name, result in measured["by_op"].items())
+    return f"not judged, kept fractions over {measured['elements']:,} elements: {fractions}"
+
+
+def strides_context(measured):
+    def outcome(axis):
+        modes = measured["by_stride"][axis]
+        return ", ".join(f"{mode} {modes[mode]['raises'] or 'gives ' + str(modes[mode]['output_shape'])}"
+                         for mode in ("eager", "tf_function"))
+
+    return (f"batch stride [2, 1, 1, 1]: {outcome('batch')}; channel stride [1, 1, 1, 2]: {outcome('channels')}; "
+            f"control [1, 2, 2, 1]: {outcome('control')}")

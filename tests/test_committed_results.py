@@ -21,6 +21,14 @@ RESULTS = Path(__file__).resolve().parent.parent / "results"
 FOLDERS = sorted(path.parent for path in RESULTS.glob("*/summary.json"))
 
 
+def regenerated(folder_name: str) -> bool:
+    """Whether results/<folder_name> comes from the one regeneration after issues 24-27 (DEVELOPERS.md): its run
+    recorded the two-stage cap (config until_decided), which every run writes since issue 27 and no committed
+    run before it did. The marks below that wait for the regeneration fall away per experiment as it lands."""
+    path = RESULTS / folder_name / "summary.json"
+    return path.exists() and "until_decided" in json.loads(path.read_text())["config"]
+
+
 def rejudge(folder: Path) -> tuple[dict, dict]:
     """(committed claims by id, today's outcomes by id) for one results folder."""
     summary = read_summary(folder)
@@ -116,11 +124,15 @@ def test_todays_rules_give_the_committed_verdicts(folder):
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
 def test_each_committed_summary_reads_as_the_current_schema_and_writes_back_unchanged(folder):
-    # the committed files are schema version 1 (no schema_version): the loader reads them as they are, and
-    # the typed summary writes every value back, NaN as null, only the version stamp added
+    # the files committed before the regeneration are schema version 1 (no schema_version): the loader reads
+    # them as they are, and the typed summary writes every value back, NaN as null, only the version stamp
+    # added; a regenerated one is written by today's schema and reads back unchanged
     written = json.loads((folder / "summary.json").read_text())
-    assert "schema_version" not in written
     again = read_summary(folder).to_json()
+    if regenerated(folder.name):
+        assert written["schema_version"] == SCHEMA_VERSION and again == written
+        return
+    assert "schema_version" not in written
     assert again.pop("schema_version") == SCHEMA_VERSION and again == written
 
 
@@ -164,8 +176,8 @@ def trains_to_a_plateau(experiment) -> bool:
     return bool(experiment.plateau and experiment.plateau.until)
 
 
-SCOPED = [pytest.param(e, id=e.name, marks=PENDING_REGENERATION if e.backend == "jax" or trains_to_a_plateau(e)
-                       else ()) for e in registry.load_all() if e.settings]
+SCOPED = [pytest.param(e, id=e.name, marks=PENDING_REGENERATION if not regenerated(e.name) and (
+    e.backend == "jax" or trains_to_a_plateau(e)) else ()) for e in registry.load_all() if e.settings]
 
 
 @pytest.mark.parametrize("experiment", SCOPED)
@@ -180,6 +192,8 @@ def test_committed_scope_reports_count_every_setting_at_full_strength(experiment
     assert all(s["counted"] for s in today["settings"].values()), {n: s["why_not_counted"] for n, s in today["settings"].items()}
     assert today["settings"]["default"]["profile"] == "full" and today["settings"]["default"]["seeds"] >= 10
     assert all(s["seeds"] >= 5 for s in today["settings"].values())
+    if regenerated(experiment.name):  # issue 27, item 3: at least 10 seeds in every setting, at the full profile
+        assert all(s["seeds"] >= 10 and s["profile"] == "full" for s in today["settings"].values()), today["settings"]
     assert {cid: c["scope"] for cid, c in today["claims"].items()} == \
         {cid: c["scope"] for cid, c in committed["claims"].items()}
     for claim_id in committed["claims"]:

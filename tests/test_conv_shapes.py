@@ -10,7 +10,7 @@ from conftest import mlflow_runs
 from claimlab import config, registry
 from claimlab.verdict import Evidence
 
-CLAIM_IDS = ["X1", "X2", "X4", "X8", "X9", "X10", "X11"]
+CLAIM_IDS = ["X1", "X2", "X4", "X8", "X9", "X10", "X11", "X21", "X22"]
 EXPERIMENT = registry.load("conv_shapes")
 
 
@@ -130,3 +130,26 @@ def test_x11_max_pool_same_padding_keeps_2x2x5(run):
         assert m[key] == [1, 2, 2, 5], f"2x2/2 max pooling of 4x4x5 ({key}) is now {m[key]}"
     assert m["same_values_equal_valid_values"]
     assert run["verdicts"]["X11"].verdict == "supported"
+
+
+def test_x21_no_fresh_kernel_copies_one_slice_over_its_depth_and_a_step_separates_copies(run):
+    m = run["checks"]["kernel_channel_slices"]
+    assert m["kernel_depth"] == 32  # the part of the quote that holds: as deep as the input
+    assert m["by_draw"]["seeds"] == [0, 1, 2, 3, 4] and m["by_draw"]["kernels_with_identical_slices"] == [0] * 5
+    assert m["all_kernels_have_identical_slices"] is False
+    # copied slices see different input channels, so their gradients differ and one step separates them
+    assert m["copied_slices_stay_copies_after_a_step"] is False and m["copied_slices_largest_gap_after_a_step"] > 0.01
+    assert run["verdicts"]["X21"].verdict == "refuted"
+
+
+def test_x22_conv2d_is_not_two_kernels_per_channel_but_depthwise_is(run):
+    m = run["checks"]["kernels_per_channel"]
+    assert m["output_channels"] == 64
+    assert m["input_channels_per_output_channel"] == m["fewest_input_channels_per_output"] == 32
+    assert m["kernel_weights"] == 5 * 5 * 32 * 64
+    # DepthwiseConv2D(depth_multiplier=2) is what "2 kernels per channel" describes
+    assert m["per_channel_input_channels_per_output"] == 1 and m["per_channel_kernel_weights"] == 5 * 5 * 32 * 2
+    assert m["per_channel_output_channels"] == 64
+    assert run["verdicts"]["X22"].verdict == "refuted"
+    assert "input_channels_per_output_channel: claimed 1, measured 32" in run["verdicts"]["X22"].reason
+

@@ -10,7 +10,7 @@ from conftest import mlflow_runs
 from claimlab import config, registry
 from claimlab.verdict import CheckedValue, Evidence
 
-CLAIM_IDS = ["X5", "X6", "X13", "X15"]
+CLAIM_IDS = ["X5", "X6", "X13", "X15", "X23", "X24"]
 EXPERIMENT = registry.load("dense_semantics")
 
 
@@ -121,3 +121,24 @@ def test_raised_records_type_and_message_as_one_plain_line():
 
     assert raised(fail) == {"raises": "ValueError", "message": "bad shape"}
     assert raised(lambda: None) == {"raises": None, "message": None}
+
+
+def test_x23_a_dense_layer_starts_with_zero_biases(run):
+    m = run["checks"]["dense_default_bias"]
+    assert m["bias_initializer"] == "Zeros" and m["bias_all_zero"] is True and m["bias_shape"] == [8]
+    # tf.layers.dense itself is gone with Keras 3: what it raises is recorded, not judged
+    assert m["tf_layers_dense_raises"] == "AttributeError" and "Keras 3" in m["tf_layers_dense_message"]
+    assert run["verdicts"]["X23"].verdict == "supported"
+
+
+def test_x24_random_weights_break_the_symmetry_that_equal_weights_keep(run):
+    m = run["checks"]["random_weights_break_symmetry"]
+    assert m["by_draw"]["seeds"] == [0, 1, 2, 3, 4]
+    assert m["random_units_differ_before_training"] and m["random_units_differ_after_training"]
+    assert min(m["by_draw"]["random_closest_units_after_training"]) > 1e-3
+    assert min(m["by_draw"]["random_train_accuracy"]) > 0.5  # it trained: 4 classes, chance 0.25
+    # equal weights: every unit of a layer gets the same gradient, so the units stay exactly equal
+    assert m["equal_units_identical_before_training"] and m["equal_units_identical_after_training"]
+    assert m["equal_farthest_units_after_training"] <= 1e-6 and m["equal_biases_moved"] > 0.01  # symmetry_tolerance
+    assert run["verdicts"]["X24"].verdict == "supported"
+

@@ -33,7 +33,7 @@ def test_keras2_checks_run_on_keras2_and_are_judged_by_the_same_rules(tf_ops_on_
     recorded = read_keras2(tf_ops_on_both["results"] / "tf_ops")
     assert recorded.versions["keras"].startswith("2.") and "tf-keras" in recorded.versions["keras"]
     assert read_summary(tf_ops_on_both["results"] / "tf_ops").versions["keras"].startswith("3.")
-    assert {c.id for c in recorded.claims} == {"X3", "X12", "X14"}
+    assert {c.id for c in recorded.claims} == {"X3", "X12", "X14", "X25", "X26"}
     # X12 is TensorFlow's tf.add, whichever Keras is loaded: it broadcasts a (32,) bias on both versions
     assert recorded.checks["add_vs_bias_add"]["tf_add_raises_when_shapes_differ"] is False
     x12, x3 = recorded.claim("X12"), recorded.claim("X3")
@@ -46,7 +46,7 @@ def test_keras2_checks_run_on_keras2_and_are_judged_by_the_same_rules(tf_ops_on_
 def test_summary_ledger_and_mlflow_show_both_versions(tf_ops_on_both):
     summary_md = (tf_ops_on_both["results"] / "tf_ops" / "summary.md").read_text()
     assert "| claim | kind | verdict | Keras 2 | evidence |" in summary_md
-    assert summary_md.count("**On Keras 2 (2.") == 3
+    assert summary_md.count("**On Keras 2 (2.") == 5
     ledger = (tf_ops_on_both["results"] / "README.md").read_text()
     row = next(line for line in ledger.splitlines() if line.startswith("| X12 |"))
     assert "Keras 2 (exact claims)" in ledger and "[❌ refuted](tf_ops/summary.md#x12) · Keras 3." in row
@@ -109,3 +109,20 @@ def test_a_check_that_crashes_tensorflow_is_rerun_without_onednn_and_says_so(run
     recorded = read_keras2(tmp_path / "results" / "keras2_crash_probe")
     assert recorded.versions["tensorflow_onednn"].startswith("off (with oneDNN on, the process crashed (SIGSEGV")
     assert recorded.claims[0].verdict == "supported"
+
+
+def test_an_experiment_with_empirical_claims_has_only_its_exact_claims_judged_on_keras2():
+    """`--keras 2` on an experiment that also trains (nonlinearity: E1a exact, E1b empirical) judges E1a on the
+    Keras 2 values and leaves E1b alone: its trials ran on Keras 3, and an empty trials table is no evidence.
+    (Judging every claim, as before, failed the run with a KeyError on E1b.) Judged here on the exact values
+    the committed run recorded, so nothing is built."""
+    from claimlab import keras2, registry
+
+    experiment = registry.load("nonlinearity")
+    summary = read_summary(Path(__file__).resolve().parent.parent / "results" / "nonlinearity")
+    measured = {"checks": summary.checks, "config": {**experiment.config, **summary.config},
+                "versions": {"tensorflow": "2.x", "keras": "2.x (tf-keras)"}}
+    verdicts = keras2.judge(experiment, measured)
+    assert list(verdicts) == ["E1a"]
+    assert verdicts["E1a"].verdict == summary.claim("E1a").verdict
+    assert verdicts["E1a"].reason.endswith("(measured on TensorFlow 2.x, Keras 2.x (tf-keras))")

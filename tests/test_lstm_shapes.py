@@ -8,7 +8,7 @@ import pytest
 
 from conftest import mlflow_runs
 
-CLAIM_IDS = ["X7", "X16", "X16b", "X17"]
+CLAIM_IDS = ["X7", "X16", "X16b", "X17", "X27"]
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +23,8 @@ def test_every_claim_is_judged_and_the_measured_values_are_metrics_of_the_checks
     assert metrics["lstm_300_on_20_steps/parameters"] == 362_400
     assert metrics["lstm_300_on_20_steps/parameters_on_40_steps"] == 362_400
     assert metrics["lstm_outputs_and_states/state_count"] == 2
+    assert metrics["recurrent_kernel_shapes/layers_checked"] == 4
+    assert metrics["recurrent_kernel_shapes/recurrent_kernels_with_an_input_sized_dimension"] == 0
 
 
 def test_x7_simple_rnn_after_dense_raises_the_ndim_error_and_reshape_fixes_it(run):
@@ -77,3 +79,25 @@ def test_x17_outputs_are_h_and_the_states_are_h_and_c(run):
     assert m["keras_state_order"] == ["h", "c"]
     assert m["tf_nn_rnn_exists"] is False
     assert run["verdicts"]["X17"].verdict == "supported"
+
+
+def test_x27_only_the_input_kernel_has_an_input_sized_dimension_the_recurrent_kernel_has_the_units(run):
+    m = run["checks"]["recurrent_kernel_shapes"]
+    shapes = {name: (c["kernel_shape"], c["recurrent_kernel_shape"], c["bias_shape"]) for name, c in m["cases"].items()}
+    assert shapes == {
+        "simple_rnn 300 units on (20, 1)": ([1, 300], [300, 300], [300]),
+        "lstm 300 units on (20, 1)": ([1, 1200], [300, 1200], [1200]),
+        "simple_rnn 64 units on (16, 16)": ([16, 64], [64, 64], [64]),
+        "lstm 64 units on (16, 16)": ([16, 256], [64, 256], [256]),
+    }
+    for name, case in m["cases"].items():  # no case's input size coincides with a size of its kernels' units
+        assert case["input_dim"] not in (case["units"], 4 * case["units"]), name
+        assert case["kernel_has_input_sized_dimension"] is True, name
+        assert case["recurrent_kernel_has_input_sized_dimension"] is False, name
+        assert case["recurrent_kernel_rows_are_units"] is True, name
+    assert m["every_kernel_has_an_input_sized_dimension"] is True
+    assert m["any_recurrent_kernel_has_an_input_sized_dimension"] is False
+    assert m["simple_rnn_both_kernels_have_an_input_sized_dimension"] is False
+    assert m["lstm_both_kernels_have_an_input_sized_dimension"] is False
+    assert run["verdicts"]["X27"].verdict == "refuted"
+    assert "every recurrent kernel's first dimension is the state's size (the units): True" in run["verdicts"]["X27"].reason

@@ -20,3 +20,45 @@ def test_every_claim_states_its_rule(experiment, claim):
     cfg = config.resolve(registry.load(experiment))
     assert len(claim.rule_for(cfg).describe()) > 40
     assert claim.hypothesis
+
+
+ADVICE = [(e.name, advice) for e in registry.load_all() for advice in e.not_judged]
+
+
+@pytest.mark.parametrize("experiment,advice", ADVICE, ids=[f"{e}:{a.source.file[:3]}:{a.source.lines}" for e, a in ADVICE])
+def test_each_line_not_judged_is_verbatim_in_its_source_and_says_why(experiment, advice):
+    cited = " ".join(advice.source.text().split())
+    for line in advice.quote.splitlines():
+        for fragment in line.split(" … "):
+            assert " ".join(fragment.split()) in cited, f"{fragment!r} not in {advice.source.cite()}"
+    assert len(advice.why) > 40
+
+
+def test_the_ledgers_not_judged_section_lists_every_declared_line_with_its_reason():
+    from claimlab import report
+
+    experiments = registry.load_all()
+    section = report.not_judged_section(experiments)
+    assert ADVICE and section.startswith("\n## Not judged\n")
+    rows = [line for line in section.splitlines() if line.startswith("| sources/")]
+    assert len(rows) == len(ADVICE)
+    for (name, advice), row in zip(ADVICE, rows):
+        assert f"sources/{advice.source.file}, lines {advice.source.lines} | {name} |" in row
+        assert " ".join(advice.quote.split()) in row and " ".join(advice.why.split()) in row
+    assert report.not_judged_section([e for e in experiments if not e.not_judged]) == ""
+
+
+def test_a_not_judged_entry_without_a_reason_is_refused_as_the_module_loads():
+    import types
+
+    from claimlab.registry import _validate
+    from claimlab.spec import Advice, Source
+
+    module = types.ModuleType("probe")
+    module.TITLE, module.CLAIMS = "probe", []
+    module.NOT_JUDGED = [Advice("a quote", Source("004_6e8709b0f2e54d47.txt", "72", "a title"), " ")]
+    with pytest.raises(TypeError, match="each saying why it is not judged"):
+        _validate("probe", module)
+    module.NOT_JUDGED = ["a bare string"]
+    with pytest.raises(TypeError, match="NOT_JUDGED lists claimlab.spec.Advice"):
+        _validate("probe", module)

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import mlflow_runs
 
-CLAIM_IDS = ["X3", "X12", "X14"]
+CLAIM_IDS = ["X3", "X12", "X14", "X25", "X26"]
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +23,8 @@ def test_every_claim_is_judged_and_the_measured_values_are_metrics_of_the_checks
     assert metrics["dropout_on_2x10x10/calls"] == 1000
     assert metrics["dropout_on_2x10x10/dropped_fraction"] == pytest.approx(0.1, abs=0.003)
     assert metrics["add_vs_bias_add/tf_add_minus_bias_add_max_abs"] == 0.0
+    assert metrics["dropout_keep_prob_vs_rate/elements"] == 1_000_000
+    assert metrics["dropout_keep_prob_vs_rate/tf_nn_dropout_0_75_kept_fraction"] == pytest.approx(0.25, abs=0.003)
 
 
 def test_x3_tf2_max_pool_takes_rank_3_and_the_workaround_is_1d_pooling(run):
@@ -74,3 +76,48 @@ def test_x14_dropout_drops_elements_independently_and_scales_the_rest(run):
     assert m["keras_dropout_dropped_fraction"] == pytest.approx(0.1, abs=0.01)
     assert m["keras_dropout_kept_scale_max_abs_error"] < 1e-6
     assert run["verdicts"]["X14"].verdict == "supported"
+
+
+def test_x25_tf2_dropout_takes_a_drop_rate_so_the_notes_keep_prob_keeps_a_quarter(run):
+    m = run["checks"]["dropout_keep_prob_vs_rate"]
+    assert (m["calls"], m["elements"], m["claimed_kept_fraction"]) == (100, 1_000_000, 0.75)
+    assert m["standard_error_at_0_75"] == pytest.approx((0.75 * 0.25 / 1_000_000) ** 0.5)
+    by_op = m["by_op"]
+    assert all(result["raises"] is None for result in by_op.values()), by_op
+    # TF 2's second argument is the rate: 0.75 drops three quarters and scales the rest by 1 / 0.25
+    assert m["tf_nn_dropout_0_75_kept_fraction"] == by_op["tf.nn.dropout(x, 0.75)"]["kept_fraction"]
+    assert m["tf_nn_dropout_0_75_kept_fraction"] == pytest.approx(0.25, abs=0.003), (
+        "tf.nn.dropout(x, 0.75) no longer keeps about a quarter: is its second argument keep_prob again?")
+    assert m["tf_nn_dropout_0_75_kept_scale"] == pytest.approx(4.0, rel=1e-6)
+    assert m["tf_nn_dropout_0_75_minus_0_75_in_standard_errors"] < -1000
+    assert m["tf_nn_dropout_0_75_kept_fraction_within_4_standard_errors_of_0_75"] is False
+    # keep 0.75 as TF 2 spells it (rate=0.25), and TF 1's op, keyword or positional: a quarter dropped
+    for name in ("tf.nn.dropout(x, rate=1 - 0.75)", "tf.compat.v1.nn.dropout(x, keep_prob=0.75)",
+                 "tf.compat.v1.nn.dropout(x, 0.75)"):
+        assert by_op[name]["kept_fraction"] == pytest.approx(0.75, abs=0.003), name
+        assert by_op[name]["kept_scale_max"] == pytest.approx(1 / 0.75, rel=1e-6), name
+    # Keras' Dropout(0.75) is a drop rate too
+    assert by_op["keras.layers.Dropout(0.75), training=True"]["kept_fraction"] == pytest.approx(0.25, abs=0.003)
+    assert by_op["keras.layers.Dropout(0.75), training=True"]["kept_scale_max"] == pytest.approx(4.0, rel=1e-6)
+    assert run["verdicts"]["X25"].verdict == "refuted"
+    assert "tf.compat.v1.nn.dropout(x, keep_prob=0.75): 0.75" in run["verdicts"]["X25"].reason
+
+
+def test_x26_conv2d_rejects_strides_on_the_batch_and_channel_axes(run):
+    m = run["checks"]["conv2d_batch_and_channel_strides"]
+    by_stride = m["by_stride"]
+    assert by_stride["control"]["eager"] == {"raises": None, "message": None, "output_shape": [4, 4, 4, 6]}
+    assert by_stride["control"]["tf_function"]["output_shape"] == [4, 4, 4, 6]
+    for axis, strides in (("batch", [2, 1, 1, 1]), ("channels", [1, 1, 1, 2])):
+        assert by_stride[axis]["strides"] == strides
+        for mode in ("eager", "tf_function"):
+            outcome = by_stride[axis][mode]
+            assert outcome["raises"] == "UnimplementedError", f"conv2d with strides {strides} ({mode}): {outcome}"
+            assert "does not yet support strides in the batch and depth dimensions" in outcome["message"]
+            assert outcome["output_shape"] is None
+        # the recorded graph error is the op's message, without the traceback of where the op was defined
+        assert by_stride[axis]["tf_function"]["message"].startswith("Current implementation")
+    assert m["batch_stride_accepted"] is False and m["channel_stride_accepted"] is False
+    assert m["conv2d_accepts_a_batch_or_channel_stride"] is False
+    assert run["verdicts"]["X26"].verdict == "refuted"
+    assert "control [1, 2, 2, 1]: eager gives [4, 4, 4, 6]" in run["verdicts"]["X26"].reason
