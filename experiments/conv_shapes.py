@@ -1,7 +1,7 @@
 """Shapes and parameter counts of convolution and pooling layers, measured on real Keras/TF objects.
 
-Nine exact claims from four Q&A documents (the catalogue's X1, X2, X4, X8, X9, X10, X11; X21 and X22 from
-issue 28's reading of the sources):
+Ten exact claims from four Q&A documents (the catalogue's X1, X2, X4, X8, X9, X10, X11; X21, X22 and X28
+from issue 28's reading of the sources):
 
     X1  "in convolutions you commonly use a bias for every output channel … that gives you 32 biases"
         (not one per pixel, as the asker thought: 28).                        sources/000, lines 5-9
@@ -22,6 +22,8 @@ issue 28's reading of the sources):
                                                                               sources/002, lines 107-108
     X22 after 32 channels, "the hidden layer has 2 kernels per channel, and the output would be 64
         channels".                                                            sources/002, line 110
+    X28 backpropagation: "rotate your stored channel matrix by 180 degrees and then convolve it with the
+        gradient", or "apply “correlation”" between them.                    sources/002, lines 112-114
 
 Every check builds the real layer (or calls the real TF op) and reads the shape or count off it; no
 number below is computed by a formula alone. The verdict is what the installed Keras 3 / TF 2 do.
@@ -58,6 +60,14 @@ Design choices, made before any run:
   adding 1 to one input channel at a time and seeing which output channels change; the rule claims 1
   input channel per output channel and 32 x 2 x 5 x 5 kernel weights for the Conv2D, and the depthwise
   layer is measured beside it.
+- X28: the answer's two ways of backpropagating use the stored input and the gradient from the layer below,
+  so they compute the kernel's gradient; the answer offers them as two ways to the same thing. Measured on
+  a Keras Conv2D (1 channel in and out, 3x3, 'valid', no bias) on an 8x8 input, with a fixed random output
+  gradient G: tf.GradientTape's kernel gradient against scipy.signal.convolve2d(rot180(input), G) and
+  scipy.signal.correlate2d(input, G), both 'valid'. Keras' Conv2D is a cross-correlation, so which of the
+  two holds depends on that convention: the rule judges Keras' layer, and records whether the other is
+  the gradient turned by 180 degrees (the gradient of a layer whose forward pass flips the kernel), and
+  that the gradient passed up is G fully convolved with the kernel. On `check_seeds` draws of the kernel.
 - Every check starts from keras.backend.clear_session(), so layer names (and so error messages) do not
   depend on which check ran before.
 """
@@ -69,7 +79,7 @@ from claimlab.spec import Claim, Source
 from claimlab.train import import_tensorflow
 from claimlab.verdict import Exact
 
-TITLE = "Convolution and pooling shapes, parameter counts and kernels (X1 X2 X4 X8 X9 X10 X11 X21 X22), measured in Keras"
+TITLE = "Convolution and pooling shapes, parameter counts and kernels (X1 X2 X4 X8 X9 X10 X11 X21 X22 X28), measured in Keras"
 
 SOURCE_000 = "000_2706fe11d950e137.txt"
 SOURCE_001 = "001_448bd649d2fb709b.txt"
@@ -248,6 +258,25 @@ CLAIMS = [
             "output channels comes from one input channel, and its kernels hold 32 x 2 x 5 x 5 = 1,600 weights."
         ),
         rule="x22_rule",
+    ),
+    Claim(
+        id="X28",
+        kind="exact",
+        quote=(
+            "you will come to a place where you have the stored input matrix (one channel), you have a gradient "
+            "from a lower layer in the form of a matrix\n"
+            "The simple approach is to rotate your stored channel matrix by 180 degrees and then convolve it with "
+            "the gradient.\n"
+            "A more sophisticated approach is to apply “correlation” between the input gradient and the stored "
+            "channel matrix."
+        ),
+        source=Source(SOURCE_002, "112-114", KERNEL_QUESTION),
+        hypothesis=(
+            "For a Keras Conv2D (one channel in and out, 'valid'), the gradient of the loss with respect to the "
+            "kernel is both (a) the stored input rotated by 180 degrees, convolved with the output gradient, and "
+            "(b) the correlation of the stored input with the output gradient: two ways to the same result."
+        ),
+        rule="x28_rule",
     ),
 ]
 
@@ -619,6 +648,52 @@ def kernels_per_channel(cfg):
         "input_channels_per_output_channel": "max", "fewest_input_channels_per_output": "min"})
 
 
+# ---- X28: backpropagation through a convolution ------------------------------------------------------
+def conv_backprop_as_convolution(cfg):
+    """Conv2D(1, 3x3, 'valid') on an 8x8 one-channel input, on each of check_seeds draws of its kernel: the
+    kernel's and the input's gradients (tf.GradientTape) of sum(output * G), G a fixed random output
+    gradient, against what scipy.signal computes from the stored input, G and the kernel."""
+    import numpy as np
+    from scipy import signal
+
+    keras = fresh_keras()
+    tf = import_tensorflow()
+    rng = np.random.default_rng(cfg["data_seed"])
+    x = rng.normal(size=(8, 8)).astype("float32")
+    output_gradient = rng.normal(size=(6, 6)).astype("float32")
+    exact = 1e-5  # float32 sums of 36 products: what "equal" allows
+
+    def one_draw(seed):
+        conv = keras.layers.Conv2D(1, (3, 3), padding="valid", use_bias=False)
+        conv.build((None, 8, 8, 1))
+        image = tf.constant(x[None, :, :, None])
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            loss = tf.reduce_sum(conv(image) * output_gradient[None, :, :, None])
+        kernel_gradient, input_gradient = (g.numpy() for g in tape.gradient(loss, [conv.kernel, image]))
+        kernel_gradient, input_gradient = kernel_gradient[:, :, 0, 0], input_gradient[0, :, :, 0]
+        rotated_then_convolved = signal.convolve2d(np.rot90(x, 2), output_gradient, mode="valid")
+        correlated = signal.correlate2d(x, output_gradient, mode="valid")
+        kernel = conv.kernel.numpy()[:, :, 0, 0]
+        return {
+            "rotate_and_convolve_is_the_kernel_gradient": max_abs_difference(rotated_then_convolved,
+                                                                             kernel_gradient) < exact,
+            "correlation_is_the_kernel_gradient": max_abs_difference(correlated, kernel_gradient) < exact,
+            # what the rotate-and-convolve result is instead: the same gradient turned by 180 degrees, which is
+            # the kernel gradient of a layer whose forward pass is a true convolution (kernel flipped)
+            "rotate_and_convolve_is_the_rotated_kernel_gradient": max_abs_difference(
+                rotated_then_convolved, np.rot90(kernel_gradient, 2)) < exact,
+            # the gradient passed up to the layer below: the output gradient, fully convolved with the kernel
+            "input_gradient_is_the_full_convolution_with_the_kernel": max_abs_difference(
+                signal.convolve2d(output_gradient, kernel, mode="full"), input_gradient) < exact,
+        }
+
+    return over_weight_draws(one_draw, cfg["check_seeds"], worst={
+        "rotate_and_convolve_is_the_kernel_gradient": "all", "correlation_is_the_kernel_gradient": "all",
+        "rotate_and_convolve_is_the_rotated_kernel_gradient": "all",
+        "input_gradient_is_the_full_convolution_with_the_kernel": "all"})
+
+
 # ---- X11: max pooling with 'SAME' ------------------------------------------------------------------
 def max_pool_same_padding(cfg):
     """2x2 / stride-2 max pooling of a 4x4x5 input, 'valid' and 'same', in Keras and in tf.nn.max_pool."""
@@ -694,4 +769,18 @@ def x22_rule(cfg):
                            f"weights; DepthwiseConv2D(depth_multiplier=2): "
                            f"{m['per_channel_input_channels_per_output']} input channel per output, "
                            f"{m['per_channel_kernel_weights']} weights, {m['per_channel_output_channels']} channels"),
+    )
+
+
+def x28_rule(cfg):
+    return Exact(
+        conv_backprop_as_convolution,
+        expect={"rotate_and_convolve_is_the_kernel_gradient": True, "correlation_is_the_kernel_gradient": True},
+        note=(f"On {weight_draws_text(cfg)}: tf.GradientTape's kernel gradient of sum(output * G) against "
+              "scipy.signal.convolve2d(rot180(input), G, 'valid') and scipy.signal.correlate2d(input, G, 'valid'), "
+              "equal within 1e-5 (float32)."),
+        context=lambda m: ("not judged: the rotate-and-convolve result is the kernel gradient turned by 180 degrees "
+                           f"(the gradient of a true-convolution layer): {m['rotate_and_convolve_is_the_rotated_kernel_gradient']}; "
+                           "the gradient passed up is the output gradient fully convolved with the kernel: "
+                           f"{m['input_gradient_is_the_full_convolution_with_the_kernel']}"),
     )

@@ -10,7 +10,7 @@ from conftest import mlflow_runs
 from claimlab import config, registry
 from claimlab.verdict import Evidence
 
-CLAIM_IDS = ["X1", "X2", "X4", "X8", "X9", "X10", "X11", "X21", "X22"]
+CLAIM_IDS = ["X1", "X2", "X4", "X8", "X9", "X10", "X11", "X21", "X22", "X28"]
 EXPERIMENT = registry.load("conv_shapes")
 
 
@@ -152,4 +152,14 @@ def test_x22_conv2d_is_not_two_kernels_per_channel_but_depthwise_is(run):
     assert m["per_channel_output_channels"] == 64
     assert run["verdicts"]["X22"].verdict == "refuted"
     assert "input_channels_per_output_channel: claimed 1, measured 32" in run["verdicts"]["X22"].reason
+
+
+def test_x28_the_kernel_gradient_is_the_correlation_and_rotate_and_convolve_gives_it_turned(run):
+    m = run["checks"]["conv_backprop_as_convolution"]
+    assert m["by_draw"]["seeds"] == [0, 1, 2, 3, 4]
+    assert m["correlation_is_the_kernel_gradient"] is True  # Keras' Conv2D is a cross-correlation
+    assert m["rotate_and_convolve_is_the_kernel_gradient"] is False
+    assert m["rotate_and_convolve_is_the_rotated_kernel_gradient"] is True  # right for a true convolution
+    assert m["input_gradient_is_the_full_convolution_with_the_kernel"] is True
+    assert run["verdicts"]["X28"].verdict == "refuted"
 
