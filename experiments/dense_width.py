@@ -18,6 +18,9 @@ it is a matrix multiplication, [BATCHSIZE, 784] * [784, 32] = [BATCHSIZE, 32].
     E6b (empirical)  the asker's rule, as a prediction about training: one-hidden-layer ReLU MLPs whose
                      width is a multiple of the feature count F do better than MLPs of the nearest widths
                      that are not.
+    E6c (empirical)  "Even if you go down to 32 dimensions, that doesn't necessarily mean that it will lose
+                     accuracy" (004 line 91; issue 28): the 0.5F arm (32 units on digits) is not worse than
+                     the widest arm by more than no_loss_margin (non-inferiority, paired by seed).
 
 E6b's arms are widths given as multiples of the feature count F (F = the flattened input: 64 on digits,
 40 on MNIST-1D), so the same arms mean the same thing on both datasets:
@@ -61,6 +64,11 @@ Design choices, made before any run:
   silence a unit for one input (ReLU at z < 0) but never cut a single feature off from a unit. That is
   measured too: with ReLU, every (input, unit) pair sees either all features or, when the unit is off,
   none; `relu_units_seeing_some_but_not_all_features` counts the pairs that see a strict subset.
+- E6c reads "doesn't necessarily lose accuracy" one-sided, as non-inferiority (a narrower layer that is
+  better does not count against it), on arms E6b trains anyway: 0.5F is the answer's 32 units on the
+  digits (half the input, where the answer's 784 -> 32 is a 24x reduction; 0.125F and 0.25F, 8x and 4x,
+  are reported the same way, not judged). The statistic is mean(acc[0.5F] - acc[3.25F]) + no_loss_margin
+  (1 point), as residual_depth's E9b: above 0 supports, below 0 refutes.
 - Data: scikit-learn's digits (8x8 images, F = 64) by default, MNIST-1D (F = 40) as the second dataset;
   splits fixed by data_seed, the same for every arm and seed. Seeds are paired: a seed fixes the data
   order for every arm (the initial weights differ, as the widths do).
@@ -83,7 +91,7 @@ NODES_QUESTION = ("(untitled) I'm trying to teach myself machine learning … yo
                   "in your network to be a multiple of the number of features")
 UNITS_QUESTION = "Units in Dense layer in Keras"
 
-TITLE = "Hidden width vs the number of features: full connectivity (exact), multiples of F vs neighbours"
+TITLE = "Hidden width vs the number of features: full connectivity (exact), multiples of F vs neighbours, narrower than F"
 
 # ---- the claims -----------------------------------------------------------------------------------
 CLAIMS = [
@@ -126,6 +134,23 @@ CLAIMS = [
         ),
         rule="e6b_rule",
     ),
+    Claim(
+        id="E6c",
+        kind="empirical",
+        quote=(
+            "784 for the input neurons most likely comes from the MNIST dataset, which are images that are 28 x 28 "
+            "= 784. I've seen implementations of neural networks where 32 neurons for the hidden layer is good. "
+            "Think of each layer as a dimensionality transformation. Even if you go down to 32 dimensions, that "
+            "doesn't necessarily mean that it will lose accuracy."
+        ),
+        source=Source(SOURCE_004, "91", UNITS_QUESTION),
+        hypothesis=(
+            "A hidden layer narrower than the input, half the input features (0.5F: 32 units on the digits' 64, "
+            "20 on MNIST-1D's 40), is not worse in test accuracy than the widest arm (3.25F) by more than "
+            "no_loss_margin, paired by seed (non-inferiority). The narrower widths are reported the same way."
+        ),
+        rule="e6c_rule",
+    ),
 ]
 
 
@@ -145,6 +170,9 @@ CONFIG = {
     # E6b: the multiples' advantage counts as nothing if its 90% CI lies inside +-1 accuracy point (TOST);
     # also the smallest effect of interest of every E6b contrast. Why 1 point: see the module docstring.
     "equivalence_margin": Real(0.01, min=0, min_open=True, threshold=True),
+    # E6c: "need not lose accuracy" = not worse than the widest arm by more than 1 accuracy point (5 of the
+    # digits' 540 test images), the lab's usual smallest effect on test accuracy
+    "no_loss_margin": Real(0.01, min=0, min_open=True, threshold=True),
     # E6a: max |d(x @ kernel + bias)/dx - kernel^T|; the gradient of a matmul copies the kernel, so any
     # difference is float32 round-off on weights of magnitude < 1.
     "jacobian_tolerance": Real(1e-6, min=0, threshold=True),
@@ -349,6 +377,26 @@ def e6b_rule(cfg):
                      *(bump(p, margin) for p in PLACEBOS),
                      Summarize(METRIC, list(ARMS))],
     )
+
+
+# ---- E6c: a narrower layer need not lose accuracy -------------------------------------------------
+NARROW_CLAIMED = 0.5  # 32 units on digits: the answer's "32 dimensions"
+
+
+def not_worse_than_widest(ratio, margin):
+    """Paired by seed: mean(acc[ratio x F] - acc[widest]) + margin; above 0: not worse by more than the margin."""
+    narrow = arm_name(ratio)
+    return SeedStatistic(f"{narrow} - {WIDEST} + {margin:g}", METRIC, [narrow, WIDEST],
+                         lambda m: float((m[0] - m[1]).mean() + margin),
+                         f"the mean over seeds of {METRIC}[{narrow}] - {METRIC}[{WIDEST}], plus the margin {margin:g} "
+                         f"(above 0: {narrow} is not worse than the widest arm by more than {margin:g}; below 0: "
+                         "worse by more)", smallest_effect=margin, margin_in_statistic=True)
+
+
+def e6c_rule(cfg):
+    margin = cfg["no_loss_margin"]
+    return AllOf(not_worse_than_widest(NARROW_CLAIMED, margin),
+                 also_report=[not_worse_than_widest(r, margin) for r in BELOW if r != NARROW_CLAIMED])
 
 
 # ---- data -----------------------------------------------------------------------------------------

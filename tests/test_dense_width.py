@@ -11,7 +11,7 @@ from claimlab.verdict import INCONCLUSIVE, REFUTED, SUPPORTED, Evidence
 NAME = "dense_width"
 EXPERIMENT = registry.load(NAME)
 MODULE = EXPERIMENT.module
-CLAIM_IDS = ["E6a", "E6b"]
+CLAIM_IDS = ["E6a", "E6b", "E6c"]
 DIGITS_WIDTHS = [8, 16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208]  # ratio x 64, by hand
 MNIST1D_WIDTHS = [5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130]  # ratio x 40, by hand
 
@@ -80,6 +80,13 @@ def test_e6b_numbers_agree_with_trials_csv(smoke):
     assert comparisons["w0.125F - chance"].mean == pytest.approx(accuracy["w0.125F"].mean() - 0.1, abs=1e-12)
 
 
+def test_e6c_numbers_agree_with_trials_csv(smoke):
+    accuracy = smoke["trials"].pivot(index="seed", columns="arm", values="test/accuracy")
+    (judged,) = [c for c in smoke["verdicts"]["E6c"].measured.comparisons if c.judged]
+    assert judged.name == "w0.5F - w3.25F + 0.01"
+    assert judged.mean == pytest.approx((accuracy["w0.5F"] - accuracy["w3.25F"]).mean() + 0.01, abs=1e-12)
+
+
 # ---- the arms and helpers ------------------------------------------------------------------------------
 def test_widths_are_whole_on_both_datasets_and_neighbours_are_symmetric():
     assert len(MODULE.ARMS) == 14
@@ -138,3 +145,26 @@ def test_e6b_rule_is_inconclusive_when_noise_hides_a_small_difference():
     evidence, cfg = evidence_with(0.0, noise=0.05, seeds=4)
     outcome = MODULE.e6b_rule(cfg).evaluate(evidence)
     assert outcome.verdict == INCONCLUSIVE, outcome.reason
+
+
+# ---- E6c's rule on hand-made evidence: one-sided, a narrower layer that is better does not count against it
+def evidence_narrow(narrow_minus_widest, noise=0.004, seeds=6):
+    """Every arm at 0.95 + seed noise; the 0.5F arm `narrow_minus_widest` above the widest."""
+    rng = np.random.default_rng(2)
+    rows = [{"arm": arm, "seed": seed, "diverged": 0.0,
+             "test/accuracy": 0.95 + (narrow_minus_widest if spec["width_ratio"] == 0.5 else 0.0) + rng.normal(0, noise)}
+            for arm, spec in MODULE.ARMS.items() for seed in range(seeds)]
+    cfg = config.resolve(EXPERIMENT, "quick")
+    return Evidence(pd.DataFrame(rows), cfg=cfg, if_diverged=EXPERIMENT.if_diverged(cfg)), cfg
+
+
+@pytest.mark.parametrize("difference,verdict", [(0.0, SUPPORTED), (0.03, SUPPORTED), (-0.03, REFUTED)])
+def test_e6c_is_non_inferiority_of_half_the_features_against_the_widest(difference, verdict):
+    evidence, cfg = evidence_narrow(difference)
+    outcome = MODULE.e6c_rule(cfg).evaluate(evidence)
+    assert outcome.verdict == verdict, outcome.reason
+    (judged,) = [c for c in outcome.comparisons if c.judged]
+    assert judged.mean == pytest.approx(difference + cfg["no_loss_margin"], abs=0.005)
+    assert {c.name for c in outcome.comparisons if not c.judged} == {
+        "w0.125F - w3.25F + 0.01", "w0.25F - w3.25F + 0.01", "w0.75F - w3.25F + 0.01"}
+
