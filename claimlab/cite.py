@@ -53,10 +53,14 @@ def runs_of(experiment, results_root: Path) -> list[tuple[str, str, Summary]]:
 
 def citation(claim_id: str, results_root: Path) -> str:
     experiment, claim = find_claim(claim_id)
+    rerun = f"python runner.py {experiment.name}" + (" --settings all" if experiment.settings else "")
     runs = runs_of(experiment, results_root)
     if not runs:
-        raise UsageError(f"results/ holds no run of {experiment.name} (in {results_root}); run python runner.py "
-                         f"{experiment.name}" + (" --settings all" if experiment.settings else "") + " first")
+        raise UsageError(f"results/ holds no run of {experiment.name} (in {results_root}); run {rerun} first")
+    runs = [run for run in runs if run[2].claim(claim.id) is not None]  # a run from before the claim was declared
+    if not runs:
+        raise UsageError(f"{claim.id} was declared after the runs of {experiment.name} in {results_root} were made, "
+                         f"so none of them judged it; run {rerun} to judge it")
     default = runs[0][2]
     entries = {name: summary.claim(claim.id) for name, _, summary in runs}
     source = f"sources/{claim.source.file}, lines {claim.source.lines}"

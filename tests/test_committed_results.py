@@ -15,7 +15,8 @@ import pytest
 from claimlab import registry
 from claimlab.files import read_keras2
 from claimlab.schema import SCHEMA_VERSION, read_summary
-from claimlab.verdict import BUDGET, FIT_GAIN, FIT_STOPPED, paired_comparisons
+from claimlab.verdict import (BUDGET, FIT_GAIN, FIT_STOPPED, Better, Contrast, NotJudged, Ranking,
+                              SeedStatistic)
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 FOLDERS = sorted(path.parent for path in RESULTS.glob("*/summary.json"))
@@ -92,7 +93,6 @@ REJUDGED = {
     ("learned_kernels@long_budget", "E5b"): "refuted (negligible: within +-0.01)",
     ("lstm_variable_length", "L2"): "refuted",
     ("lstm_variable_length@wide", "L2"): "inconclusive (refutes before correction, not after Holm over 4)",
-    ("nonlinearity@digits", "E1b"): "refuted (negligible: within +-0.02)",
     ("pooling_vs_dropout", "P1"): "refuted (negligible: within +-0.02)",
     ("redundant_neurons", "E7b"): "refuted (negligible: within +-0.05)",
     ("redundant_neurons", "E7d"): "refuted (negligible: within +-0.01)",
@@ -103,12 +103,21 @@ REJUDGED = {
 }
 
 
+# Claims declared since an experiment's committed run (issue 28), on arms it trains already: today's rules
+# judge them, the committed files have none until the regeneration writes them. An entry for an experiment
+# the regeneration has written fails, so that it is removed.
+NOT_YET_COMMITTED = {"dense_width": {"E6c"}}
+
+
 @pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
 def test_todays_rules_give_the_committed_verdicts(folder):
     committed, outcomes = rejudge(folder)
-    assert set(committed) == set(outcomes)
+    experiment = folder.name.split("@", 1)[0]
+    assert not (regenerated(folder.name) and experiment in NOT_YET_COMMITTED), "regenerated: remove the entry"
+    assert set(outcomes) - set(committed) == NOT_YET_COMMITTED.get(experiment, set())
+    assert set(committed) <= set(outcomes)
     for claim_id, outcome in outcomes.items():
-        if outcome is None:  # CHECK_REDESIGNED
+        if outcome is None or claim_id not in committed:  # CHECK_REDESIGNED, NOT_YET_COMMITTED
             continue
         if (folder.name, claim_id) in REJUDGED:
             assert outcome.label() == REJUDGED[folder.name, claim_id] != committed[claim_id].label(), claim_id
@@ -201,7 +210,8 @@ def test_committed_scope_reports_count_every_setting_at_full_strength(experiment
 
 
 EMPIRICAL_IDS = [pytest.param(p.values[0], c.id, id=c.id)
-                 for p in SCOPED for c in p.values[0].claims if c.kind == "empirical"]
+                 for p in SCOPED for c in p.values[0].claims if c.kind == "empirical"
+                 and c.id not in NOT_YET_COMMITTED.get(p.values[0].name, ())]
 
 
 @pytest.mark.parametrize("experiment, claim_id", EMPIRICAL_IDS)
@@ -218,7 +228,7 @@ def test_the_citation_of_each_empirical_claim_quotes_the_committed_numbers(exper
         line = next(line for line in text.splitlines() if line.startswith(f"- {name} ("))
         assert f"{len(summary.seeds)} seeds, trained on " in line and f"): {claim.verdict}" in line
         for c in claim.measured.judged():
-            assert f"= {c.mean:+.4f} [95% CI {c.ci_low:+.4f}, {c.ci_high:+.4f}]" in line
+            assert f"= {c.mean:+.4f} [{c.confidence:.0%} CI {c.ci_low:+.4f}, {c.ci_high:+.4f}]" in line
     committed = json.loads((RESULTS / experiment.name / "scope.json").read_text())
     assert f"Scope: {committed['claims'][claim_id]['scope']['text']} (rule:" in text
 
@@ -240,6 +250,15 @@ TRAINED = [pytest.param(e, id=e.name, marks=() if records_the_plateau_test(e) el
            for e in registry.load_all() if e.trains]
 
 
+def judged_comparisons(rule) -> list:
+    """The paired comparisons that decide a rule's verdict: its own and its parts', not those of also_report
+    (shown, never deciding) nor of a NotJudged rule (measured, not judged)."""
+    if isinstance(rule, NotJudged):
+        return []
+    own = [rule] if isinstance(rule, (Better, Contrast, Ranking, SeedStatistic)) else []
+    return own + [inner for part in getattr(rule, "parts", []) for inner in judged_comparisons(part)]
+
+
 @pytest.mark.parametrize("experiment", TRAINED)
 def test_every_judged_arm_of_every_committed_default_setting_is_at_its_plateau(experiment):
     assert records_the_plateau_test(experiment), "the committed default trials record no plateau test"
@@ -247,7 +266,7 @@ def test_every_judged_arm_of_every_committed_default_setting_is_at_its_plateau(e
     cfg = {**experiment.config, **summary.config}
     evidence = experiment.evidence(pd.read_csv(RESULTS / experiment.name / "trials.csv"), summary.checks, cfg)
     judged = {arm for claim in experiment.claims if claim.kind == "empirical"
-              for comparison in paired_comparisons(claim.rule_for(cfg)) if BUDGET not in comparison.about
+              for comparison in judged_comparisons(claim.rule_for(cfg)) if BUDGET not in comparison.about
               for _, arm in comparison.reads()}
     assert not sorted(arm for arm in judged if evidence.under_trained(arm))
 
@@ -276,3 +295,23 @@ def committed_draws(name: str, check: str) -> list:
     for name, check in CHECKS_ON_FRESH_WEIGHTS.items()])
 def test_every_committed_check_on_fresh_weights_measured_five_draws(name, check):
     assert len(committed_draws(name, check)) >= 5
+
+
+def test_citing_a_claim_declared_after_the_committed_runs_says_so_and_how_to_judge_it(tmp_path):
+    """A claim added to an experiment after its results were published (issue 28 adds claims on arms that are
+    already trained) has no entry in them: --cite says so in one line, instead of failing on a missing entry."""
+    import shutil
+
+    from claimlab.cite import citation
+    from claimlab.errors import UsageError
+
+    for folder in RESULTS.glob("nonlinearity*"):
+        shutil.copytree(folder, tmp_path / folder.name)
+    for path in tmp_path.glob("*/summary.json"):  # as if E1b had been declared after these runs
+        written = json.loads(path.read_text())
+        written["claims"] = [claim for claim in written["claims"] if claim["id"] != "E1b"]
+        path.write_text(json.dumps(written))
+    with pytest.raises(UsageError, match="E1b was declared after the runs of nonlinearity .* python runner.py "
+                                         "nonlinearity --settings all to judge it"):
+        citation("E1b", tmp_path)
+    assert "E1a (nonlinearity, exact claim)" in citation("E1a", tmp_path)

@@ -14,7 +14,7 @@ def test_ci_runs_the_readme_test_command():
 
 def test_readme_shows_the_committed_ledger():
     readme = (ROOT / "README.md").read_text()
-    ledger = (ROOT / "results" / "README.md").read_text()
+    ledger = (ROOT / "results" / "README.md").read_text().split("\n## Not judged\n")[0]  # the claims' table
     start, end = readme.index("<!-- ledger:start -->"), readme.index("<!-- ledger:end -->")
     rows = [line for line in readme[start:end].splitlines() if line.startswith("| ")]
     assert rows and len(rows) == len([line for line in ledger.splitlines() if line.startswith("| ")])
