@@ -6,8 +6,9 @@ The asker replaced the global-average-pooling head of a shallow ResNet and repor
     GAP 93%, global max pooling 85%, an exponential moving average over one axis 12%,
     four strips each max-pooled then concatenated 75%, a one-filter 1x1 convolution 25%.
 
-The answer credits GAP with (G2) removing ~1.56 million weights, (G3) less over-fitting and (G4) more
-robustness to translations. We put all six heads on one convolutional trunk and train every head with
+The answer credits GAP with (G2) removing ~1.56 million weights, (G6) faster training, (G3) less
+over-fitting and (G4) more robustness to translations. The asker also tried (G5) averaging over the
+channels, which "didn't work". We put all seven heads on one convolutional trunk and train every head with
 the same seeds, so the heads differ in nothing but the head:
 
     trunk:  [conv3x3 relu] x2 (16) -> maxpool 2 -> [conv3x3 relu] x2 (32)    (Conv1D on MNIST-1D)
@@ -20,6 +21,8 @@ the same seeds, so the heads differ in nothing but the head:
             split4_gmp    positions in 4 contiguous strips, max-pooled each, concatenated -> softmax
             conv1_kernel  a 1x1 convolution with one filter, flattened -> softmax
             flatten       Flatten -> Dense(128, relu) -> softmax  (the "fully connected" paradigm)
+            channel_mean  the mean over the channels, one feature per position -> softmax (the asker's
+                          "Average the last channel. [-1, 128, 1, 32] --> [-1, 128]")
 
 Like the asker's [-1, 128, 1, 32] map, the trunk's output is read as a sequence of positions
 (8x8 = 64 positions of 32 channels on shifted_digits, 20 positions on MNIST-1D).
@@ -32,6 +35,18 @@ Design choices, made before any run:
   mode after training) minus test accuracy.
 - "Robust to translations" (G4) is the accuracy drop: test accuracy at shift 0 minus the mean test
   accuracy at shifts 1..max_shift. Smaller is more robust. The whole curve is plotted.
+- G5 and G6 were added by issue 28 (a second reading of the source), before the run that judges them:
+  G5 on the channel_mean head, added for it; G6 on a timing added to every trial.
+- "Speeds up the training" (G6) is read as training throughput, examples per second, which is what
+  removing weights changes per step (how many epochs each head needs to its plateau is a different
+  question, and depends on the stopping rule). The seeds of an arm train side by side as one model, so
+  their wall time is shared: after everything else is measured, each trained model alone takes one batch
+  (which traces its train step) and then one timed pass over `speed_probe_examples` (1024) training
+  examples at batch_size (about a pass over the digits' training split). Judged: the mean over seeds of
+  log(examples/s of gap / examples/s of flatten), paired by seed (a ratio, so the machine's speed
+  cancels), with a smallest effect of 0.1 (about 10%).
+  A timing depends on the machine and its load, so this verdict is about this machine (2 CPU cores,
+  two trials at a time), which the results name.
 - Every head trains until its validation loss has not improved for `patience` (10) epochs, at most
   `epochs` (150), and keeps the weights of its best epoch (PLATEAU; the validation split, never the test
   split). Why not a fixed budget: at the former 30 epochs the GAP, GMP and EMA heads were still improving
@@ -50,13 +65,13 @@ from claimlab import data as datasets
 from claimlab import train
 from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.plots import mean_ci_band
-from claimlab.spec import Claim, Setting, Source, Times, TrialResult, on_tensorflow
-from claimlab.verdict import Better, Exact, IfDiverged, Level, Plateau, Ranking
+from claimlab.spec import Advice, Claim, Setting, Source, Times, TrialResult, on_tensorflow
+from claimlab.verdict import Better, Exact, IfDiverged, Level, Plateau, Ranking, SeedStatistic
 
 SOURCE_FILE = "002_6725717de9344925.txt"
 QUESTION = "Why does the global average pooling work in ResNet?"
 
-TITLE = "Global average pooling vs flatten and four other heads: accuracy, parameters, over-fitting, shifts"
+TITLE = "Global average pooling vs flatten and five other heads: accuracy, parameters, speed, over-fitting, shifts"
 
 # ---- the claims -----------------------------------------------------------------------------------
 CLAIMS = [
@@ -78,7 +93,7 @@ CLAIMS = [
             "4-strip GMP (75%) > one-filter conv (25%) > EMA (12%). The flatten head is reported alongside."
         ),
         rule=lambda cfg: Ranking("test/accuracy", order=("gap", "gmp", "split4_gmp", "conv1_kernel", "ema"),
-                                 also_report=("flatten",), smallest_effect=cfg["smallest_effect"]),
+                                 also_report=("flatten", "channel_mean"), smallest_effect=cfg["smallest_effect"]),
     ),
     Claim(
         id="G2",
@@ -121,8 +136,48 @@ CLAIMS = [
         rule=lambda cfg: Better("shift/accuracy_drop", arm="gap", than="flatten", higher_is_better=False,
                                 smallest_effect=cfg["smallest_effect"]),
     ),
+    Claim(
+        id="G5",
+        kind="empirical",
+        quote="Average the last channel. [-1, 128, 1, 32] --> [-1, 128], didn't work.",
+        source=Source(SOURCE_FILE, "60", QUESTION),
+        hypothesis=(
+            "A head that averages the trunk's output over its channels, keeping the positions ([-1, positions, "
+            "channels] -> [-1, positions]) -> softmax, reaches a lower test accuracy than the GAP head, which "
+            "averages over the positions and keeps the channels."
+        ),
+        rule=lambda cfg: Better("test/accuracy", arm="gap", than="channel_mean", smallest_effect=cfg["smallest_effect"]),
+    ),
+    Claim(
+        id="G6",
+        kind="empirical",
+        quote=(
+            "A 7 x 7 x 64 CNN output being flattened and fed into a 500 node dense layer yields 1.56 million "
+            "weights which need to be trained. Removing these layers speeds up the training of your model."
+        ),
+        source=Source(SOURCE_FILE, "66", QUESTION),
+        hypothesis=(
+            "The GAP head trains faster than the Flatten+Dense head: more training examples per second on the "
+            "same trunk, timed for each trained model alone (time/train_examples_per_second)."
+        ),
+        rule=lambda cfg: speedup_rule(cfg),
+    ),
 ]
 
+
+# Lines of the same thread that the lab lists without a verdict: the ledger's "Not judged" section.
+NOT_JUDGED = [
+    Advice(
+        quote='The authors argue in the original paper that removing the fully connected classification layers forces the feature maps to be more closely related to the classification categories – so that each feature map becomes a kind of “category confidence map”.',
+        source=Source(SOURCE_FILE, "68", QUESTION),
+        why=("it reports the Network-in-Network authors' argument about their own head, whose last convolution has "
+             "one feature map per category that GAP feeds straight into the softmax; 'a kind of category confidence "
+             "map' names no quantity a measurement could settle, and no head here (nor any of the asker's) ties a "
+             "map to a category: GAP feeds a dense softmax layer over 32 channels. Judging it would mean adding "
+             "NIN's head and choosing after the fact what makes a map a confidence map. G1-G6 judge what the "
+             "answer says of GAP that can be measured."),
+    ),
+]
 
 # ---- configuration: every hyperparameter in one place ----------------------------------------------
 CONFIG = {
@@ -147,12 +202,18 @@ CONFIG = {
     # G4: test shifts 0..max_shift pixels (positions on MNIST-1D)
     # G4's drop averages the accuracy at shifts 1..max_shift
     "max_shift": Integer(4, min=1),
+    # G6: a trained model's training speed, timed alone: one pass over this many training examples at
+    # batch_size, after one batch that traces the step
+    "speed_probe_examples": Integer(1024, min=1),
     # Decision thresholds (threshold=True), declared before any run and `--set`-able like the rest;
     # a setting never changes one: a setting changes what is trained, never the rule.
     # The smallest effect of interest for G1, G3, G4, all in accuracy points: one point, the smallest
     # difference in test accuracy (or in a gap or a drop made of accuracies) that would change which
     # head a practitioner picks; a significant difference whose CI lies inside it is called negligible.
     "smallest_effect": Real(0.01, min=0, min_open=True, threshold=True),
+    # G6: a speed-up counts as nothing if the 90% CI of the mean log ratio of examples per second lies inside
+    # +-0.1 (about 10% faster or slower): a smaller difference would not make a practitioner pick a head
+    "speedup_margin": Real(0.1, min=0, min_open=True, threshold=True),
 }
 
 
@@ -179,14 +240,15 @@ IF_DIVERGED = {
     "test/accuracy": IfDiverged.scores(0.1, "chance: every dataset choice has 10 balanced classes"),
     "generalization_gap": IfDiverged.excluded("a gap between two chance-level accuracies measures nothing"),
     "shift/accuracy_drop": IfDiverged.excluded("a drop from a chance-level accuracy measures nothing"),
+    "time/train_examples_per_second": IfDiverged.kept("a timing of training steps: it does not depend on the loss"),
 }
 PLATEAU = Plateau.validation_loss()  # each arm to its plateau (claimlab.verdict.Plateau says how)
 LEVELS = {  # where a judged metric stops telling arms apart (claimlab.verdict.Level)
     "test/accuracy": Level(0.1, 1.0, "every dataset choice has 10 balanced classes"),
-    "*": Level.unbounded("a gap and a drop: differences between two accuracies"),
+    "*": Level.unbounded("a gap and a drop (differences between two accuracies), and a timing"),
 }
 PROFILES = {
-    "smoke": {"epochs": 2, "patience": 1, "max_shift": 2},
+    "smoke": {"epochs": 2, "patience": 1, "max_shift": 2, "speed_probe_examples": 64},
 }
 
 # ---- scope: the settings the claims are judged in (claimlab.scope), chosen before any run ------------
@@ -201,7 +263,7 @@ BACKEND = "jax"
 SETTINGS = {
     "default": Setting("shifted digits, the small plain trunk, to a val/loss plateau (patience 10, at most 150 "
                        "epochs)",
-                       "the lab's reference setting: small enough to train six heads over many seeds",
+                       "the lab's reference setting: small enough to train seven heads over many seeds",
                        reference=DIGITS_REFERENCE),
     "mnist1d": Setting("MNIST-1D, the plain trunk in 1-D, to a val/loss plateau",
                        "the claims are about classification with conv features in general: a second, harder "
@@ -217,7 +279,7 @@ SETTINGS = {
 }
 SETTINGS["tensorflow"] = on_tensorflow(SETTINGS["default"])
 
-HEADS = ("gap", "gmp", "ema", "split4_gmp", "conv1_kernel", "flatten")
+HEADS = ("gap", "gmp", "ema", "split4_gmp", "conv1_kernel", "flatten", "channel_mean")
 ARMS = {head: {"head": head} for head in HEADS}
 
 # ---- G2: the exact count --------------------------------------------------------------------------
@@ -305,6 +367,8 @@ def build_model(head, input_shape, num_classes, cfg):
         features = layers.Flatten()(layers.Lambda(lambda s: ops.max(s, axis=2))(strips))
     elif head == "conv1_kernel":
         features = layers.Flatten()(layers.Conv1D(1, 1)(positions))
+    elif head == "channel_mean":  # the asker's "Average the last channel": one feature per position
+        features = layers.Lambda(lambda p: ops.mean(p, axis=-1), name="channel_mean")(positions)
     elif head == "flatten":
         features = layers.Flatten()(positions)
         if cfg["flatten_dense_units"]:
@@ -356,7 +420,36 @@ def measure(built, histories, dataset, cfg):
         moved = [metrics[f"shift/accuracy_{s}"] for s in range(1, cfg["max_shift"] + 1)]
         metrics["shift/accuracy_drop"] = metrics["shift/accuracy_0"] - sum(moved) / len(moved)
         results.append(TrialResult(metrics=metrics, history=history, datasets=[dataset.info()]))
+    # G6, last: timing trains each model a little further, after everything above is measured
+    for (model, _), result in zip(built, results):
+        result.metrics["time/train_examples_per_second"] = train_examples_per_second(model, dataset, cfg)
     return results
+
+
+def train_examples_per_second(model, dataset, cfg):
+    """One model's training speed alone: one pass over speed_probe_examples training examples at batch_size,
+    after one batch that traces its train step (the seeds trained side by side, so their wall time is shared)."""
+    import time
+
+    n = min(cfg["speed_probe_examples"], len(dataset.y_train))
+    x, y, batch = dataset.x_train[:n], dataset.y_train[:n], min(cfg["batch_size"], n)
+    model.fit(x[:batch], y[:batch], batch_size=batch, epochs=1, verbose=0, shuffle=False)
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=False)
+    return n / (time.perf_counter() - start)
+
+
+# ---- G6: the speed-up as a ratio -------------------------------------------------------------------
+def speedup_rule(cfg):
+    """Paired by seed: the mean over seeds of log(examples/s of gap / examples/s of flatten); above 0: GAP faster."""
+    import math
+
+    return SeedStatistic(
+        "log(speed[gap] / speed[flatten])", "time/train_examples_per_second", ["gap", "flatten"],
+        lambda m: sum(math.log(a / b) for a, b in zip(m[0], m[1])) / m.shape[1],
+        "the mean over seeds of the log of the GAP head's training examples per second over the Flatten+Dense "
+        "head's (0: as fast; 0.1: about 10% faster), each model timed alone after training",
+        smallest_effect=cfg["speedup_margin"])
 
 
 # ---- the claim's own figure -----------------------------------------------------------------------

@@ -226,6 +226,12 @@ def smoke_run(smoke_runs):
     return smoke_runs("gap_vs_flatten", "--jobs", "1")
 
 
+def untimed(metrics: dict) -> dict:
+    """A trial's metrics without its timings ("time/..."): a timing differs from run to run, while every other
+    number is bit-identical for a seed."""
+    return {key: value for key, value in metrics.items() if not key.startswith("time/")}
+
+
 def mlflow_runs(uri: str, experiment_name: str) -> dict:
     """The runs of one MLflow experiment by role: parent, checks, trial (lists)."""
     from mlflow import MlflowClient

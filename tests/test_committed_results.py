@@ -43,7 +43,9 @@ def rejudge(folder: Path) -> tuple[dict, dict]:
     trials = pd.read_csv(trials_path) if trials_path.exists() else pd.DataFrame(columns=["arm", "seed"])
     evidence = experiment.evidence(trials, summary.checks, cfg)
     committed = {c.id: c for c in summary.claims}
-    return committed, {claim.id: judged_today(claim, cfg, evidence) for claim in experiment.claims}
+    pending = set() if regenerated(folder.name) else NOT_YET_COMMITTED.get(experiment.name, set())
+    return committed, {claim.id: None if claim.id in pending else judged_today(claim, cfg, evidence)
+                       for claim in experiment.claims}
 
 
 # Exact checks measured again differently since the committed run (issue 26, item 5): today's rule reads
@@ -106,14 +108,17 @@ REJUDGED = {
 # Claims declared since an experiment's committed run (issue 28), on arms it trains already: today's rules
 # judge them, the committed files have none until the regeneration writes them. An entry for an experiment
 # the regeneration has written fails, so that it is removed.
-NOT_YET_COMMITTED = {"dense_width": {"E6c"}}
+NOT_YET_COMMITTED = {"dense_width": {"E6c"}, "gap_vs_flatten": {"G5", "G6"}}
+# ... and the arm added for them, which a committed rule (G1) reports beside its ranking
+ARMS_NOT_YET_TRAINED = {"gap_vs_flatten": {"channel_mean"}}
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
 def test_todays_rules_give_the_committed_verdicts(folder):
     committed, outcomes = rejudge(folder)
     experiment = folder.name.split("@", 1)[0]
-    assert not (regenerated(folder.name) and experiment in NOT_YET_COMMITTED), "regenerated: remove the entry"
+    assert not (regenerated(folder.name) and experiment in {*NOT_YET_COMMITTED, *ARMS_NOT_YET_TRAINED}), \
+        "regenerated: remove the entry"
     assert set(outcomes) - set(committed) == NOT_YET_COMMITTED.get(experiment, set())
     assert set(committed) <= set(outcomes)
     for claim_id, outcome in outcomes.items():
@@ -164,8 +169,14 @@ def test_every_metric_a_rule_reads_is_reported_by_the_arms_it_names(folder):
     experiment = registry.load(summary.experiment)
     cfg = {**experiment.config, **summary.config}
     trials = pd.read_csv(folder / "trials.csv") if (folder / "trials.csv").exists() else pd.DataFrame()
+    later = (set(), set()) if regenerated(folder.name) else (NOT_YET_COMMITTED.get(experiment.name, set()),
+                                                             ARMS_NOT_YET_TRAINED.get(experiment.name, set()))
     for claim in experiment.claims:
+        if claim.id in later[0]:
+            continue
         for metric, arm in claim.rule_for(cfg).reads():
+            if arm in later[1]:
+                continue
             assert arm in set(trials["arm"]), (claim.id, arm)
             assert metric in trials and trials.loc[trials["arm"] == arm, metric].notna().any(), (claim.id, metric, arm)
 

@@ -8,8 +8,10 @@ import pytest
 from mlflow import MlflowClient
 
 from claimlab import config, registry, schema, train
+from conftest import untimed
 
-HEADS = ["gap", "gmp", "ema", "split4_gmp", "conv1_kernel", "flatten"]
+HEADS = ["gap", "gmp", "ema", "split4_gmp", "conv1_kernel", "flatten", "channel_mean"]
+CLAIMS = ("G1", "G2", "G3", "G4", "G5", "G6")
 
 
 @pytest.fixture(scope="module")
@@ -28,12 +30,12 @@ def test_one_parent_run_with_description_tags_and_artifacts(store):
     parent = parents[0]
     assert parent.info.status == "FINISHED"
     tags = parent.data.tags
-    assert tags["claimlab.claims"] == "G1,G2,G3,G4" and tags["claimlab.profile"] == "smoke"
+    assert tags["claimlab.claims"] == ",".join(CLAIMS) and tags["claimlab.profile"] == "smoke"
     assert "version.tensorflow" in tags and "version.keras" in tags and "version.mlflow" in tags
     assert "mlflow.source.git.commit" in tags
     note = tags["mlflow.note.content"]
     assert "A 7 x 7 x 64 CNN output being flattened" in note and "pending" not in note
-    for claim in ("G1", "G2", "G3", "G4"):
+    for claim in CLAIMS:
         assert tags[f"verdict.{claim}"] in ("supported", "refuted", "inconclusive")
     artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
     assert {"summary.json", "summary.md", "trials.csv", "verdicts.json", "figures"} <= artifacts
@@ -82,7 +84,7 @@ def test_summary_json_schema(smoke_run):
     assert summary["status"] == "complete" and summary["seeds"] == [0, 1]
     assert summary["command"].startswith("python runner.py gap_vs_flatten")
     assert {"tensorflow", "keras", "mlflow"} <= set(summary["versions"])
-    assert [c["id"] for c in summary["claims"]] == ["G1", "G2", "G3", "G4"]
+    assert [c["id"] for c in summary["claims"]] == list(CLAIMS)
     for claim in summary["claims"]:
         assert {"kind", "quote", "source", "rule", "hypothesis", "measured", "verdict", "reason"} <= set(claim)
         assert claim["verdict"] in ("supported", "refuted", "inconclusive")
@@ -96,7 +98,7 @@ def test_summary_json_schema(smoke_run):
 def test_results_files_agree_with_each_other(smoke_run):
     folder = smoke_run["results"] / "gap_vs_flatten"
     trials = pd.read_csv(folder / "trials.csv")
-    assert len(trials) == 12 and set(trials["arm"]) == set(HEADS)
+    assert len(trials) == 2 * len(HEADS) and set(trials["arm"]) == set(HEADS)
     g3 = schema.read_summary(folder).claim("G3")
     gaps = trials.pivot(index="seed", columns="arm", values="generalization_gap")
     assert g3.measured.comparisons[0].mean == pytest.approx((gaps["gap"] - gaps["flatten"]).mean(), rel=1e-12)
@@ -105,12 +107,12 @@ def test_results_files_agree_with_each_other(smoke_run):
     for name in ("per_arm.png", "learning_curves.png", "accuracy_vs_shift.png"):
         assert (folder / name).stat().st_size > 1000
     ledger = (smoke_run["results"] / "README.md").read_text()
-    for claim in ("G1", "G2", "G3", "G4"):
+    for claim in CLAIMS:
         assert f"| {claim} | [gap_vs_flatten](gap_vs_flatten/summary.md#{claim.lower()})" in ledger
 
 
 def test_every_claim_gets_a_verdict_in_the_terminal_table(smoke_run):
-    for claim in ("G1", "G2", "G3", "G4"):
+    for claim in CLAIMS:
         assert any(line.startswith(claim) for line in smoke_run["output"].splitlines())
 
 
@@ -143,6 +145,32 @@ def test_every_head_builds_with_the_expected_head_size(keras):
     assert head_params["split4_gmp"] == 4 * 32 * 10 + 10
     assert head_params["conv1_kernel"] == 33 + 64 * 10 + 10
     assert head_params["flatten"] == 64 * 32 * 128 + 128 + 128 * 10 + 10
+    assert head_params["channel_mean"] == 64 * 10 + 10  # one feature per position: 64 positions, not 32 channels
+
+
+def test_the_channel_mean_head_averages_the_channels_of_each_position(keras):
+    """G5's head is the asker's [-1, 128, 1, 32] --> [-1, 128]: the mean over channels, per position."""
+    import keras as k
+
+    module = registry.load("gap_vs_flatten").module
+    cfg = config.resolve(registry.load("gap_vs_flatten"), "smoke")
+    model, _ = module.build_model("channel_mean", (16, 16, 1), 10, cfg)
+    positions = model.get_layer("positions").output
+    probe = k.Model(model.input, [positions, model.get_layer("channel_mean").output])
+    x = np.random.default_rng(0).normal(size=(2, 16, 16, 1)).astype("float32")
+    per_position, averaged = (np.asarray(a) for a in probe(x))
+    assert averaged.shape == (2, 64)
+    np.testing.assert_allclose(averaged, per_position.mean(axis=-1), rtol=1e-6)
+
+
+def test_g6_times_every_trial_and_compares_the_speed_as_a_paired_log_ratio(smoke_run):
+    trials = pd.read_csv(smoke_run["results"] / "gap_vs_flatten" / "trials.csv")
+    assert (trials["time/train_examples_per_second"] > 0).all()
+    speed = trials.pivot(index="seed", columns="arm", values="time/train_examples_per_second")
+    g6 = schema.read_summary(smoke_run["results"] / "gap_vs_flatten").claim("G6")
+    (ratio,) = g6.measured.comparisons
+    assert ratio.mean == pytest.approx(np.log(speed["gap"] / speed["flatten"]).mean(), rel=1e-9)
+    assert ratio.smallest_effect == 0.1 and ratio.metric == "time/train_examples_per_second"
 
 
 def test_the_resnet_trunk_is_the_askers_10_weighted_layers_with_the_same_64x32_positions(keras):
@@ -168,7 +196,7 @@ def test_a_trial_is_deterministic_for_a_seed_and_differs_across_seeds(keras):
     for seed in (3, 3, 4):
         train.seed_everything(seed)
         results.append(experiment.run_trial("gap", seed, cfg))
-    assert results[0].metrics == results[1].metrics
+    assert untimed(results[0].metrics) == untimed(results[1].metrics)  # every number but the G6 timing
     assert results[0].history == results[1].history
     assert results[0].metrics["test/loss"] != results[2].metrics["test/loss"]
 
@@ -181,9 +209,11 @@ def test_a_diverged_seed_scores_as_declared_and_every_verdict_counts_it_per_arm(
 
     experiment = registry.load("gap_vs_flatten")
     cfg = config.resolve(experiment, "quick")
-    accuracy = {"gap": 0.95, "gmp": 0.90, "split4_gmp": 0.85, "conv1_kernel": 0.80, "ema": 0.75, "flatten": 0.97}
+    accuracy = {"gap": 0.95, "gmp": 0.90, "split4_gmp": 0.85, "conv1_kernel": 0.80, "ema": 0.75, "flatten": 0.97,
+                "channel_mean": 0.6}
     rows = [{"arm": head, "seed": seed, "test/accuracy": accuracy[head] + 0.002 * ((seed + k) % 5),
              "generalization_gap": 0.01 * ((seed + k) % 3), "shift/accuracy_drop": 0.1 + 0.01 * ((seed * k) % 4),
+             "time/train_examples_per_second": 1000.0 + 10 * ((seed + k) % 3),
              "diverged": float(head == "gap" and seed == 0)}
             for k, head in enumerate(accuracy) for seed in range(5)]
     evidence = Evidence(pd.DataFrame(rows), {}, cfg, experiment.if_diverged(cfg))
