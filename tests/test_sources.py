@@ -7,12 +7,17 @@ from claimlab import config, registry
 CLAIMS = [(e.name, c) for e in registry.load_all() for c in e.claims]
 
 
+def assert_verbatim(quote: str, source) -> None:
+    """Every line of `quote`, and every fragment of a line cut at " … ", is in the cited lines (spacing aside)."""
+    cited = " ".join(source.text().split())
+    for line in quote.splitlines():
+        for fragment in line.split(" … "):
+            assert " ".join(fragment.split()) in cited, f"{fragment!r} not in {source.cite()}"
+
+
 @pytest.mark.parametrize("experiment,claim", CLAIMS, ids=[f"{e}:{c.id}" for e, c in CLAIMS])
 def test_quote_is_verbatim_in_the_cited_lines(experiment, claim):
-    cited = " ".join(claim.source.text().split())
-    for line in claim.quote.splitlines():
-        for fragment in line.split(" … "):
-            assert " ".join(fragment.split()) in cited, f"{claim.id}: {fragment!r} not in {claim.source.cite()}"
+    assert_verbatim(claim.quote, claim.source)
 
 
 @pytest.mark.parametrize("experiment,claim", CLAIMS, ids=[f"{e}:{c.id}" for e, c in CLAIMS])
@@ -27,10 +32,7 @@ ADVICE = [(e.name, advice) for e in registry.load_all() for advice in e.not_judg
 
 @pytest.mark.parametrize("experiment,advice", ADVICE, ids=[f"{e}:{a.source.file[:3]}:{a.source.lines}" for e, a in ADVICE])
 def test_each_line_not_judged_is_verbatim_in_its_source_and_says_why(experiment, advice):
-    cited = " ".join(advice.source.text().split())
-    for line in advice.quote.splitlines():
-        for fragment in line.split(" … "):
-            assert " ".join(fragment.split()) in cited, f"{fragment!r} not in {advice.source.cite()}"
+    assert_verbatim(advice.quote, advice.source)
     assert len(advice.why) > 40
 
 
