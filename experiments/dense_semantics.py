@@ -66,7 +66,7 @@ from claimlab import checks, train
 from claimlab.checks import fresh_keras, max_abs_difference, raised, shape_of
 from claimlab.data import Dataset
 from claimlab.domains import Integer, Real, TupleOf
-from claimlab.spec import Claim, Source
+from claimlab.spec import Advice, Claim, Source
 from claimlab.verdict import AtMost, Exact, Raised
 
 TITLE = "Dense layer semantics, default biases, symmetry and input-shape errors (X5 X6 X13 X15 X23 X24), measured in Keras"
@@ -187,6 +187,23 @@ CLAIMS = [
             "stay identical through training (the symmetry that the random weights break)."
         ),
         rule="x24_rule",
+    ),
+]
+
+# Lines of the same threads that the lab lists without a verdict: the ledger's "Not judged" section.
+NOT_JUDGED = [
+    Advice(
+        quote=(
+            "If you only have 5 features, the next 5 features wont be fit into the net in the next iteration "
+            "but, the next sample will be send to the model instead.\n"
+            "(Lets say no exception is thrown) So of the next sample also only the first 5 features would be "
+            "used."
+        ),
+        source=Source(SOURCE_004, "13", HIDDEN_QUESTION),
+        why=(
+            "a counterfactual, what would happen if Keras did not raise; X13 measures that it raises (a "
+            "ValueError on fit), so there is no run in which only the first 5 features are used to observe."
+        ),
     ),
 ]
 

@@ -82,7 +82,7 @@ from claimlab import data as datasets
 from claimlab import checks, stats, train
 from claimlab.checks import fresh_keras, max_abs_difference
 from claimlab.domains import Integer, OneOf, Real
-from claimlab.spec import Claim, Setting, Source, Times, TrialResult, on_tensorflow
+from claimlab.spec import Advice, Claim, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Contrast, Exact, IfDiverged, Level, Plateau, SeedStatistic, Summarize
 
 SOURCE_001 = "001_448bd649d2fb709b.txt"
@@ -150,6 +150,24 @@ CLAIMS = [
             "no_loss_margin, paired by seed (non-inferiority). The narrower widths are reported the same way."
         ),
         rule="e6c_rule",
+    ),
+]
+
+# Lines of the same threads that the lab lists without a verdict: the ledger's "Not judged" section.
+NOT_JUDGED = [
+    Advice(
+        quote=(
+            "The total number of neurons in a Dense layer is a topic that is still not agreed upon within the"
+            " machine learning and data science community.\n"
+            "In summary, the number of hidden units between both methods as you have specified most likely "
+            "originated from repeated experimentation and trial-and-error achieving the best accuracy."
+        ),
+        source=Source(SOURCE_004, "89-90", UNITS_QUESTION),
+        why=(
+            "a survey of opinion ('not agreed upon') and a guess at where the asker's numbers came from; "
+            "neither says what a width does to a network. What widths do is measured here: E6b (multiples of "
+            "the features) and E6c (narrower than the input)."
+        ),
     ),
 ]
 

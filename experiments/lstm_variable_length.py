@@ -83,7 +83,7 @@ from claimlab import checks, stats, train
 from claimlab.data import digest_of
 from claimlab.domains import Integer, Real, Sizes
 from claimlab.plots import mean_ci_band
-from claimlab.spec import Claim, DatasetInfo, Setting, Source, Times, TrialResult, on_tensorflow
+from claimlab.spec import Advice, Claim, DatasetInfo, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import (AllOf, AtMost, Better, Equivalent, Exact, IfDiverged, Level, Plateau, StopWatch,
                               Summarize)
 
@@ -195,6 +195,23 @@ CLAIMS = [
         # The smallest effect of interest is L2's "as good as" margin: a smaller loss is "as good as".
         rule=lambda cfg: Better("test/accuracy", arm="bucketing", than="concatenated",
                                 smallest_effect=cfg["accuracy_margin"]),
+    ),
+]
+
+# Lines of the same threads that the lab lists without a verdict: the ledger's "Not judged" section.
+NOT_JUDGED = [
+    Advice(
+        quote=(
+            "However, depending on the specific problem you are working on, this may not work; though I don't"
+            " have any specific examples in my mind now in which this behavior may not be suitable and you "
+            "should make sure all the time-series have the same length."
+        ),
+        source=Source(SOURCE_FILE, "52", QUESTION),
+        why=(
+            "a hedge ('this may not work', with no example in mind) followed by advice to make every series "
+            "the same length: it names no case a measurement could test. What padding, masking and feeding "
+            "the series one by one do is measured in L2-L5."
+        ),
     ),
 ]
 

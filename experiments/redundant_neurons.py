@@ -113,7 +113,7 @@ import numpy as np
 from claimlab import data as datasets
 from claimlab import checks, train
 from claimlab.domains import Integer, OneOf, Real
-from claimlab.spec import Claim, Setting, Source, Times, TrialResult
+from claimlab.spec import Advice, Claim, Setting, Source, Times, TrialResult
 from claimlab.verdict import (AllOf, AtMost, Better, Contrast, Equivalent, Exact, IfDiverged, Level, Plateau,
                               Summarize)
 
@@ -212,6 +212,20 @@ CLAIMS = [
             "more than 0.05; a change within +-0.05 counts against it."
         ),
         rule="e7f_rule",
+    ),
+]
+
+# Lines of the same threads that the lab lists without a verdict: the ledger's "Not judged" section.
+NOT_JUDGED = [
+    Advice(
+        quote=(
+            "Alternatively maybe you can also try to use Quantization-aware training"
+        ),
+        source=Source(SOURCE_FILE, "99", QUESTION),
+        why=(
+            "a suggestion of another tool to try, with no outcome stated; what quantizing the trained head "
+            "does is measured in E7e and E7f."
+        ),
     ),
 ]
 
