@@ -425,8 +425,9 @@ def not_judged_section(experiments) -> str:
     if not entries:
         return ""
     lines = ["", "## Not judged", "",
-             "Lines of the sources that give advice rather than assert something a measurement could settle. Each "
-             "is declared in the experiment module of its thread (NOT_JUDGED), with the reason.", "",
+             "Lines of the sources that the lab gives no verdict: advice, opinion, a counterfactual, or an argument "
+             "that names nothing a measurement could settle. Each is declared in the experiment module of its "
+             "thread (NOT_JUDGED), with the reason.", "",
              "| source | experiment | quote | why not judged |", "|---|---|---|---|"]
     for name, advice in entries:
         quote = " ".join(advice.quote.split()).replace("|", "\\|")

@@ -78,8 +78,8 @@ class Claim:
 
 @dataclass(frozen=True)
 class Advice:
-    """A line of a source that advises rather than asserts anything a measurement could settle (a rule of
-    thumb, a recommendation). An experiment lists such lines in NOT_JUDGED, next to its claims from the same
+    """A line of a source that asserts nothing a measurement could settle (a rule of thumb, a recommendation,
+    an opinion, a counterfactual). An experiment lists such lines in NOT_JUDGED, next to its claims from the same
     thread, so that a reader who finds the line in the source also finds why the lab has no verdict on it:
     the ledger's "Not judged" section is written from these declarations."""
 
