@@ -1,7 +1,7 @@
 """Shapes and parameter counts of convolution and pooling layers, measured on real Keras/TF objects.
 
-Ten exact claims from four Q&A documents (the catalogue's X1, X2, X4, X8, X9, X10, X11; X21, X22 and X28
-from issue 28's reading of the sources):
+Eleven exact claims from four Q&A documents (the catalogue's X1, X2, X4, X8, X9, X10, X11; X21, X22 and X28
+from issue 28's reading of the sources; X32 from a later reading of sources/003):
 
     X1  "in convolutions you commonly use a bias for every output channel … that gives you 32 biases"
         (not one per pixel, as the asker thought: 28).                        sources/000, lines 5-9
@@ -24,6 +24,8 @@ from issue 28's reading of the sources):
         channels".                                                            sources/002, line 110
     X28 backpropagation: "rotate your stored channel matrix by 180 degrees and then convolve it with the
         gradient", or "apply “correlation”" between them.                    sources/002, lines 112-114
+    X32 2x2/stride-2 max pooling: "[[1, 1], [5, 6]] becomes 6 and [[3, 2], [1, 2]] becomes 3".
+                                                                              sources/003, line 88
 
 Every check builds the real layer (or calls the real TF op) and reads the shape or count off it; no
 number below is computed by a formula alone. The verdict is what the installed Keras 3 / TF 2 do.
@@ -68,6 +70,14 @@ Design choices, made before any run:
   two holds depends on that convention: the rule judges Keras' layer, and records whether the other is
   the gradient turned by 180 degrees (the gradient of a layer whose forward pass flips the kernel), and
   that the gradient passed up is G fully convolved with the kernel. On `check_seeds` draws of the kernel.
+- X32: the text gives two of the figure's four 2x2 windows and what they pool to, not the figure. The
+  check assumes the order of the sentence: [[1, 1], [5, 6]] is the input's top-left quadrant and
+  [[3, 2], [1, 2]] its top-right one; the bottom two quadrants, which the text does not give, are filled
+  with arbitrary fixed values ([[2, 4], [7, 8]] and [[1, 0], [3, 4]]). With non-overlapping 2x2 windows a
+  quadrant's maximum does not depend on where it sits, so the assumption cannot change the verdict; the
+  check also pools the layout with the two named quadrants on the left (top-left, bottom-left), recorded,
+  not judged. The 1x4x4x1 float32 input is pooled by keras.layers.MaxPooling2D(2, strides=2) and by
+  tf.nn.max_pool(ksize 2, strides 2, 'VALID'); judged: the two named quadrants pool to 6 and 3 in both.
 - Every check starts from keras.backend.clear_session(), so layer names (and so error messages) do not
   depend on which check ran before.
 """
@@ -79,7 +89,7 @@ from claimlab.spec import Claim, Source
 from claimlab.train import import_tensorflow
 from claimlab.verdict import Exact
 
-TITLE = "Convolution and pooling shapes, parameter counts and kernels (X1 X2 X4 X8 X9 X10 X11 X21 X22 X28), measured in Keras"
+TITLE = "Convolution and pooling shapes, parameter counts and kernels (X1 X2 X4 X8 X9 X10 X11 X21 X22 X28 X32), measured in Keras"
 
 SOURCE_000 = "000_2706fe11d950e137.txt"
 SOURCE_001 = "001_448bd649d2fb709b.txt"
@@ -277,6 +287,28 @@ CLAIMS = [
             "(b) the correlation of the stored input with the output gradient: two ways to the same result."
         ),
         rule="x28_rule",
+    ),
+    Claim(
+        id="X32",
+        kind="exact",
+        quote=(
+            "The above is an example of max pooling with a 2x2 filter and stride of 2. The left square is the input "
+            "and the right square is the output. The four 2x2 colors in input represents each time the filter was "
+            "applied to create the max on the right side. For example, [[1, 1], [5, 6]] becomes 6 and [[3, 2], "
+            "[1, 2]] becomes 3."
+        ),
+        source=Source(SOURCE_003, "88", CNN_NOTES),
+        hypothesis=(
+            "2x2 max pooling with stride 2 of a 4x4 input whose top-left 2x2 window is [[1, 1], [5, 6]] and whose "
+            "top-right one is [[3, 2], [1, 2]] outputs 6 and 3 for those windows, in keras.layers.MaxPooling2D and "
+            "in tf.nn.max_pool."
+        ),
+        rule=Exact("max_pool_named_windows",
+                   expect={"keras_top_left": 6, "keras_top_right": 3, "tf_nn_top_left": 6, "tf_nn_top_right": 3},
+                   note="The input is 1x4x4x1: the two named windows on top, in the sentence's order (the text "
+                        "gives no figure), and fixed values below; MaxPooling2D(2, strides=2) and "
+                        "tf.nn.max_pool(ksize 2, strides 2, 'VALID'). The whole 2x2 outputs are recorded.",
+                   context=lambda measured: named_windows_context(measured)),
     ),
 ]
 
@@ -715,6 +747,54 @@ def max_pool_same_padding(cfg):
         "tf_nn_same_shape": list(tf_pooled["SAME"].shape),
         "same_values_equal_valid_values": bool(np.array_equal(pooled["same"], pooled["valid"])),
     }
+
+
+# ---- X32: what two named windows pool to ----------------------------------------------------------
+NAMED_WINDOWS = ([[1, 1], [5, 6]], [[3, 2], [1, 2]])  # sources/003, line 88: they "become" 6 and 3
+FILLER_WINDOWS = ([[2, 4], [7, 8]], [[1, 0], [3, 4]])  # the two windows the text does not give: arbitrary, fixed
+
+
+def four_windows(top_left, top_right, bottom_left, bottom_right):
+    """A 1x4x4x1 float32 input made of four 2x2 windows."""
+    import numpy as np
+
+    return np.block([[np.array(top_left), np.array(top_right)],
+                     [np.array(bottom_left), np.array(bottom_right)]]).astype("float32")[None, :, :, None]
+
+
+def max_pool_named_windows(cfg):
+    """The named windows on top of a 4x4 input, pooled 2x2 / stride 2 by keras MaxPooling2D and tf.nn.max_pool;
+    and, unjudged, the same windows placed on the left instead."""
+    import numpy as np
+
+    fresh_keras()
+    from keras import layers
+
+    tf = import_tensorflow()
+    first, second = NAMED_WINDOWS
+    x = four_windows(first, second, *FILLER_WINDOWS)
+    keras_pooled = np.asarray(layers.MaxPooling2D(2, strides=2)(x))[0, :, :, 0]
+    tf_pooled = np.asarray(tf.nn.max_pool(x, ksize=2, strides=2, padding="VALID"))[0, :, :, 0]
+    on_the_left = four_windows(first, FILLER_WINDOWS[0], second, FILLER_WINDOWS[1])
+    left_pooled = np.asarray(layers.MaxPooling2D(2, strides=2)(on_the_left))[0, :, :, 0]
+    return {
+        "input": x[0, :, :, 0].tolist(),
+        "keras_output": keras_pooled.tolist(),
+        "tf_nn_output": tf_pooled.tolist(),
+        "keras_top_left": float(keras_pooled[0, 0]),
+        "keras_top_right": float(keras_pooled[0, 1]),
+        "tf_nn_top_left": float(tf_pooled[0, 0]),
+        "tf_nn_top_right": float(tf_pooled[0, 1]),
+        "left_layout_output": left_pooled.tolist(),
+        "left_layout_named_windows": [float(left_pooled[0, 0]), float(left_pooled[1, 0])],
+    }
+
+
+def named_windows_context(measured):
+    """X32: the whole pooled outputs, and the other layout."""
+    return (f"input {measured['input']} pools to {measured['keras_output']} (Keras) and {measured['tf_nn_output']} "
+            f"(tf.nn.max_pool); with the named windows on the left instead, they pool to "
+            f"{measured['left_layout_named_windows']}")
 
 
 # ---- rule factories (cfg -> rule: the text names the config it runs with) and reason contexts -----

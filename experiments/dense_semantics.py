@@ -1,7 +1,7 @@
 """What a Dense layer is and when Keras complains, measured on real Keras 3 models.
 
-Six exact claims from three Q&A documents (the catalogue's X5, X6, X13, X15; X23 and X24 from issue 28's
-reading of the sources):
+Seven exact claims from three Q&A documents (the catalogue's X5, X6, X13, X15; X23 and X24 from issue 28's
+reading of the sources; X29 from a later reading of the same thread):
 
     X5  Dense(6, input_dim=3) followed by another Dense(6, input_dim=3): "The Keras model you have written
         is not valid, and it will produce an error".                       sources/001, lines 43-52
@@ -14,6 +14,8 @@ reading of the sources):
     X23 "tf.layers.dense function … uses zero_initializer by default".      sources/000, line 113
     X24 zero biases are fine "since the symmetry breaking is provided by the small random numbers in the
         weights".                                                           sources/000, lines 104-106
+    X29 "Bias (in any layer) is usually initialized with zeros": every Keras layer with a bias starts at 0.
+                                                                            sources/000, line 103
 
 The verdict is what the installed Keras 3 / TF 2 do. Claims about errors record the exception type and
 message actually raised, or that none was.
@@ -58,6 +60,23 @@ Design choices, made before any run:
   layer at Keras' random default in the equal start, and that alone made the second hidden layer's units
   differ (0.39 apart after training) while the first's stayed identical. That was a control that did
   not match the hypothesis ("equal weights"), fixed before any published run; the rule did not change.
+- X29 reads "Bias (in any layer)" as its scope: the claim is about every layer that has a bias, so the
+  hypothesis is that every such Keras layer, created and built with its defaults, starts with every bias
+  value at exactly 0. Measured on 11 layers built on small inputs (4 units or filters): Dense, Conv1D,
+  Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, SimpleRNN, GRU, LSTM (the bias lives on
+  layer.cell.bias), BatchNormalization and LayerNormalization (their additive offset, beta; gamma is
+  recorded too, not judged). For each: the bias initializer's class name (bias_initializer, of the cell for
+  the recurrent layers; beta_initializer for the normalizations), whether every bias value is 0, and which
+  flat indices and values are not. Judged: every_default_bias_is_zero, True only if all 11 layers' biases
+  are all exactly 0; one layer with a non-zero bias value refutes it ("usually" hedges what people choose,
+  not what a default gives). Expected before any run: refuted by LSTM, whose unit_forget_bias=True default
+  sets the forget gate's quarter of the bias (Keras' gate order i, f, c, o) to 1 although its
+  bias_initializer is Zeros; the rule was written before the run and is not tuned to it. Also recorded:
+  how many of the 11 start all-zero, and which LSTM gates are non-zero. The default bias initializers are
+  constants, so no draw of the weights changes them: one build is measured, not `check_seeds` draws.
+  Keras 2 (tf-keras) exposes the same attributes (layer.bias, layer.cell.bias, layer.beta, the
+  initializers); only the kernels are named differently (DepthwiseConv2D's is depthwise_kernel there),
+  and the check reads no kernel, so it needs no keras_major() branch.
 - Every check starts from keras.backend.clear_session(), so layer names (and so error messages) do not
   depend on which check ran before. Error messages are recorded as one plain line (no colour codes).
 """
@@ -187,6 +206,26 @@ CLAIMS = [
             "stay identical through training (the symmetry that the random weights break)."
         ),
         rule="x24_rule",
+    ),
+    Claim(
+        id="X29",
+        kind="exact",
+        quote=("Bias (in any layer) is usually initialized with zeros, but random or specific small values are "
+               "also possible."),
+        source=Source(SOURCE_000, "103", BIAS_QUESTION),
+        hypothesis=(
+            "Every Keras layer with a bias, created and built with its defaults, starts with all of its biases at 0: "
+            "Dense, Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, SimpleRNN, GRU, LSTM, and "
+            "the offsets (beta) of BatchNormalization and LayerNormalization."
+        ),
+        rule=Exact("default_biases_of_layers",
+                   expect={"every_default_bias_is_zero": True},
+                   note="Each layer is built with its defaults on a small input; its bias is layer.bias "
+                        "(layer.cell.bias for SimpleRNN, GRU and LSTM; beta for the normalizations), and "
+                        "every_default_bias_is_zero holds when every value of every one of the 11 biases is exactly "
+                        "0. The initializer's class, the count of all-zero layers and any non-zero indices are "
+                        "recorded.",
+                   context=lambda measured: default_biases_context(measured)),
     ),
 ]
 
@@ -534,6 +573,87 @@ def symmetry_context(measured):
             f"farthest two by {measured['equal_farthest_units_after_training']:.2g} from equal weights, whose "
             f"biases moved by up to {measured['equal_biases_moved']:.2g}; training accuracy "
             f"{measured['random_train_accuracy']:.2f} (random, draw 0) vs {measured['equal_train_accuracy']:.2f} (equal)")
+
+
+# ---- X29: the default bias of every layer that has one -----------------------------------------------
+LSTM_GATES = ("input", "forget", "cell", "output")  # the order of the LSTM bias's four quarters, Keras 2 and 3
+
+
+def default_biases_of_layers(cfg):
+    """Eleven layers with a bias, each created with its defaults and built on a small input: the bias
+    initializer's class, whether every bias value is 0, and where it is not."""
+    import numpy as np
+
+    fresh_keras()
+    from keras import layers
+
+    units = 4
+    built = {  # name: (layer, the input shape it is built on)
+        "Dense": (layers.Dense(units), (None, 3)),
+        "Conv1D": (layers.Conv1D(units, 3), (None, 8, 2)),
+        "Conv2D": (layers.Conv2D(units, 3), (None, 8, 8, 2)),
+        "Conv2DTranspose": (layers.Conv2DTranspose(units, 3), (None, 8, 8, 2)),
+        "DepthwiseConv2D": (layers.DepthwiseConv2D(3), (None, 8, 8, 2)),
+        "SeparableConv2D": (layers.SeparableConv2D(units, 3), (None, 8, 8, 2)),
+        "SimpleRNN": (layers.SimpleRNN(units), (None, 5, 2)),
+        "GRU": (layers.GRU(units), (None, 5, 2)),
+        "LSTM": (layers.LSTM(units), (None, 5, 2)),
+        "BatchNormalization": (layers.BatchNormalization(), (None, 3)),
+        "LayerNormalization": (layers.LayerNormalization(), (None, 3)),
+    }
+    per_layer = {}
+    for name, (layer, input_shape) in built.items():
+        layer.build(input_shape)
+        if hasattr(layer, "beta"):  # the normalizations: beta is the offset added after scaling
+            bias, attribute, initializer = layer.beta, "beta", layer.beta_initializer
+        elif hasattr(layer, "cell"):  # the recurrent layers keep their weights on the cell
+            bias, attribute, initializer = layer.cell.bias, "cell.bias", layer.cell.bias_initializer
+        else:
+            bias, attribute, initializer = layer.bias, "bias", layer.bias_initializer
+        values = np.asarray(bias).reshape(-1)
+        nonzero = np.flatnonzero(values)
+        per_layer[name] = {
+            "bias_attribute": attribute,
+            "bias_initializer": type(initializer).__name__,
+            "bias_shape": shape_of(bias),
+            "bias_all_zero": bool(nonzero.size == 0),
+            "nonzero_count": int(nonzero.size),
+            "nonzero_first_last_index": [int(nonzero.min()), int(nonzero.max())] if nonzero.size else None,
+            "nonzero_values": sorted({float(v) for v in values[nonzero]}),
+        }
+    lstm = built["LSTM"][0].cell
+    lstm_bias = np.asarray(lstm.bias).reshape(len(LSTM_GATES), -1)  # one row per gate, units wide
+    gammas = {name: bool(np.all(np.asarray(built[name][0].gamma) == 1))
+              for name in ("BatchNormalization", "LayerNormalization")}
+    return {
+        "every_default_bias_is_zero": all(layer["bias_all_zero"] for layer in per_layer.values()),
+        "layers_measured": len(per_layer),
+        "layers_with_zero_bias": sum(layer["bias_all_zero"] for layer in per_layer.values()),
+        "layers_with_nonzero_bias": [name for name, layer in per_layer.items() if not layer["bias_all_zero"]],
+        "bias_initializers": {name: layer["bias_initializer"] for name, layer in per_layer.items()},
+        "per_layer": per_layer,
+        "lstm_unit_forget_bias": bool(lstm.unit_forget_bias),
+        "lstm_nonzero_gates": [gate for gate, row in zip(LSTM_GATES, lstm_bias) if np.any(row != 0)],
+        "batch_norm_gamma_all_one": gammas["BatchNormalization"],
+        "layer_norm_gamma_all_one": gammas["LayerNormalization"],
+    }
+
+
+def default_biases_context(measured):
+    """X29: how many layers start at 0, and what the others start at."""
+    parts = [f"{measured['layers_with_zero_bias']} of {measured['layers_measured']} layers start with an all-zero bias"]
+    for name in measured["layers_with_nonzero_bias"]:
+        layer = measured["per_layer"][name]
+        first, last = layer["nonzero_first_last_index"]
+        parts.append(f"{name}'s {layer['bias_attribute']} (initializer {layer['bias_initializer']}) holds "
+                     f"{layer['nonzero_values']} at {layer['nonzero_count']} of its {layer['bias_shape']} values, "
+                     f"flat indices {first}-{last}")
+    if "LSTM" in measured["layers_with_nonzero_bias"]:
+        parts.append(f"LSTM unit_forget_bias={measured['lstm_unit_forget_bias']}, non-zero gates: "
+                     f"{', '.join(measured['lstm_nonzero_gates'])}")
+    parts.append(f"gamma starts at 1: BatchNormalization {measured['batch_norm_gamma_all_one']}, LayerNormalization "
+                 f"{measured['layer_norm_gamma_all_one']}")
+    return "; ".join(parts)
 
 
 # ---- rule factories (cfg -> rule: the text names the config it runs with) and reason contexts -----

@@ -1,5 +1,6 @@
 """ResNet's blocks, built and read: He et al.'s CIFAR family (X18), and ResNet50's projection shortcuts
-(X19) and bottleneck cost (X20), checked against two threads of sources/002_6725717de9344925.txt.
+(X19), bottleneck cost (X20) and strided first 1x1 convolutions (X30), checked against two threads of
+sources/002_6725717de9344925.txt.
 
     X18 the tutorial quoted in "ResNet for 32x32 images" (lines 22-34) paraphrases He et al. 2015
         (section 4.2): a 3x3 convolution, then a stack of 6n layers of 3x3 convolutions on feature maps
@@ -16,6 +17,9 @@
         on fewer, the last 1x1 restores them, "to save on computation/training time". Checked by counting
         the multiply-adds of ResNet50's bottleneck against the plain block of two 3x3 convolutions it
         replaces at the same width.
+    X30 the same thread's question (line 78): in the convolutional block, the first component of the main
+        path (conv2d -> BatchNorm -> ReLU) "is implemented with 1x1 convolution and stride > 1". Checked on
+        the first convolution of every projection block of keras.applications.ResNet50.
 
 Design choices, made before any run:
 - X18: the networks come from `claimlab.models.resnet_cifar` (reusable by other experiments), built for
@@ -59,6 +63,19 @@ Design choices, made before any run:
   The ratio to the plain block and the comparison with the basic 64-wide block (He et al.: "similar
   time complexity") are recorded and shown, not judged. TensorFlow's profiler is not used: the counts
   come from the layers' shapes.
+- X30: the asker describes the course's code, whose convolutional block takes its stride as a parameter s
+  (`strides = (s,s)`); the claim is read as a statement about ResNet50's convolutional blocks and checked
+  on the same real keras.applications.ResNet50 as X19 (weights=None, include_top=False, 224x224x3; built
+  once in the check). Its convolutional blocks are X19's projection blocks (the blocks with a layer
+  convN_blockM_0_conv, read off the model, not listed by hand: conv2_block1 to conv5_block1). The first
+  layer of a block's main path is convN_blockM_1_conv, checked to read the same tensor as the shortcut's
+  convolution (the block's input). Two assertions, both judged: every projection block's first
+  convolution is 1x1 (its kernel_size), and it is a 1x1 with a stride > 1 (every entry of its `strides`
+  above 1). One block with stride 1 refutes the second. Recorded, not judged: each first convolution's
+  strides, padding and the map sizes it reads and writes, whether it is followed by the block's
+  BatchNormalization and ReLU (the quote's "conv2d --> BatchNorm --> ReLu"), whether its stride is the
+  block's stride (X19's), and the kernel size and strides of the block's second convolution
+  (convN_blockM_2_conv, the 3x3).
 - The same code runs on Keras 2 (tf-keras): keras.applications.ResNet50 names its layers the same way
   there (checked before writing the checks), so nothing branches on the Keras version.
 - The verdict is what the installed Keras 3 / TensorFlow 2 build; the reason names their versions.
@@ -71,8 +88,8 @@ from claimlab.verdict import Exact
 SOURCE_FILE = "002_6725717de9344925.txt"
 BLOCKS_QUESTION = "Stuck understanding ResNet's Identity block and Convolutional blocks"
 
-TITLE = ("ResNet blocks: the CIFAR family's 6n+2 layers and shortcuts (X18), ResNet50's projection shortcuts (X19) "
-         "and bottleneck cost (X20)")
+TITLE = ("ResNet blocks: CIFAR 6n+2 family (X18); ResNet50's projection shortcuts (X19), bottleneck cost (X20), "
+         "strided 1x1 (X30)")
 
 TUTORIAL_N = 1  # "Since we chose n=1"
 PAPER_N = (3, 5, 7, 9)  # ResNet-20, 32, 44, 56
@@ -175,6 +192,27 @@ CLAIMS = [
                 "convolutions are shown, not judged.",
             context=lambda measured: bottleneck_context(measured)),
     ),
+    Claim(
+        id="X30",
+        kind="exact",
+        quote=(
+            "Now in implementation of convolutional block (2nd image), First block (i.e. conv2d --> BatchNorm --> "
+            "ReLu is implemented with 1x1 convolution and stride > 1."
+        ),
+        source=Source(SOURCE_FILE, "78", BLOCKS_QUESTION),
+        hypothesis=(
+            "In keras.applications.ResNet50 (weights=None, 224x224x3 input), the first layer of the main path of "
+            "every convolutional (projection) block, convN_block1_1_conv for N = 2..5, is a 1x1 convolution, and "
+            "its strides are > 1."
+        ),
+        rule=Exact("resnet50_projection_first_convolutions", expect={
+            "every_projection_block_starts_with_a_1x1": True,
+            "every_projection_block_starts_with_a_strided_1x1": True,
+        }, note="A stride > 1 means every entry of the convolution's strides above 1. The first convolutions' "
+                "strides and map sizes, and the strides of each block's 3x3 second convolution, are shown beside "
+                "the verdict, not judged.",
+            context=lambda measured: first_convolutions_context(measured)),
+    ),
 ]
 
 
@@ -264,6 +302,11 @@ def resnet_family(cfg):
 
 
 # ---- X19: where ResNet50 puts its projection shortcuts ---------------------------------------------
+def resnet50(keras):
+    """keras.applications.ResNet50 without weights or top on 224x224x3 images: the network X19, X20, X30 read."""
+    return keras.applications.ResNet50(weights=None, include_top=False, input_shape=RESNET50_INPUT)
+
+
 def resnet50_blocks(model) -> list[dict]:
     """Every residual block of a keras.applications ResNet50, in order: its shortcut, stride and shapes."""
     import re
@@ -295,7 +338,7 @@ def resnet50_projection_blocks(cfg):
     """keras.applications.ResNet50 (no weights, no top) on 224x224x3: which blocks project, and where."""
     keras = fresh_keras()
 
-    model = keras.applications.ResNet50(weights=None, include_top=False, input_shape=RESNET50_INPUT)
+    model = resnet50(keras)
     blocks = resnet50_blocks(model)
     projections = [b for b in blocks if b["shortcut"] == "projection"]
     identities = [b for b in blocks if b["shortcut"] == "identity"]
@@ -364,10 +407,10 @@ def bottleneck_multiply_adds(cfg):
     """ResNet50's conv2_block2 (1x1 256->64, 3x3 64, 1x1 64->256 on 56x56) against two 3x3x256 and two 3x3x64."""
     keras = fresh_keras()
 
-    resnet50 = keras.applications.ResNet50(weights=None, include_top=False, input_shape=RESNET50_INPUT)
-    bottleneck = block_cost([resnet50.get_layer(f"{BOTTLENECK_BLOCK}_{i}_conv") for i in (1, 2, 3)])
-    bottleneck_input = shape_of(resnet50.get_layer(f"{BOTTLENECK_BLOCK}_1_conv").input)[1:]
-    bottleneck_output = shape_of(resnet50.get_layer(f"{BOTTLENECK_BLOCK}_out").output)[1:]
+    model = resnet50(keras)
+    bottleneck = block_cost([model.get_layer(f"{BOTTLENECK_BLOCK}_{i}_conv") for i in (1, 2, 3)])
+    bottleneck_input = shape_of(model.get_layer(f"{BOTTLENECK_BLOCK}_1_conv").input)[1:]
+    bottleneck_output = shape_of(model.get_layer(f"{BOTTLENECK_BLOCK}_out").output)[1:]
     width = bottleneck_input[2]
     plain_model = two_3x3_convolutions(keras, width, bottleneck_input[0], "plain")
     plain = block_cost([plain_model.get_layer("plain_conv1"), plain_model.get_layer("plain_conv2")])
@@ -402,6 +445,63 @@ def bottleneck_multiply_adds(cfg):
     }
 
 
+# ---- X30: the first convolution of ResNet50's convolutional blocks ---------------------------------
+def first_convolution(model, block: str) -> dict:
+    """A projection block's main path: its first convolution (kernel, strides, map sizes, what reads it and
+    what it reads) and its second, the 3x3."""
+    first, second = model.get_layer(f"{block}_1_conv"), model.get_layer(f"{block}_2_conv")
+    shortcut = model.get_layer(f"{block}_0_conv")
+    followers = [model.get_layer(f"{block}_1_{part}") for part in ("bn", "relu")]
+    return {
+        "block": block,
+        "layer": first.name,
+        "kernel_size": list(first.kernel_size),
+        "strides": list(first.strides),
+        "padding": first.padding,
+        "sizes": [shape_of(first.input)[1], shape_of(first.output)[1]],
+        "reads_the_block_input": first.input is shortcut.input,  # the tensor the shortcut convolution reads
+        "followed_by": [type(layer).__name__ for layer in followers],
+        "followed_by_batch_norm_then_relu": (followers[0].input is first.output
+                                             and followers[1].input is followers[0].output
+                                             and getattr(followers[1], "activation", None) is not None
+                                             and followers[1].activation.__name__ == "relu"),
+        "second_layer": second.name,
+        "second_kernel_size": list(second.kernel_size),
+        "second_strides": list(second.strides),
+    }
+
+
+def resnet50_projection_first_convolutions(cfg):
+    """keras.applications.ResNet50 (no weights, no top) on 224x224x3: how each projection block's main path begins."""
+    keras = fresh_keras()
+
+    model = resnet50(keras)
+    projections = [b for b in resnet50_blocks(model) if b["shortcut"] == "projection"]
+    firsts = [first_convolution(model, b["block"]) for b in projections]
+    one_by_one = bool(firsts) and all(f["kernel_size"] == [1, 1] and f["reads_the_block_input"] for f in firsts)
+    return {
+        "keras_version": keras.__version__,
+        "input_shape": list(RESNET50_INPUT),
+        "first_convolutions": firsts,
+        "projection_blocks": [f["block"] for f in firsts],
+        "first_layers": [f["layer"] for f in firsts],
+        "first_kernel_sizes": [f["kernel_size"] for f in firsts],
+        "first_strides": [f["strides"] for f in firsts],
+        "first_paddings": [f["padding"] for f in firsts],
+        "first_sizes": [f["sizes"] for f in firsts],
+        "first_reads_the_block_input": all(f["reads_the_block_input"] for f in firsts),
+        "first_followed_by_batch_norm_then_relu": all(f["followed_by_batch_norm_then_relu"] for f in firsts),
+        "block_strides": [b["stride"] for b in projections],
+        "first_stride_is_the_block_stride": all(f["strides"] == [b["stride"]] * 2 for f, b in zip(firsts, projections)),
+        "second_kernel_sizes": [f["second_kernel_size"] for f in firsts],
+        "second_strides": [f["second_strides"] for f in firsts],
+        "blocks_whose_first_convolution_has_stride_1": [f["block"] for f in firsts if min(f["strides"]) == 1],
+        "every_projection_block_starts_with_a_1x1": one_by_one,
+        "every_projection_block_starts_with_a_strided_1x1": one_by_one and all(
+            all(stride > 1 for stride in f["strides"]) for f in firsts),
+    }
+
+
 # ---- what the checks recorded beside the judged values, added to the reasons -------------------------
 def projection_context(measured) -> str:
     blocks = ", ".join(f"{name} stride {stride}, {channels[0]}->{channels[1]} channels, {sizes[0]}->{sizes[1]} px"
@@ -424,3 +524,13 @@ def bottleneck_context(measured) -> str:
             f"{basic['multiply_adds_per_position']:,}, bottleneck/basic {measured['bottleneck_over_basic_multiply_adds']:.4f}; "
             f"parameters {measured['bottleneck_parameters']:,} / {measured['plain_parameters']:,} / "
             f"{measured['basic_parameters']:,}")
+
+
+def first_convolutions_context(measured) -> str:
+    firsts = "; ".join(f"{f['layer']} {'x'.join(map(str, f['kernel_size']))} strides {f['strides']} "
+                       f"({f['sizes'][0]}->{f['sizes'][1]} px)" for f in measured["first_convolutions"])
+    seconds = ", ".join(f"{f['second_layer']} {'x'.join(map(str, f['second_kernel_size']))} strides "
+                        f"{f['second_strides']}" for f in measured["first_convolutions"])
+    return (f"not judged: first convolutions: {firsts}; each followed by batch norm then ReLU: "
+            f"{measured['first_followed_by_batch_norm_then_relu']}; each one's stride is its block's (X19): "
+            f"{measured['first_stride_is_the_block_stride']}; second convolutions: {seconds}")

@@ -1,4 +1,4 @@
-"""Exact claims about TensorFlow ops (X3, X12, X14, X25, X26), checked by running the real ops.
+"""Exact claims about TensorFlow ops (X3, X12, X14, X25, X26, X31), checked by running the real ops.
 
 - X3 (sources/000_2706fe11d950e137.txt, lines 130-138): `tf.nn.max_pool` on the rank-3 output of a
   conv1d fails ("ValueError: Shape (1, 144, 512) must have rank 4"); the workaround, a singleton
@@ -18,6 +18,8 @@
   and channels, and it is better "to remove the batches or features you want to skip from the data set
   rather than use a stride to skip them": a stride above 1 on the batch or channel axis is presented as
   possible.
+- X31 (sources/003_8f61efd7de26bf97.txt, line 133): "The tf.nn.bias_add() function adds a 1-d bias to the
+  last dimension in a matrix."
 
 Design choices, made before any run:
 - Nothing trains: each check runs the ops on fixed inputs (NumPy, seeded by `data_seed`); the runner
@@ -54,6 +56,16 @@ Design choices, made before any run:
   raised, or the output's shape. A stride is accepted when it gives an output in either mode. Judged: the
   hypothesis holds if a batch or a channel stride is accepted; refuted if both raise in both modes. A
   control that fails is a broken check, not a verdict: the check then raises (the claim is inconclusive).
+- X31: tf.nn.bias_add on fixed inputs (NumPy, seeded by `data_seed`): the notes' (2, 28, 28, 32) conv2d
+  output shape with a (32,) bias, and a (4, 3) matrix (the quote's "matrix") with a (3,) bias. "Adds along
+  the last dimension" is judged as bit-identical to NumPy's float32 `value + bias[None, None, None, :]`
+  (`value + bias[None, :]` for the matrix), both inputs. "A 1-d bias" is judged by what bias_add refuses:
+  a bias of length 28 (the length of the tensor's height and width, not of its last dimension) and a
+  2-D (1, 32) bias (which tf.add would broadcast) must each raise, eagerly and inside a tf.function (TF 1
+  ran graphs); the exception type and message of each are recorded. A case that gives an output in either
+  mode refutes its part. Recorded, not judged: data_format="NCHW" on the (2, 32, 28, 28) transpose, run on
+  this machine's CPU (the op documents NCHW for GPUs): whether it raises, and if not, whether it adds
+  along dimension 1 (the channels) rather than the last.
 """
 
 import re
@@ -185,6 +197,25 @@ CLAIMS = [
                 "and the control strides [1, 2, 2, 1], are recorded in the check.",
             context=lambda measured: strides_context(measured)),
     ),
+    Claim(
+        id="X31",
+        kind="exact",
+        quote="The tf.nn.bias_add() function adds a 1-d bias to the last dimension in a matrix.",
+        source=Source(SOURCE_003, "133", "Introduction to CNNs notes (Udacity DLND): Convolutional Network in TensorFlow"),
+        hypothesis=(
+            "tf.nn.bias_add(value, bias) adds a 1-D bias along value's last dimension: on a (2, 28, 28, 32) value "
+            "with a (32,) bias, and on a (4, 3) matrix with a (3,) bias, it equals value + bias broadcast along the "
+            "last axis exactly; a bias whose length is not the last dimension's (28), and a 2-D (1, 32) bias, "
+            "raise, eagerly and inside a tf.function."
+        ),
+        rule=Exact("bias_add_last_dimension", expect={
+            "adds_along_the_last_dimension": True,
+            "bias_of_another_length_raises": True,
+            "non_1d_bias_raises": True,
+        }, note="Equality is bit-for-bit against NumPy's float32 sum; a case raises when it raises both eagerly and "
+                "in a tf.function. data_format='NCHW' on the CPU is recorded in the check, not judged.",
+            context=lambda measured: bias_add_context(measured)),
+    ),
 ]
 
 # Lines of the same threads that advise rather than claim: the ledger's "Not judged" section lists them.
@@ -302,6 +333,65 @@ def add_vs_bias_add(cfg):
                                 "tf.nn.bias_add": raised(lambda: tf.nn.bias_add(conv, bias[:28]))},
     }
     return measured
+
+
+# ---- X31: the dimension tf.nn.bias_add adds its bias to --------------------------------------------
+BIAS_ADD_SHAPE = (2, 28, 28, 32)  # the notes' conv2d output: height and width 28, 32 channels last
+BIAS_ADD_MATRIX = (4, 3)
+
+
+def bias_add_last_dimension(cfg):
+    import numpy as np
+    import tensorflow as tf
+
+    rng = np.random.default_rng(cfg["data_seed"])
+    value = rng.normal(size=BIAS_ADD_SHAPE).astype("float32")
+    bias = rng.normal(size=BIAS_ADD_SHAPE[-1:]).astype("float32")
+    matrix = rng.normal(size=BIAS_ADD_MATRIX).astype("float32")
+    matrix_bias = rng.normal(size=BIAS_ADD_MATRIX[-1:]).astype("float32")
+
+    added = tf.nn.bias_add(tf.constant(value), tf.constant(bias)).numpy()
+    added_matrix = tf.nn.bias_add(tf.constant(matrix), tf.constant(matrix_bias)).numpy()
+    expected, expected_matrix = value + bias[None, None, None, :], matrix + matrix_bias[None, :]
+
+    def both_modes(bias_of_case):
+        """bias_add(value, bias_of_case) eagerly and inside a tf.function: what each raised, or nothing."""
+        case = tf.constant(bias_of_case)
+        return {"bias_shape": list(case.shape),
+                "eager": raised(lambda: tf.nn.bias_add(tf.constant(value), case)),
+                "tf_function": raised(lambda: tf.function(tf.nn.bias_add)(tf.constant(value), case))}
+
+    another_length = both_modes(bias[:BIAS_ADD_SHAPE[1]])  # 28: the height's and width's length, not the last
+    two_dimensional = both_modes(bias.reshape(1, -1))  # (1, 32): tf.add would broadcast it
+
+    def refused(case):
+        return all(case[mode]["raises"] is not None for mode in ("eager", "tf_function"))
+
+    channels_first = np.ascontiguousarray(value.transpose(0, 3, 1, 2))  # (2, 32, 28, 28)
+    nchw_outputs = []
+    nchw = raised(lambda: nchw_outputs.append(
+        tf.nn.bias_add(tf.constant(channels_first), tf.constant(bias), data_format="NCHW").numpy()))
+    if nchw_outputs:
+        nchw["output_shape"] = list(nchw_outputs[0].shape)
+        nchw["adds_along_dimension_1"] = bool(np.array_equal(nchw_outputs[0], channels_first + bias[None, :, None, None]))
+    return {
+        "value_shape": list(BIAS_ADD_SHAPE),
+        "bias_shape": list(bias.shape),
+        "output_shape": list(added.shape),
+        "minus_value_plus_bias_max_abs": max_abs_difference(added, expected),
+        "equals_value_plus_bias_on_the_last_axis": bool(np.array_equal(added, expected)),
+        "matrix_shape": list(BIAS_ADD_MATRIX),
+        "matrix_minus_value_plus_bias_max_abs": max_abs_difference(added_matrix, expected_matrix),
+        "matrix_equals_value_plus_bias_on_the_last_axis": bool(np.array_equal(added_matrix, expected_matrix)),
+        "adds_along_the_last_dimension": bool(np.array_equal(added, expected)
+                                              and np.array_equal(added_matrix, expected_matrix)),
+        "bias_of_another_length": another_length,
+        "bias_of_another_length_raises": refused(another_length),
+        "non_1d_bias": two_dimensional,
+        "non_1d_bias_raises": refused(two_dimensional),
+        "nchw_on_cpu": nchw,
+        "nchw_on_cpu_raises": nchw["raises"],
+    }
 
 
 # ---- X14: what tf.nn.dropout drops, and what it does to the rest -----------------------------------
@@ -479,3 +569,15 @@ def strides_context(measured):
 
     return (f"batch stride [2, 1, 1, 1]: {outcome('batch')}; channel stride [1, 1, 1, 2]: {outcome('channels')}; "
             f"control [1, 2, 2, 1]: {outcome('control')}")
+
+
+def bias_add_context(measured):
+    def outcome(case):
+        return ", ".join(f"{mode} raises {case[mode]['raises']}" if case[mode]["raises"] else f"{mode} gives an output"
+                         for mode in ("eager", "tf_function"))
+
+    nchw = measured["nchw_on_cpu"]
+    nchw_text = (f"raises {nchw['raises']}" if nchw["raises"] else
+                 f"gives {nchw['output_shape']}, adding along dimension 1 (the channels): {nchw['adds_along_dimension_1']}")
+    return (f"bias of length 28: {outcome(measured['bias_of_another_length'])}; bias (1, 32): "
+            f"{outcome(measured['non_1d_bias'])}; not judged: data_format='NCHW' on the CPU {nchw_text}")

@@ -10,7 +10,7 @@ from conftest import mlflow_runs
 from claimlab import config, registry
 from claimlab.verdict import Evidence
 
-CLAIM_IDS = ["X1", "X2", "X4", "X8", "X9", "X10", "X11", "X21", "X22", "X28"]
+CLAIM_IDS = ["X1", "X2", "X4", "X8", "X9", "X10", "X11", "X21", "X22", "X28", "X32"]
 EXPERIMENT = registry.load("conv_shapes")
 
 
@@ -163,3 +163,25 @@ def test_x28_the_kernel_gradient_is_the_correlation_and_rotate_and_convolve_give
     assert m["input_gradient_is_the_full_convolution_with_the_kernel"] is True
     assert run["verdicts"]["X28"].verdict == "refuted"
 
+
+def test_x32_the_two_named_windows_pool_to_6_and_3(run):
+    m = run["checks"]["max_pool_named_windows"]
+    assert m["input"] == [[1, 1, 3, 2], [5, 6, 1, 2], [2, 4, 1, 0], [7, 8, 3, 4]]
+    assert m["keras_output"] == m["tf_nn_output"] == [[6, 3], [8, 4]], (m["keras_output"], m["tf_nn_output"])
+    assert (m["keras_top_left"], m["keras_top_right"], m["tf_nn_top_left"], m["tf_nn_top_right"]) == (6, 3, 6, 3)
+    assert m["left_layout_named_windows"] == [6, 3]  # where the windows sit does not change what they pool to
+    assert m["left_layout_output"] == [[6, 8], [3, 4]]
+    x32 = run["verdicts"]["X32"]
+    assert x32.verdict == "supported"
+    assert [(c.quantity, c.claimed, c.measured, c.match) for c in x32.measured.checked] == [
+        ("keras_top_left", 6, 6.0, True), ("keras_top_right", 3, 3.0, True),
+        ("tf_nn_top_left", 6, 6.0, True), ("tf_nn_top_right", 3, 3.0, True)]
+
+
+def test_x32_a_window_that_pools_to_another_value_refutes():
+    x32 = next(c for c in EXPERIMENT.claims if c.id == "X32").rule_for(config.resolve(EXPERIMENT, "smoke"))
+    measured = {"input": [], "keras_output": [], "tf_nn_output": [], "keras_top_left": 6.0, "keras_top_right": 2.0,
+                "tf_nn_top_left": 6.0, "tf_nn_top_right": 3.0, "left_layout_output": [],
+                "left_layout_named_windows": [6.0, 2.0]}
+    outcome = x32.evaluate(Evidence(None, {"max_pool_named_windows": measured}))
+    assert outcome.verdict == "refuted" and [c.match for c in outcome.checked] == [True, False, True, True]

@@ -10,7 +10,7 @@ from conftest import mlflow_runs
 from claimlab import config, registry
 from claimlab.verdict import CheckedValue, Evidence
 
-CLAIM_IDS = ["X5", "X6", "X13", "X15", "X23", "X24"]
+CLAIM_IDS = ["X5", "X6", "X13", "X15", "X23", "X24", "X29"]
 EXPERIMENT = registry.load("dense_semantics")
 
 
@@ -142,3 +142,22 @@ def test_x24_random_weights_break_the_symmetry_that_equal_weights_keep(run):
     assert m["equal_farthest_units_after_training"] <= 1e-6 and m["equal_biases_moved"] > 0.01  # symmetry_tolerance
     assert run["verdicts"]["X24"].verdict == "supported"
 
+
+def test_x29_every_default_bias_is_zero_except_the_lstm_forget_gate(run):
+    m = run["checks"]["default_biases_of_layers"]
+    assert m["layers_measured"] == 11 and m["layers_with_zero_bias"] == 10
+    assert m["bias_initializers"] == dict.fromkeys(m["per_layer"], "Zeros"), m["bias_initializers"]
+    assert m["layers_with_nonzero_bias"] == ["LSTM"], f"biases not all 0 by default: {m['layers_with_nonzero_bias']}"
+    # the LSTM's initializer is Zeros too: unit_forget_bias=True sets the forget gate's quarter (i, f, c, o) to 1
+    lstm = m["per_layer"]["LSTM"]
+    assert m["lstm_unit_forget_bias"] is True and m["lstm_nonzero_gates"] == ["forget"]
+    assert lstm["bias_attribute"] == "cell.bias" and lstm["bias_shape"] == [16]
+    assert lstm["nonzero_values"] == [1.0] and lstm["nonzero_count"] == 4 and lstm["nonzero_first_last_index"] == [4, 7]
+    assert m["per_layer"]["GRU"]["bias_shape"] == [2, 12]  # reset_after=True: an input and a recurrent bias
+    assert m["per_layer"]["BatchNormalization"]["bias_attribute"] == "beta"
+    assert m["batch_norm_gamma_all_one"] and m["layer_norm_gamma_all_one"]
+    assert m["every_default_bias_is_zero"] is False
+    x29 = run["verdicts"]["X29"]
+    assert x29.verdict == "refuted"
+    assert x29.measured.checked == (CheckedValue("every_default_bias_is_zero", True, False, False),)
+    assert "10 of 11 layers start with an all-zero bias" in x29.reason and "non-zero gates: forget" in x29.reason

@@ -9,7 +9,7 @@ import pytest
 from claimlab import registry
 from conftest import mlflow_runs
 
-CLAIM_IDS = ["X18", "X19", "X20"]
+CLAIM_IDS = ["X18", "X19", "X20", "X30"]
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +96,27 @@ def test_x20_bottleneck_costs_a_seventeenth_of_the_plain_block_and_about_the_bas
     assert m["bottleneck_multiply_adds_below_plain_block"] is True
     assert run["verdicts"]["X20"].verdict == "supported"
     assert "ratio 0.0590" in run["verdicts"]["X20"].reason
+
+
+def test_x30_every_projection_block_starts_with_a_1x1_but_conv2_block1s_has_stride_1(run):
+    m = run["checks"]["resnet50_projection_first_convolutions"]
+    assert m["input_shape"] == [224, 224, 3]
+    assert m["projection_blocks"] == ["conv2_block1", "conv3_block1", "conv4_block1", "conv5_block1"]
+    assert m["first_layers"] == [f"conv{n}_block1_1_conv" for n in (2, 3, 4, 5)]
+    assert m["first_kernel_sizes"] == [[1, 1]] * 4
+    assert m["first_strides"] == [[1, 1], [2, 2], [2, 2], [2, 2]], m["first_strides"]
+    assert m["first_sizes"] == [[56, 56], [56, 28], [28, 14], [14, 7]]
+    assert m["first_paddings"] == ["valid"] * 4
+    assert m["first_reads_the_block_input"] is True  # the same tensor as the shortcut convolution's
+    assert m["first_followed_by_batch_norm_then_relu"] is True
+    assert [f["followed_by"] for f in m["first_convolutions"]] == [["BatchNormalization", "Activation"]] * 4
+    # consistent with X19: the first convolution carries the block's stride, the 3x3 keeps stride 1
+    assert m["block_strides"] == [1, 2, 2, 2] and m["first_stride_is_the_block_stride"] is True
+    assert m["second_kernel_sizes"] == [[3, 3]] * 4 and m["second_strides"] == [[1, 1]] * 4
+    assert m["blocks_whose_first_convolution_has_stride_1"] == ["conv2_block1"]
+    assert m["every_projection_block_starts_with_a_1x1"] is True
+    assert m["every_projection_block_starts_with_a_strided_1x1"] is False
+    x30 = run["verdicts"]["X30"]
+    assert x30.verdict == "refuted"
+    assert "conv2_block1_1_conv 1x1 strides [1, 1] (56->56 px)" in x30.reason
+    assert "every_projection_block_starts_with_a_1x1: claimed True, measured True" in x30.reason

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import mlflow_runs
 
-CLAIM_IDS = ["X3", "X12", "X14", "X25", "X26"]
+CLAIM_IDS = ["X3", "X12", "X14", "X25", "X26", "X31"]
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +25,7 @@ def test_every_claim_is_judged_and_the_measured_values_are_metrics_of_the_checks
     assert metrics["add_vs_bias_add/tf_add_minus_bias_add_max_abs"] == 0.0
     assert metrics["dropout_keep_prob_vs_rate/elements"] == 1_000_000
     assert metrics["dropout_keep_prob_vs_rate/tf_nn_dropout_0_75_kept_fraction"] == pytest.approx(0.25, abs=0.003)
+    assert metrics["bias_add_last_dimension/minus_value_plus_bias_max_abs"] == 0.0
 
 
 def test_x3_tf2_max_pool_takes_rank_3_and_the_workaround_is_1d_pooling(run):
@@ -121,3 +122,33 @@ def test_x26_conv2d_rejects_strides_on_the_batch_and_channel_axes(run):
     assert m["conv2d_accepts_a_batch_or_channel_stride"] is False
     assert run["verdicts"]["X26"].verdict == "refuted"
     assert "control [1, 2, 2, 1]: eager gives [4, 4, 4, 6]" in run["verdicts"]["X26"].reason
+
+
+def test_x31_bias_add_adds_a_1d_bias_along_the_last_dimension_and_refuses_others(run):
+    m = run["checks"]["bias_add_last_dimension"]
+    assert (m["value_shape"], m["bias_shape"], m["output_shape"]) == ([2, 28, 28, 32], [32], [2, 28, 28, 32])
+    assert m["minus_value_plus_bias_max_abs"] == 0.0 and m["equals_value_plus_bias_on_the_last_axis"] is True
+    assert m["matrix_shape"] == [4, 3] and m["matrix_minus_value_plus_bias_max_abs"] == 0.0
+    assert m["matrix_equals_value_plus_bias_on_the_last_axis"] is True
+    assert m["adds_along_the_last_dimension"] is True
+    # a bias of the height's length (28), not the last dimension's: refused eagerly and when traced
+    another = m["bias_of_another_length"]
+    assert another["bias_shape"] == [28]
+    assert another["eager"]["raises"] == "InvalidArgumentError", another
+    assert "Must provide as many biases as the last dimension of the input tensor" in another["eager"]["message"]
+    assert another["tf_function"]["raises"] == "ValueError", another
+    assert "Dimensions must be equal, but are 32 and 28" in another["tf_function"]["message"]
+    assert m["bias_of_another_length_raises"] is True
+    # a 2-D (1, 32) bias, which tf.add would broadcast: refused too
+    two_d = m["non_1d_bias"]
+    assert two_d["bias_shape"] == [1, 32]
+    assert two_d["eager"]["raises"] == "InvalidArgumentError" and "Biases must be 1D" in two_d["eager"]["message"]
+    assert two_d["tf_function"]["raises"] == "ValueError" and "must be rank 1" in two_d["tf_function"]["message"]
+    assert m["non_1d_bias_raises"] is True
+    # not judged: NCHW on the CPU runs and adds along the channels (dimension 1), not the last dimension
+    assert m["nchw_on_cpu_raises"] is None
+    assert m["nchw_on_cpu"]["output_shape"] == [2, 32, 28, 28] and m["nchw_on_cpu"]["adds_along_dimension_1"] is True
+    x31 = run["verdicts"]["X31"]
+    assert x31.verdict == "supported"
+    assert "bias of length 28: eager raises InvalidArgumentError, tf_function raises ValueError" in x31.reason
+    assert "data_format='NCHW' on the CPU gives [2, 32, 28, 28]" in x31.reason
