@@ -6,6 +6,8 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
+from claimlab import registry
+
 
 SMOKE = ["gap_vs_flatten", "--profile", "smoke", "--seeds", "1", "--epochs", "1"]
 # Ray rewrites a 127.0.0.1 address to this machine's network address unless told it is not a cluster
@@ -39,12 +41,14 @@ def test_a_smoke_run_on_a_two_node_ray_cluster_matches_the_local_pool(runner, tm
 
     def numbers(folder):
         trials = pd.read_csv(folder / "gap_vs_flatten@epochs=1" / "trials.csv").drop(columns=["seconds"])
+        trials = trials.drop(columns=[c for c in trials if c.startswith("time/")])  # timings differ run to run
         return trials.sort_values(["arm", "seed"]).reset_index(drop=True)
 
     pd.testing.assert_frame_equal(numbers(tmp_path / "ray"), numbers(tmp_path / "local"))  # bit for bit
     client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'ray.db'}")
     runs = client.search_runs([client.get_experiment_by_name("gap_vs_flatten").experiment_id])
-    assert sorted((r.data.tags.get("claimlab.role"), r.info.status) for r in runs).count(("trial", "FINISHED")) == 6
+    statuses = sorted((r.data.tags.get("claimlab.role"), r.info.status) for r in runs)
+    assert statuses.count(("trial", "FINISHED")) == len(registry.load("gap_vs_flatten").arms)  # one seed per head
 
 
 def test_ray_address_without_the_ray_executor_is_a_usage_error(runner):

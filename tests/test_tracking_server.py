@@ -4,6 +4,10 @@ import pytest
 import servers
 from mlflow import MlflowClient
 
+from claimlab import registry
+
+HEADS = len(registry.load("gap_vs_flatten").arms)  # one smoke seed of each head
+
 
 
 @pytest.fixture
@@ -22,6 +26,6 @@ def test_a_run_logged_to_a_tracking_server(runner, mlflow_server, tmp_path):
     (parent,) = [r for r in runs if r.data.tags.get("claimlab.role") == "parent"]
     trials = [r for r in runs if r.data.tags.get("claimlab.role") == "trial"]
     assert parent.info.status == "FINISHED" and "1.56 million weights" in parent.data.tags["mlflow.note.content"]
-    assert len(trials) == 6 and all(t.data.tags["mlflow.parentRunId"] == parent.info.run_id for t in trials)
+    assert len(trials) == HEADS and all(t.data.tags["mlflow.parentRunId"] == parent.info.run_id for t in trials)
     assert [m.step for m in client.get_metric_history(trials[0].info.run_id, "val/accuracy")] == [1]
     assert "summary.json" in {a.path for a in client.list_artifacts(parent.info.run_id)}
