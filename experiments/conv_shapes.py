@@ -1,7 +1,7 @@
 """Shapes and parameter counts of convolution and pooling layers, measured on real Keras/TF objects.
 
-Eleven exact claims from four Q&A documents (the catalogue's X1, X2, X4, X8, X9, X10, X11; X21, X22 and X28
-from issue 28's reading of the sources; X32 from a later reading of sources/003):
+Twelve exact claims from four Q&A documents (the catalogue's X1, X2, X4, X8, X9, X10, X11; X21, X22 and X28
+from issue 28's reading of the sources; X32 and X33 from later readings of sources/003 and 002):
 
     X1  "in convolutions you commonly use a bias for every output channel … that gives you 32 biases"
         (not one per pixel, as the asker thought: 28).                        sources/000, lines 5-9
@@ -26,6 +26,8 @@ from issue 28's reading of the sources; X32 from a later reading of sources/003)
         gradient", or "apply “correlation”" between them.                    sources/002, lines 112-114
     X32 2x2/stride-2 max pooling: "[[1, 1], [5, 6]] becomes 6 and [[3, 2], [1, 2]] becomes 3".
                                                                               sources/003, line 88
+    X33 the asker's network: 100x100x3 -> 25x25x12 -> 12x12x12 -> 12x12x24 -> 5x5x24 -> "300x1x1 Flatten
+        layer: 600 -> 300" -> 300 -> 3.                                       sources/002, lines 3-12
 
 Every check builds the real layer (or calls the real TF op) and reads the shape or count off it; no
 number below is computed by a formula alone. The verdict is what the installed Keras 3 / TF 2 do.
@@ -78,6 +80,11 @@ Design choices, made before any run:
   check also pools the layout with the two named quadrants on the left (top-left, bottom-left), recorded,
   not judged. The 1x4x4x1 float32 input is pooled by keras.layers.MaxPooling2D(2, strides=2) and by
   tf.nn.max_pool(ksize 2, strides 2, 'VALID'); judged: the two named quadrants pool to 6 and 3 in both.
+- X33: the question lists each layer's output shape in front of its row. The check builds the layers as
+  described (padding = 2 as an explicit ZeroPadding2D(2), since Keras' 'same' is not defined as a number)
+  and compares every row. A Flatten layer only reshapes (no weights), so its output is whatever the 5x5x24
+  map holds; the row's "600 -> 300" is read with its first column, as on the other rows: a Flatten that
+  outputs 300. The weights a 600 -> 300 step would need (a Dense layer) are recorded.
 - Every check starts from keras.backend.clear_session(), so layer names (and so error messages) do not
   depend on which check ran before.
 """
@@ -89,7 +96,7 @@ from claimlab.spec import Claim, Source
 from claimlab.train import import_tensorflow
 from claimlab.verdict import Exact
 
-TITLE = "Convolution and pooling shapes, parameter counts and kernels (X1 X2 X4 X8 X9 X10 X11 X21 X22 X28 X32), measured in Keras"
+TITLE = "Convolution and pooling shapes, parameter counts and kernels (X1 X2 X4 X8 X9 X10 X11 X21 X22 X28 X32 X33), measured in Keras"
 
 SOURCE_000 = "000_2706fe11d950e137.txt"
 SOURCE_001 = "001_448bd649d2fb709b.txt"
@@ -98,6 +105,7 @@ SOURCE_003 = "003_8f61efd7de26bf97.txt"
 MNIST_QUESTION = "Tensorflow MNIST using convolution parameters"
 FILTER_QUESTION = "Conv2D: How can I get the values of each filter"
 KERNEL_QUESTION = "Kernel size change in convolutional neural networks"
+HUGE_NUMBERS_QUESTION = "How to combat huge numbers produced by relu-oriented CNN"
 CNN_NOTES = "Introduction to CNNs notes (Udacity DLND): Feature Map Sizes, Pooling Mechanics"
 
 # ---- the claims -----------------------------------------------------------------------------------
@@ -309,6 +317,29 @@ CLAIMS = [
                         "gives no figure), and fixed values below; MaxPooling2D(2, strides=2) and "
                         "tf.nn.max_pool(ksize 2, strides 2, 'VALID'). The whole 2x2 outputs are recorded.",
                    context=lambda measured: named_windows_context(measured)),
+    ),
+    Claim(
+        id="X33",
+        kind="exact",
+        quote=(
+            "I have a CNN with a structure loosely close to AlexNet, see below: Convolutional Neural Network "
+            "structure: 100x100x3 Input image 25x25x12 Convolutional layer: 4x4x12, stride = 4, padding = 0 "
+            "12x12x12 Max pooling layer: 3x3, stride = 2 12x12x24 Convolutional layer: 5x5x24, stride = 1, "
+            "padding = 2 5x5x24 Max pooling layer: 4x4, stride = 2 300x1x1 Flatten layer: 600 -> 300 300x1x1 "
+            "Fully connected layer: 300 3x1x1 Fully connected layer: 3"
+        ),
+        source=Source(SOURCE_002, "3-12", HUGE_NUMBERS_QUESTION),
+        hypothesis=(
+            "The layers as described, built in Keras on a 100x100x3 input, output the shape at the start of each "
+            "row: 25x25x12, 12x12x12, 12x12x24, 5x5x24, then 300 values out of the Flatten layer, 300 and 3."
+        ),
+        rule=Exact("described_network_shapes",
+                   expect={"conv1": [25, 25, 12], "pool1": [12, 12, 12], "conv2": [12, 12, 24], "pool2": [5, 5, 24],
+                           "flatten": [300], "fully_connected1": [300], "fully_connected2": [3]},
+                   note="Conv2D(12, 4, strides=4, 'valid'); MaxPooling2D(3, strides=2); ZeroPadding2D(2) + "
+                        "Conv2D(24, 5); MaxPooling2D(4, strides=2); Flatten; Dense(300); Dense(3). Each row's "
+                        "first column is read as that layer's output shape, as it is on every other row.",
+                   context=lambda measured: described_network_context(measured)),
     ),
 ]
 
@@ -795,6 +826,38 @@ def named_windows_context(measured):
     return (f"input {measured['input']} pools to {measured['keras_output']} (Keras) and {measured['tf_nn_output']} "
             f"(tf.nn.max_pool); with the named windows on the left instead, they pool to "
             f"{measured['left_layout_named_windows']}")
+
+
+# ---- X33: the asker's shape chain ------------------------------------------------------------------
+def described_network_shapes(cfg):
+    """The question's network, layer by layer, on a 100x100x3 input: each layer's output shape (batch left out)."""
+    import numpy as np
+
+    fresh_keras()
+    from keras import layers
+
+    described = [("conv1", [layers.Conv2D(12, 4, strides=4, padding="valid")]),
+                 ("pool1", [layers.MaxPooling2D(3, strides=2)]),
+                 ("conv2", [layers.ZeroPadding2D(2), layers.Conv2D(24, 5, strides=1, padding="valid")]),
+                 ("pool2", [layers.MaxPooling2D(4, strides=2)]),
+                 ("flatten", [layers.Flatten()]),
+                 ("fully_connected1", [layers.Dense(300)]),
+                 ("fully_connected2", [layers.Dense(3)])]
+    x = np.zeros((1, 100, 100, 3), dtype="float32")
+    measured, weights = {}, {}
+    for name, row in described:
+        for layer in row:
+            x = layer(x)
+        measured[name] = shape_of(x)[1:]
+        weights[name] = sum(layer.count_params() for layer in row)
+    return {**measured, "flatten_weights": weights["flatten"], "fully_connected1_weights": weights["fully_connected1"]}
+
+
+def described_network_context(measured):
+    """X33: what each row gives, and what the 600 -> 300 step costs."""
+    return (f"Keras gives {measured['conv1']}, {measured['pool1']}, {measured['conv2']}, {measured['pool2']}, then "
+            f"Flatten outputs {measured['flatten'][0]} values with {measured['flatten_weights']} weights; the "
+            f"600 -> 300 step is the Dense(300) layer after it ({measured['fully_connected1_weights']:,} weights)")
 
 
 # ---- rule factories (cfg -> rule: the text names the config it runs with) and reason contexts -----

@@ -1,7 +1,8 @@
 """What a Dense layer is and when Keras complains, measured on real Keras 3 models.
 
-Seven exact claims from three Q&A documents (the catalogue's X5, X6, X13, X15; X23 and X24 from issue 28's
-reading of the sources; X29 from a later reading of the same thread):
+Nine exact claims from three Q&A documents (the catalogue's X5, X6, X13, X15; X23 and X24 from issue 28's
+reading of the sources; X29 from a later reading of the same thread; X35 and X36 from a further reading of
+the thread X13 comes from):
 
     X5  Dense(6, input_dim=3) followed by another Dense(6, input_dim=3): "The Keras model you have written
         is not valid, and it will produce an error".                       sources/001, lines 43-52
@@ -16,6 +17,10 @@ reading of the sources; X29 from a later reading of the same thread):
         weights".                                                           sources/000, lines 104-106
     X29 "Bias (in any layer) is usually initialized with zeros": every Keras layer with a bias starts at 0.
                                                                             sources/000, line 103
+    X35 "for Conv2D, you flatten the training data sets so it becomes a 1D vector and so a 28x28 image would
+        mean having an input conv2d layer of 724 neurons".                  sources/004, line 7
+    X36 "The shape of the output again must match (this time) the shape of your label data": Keras refuses
+        to fit a model whose output shape differs from its labels'.         sources/004, line 14
 
 The verdict is what the installed Keras 3 / TF 2 do. Claims about errors record the exception type and
 message actually raised, or that none was.
@@ -77,6 +82,26 @@ Design choices, made before any run:
   Keras 2 (tf-keras) exposes the same attributes (layer.bias, layer.cell.bias, layer.beta, the
   initializers); only the kernels are named differently (DepthwiseConv2D's is depthwise_kernel there),
   and the check reads no kernel, so it needs no keras_major() branch.
+- X35 is two statements, both judged: that a Conv2D takes the flattened image (a 1-D vector per example) as
+  its input, and that a 28x28 image flattened has 724 values. The first is measured by building the model
+  the sentence describes, keras.Input(shape=(784,)) -> Conv2D(64, 3) (the asker's 64-filter layer, 3x3):
+  conv2d_accepts_flattened_image is True if that builds, False if it raises (the exception's class and
+  message recorded). The second is measured, not computed: keras.layers.Flatten on a (2, 28, 28, 1) batch of
+  the asker's greyscale images, flattened_length being its last dimension. Recorded, not judged: the same
+  Conv2D on keras.Input(shape=(28, 28, 1)) (the input it does take; its output shape), and the input rank the
+  layer declares (input_spec.min_ndim). Both APIs exist in Keras 2 (tf-keras), so no keras_major() branch.
+- X36 reads "must match" as a rule Keras enforces: the hypothesis is that model.fit refuses (raises) whenever
+  the model's output shape differs from the labels' shape. A model keras.Input(shape=(4,)) -> Dense(k) is
+  fitted for one epoch (SGD, verbose 0) on 8 examples of 4 standard-normal features (data_seed), in four
+  cases, each from fresh_keras(): (1) Dense(1) on (8, 3) labels, loss "mse"; (2) Dense(3) on (8, 1) labels,
+  "mse"; (3) Dense(3, softmax) on (8, 5) one-hot labels, "categorical_crossentropy"; (4) Dense(10, softmax) on
+  integer labels of shape (8,), "sparse_categorical_crossentropy". Case 4 is the standard use of that loss,
+  where the shapes differ by design; the claim says without exception that they must match, so under it
+  case 4 is a mismatch like the others, and the claim expects it to raise too. Judged: all four "..._raises"
+  values True; any case that fits without raising refutes it. Recorded for each case: the output and label
+  shapes, the exception's class and message or None, the final training loss of a case that trained, and for
+  the MSE cases whether Keras' loss equals NumPy's mean of (prediction - label)^2 with the two broadcast
+  against each other (what a mismatched MSE computes if it does not raise).
 - Every check starts from keras.backend.clear_session(), so layer names (and so error messages) do not
   depend on which check ran before. Error messages are recorded as one plain line (no colour codes).
 """
@@ -88,7 +113,8 @@ from claimlab.domains import Integer, Real, TupleOf
 from claimlab.spec import Advice, Claim, Source
 from claimlab.verdict import AtMost, Exact, Raised
 
-TITLE = "Dense layer semantics, default biases, symmetry and input-shape errors (X5 X6 X13 X15 X23 X24), measured in Keras"
+TITLE = ("Dense layer semantics, default biases, symmetry and input- and output-shape errors "
+         "(X5 X6 X13 X15 X23 X24 X29 X35 X36), measured in Keras")
 
 
 SOURCE_000 = "000_2706fe11d950e137.txt"
@@ -226,6 +252,43 @@ CLAIMS = [
                         "0. The initializer's class, the count of all-zero layers and any non-zero indices are "
                         "recorded.",
                    context=lambda measured: default_biases_context(measured)),
+    ),
+    Claim(
+        id="X35",
+        kind="exact",
+        quote=("EDIT: I just realized for Conv2D, you flatten the training data sets so it becomes a 1D vector and "
+               "so a 28x28 image would mean having an input conv2d layer of 724 neurons."),
+        source=Source(SOURCE_004, "7", HIDDEN_QUESTION),
+        hypothesis=(
+            "A Keras Conv2D layer takes a flattened image, a 1-D vector per example, as its input, and a 28x28 "
+            "image flattened is a vector of 724 values."
+        ),
+        rule=Exact("conv2d_on_flattened_image",
+                   expect={"conv2d_accepts_flattened_image": True, "flattened_length": 724},
+                   note="conv2d_accepts_flattened_image: whether keras.Input(shape=(784,)) -> Conv2D(64, 3) builds "
+                        "(the exception's class and message recorded if it raises); flattened_length: the last "
+                        "dimension of keras.layers.Flatten on a (2, 28, 28, 1) batch of images.",
+                   context=lambda measured: flattened_image_context(measured)),
+    ),
+    Claim(
+        id="X36",
+        kind="exact",
+        quote="The shape of the output again must match (this time) the shape of your label data.",
+        source=Source(SOURCE_004, "14", HIDDEN_QUESTION),
+        hypothesis=(
+            "Keras refuses to fit a model whose output shape differs from the shape of its label data: model.fit "
+            "raises whenever the two differ."
+        ),
+        rule=Exact("output_shape_against_labels",
+                   expect={"mse_fewer_outputs_than_labels_raises": True, "mse_more_outputs_than_labels_raises": True,
+                           "categorical_mismatch_raises": True, "sparse_labels_of_another_shape_raise": True},
+                   note="One epoch of model.fit of keras.Input(shape=(4,)) -> Dense(k) on 8 examples: output (None, 1) "
+                        "on (8, 3) labels and (None, 3) on (8, 1) labels with 'mse', (None, 3) softmax on (8, 5) "
+                        "one-hot labels with 'categorical_crossentropy', and (None, 10) softmax on integer labels "
+                        "of shape (8,) with 'sparse_categorical_crossentropy' (the standard use of that loss: the "
+                        "claim, read without exception, expects it to raise too). Each value is True if fit raised; "
+                        "the exception's class, or the final loss of a case that trained, is recorded.",
+                   context=lambda measured: output_shape_context(measured)),
     ),
 ]
 
@@ -653,6 +716,108 @@ def default_biases_context(measured):
                      f"{', '.join(measured['lstm_nonzero_gates'])}")
     parts.append(f"gamma starts at 1: BatchNormalization {measured['batch_norm_gamma_all_one']}, LayerNormalization "
                  f"{measured['layer_norm_gamma_all_one']}")
+    return "; ".join(parts)
+
+
+# ---- X35: a flattened image into Conv2D ----------------------------------------------------------------
+def conv2d_on_flattened_image(cfg):
+    """Conv2D(64, 3) on a flattened 28x28 image (784 values per example) and on the image itself, and the
+    length Flatten gives a 28x28x1 image."""
+    import numpy as np
+
+    keras = fresh_keras()
+    from keras import layers
+
+    def on_flattened():  # the model the sentence describes: the flattened vector as the conv layer's input
+        inputs = keras.Input(shape=(28 * 28,))
+        keras.Model(inputs, layers.Conv2D(64, 3)(inputs))
+
+    flattened = raised(on_flattened)
+    image_inputs = keras.Input(shape=(28, 28, 1))  # the asker's (100, 28, 28, 1) data, one example's shape
+    image_output = layers.Conv2D(64, 3)(image_inputs)
+    images = np.random.default_rng(cfg["data_seed"]).normal(size=(2, 28, 28, 1)).astype("float32")
+    flat = layers.Flatten()(images)  # measured, so the length is Keras' and not our arithmetic
+    return {
+        "conv2d_accepts_flattened_image": flattened["raises"] is None,
+        "flattened_input_raises": flattened["raises"],
+        "flattened_input_message": flattened["message"],
+        "conv2d_input_min_ndim": int(layers.Conv2D(64, 3).input_spec.min_ndim),  # batch, rows, cols, channels
+        "image_output_shape": shape_of(image_output),
+        "flattened_shape": shape_of(flat),
+        "flattened_length": int(flat.shape[-1]),
+    }
+
+
+def flattened_image_context(measured):
+    """X35: what Conv2D did with the flattened input, and what it does with the image."""
+    if measured["flattened_input_raises"]:
+        flattened = (f"Conv2D(64, 3) on keras.Input(shape=(784,)) raised {measured['flattened_input_raises']}: "
+                     f"{measured['flattened_input_message'][:200]}")
+    else:
+        flattened = "Conv2D(64, 3) on keras.Input(shape=(784,)) built without raising"
+    return (f"{flattened}; on keras.Input(shape=(28, 28, 1)) its output shape is {measured['image_output_shape']}; "
+            f"Flatten turns a (2, 28, 28, 1) batch into {measured['flattened_shape']}")
+
+
+# ---- X36: an output shape other than the labels' ---------------------------------------------------------
+OUTPUT_LABEL_CASES = {  # name: (Dense units, its activation, loss); the labels are made in the check
+    "mse_fewer_outputs_than_labels": (1, None, "mse"),
+    "mse_more_outputs_than_labels": (3, None, "mse"),
+    "categorical_mismatch": (3, "softmax", "categorical_crossentropy"),
+    "sparse_labels_of_another_shape": (10, "softmax", "sparse_categorical_crossentropy"),
+}
+
+
+def output_shape_against_labels(cfg):
+    """keras.Input(shape=(4,)) -> Dense(k) fitted one epoch on labels of another shape, in four cases: which
+    fits raise, with what, and the loss of those that train."""
+    import numpy as np
+
+    rng = np.random.default_rng(cfg["data_seed"])
+    examples = 8
+    x = rng.normal(size=(examples, 4)).astype("float32")
+    labels = {
+        "mse_fewer_outputs_than_labels": rng.normal(size=(examples, 3)).astype("float32"),
+        "mse_more_outputs_than_labels": rng.normal(size=(examples, 1)).astype("float32"),
+        "categorical_mismatch": np.eye(5, dtype="float32")[rng.integers(0, 5, size=examples)],  # one-hot, 5 classes
+        "sparse_labels_of_another_shape": rng.integers(0, 10, size=examples),  # class indices, shape (8,)
+    }
+    cases = {}
+    for name, (units, activation, loss) in OUTPUT_LABEL_CASES.items():
+        keras = fresh_keras()  # each case from the same start, whatever ran before it
+        inputs = keras.Input(shape=(x.shape[1],))
+        model = keras.Model(inputs, keras.layers.Dense(units, activation=activation)(inputs))
+        model.compile(optimizer="sgd", loss=loss)
+        y, history = labels[name], {}
+        fit = raised(lambda: history.update(model.fit(x, y, epochs=1, verbose=0).history))
+        case = {"output_shape": shape_of(model.output), "label_shape": list(y.shape), "loss": loss,
+                "raises": fit["raises"], "message": fit["message"],
+                "final_loss": float(history["loss"][-1]) if history else None}
+        if loss == "mse" and not fit["raises"]:  # what a mismatched MSE computes: the two shapes broadcast
+            broadcast = np.mean((np.asarray(model.predict(x, verbose=0)) - y) ** 2)
+            case["loss_is_broadcast_mse"] = bool(np.isclose(model.evaluate(x, y, verbose=0), broadcast, rtol=1e-5))
+        cases[name] = case
+    return {
+        "mse_fewer_outputs_than_labels_raises": cases["mse_fewer_outputs_than_labels"]["raises"] is not None,
+        "mse_more_outputs_than_labels_raises": cases["mse_more_outputs_than_labels"]["raises"] is not None,
+        "categorical_mismatch_raises": cases["categorical_mismatch"]["raises"] is not None,
+        "sparse_labels_of_another_shape_raise": cases["sparse_labels_of_another_shape"]["raises"] is not None,
+        "cases_that_trained": [name for name, case in cases.items() if case["raises"] is None],
+        "cases": cases,
+    }
+
+
+def output_shape_context(measured):
+    """X36: what each case did: the exception, or the loss it trained to."""
+    parts = []
+    for name, case in measured["cases"].items():
+        shapes = f"output {case['output_shape']} vs labels {case['label_shape']} ({case['loss']})"
+        if case["raises"]:
+            parts.append(f"{shapes}: fit raised {case['raises']}: {case['message'][:120]}")
+            continue
+        broadcast = {True: ", the MSE of the two broadcast against each other",
+                     False: ", not the broadcast MSE"}.get(case.get("loss_is_broadcast_mse"), "")
+        parts.append(f"{shapes}: trained without error, final loss {case['final_loss']:.4g}{broadcast}")
     return "; ".join(parts)
 
 

@@ -1,4 +1,4 @@
-"""Exact claims about TensorFlow ops (X3, X12, X14, X25, X26, X31), checked by running the real ops.
+"""Exact claims about TensorFlow ops (X3, X12, X14, X25, X26, X31, X34), checked by running the real ops.
 
 - X3 (sources/000_2706fe11d950e137.txt, lines 130-138): `tf.nn.max_pool` on the rank-3 output of a
   conv1d fails ("ValueError: Shape (1, 144, 512) must have rank 4"); the workaround, a singleton
@@ -20,6 +20,8 @@
   possible.
 - X31 (sources/003_8f61efd7de26bf97.txt, line 133): "The tf.nn.bias_add() function adds a 1-d bias to the
   last dimension in a matrix."
+- X34 (sources/000_2706fe11d950e137.txt, line 11): tf.nn.conv2d's filter "consists of [filter_height,
+  filter_width, in_channels, out_channels]. So [5, 5, 1, 32] means that your in_channels is 1".
 
 Design choices, made before any run:
 - Nothing trains: each check runs the ops on fixed inputs (NumPy, seeded by `data_seed`); the runner
@@ -66,6 +68,16 @@ Design choices, made before any run:
   mode refutes its part. Recorded, not judged: data_format="NCHW" on the (2, 32, 28, 28) transpose, run on
   this machine's CPU (the op documents NCHW for GPUs): whether it raises, and if not, whether it adds
   along dimension 1 (the channels) rather than the last.
+- X34: each axis of the filter is identified by what changes when it changes, on fixed (1, 28, 28, c)
+  inputs with 'VALID' padding: a [5, 3, 1, 32] filter on a greyscale 28x28 input must give 24 rows and 26
+  columns (the first axis spans the height, the second the width) and 32 output channels (the last axis);
+  the quote's own [5, 5, 1, 32] on a 3-channel input must raise, eagerly and inside a tf.function, and
+  [5, 5, 3, 32] on it must give an output (the third axis is the input's channel count). The tutorial's
+  call, [5, 5, 1, 32] with 'SAME' on 28x28x1, is recorded with its output shape. Recorded, not judged (seen
+  in the first run of the check, so kept out of the rule): tf.nn.conv2d reads a third axis that divides the
+  input's channels as a grouped convolution, so [5, 5, 1, 30] on the 3-channel input runs (3 groups of 1
+  channel); [5, 5, 1, 32] raises there only because 32 is not a multiple of 3. "in_channels" is the input
+  channels each output channel sees.
 """
 
 import re
@@ -80,7 +92,7 @@ SOURCE_003 = "003_8f61efd7de26bf97.txt"
 SOURCE_004 = "004_6e8709b0f2e54d47.txt"
 
 TITLE = ("TensorFlow ops: max_pool on rank-3 tensors, tf.add vs bias_add, what tf.nn.dropout drops, keep_prob vs "
-         "rate, conv2d strides on batch and channels")
+         "rate, conv2d strides on batch and channels, conv2d's filter axes")
 
 # ---- the claims -----------------------------------------------------------------------------------
 CLAIMS = [
@@ -215,6 +227,29 @@ CLAIMS = [
         }, note="Equality is bit-for-bit against NumPy's float32 sum; a case raises when it raises both eagerly and "
                 "in a tf.function. data_format='NCHW' on the CPU is recorded in the check, not judged.",
             context=lambda measured: bias_add_context(measured)),
+    ),
+    Claim(
+        id="X34",
+        kind="exact",
+        quote=(
+            "tf.nn.conv2d() tells that the second parameter represent your filter and consists of [filter_height, "
+            "filter_width, in_channels, out_channels]. So [5, 5, 1, 32] means that your in_channels is 1: you have "
+            "a greyscale image, so no surprises here."
+        ),
+        source=Source(SOURCE_000, "11", "Tensorflow MNIST using convolution parameters"),
+        hypothesis=(
+            "tf.nn.conv2d's filter axes are [height, width, in_channels, out_channels]: with 'VALID' padding a "
+            "[5, 3, 1, 32] filter turns a 28x28 greyscale input into 24 rows, 26 columns and 32 channels; the "
+            "quote's [5, 5, 1, 32] raises on a 3-channel input, and a [5, 5, 3, 32] filter takes it."
+        ),
+        rule=Exact("conv2d_filter_axes", expect={
+            "height_width_output_shape": [1, 24, 26, 32],
+            "in_channels_mismatch_raises": True,
+            "three_channel_filter_output_shape": [1, 24, 24, 32],
+        }, note="A mismatch raises when it raises both eagerly and in a tf.function; the exceptions, the "
+                "tutorial's [5, 5, 1, 32] with 'SAME' on 28x28x1, and a grouped [5, 5, 1, 30] on the 3-channel "
+                "input are recorded in the check.",
+            context=lambda measured: filter_axes_context(measured)),
     ),
 ]
 
@@ -391,6 +426,34 @@ def bias_add_last_dimension(cfg):
         "non_1d_bias_raises": refused(two_dimensional),
         "nchw_on_cpu": nchw,
         "nchw_on_cpu_raises": nchw["raises"],
+    }
+
+
+# ---- X34: what each axis of tf.nn.conv2d's filter is ---------------------------------------------
+def conv2d_filter_axes(cfg):
+    import numpy as np
+    import tensorflow as tf
+
+    rng = np.random.default_rng(cfg["data_seed"])
+    greyscale = tf.constant(rng.normal(size=(1, 28, 28, 1)).astype("float32"))
+    colour = tf.constant(rng.normal(size=(1, 28, 28, 3)).astype("float32"))
+
+    def conv(x, filter_shape, padding="VALID"):
+        return tf.nn.conv2d(x, tf.constant(rng.normal(size=filter_shape).astype("float32")), strides=1,
+                            padding=padding)
+
+    # A non-square filter tells the height axis from the width axis: 28-5+1 rows, 28-3+1 columns.
+    eager = raised(lambda: conv(colour, (5, 5, 1, 32)))
+    in_graph = raised(lambda: tf.function(conv)(colour, (5, 5, 1, 32)))
+    grouped = {}  # 3 groups of 1 input channel: TF accepts it when the output channels divide by 3
+    grouped.update(raised(lambda: grouped.update(output_shape=list(conv(colour, (5, 5, 1, 30)).shape))))
+    return {
+        "height_width_output_shape": list(conv(greyscale, (5, 3, 1, 32)).shape),
+        "in_channels_mismatch": {"eager": eager, "tf_function": in_graph},
+        "in_channels_mismatch_raises": eager["raises"] is not None and in_graph["raises"] is not None,
+        "three_channel_filter_output_shape": list(conv(colour, (5, 5, 3, 32)).shape),
+        "tutorial_output_shape": list(conv(greyscale, (5, 5, 1, 32), padding="SAME").shape),
+        "grouped_filter_on_three_channels": grouped,
     }
 
 
@@ -581,3 +644,13 @@ def bias_add_context(measured):
                  f"gives {nchw['output_shape']}, adding along dimension 1 (the channels): {nchw['adds_along_dimension_1']}")
     return (f"bias of length 28: {outcome(measured['bias_of_another_length'])}; bias (1, 32): "
             f"{outcome(measured['non_1d_bias'])}; not judged: data_format='NCHW' on the CPU {nchw_text}")
+
+
+def filter_axes_context(measured):
+    mismatch = measured["in_channels_mismatch"]
+    grouped = measured["grouped_filter_on_three_channels"]
+    grouped_text = (f"raises {grouped['raises']}" if grouped["raises"] else
+                    f"runs as a grouped convolution, giving {grouped['output_shape']}")
+    return (f"[5, 5, 1, 32] on 28x28x3: eager raises {mismatch['eager']['raises']}, tf.function raises "
+            f"{mismatch['tf_function']['raises']}; the tutorial's [5, 5, 1, 32] with 'SAME' on 28x28x1 gives "
+            f"{measured['tutorial_output_shape']}; not judged: [5, 5, 1, 30] on 28x28x3 {grouped_text}")

@@ -10,7 +10,7 @@ from conftest import mlflow_runs
 from claimlab import config, registry
 from claimlab.verdict import Evidence
 
-CLAIM_IDS = ["X1", "X2", "X4", "X8", "X9", "X10", "X11", "X21", "X22", "X28", "X32"]
+CLAIM_IDS = ["X1", "X2", "X4", "X8", "X9", "X10", "X11", "X21", "X22", "X28", "X32", "X33"]
 EXPERIMENT = registry.load("conv_shapes")
 
 
@@ -185,3 +185,24 @@ def test_x32_a_window_that_pools_to_another_value_refutes():
                 "left_layout_named_windows": [6.0, 2.0]}
     outcome = x32.evaluate(Evidence(None, {"max_pool_named_windows": measured}))
     assert outcome.verdict == "refuted" and [c.match for c in outcome.checked] == [True, False, True, True]
+
+
+def test_x33_every_row_but_the_flatten_matches(run):
+    m = run["checks"]["described_network_shapes"]
+    assert [m[row] for row in ("conv1", "pool1", "conv2", "pool2")] == [[25, 25, 12], [12, 12, 12], [12, 12, 24],
+                                                                        [5, 5, 24]]
+    assert m["flatten"] == [600] and m["flatten_weights"] == 0  # a Flatten reshapes 5x5x24, it cannot make 300
+    assert m["fully_connected1"] == [300] and m["fully_connected1_weights"] == 600 * 300 + 300
+    x33 = run["verdicts"]["X33"]
+    assert x33.verdict == "refuted"
+    assert [c.quantity for c in x33.measured.checked if not c.match] == ["flatten"]
+
+
+def test_x33_a_flatten_of_300_would_support():
+    x33 = next(c for c in EXPERIMENT.claims if c.id == "X33").rule_for(config.resolve(EXPERIMENT, "smoke"))
+    measured = {"conv1": [25, 25, 12], "pool1": [12, 12, 12], "conv2": [12, 12, 24], "pool2": [5, 5, 24],
+                "flatten": [300], "fully_connected1": [300], "fully_connected2": [3], "flatten_weights": 0,
+                "fully_connected1_weights": 90300}
+    assert x33.evaluate(Evidence(None, {"described_network_shapes": measured})).verdict == "supported"
+    measured["conv2"] = [8, 8, 24]  # padding left out
+    assert x33.evaluate(Evidence(None, {"described_network_shapes": measured})).verdict == "refuted"

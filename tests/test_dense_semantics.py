@@ -10,7 +10,7 @@ from conftest import mlflow_runs
 from claimlab import config, registry
 from claimlab.verdict import CheckedValue, Evidence
 
-CLAIM_IDS = ["X5", "X6", "X13", "X15", "X23", "X24", "X29"]
+CLAIM_IDS = ["X5", "X6", "X13", "X15", "X23", "X24", "X29", "X35", "X36"]
 EXPERIMENT = registry.load("dense_semantics")
 
 
@@ -161,3 +161,70 @@ def test_x29_every_default_bias_is_zero_except_the_lstm_forget_gate(run):
     assert x29.verdict == "refuted"
     assert x29.measured.checked == (CheckedValue("every_default_bias_is_zero", True, False, False),)
     assert "10 of 11 layers start with an all-zero bias" in x29.reason and "non-zero gates: forget" in x29.reason
+
+
+def test_x35_conv2d_refuses_a_flattened_image_and_flatten_gives_784(run):
+    m = run["checks"]["conv2d_on_flattened_image"]
+    assert m["flattened_input_raises"] == "ValueError", (
+        f"Conv2D(64, 3) on keras.Input(shape=(784,)) now raises {m['flattened_input_raises']}: "
+        f"{m['flattened_input_message']} -- X35's first half changes")
+    assert "expected min_ndim=4, found ndim=2" in m["flattened_input_message"], m["flattened_input_message"]
+    assert m["conv2d_accepts_flattened_image"] is False and m["conv2d_input_min_ndim"] == 4
+    assert m["image_output_shape"] == [None, 26, 26, 64]  # 28x28x1, 3x3 'valid', 64 filters
+    assert m["flattened_shape"] == [2, 784] and m["flattened_length"] == 28 * 28
+    x35 = run["verdicts"]["X35"]
+    assert x35.verdict == "refuted"
+    assert x35.measured.checked == (CheckedValue("conv2d_accepts_flattened_image", True, False, False),
+                                    CheckedValue("flattened_length", 724, 784, False))
+    assert "raised ValueError" in x35.reason and "[None, 26, 26, 64]" in x35.reason and "[2, 784]" in x35.reason
+
+
+def test_x36_only_the_categorical_mismatch_raises_mse_broadcasts_and_sparse_labels_train(run):
+    m = run["checks"]["output_shape_against_labels"]
+    cases = m["cases"]
+    assert {name: case["raises"] for name, case in cases.items()} == {
+        "mse_fewer_outputs_than_labels": None, "mse_more_outputs_than_labels": None,
+        "categorical_mismatch": "ValueError", "sparse_labels_of_another_shape": None}, cases
+    assert "must have the same shape" in cases["categorical_mismatch"]["message"]
+    assert [(c["output_shape"], c["label_shape"]) for c in cases.values()] == [
+        ([None, 1], [8, 3]), ([None, 3], [8, 1]), ([None, 3], [8, 5]), ([None, 10], [8])]
+    # a mismatched MSE trains: Keras' loss is the mean of (prediction - label)^2 broadcast to (8, 3)
+    for name in ("mse_fewer_outputs_than_labels", "mse_more_outputs_than_labels"):
+        assert cases[name]["loss_is_broadcast_mse"] is True and cases[name]["final_loss"] > 0, cases[name]
+    assert cases["categorical_mismatch"]["final_loss"] is None
+    assert m["cases_that_trained"] == ["mse_fewer_outputs_than_labels", "mse_more_outputs_than_labels",
+                                       "sparse_labels_of_another_shape"]
+    x36 = run["verdicts"]["X36"]
+    assert x36.verdict == "refuted"
+    assert [(c.quantity, c.measured, c.match) for c in x36.measured.checked] == [
+        ("mse_fewer_outputs_than_labels_raises", False, False), ("mse_more_outputs_than_labels_raises", False, False),
+        ("categorical_mismatch_raises", True, True), ("sparse_labels_of_another_shape_raise", False, False)]
+    assert "trained without error" in x36.reason and "broadcast against each other" in x36.reason
+
+
+def test_x35_a_conv2d_that_took_the_vector_and_a_724_flatten_would_support():
+    x35 = _rule("X35", config.resolve(EXPERIMENT, "smoke"))
+    measured = {"conv2d_accepts_flattened_image": True, "flattened_input_raises": None, "flattened_input_message": None,
+                "conv2d_input_min_ndim": 2, "image_output_shape": [None, 26, 26, 64], "flattened_shape": [2, 724],
+                "flattened_length": 724}
+    assert x35.evaluate(Evidence(None, {"conv2d_on_flattened_image": measured})).verdict == "supported"
+    outcome = x35.evaluate(Evidence(None, {"conv2d_on_flattened_image": {**measured, "flattened_length": 784}}))
+    assert outcome.verdict == "refuted" and [c.match for c in outcome.checked] == [True, False]
+
+
+def test_x36_every_case_raising_supports_and_one_that_trains_refutes():
+    x36 = _rule("X36", config.resolve(EXPERIMENT, "smoke"))
+    names = ["mse_fewer_outputs_than_labels", "mse_more_outputs_than_labels", "categorical_mismatch",
+             "sparse_labels_of_another_shape"]
+    raising = {"output_shape": [None, 3], "label_shape": [8, 5], "loss": "mse", "raises": "ValueError",
+               "message": "shapes differ", "final_loss": None}
+    measured = {"mse_fewer_outputs_than_labels_raises": True, "mse_more_outputs_than_labels_raises": True,
+                "categorical_mismatch_raises": True, "sparse_labels_of_another_shape_raise": True,
+                "cases_that_trained": [], "cases": dict.fromkeys(names, raising)}
+    assert x36.evaluate(Evidence(None, {"output_shape_against_labels": measured})).verdict == "supported"
+    trained = {**raising, "raises": None, "message": None, "final_loss": 2.08}
+    sparse_trains = {**measured, "sparse_labels_of_another_shape_raise": False,
+                     "cases": {**measured["cases"], "sparse_labels_of_another_shape": trained}}
+    outcome = x36.evaluate(Evidence(None, {"output_shape_against_labels": sparse_trains}))
+    assert outcome.verdict == "refuted" and [c.match for c in outcome.checked] == [True, True, True, False]
+    assert "trained without error, final loss 2.08" in outcome.reason
