@@ -92,7 +92,7 @@ Design choices, made before any run:
 from claimlab.checks import (fresh_keras, keras_major, locally_connected, max_abs_difference,
                              over_weight_draws, shape_of, weight_draws_text)
 from claimlab.domains import Integer, Sizes
-from claimlab.spec import Claim, Source
+from claimlab.spec import Advice, Claim, Source
 from claimlab.train import import_tensorflow
 from claimlab.verdict import Exact
 
@@ -340,6 +340,28 @@ CLAIMS = [
                         "Conv2D(24, 5); MaxPooling2D(4, strides=2); Flatten; Dense(300); Dense(3). Each row's "
                         "first column is read as that layer's output shape, as it is on every other row.",
                    context=lambda measured: described_network_context(measured)),
+    ),
+]
+
+# Lines of the same sources that describe rather than claim: the ledger's "Not judged" section lists them.
+NOT_JUDGED = [
+    Advice(
+        quote=(
+            "The CNN we will look at is trained on ImageNet as described in this paper by Zeiler and Fergus. In the "
+            "images below (from the same paper), we'll see what each layer in this network detects and see how each "
+            "layer detects more and more complex ideas.\n"
+            "Layer 1\n"
+            "Each image in the above grid represents a pattern that causes the neurons in the first layer to "
+            "activate - in other words, they are patterns that the first layer recognizes. The top left image shows "
+            "a -45 degree line, while the middle top square shows a +45 degree line.\n"
+            "Let's now see some example images that cause such activations. The below grid of images all activated "
+            "the -45 degree line. Notice how they are all selected despite the fact that they have different "
+            "colors, gradients, and patterns."
+        ),
+        source=Source(SOURCE_003, "25-28", "Introduction to CNNs notes (Udacity DLND): Visualizing CNNs"),
+        why=("a description of figures from Zeiler and Fergus' paper, which the copy in sources/ does not hold, of a "
+             "network trained on ImageNet, which is not offline; and \"more and more complex\" names no measure a run "
+             "could compare layers by."),
     ),
 ]
 

@@ -1,8 +1,8 @@
 """What a Dense layer is and when Keras complains, measured on real Keras 3 models.
 
-Nine exact claims from three Q&A documents (the catalogue's X5, X6, X13, X15; X23 and X24 from issue 28's
-reading of the sources; X29 from a later reading of the same thread; X35 and X36 from a further reading of
-the thread X13 comes from):
+Eleven exact claims from three Q&A documents (the catalogue's X5, X6, X13, X15; X23 and X24 from issue 28's
+reading of the sources; X29 from a later reading of the same thread; X35, X36, X37 and X38 from a further
+reading of the threads X5 and X13 come from):
 
     X5  Dense(6, input_dim=3) followed by another Dense(6, input_dim=3): "The Keras model you have written
         is not valid, and it will produce an error".                       sources/001, lines 43-52
@@ -21,6 +21,10 @@ the thread X13 comes from):
         mean having an input conv2d layer of 724 neurons".                  sources/004, line 7
     X36 "The shape of the output again must match (this time) the shape of your label data": Keras refuses
         to fit a model whose output shape differs from its labels'.         sources/004, line 14
+    X37 "Normally you have an input layer as first layer, which does not contain any weights."
+                                                                            sources/004, line 10
+    X38 the Sequential API hides "an implicit input layer, and the number of its nodes is the
+        dimensionality of the input".                                       sources/001, line 54
 
 The verdict is what the installed Keras 3 / TF 2 do. Claims about errors record the exception type and
 message actually raised, or that none was.
@@ -102,6 +106,13 @@ Design choices, made before any run:
   shapes, the exception's class and message or None, the final training loss of a case that trained, and for
   the MSE cases whether Keras' loss equals NumPy's mean of (prediction - label)^2 with the two broadcast
   against each other (what a mismatched MSE computes if it does not raise).
+- X37 and X38 share one check: the asker's Sequential model of sources/001, Dense(6, input_dim=4) then
+  Dense(3) (4 features: the iris data the answer names). The input layer is the functional graph's first
+  layer, keras.Model(model.inputs, model.outputs).layers[0], which is how Keras 2 and Keras 3 both expose it.
+  X37: it is an InputLayer with no weights (count_params 0, an empty weight list) while every Dense layer
+  has some. X38: model.layers lists no InputLayer (hidden), the graph holds one all the same (implicit), and
+  its shape is (None, 4), the input's dimensionality. The input layer's own shape is read off the layer,
+  not off the data.
 - Every check starts from keras.backend.clear_session(), so layer names (and so error messages) do not
   depend on which check ran before. Error messages are recorded as one plain line (no colour codes).
 """
@@ -114,7 +125,7 @@ from claimlab.spec import Advice, Claim, Source
 from claimlab.verdict import AtMost, Exact, Raised
 
 TITLE = ("Dense layer semantics, default biases, symmetry and input- and output-shape errors "
-         "(X5 X6 X13 X15 X23 X24 X29 X35 X36), measured in Keras")
+         "(X5 X6 X13 X15 X23 X24 X29 X35 X36 X37 X38), measured in Keras")
 
 
 SOURCE_000 = "000_2706fe11d950e137.txt"
@@ -290,6 +301,35 @@ CLAIMS = [
                         "the exception's class, or the final loss of a case that trained, is recorded.",
                    context=lambda measured: output_shape_context(measured)),
     ),
+    Claim(
+        id="X37",
+        kind="exact",
+        quote="Normally you have an input layer as first layer, which does not contain any weights.",
+        source=Source(SOURCE_004, "10", HIDDEN_QUESTION),
+        hypothesis="A Keras model's input layer holds no weights.",
+        rule=Exact("implicit_input_layer",
+                   expect={"input_layer_class": "InputLayer", "input_layer_parameters": 0,
+                           "input_layer_weight_count": 0},
+                   note="The input layer of Sequential([Dense(6, input_dim=4), Dense(3)]) is the first layer of "
+                        "keras.Model(model.inputs, model.outputs); its count_params() and its weight list.",
+                   context=lambda measured: input_layer_context(measured)),
+    ),
+    Claim(
+        id="X38",
+        kind="exact",
+        quote=("What is somewhat hidden in the Keras sequential API (which you use here) is that there is in fact "
+               "an implicit input layer, and the number of its nodes is the dimensionality of the input; see own "
+               "answer in Keras Sequential model input layer for details."),
+        source=Source(SOURCE_001, "54", NODES_QUESTION),
+        hypothesis=("A Sequential model whose first layer is Dense(6, input_dim=4) has an input layer that "
+                    "model.layers does not list, and its shape is (None, 4), the input's dimensionality."),
+        rule=Exact("implicit_input_layer",
+                   expect={"listed_in_model_layers": False, "input_layer_class": "InputLayer",
+                           "input_layer_shape": [None, 4]},
+                   note="model.layers of Sequential([Dense(6, input_dim=4), Dense(3)]) against the layers of its "
+                        "functional graph, keras.Model(model.inputs, model.outputs); the input layer's own shape.",
+                   context=lambda measured: input_layer_context(measured)),
+    ),
 ]
 
 # Lines of the same threads that the lab lists without a verdict: the ledger's "Not judged" section.
@@ -306,6 +346,12 @@ NOT_JUDGED = [
             "a counterfactual, what would happen if Keras did not raise; X13 measures that it raises (a "
             "ValueError on fit), so there is no run in which only the first 5 features are used to observe."
         ),
+    ),
+    Advice(
+        quote=("We all did; no excuse though to not benefit from Andrew Ng's free & excellent Machine Learning MOOC "
+               "at Coursera."),
+        source=Source(SOURCE_001, "68", NODES_QUESTION),
+        why="a recommendation of a course to the asker: it says nothing about networks that a run could measure.",
     ),
 ]
 
@@ -819,6 +865,41 @@ def output_shape_context(measured):
                      False: ", not the broadcast MSE"}.get(case.get("loss_is_broadcast_mse"), "")
         parts.append(f"{shapes}: trained without error, final loss {case['final_loss']:.4g}{broadcast}")
     return "; ".join(parts)
+
+
+# ---- X37, X38: the input layer ---------------------------------------------------------------------
+def implicit_input_layer(cfg):
+    """The asker's Sequential model (sources/001): which layers it lists, and the input layer its graph holds."""
+    import warnings
+
+    keras = fresh_keras()
+    from keras import layers
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Keras 3 prefers keras.Input over input_dim=; it still accepts it
+        model = keras.Sequential([layers.Dense(6, input_dim=4, activation="relu"), layers.Dense(3)])
+    graph_layers = keras.Model(model.inputs, model.outputs).layers
+    input_layer = graph_layers[0]
+    # Keras 3 keeps the shape as batch_shape, Keras 2 as the layer's output shape
+    shape = getattr(input_layer, "batch_shape", None) or input_layer.output_shape
+    shape = shape[0] if isinstance(shape, list) else shape
+    return {
+        "listed_in_model_layers": any(type(layer).__name__ == "InputLayer" for layer in model.layers),
+        "model_layers": [type(layer).__name__ for layer in model.layers],
+        "graph_layers": [type(layer).__name__ for layer in graph_layers],
+        "input_layer_class": type(input_layer).__name__,
+        "input_layer_shape": list(shape),
+        "input_layer_parameters": int(input_layer.count_params()),
+        "input_layer_weight_count": len(input_layer.weights),
+        "dense_parameters": [int(layer.count_params()) for layer in model.layers],
+    }
+
+
+def input_layer_context(measured):
+    """X37, X38: the layers listed and the layers of the graph, with their parameters."""
+    return (f"model.layers lists {measured['model_layers']} ({measured['dense_parameters']} parameters); its graph "
+            f"holds {measured['graph_layers']}, the {measured['input_layer_class']} of shape "
+            f"{measured['input_layer_shape']} with {measured['input_layer_parameters']} parameters")
 
 
 # ---- rule factories (cfg -> rule: the text names the config it runs with) and reason contexts -----

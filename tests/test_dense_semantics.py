@@ -10,7 +10,7 @@ from conftest import mlflow_runs
 from claimlab import config, registry
 from claimlab.verdict import CheckedValue, Evidence
 
-CLAIM_IDS = ["X5", "X6", "X13", "X15", "X23", "X24", "X29", "X35", "X36"]
+CLAIM_IDS = ["X5", "X6", "X13", "X15", "X23", "X24", "X29", "X35", "X36", "X37", "X38"]
 EXPERIMENT = registry.load("dense_semantics")
 
 
@@ -228,3 +228,29 @@ def test_x36_every_case_raising_supports_and_one_that_trains_refutes():
     outcome = x36.evaluate(Evidence(None, {"output_shape_against_labels": sparse_trains}))
     assert outcome.verdict == "refuted" and [c.match for c in outcome.checked] == [True, True, True, False]
     assert "trained without error, final loss 2.08" in outcome.reason
+
+
+def test_x37_x38_the_implicit_input_layer_has_the_input_shape_and_no_weights(run):
+    m = run["checks"]["implicit_input_layer"]
+    assert m["model_layers"] == ["Dense", "Dense"], "model.layers now lists the input layer: X38's 'hidden' changed"
+    assert m["graph_layers"] == ["InputLayer", "Dense", "Dense"]
+    assert m["input_layer_shape"] == [None, 4]
+    assert (m["input_layer_parameters"], m["input_layer_weight_count"]) == (0, 0)
+    assert m["dense_parameters"] == [4 * 6 + 6, 6 * 3 + 3]
+    assert run["verdicts"]["X37"].verdict == run["verdicts"]["X38"].verdict == "supported"
+
+
+def test_x37_x38_an_input_layer_with_weights_or_listed_refutes():
+    measured = {"listed_in_model_layers": False, "model_layers": ["Dense", "Dense"],
+                "graph_layers": ["InputLayer", "Dense", "Dense"], "input_layer_class": "InputLayer",
+                "input_layer_shape": [None, 4], "input_layer_parameters": 0, "input_layer_weight_count": 0,
+                "dense_parameters": [30, 21]}
+    rules = {c.id: c.rule_for(config.resolve(EXPERIMENT, "smoke")) for c in EXPERIMENT.claims if c.id in ("X37", "X38")}
+
+    def verdicts(values):
+        return [rules[i].evaluate(Evidence(None, {"implicit_input_layer": values})).verdict for i in ("X37", "X38")]
+
+    assert verdicts(measured) == ["supported", "supported"]
+    assert verdicts({**measured, "input_layer_parameters": 4, "input_layer_weight_count": 1}) == ["refuted", "supported"]
+    assert verdicts({**measured, "listed_in_model_layers": True}) == ["supported", "refuted"]
+    assert verdicts({**measured, "input_layer_shape": [None, 6]}) == ["supported", "refuted"]
