@@ -1,7 +1,7 @@
 """Shapes and parameter counts of convolution and pooling layers, measured on real Keras/TF objects.
 
-Twelve exact claims from four Q&A documents (the catalogue's X1, X2, X4, X8, X9, X10, X11; X21, X22 and X28
-from issue 28's reading of the sources; X32 and X33 from later readings of sources/003 and 002):
+Thirteen exact claims from all five Q&A documents (the catalogue's X1, X2, X4, X8, X9, X10, X11; X21, X22 and X28
+from issue 28's reading of the sources; X32, X33 and X39 from later readings of sources/003, 002 and 004):
 
     X1  "in convolutions you commonly use a bias for every output channel … that gives you 32 biases"
         (not one per pixel, as the asker thought: 28).                        sources/000, lines 5-9
@@ -28,6 +28,8 @@ from issue 28's reading of the sources; X32 and X33 from later readings of sourc
                                                                               sources/003, line 88
     X33 the asker's network: 100x100x3 -> 25x25x12 -> 12x12x12 -> 12x12x24 -> 5x5x24 -> "300x1x1 Flatten
         layer: 600 -> 300" -> 300 -> 3.                                       sources/002, lines 3-12
+    X39 "When you define a Conv2D layer...the parameters of each neuron are the same" (its 64 filters
+        hold one set of weights).                                             sources/004, line 5
 
 Every check builds the real layer (or calls the real TF op) and reads the shape or count off it; no
 number below is computed by a formula alone. The verdict is what the installed Keras 3 / TF 2 do.
@@ -85,6 +87,10 @@ Design choices, made before any run:
   and compares every row. A Flatten layer only reshapes (no weights), so its output is whatever the 5x5x24
   map holds; the row's "600 -> 300" is read with its first column, as on the other rows: a Flatten that
   outputs 300. The weights a 600 -> 300 step would need (a Dense layer) are recorded.
+- X39: the asker's layer, Conv2D(64, 3) on 28x28x1 greyscale images, fresh from each of `check_seeds`
+  draws: how many of its 64 filters (3x3x1 weights and a bias each) differ from the first one. The claim:
+  none (the worst draw, the one with most alike filters, judged). Recorded beside it: the filters' shared
+  settings (strides, padding, activation), which the question lists as the same, and are.
 - Every check starts from keras.backend.clear_session(), so layer names (and so error messages) do not
   depend on which check ran before.
 """
@@ -96,12 +102,13 @@ from claimlab.spec import Advice, Claim, Source
 from claimlab.train import import_tensorflow
 from claimlab.verdict import Exact
 
-TITLE = "Convolution and pooling shapes, parameter counts and kernels (X1 X2 X4 X8 X9 X10 X11 X21 X22 X28 X32 X33), measured in Keras"
+TITLE = "Convolution and pooling shapes, parameter counts and kernels (X1 X2 X4 X8 X9 X10 X11 X21 X22 X28 X32 X33 X39), measured in Keras"
 
 SOURCE_000 = "000_2706fe11d950e137.txt"
 SOURCE_001 = "001_448bd649d2fb709b.txt"
 SOURCE_002 = "002_6725717de9344925.txt"
 SOURCE_003 = "003_8f61efd7de26bf97.txt"
+SOURCE_004 = "004_6e8709b0f2e54d47.txt"
 MNIST_QUESTION = "Tensorflow MNIST using convolution parameters"
 FILTER_QUESTION = "Conv2D: How can I get the values of each filter"
 KERNEL_QUESTION = "Kernel size change in convolutional neural networks"
@@ -340,6 +347,21 @@ CLAIMS = [
                         "Conv2D(24, 5); MaxPooling2D(4, strides=2); Flatten; Dense(300); Dense(3). Each row's "
                         "first column is read as that layer's output shape, as it is on every other row.",
                    context=lambda measured: described_network_context(measured)),
+    ),
+    Claim(
+        id="X39",
+        kind="exact",
+        quote=("Why would you want that since each neuron in that layer has the same filter, stride, padding and "
+               "activation function? When you define a Conv2D layer...the parameters of each neuron are the same."),
+        source=Source(SOURCE_004, "5", "Neural network hidden layer vs. Convolutional hidden layer intuition"),
+        hypothesis="The 64 filters of a freshly built Keras Conv2D(64, 3) hold the same weights.",
+        rule=Exact("conv_filters_share_weights", expect={"filters_unlike_the_first": 0},
+                   note="Conv2D(64, 3) on 28x28x1, on each of the check's draws of the weights: the number of the "
+                        "other 63 filters whose 3x3x1 kernel differs from the first filter's; the fewest over the "
+                        "draws is judged.",
+                   context=lambda m: (f"{m['filters_unlike_the_first']} of 63 filters differ from the first on the "
+                                      f"draw with the fewest; the shared settings: strides {m['strides']}, padding "
+                                      f"'{m['padding']}', activation '{m['activation']}'")),
     ),
 ]
 
@@ -880,6 +902,24 @@ def described_network_context(measured):
     return (f"Keras gives {measured['conv1']}, {measured['pool1']}, {measured['conv2']}, {measured['pool2']}, then "
             f"Flatten outputs {measured['flatten'][0]} values with {measured['flatten_weights']} weights; the "
             f"600 -> 300 step is the Dense(300) layer after it ({measured['fully_connected1_weights']:,} weights)")
+
+
+# ---- X39: are a Conv2D's filters one set of weights? ------------------------------------------------
+def conv_filters_share_weights(cfg):
+    """The asker's Conv2D(64, 3) on greyscale 28x28 images, fresh from each draw: how many filters differ from
+    the first."""
+    fresh_keras()
+    from keras import layers
+
+    def one_draw(seed):
+        conv = layers.Conv2D(64, 3, activation="relu")
+        conv.build((None, 28, 28, 1))
+        kernel = conv.get_weights()[0]  # (3, 3, 1, 64): one 3x3x1 filter per output channel
+        unlike = sum(bool((kernel[..., k] != kernel[..., 0]).any()) for k in range(1, kernel.shape[-1]))
+        return {"filters_unlike_the_first": int(unlike), "strides": list(conv.strides), "padding": conv.padding,
+                "activation": conv.activation.__name__}
+
+    return over_weight_draws(one_draw, cfg["check_seeds"], worst={"filters_unlike_the_first": "min"})
 
 
 # ---- rule factories (cfg -> rule: the text names the config it runs with) and reason contexts -----

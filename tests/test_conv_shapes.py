@@ -10,7 +10,7 @@ from conftest import mlflow_runs
 from claimlab import config, registry
 from claimlab.verdict import Evidence
 
-CLAIM_IDS = ["X1", "X2", "X4", "X8", "X9", "X10", "X11", "X21", "X22", "X28", "X32", "X33"]
+CLAIM_IDS = ["X1", "X2", "X4", "X8", "X9", "X10", "X11", "X21", "X22", "X28", "X32", "X33", "X39"]
 EXPERIMENT = registry.load("conv_shapes")
 
 
@@ -206,3 +206,19 @@ def test_x33_a_flatten_of_300_would_support():
     assert x33.evaluate(Evidence(None, {"described_network_shapes": measured})).verdict == "supported"
     measured["conv2"] = [8, 8, 24]  # padding left out
     assert x33.evaluate(Evidence(None, {"described_network_shapes": measured})).verdict == "refuted"
+
+
+def test_x39_a_conv2d_has_64_different_filters(run):
+    m = run["checks"]["conv_filters_share_weights"]
+    assert m["by_draw"]["seeds"] == [0, 1, 2, 3, 4]
+    assert m["by_draw"]["filters_unlike_the_first"] == [63] * 5, "fresh Conv2D filters now start alike"
+    assert (m["strides"], m["padding"], m["activation"]) == ([1, 1], "valid", "relu")
+    assert run["verdicts"]["X39"].verdict == "refuted"
+
+
+def test_x39_filters_alike_on_one_draw_would_support():
+    x39 = next(c for c in EXPERIMENT.claims if c.id == "X39").rule_for(config.resolve(EXPERIMENT, "smoke"))
+    measured = {"filters_unlike_the_first": 0, "strides": [1, 1], "padding": "valid", "activation": "relu"}
+    assert x39.evaluate(Evidence(None, {"conv_filters_share_weights": measured})).verdict == "supported"
+    measured["filters_unlike_the_first"] = 1
+    assert x39.evaluate(Evidence(None, {"conv_filters_share_weights": measured})).verdict == "refuted"
