@@ -117,7 +117,7 @@ Batch = tuple  # of Trials of one arm, run as one work item
 def batches(trials: list[Trial], jobs: int, fuses_seeds: bool) -> list[Batch]:
     """The work items: each trial alone, or, when the experiment fuses seeds, the trials of each arm in
     as few batches as keep every worker busy (at least two items per worker), in the trials' order."""
-    if not fuses_seeds:
+    if not fuses_seeds or not trials:  # nothing to do is what a resume of a finished run has
         return [(trial,) for trial in trials]
     by_arm: dict[str, list[Trial]] = {}
     for trial in trials:

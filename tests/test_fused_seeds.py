@@ -67,6 +67,7 @@ def test_batches_group_an_arm_s_seeds_and_keep_every_worker_busy():
     assert [len(batch) for batch in two_arms] == [3, 2, 3, 2]  # 4 items for 2 workers, not 2
     assert [len(batch) for batch in batches(trials, jobs=1, fuses_seeds=True)] == [5] * 6
     assert [len(batch) for batch in batches(trials, jobs=2, fuses_seeds=False)] == [1] * 30
+    assert batches([], jobs=2, fuses_seeds=True) == []  # a resume with every trial finished
 
 
 def test_resume_runs_a_partial_group_and_gets_the_same_numbers(runner, tmp_path):
@@ -92,6 +93,15 @@ def test_resume_runs_a_partial_group_and_gets_the_same_numbers(runner, tmp_path)
     # Values read back from MLflow are floats (params/total 1610.0): compare the numbers, not the dtypes.
     pd.testing.assert_frame_equal(after.loc[[("gmp", 1)], numbers], before.loc[[("gmp", 1)], numbers],
                                   check_dtype=False, check_exact=True)
+
+    # A resume with nothing left to run, on a worker pool, trains nothing and writes the same results.
+    on_a_pool = args.copy()
+    on_a_pool[args.index("--jobs") + 1] = "2"
+    finished = runner(*on_a_pool, "--resume")
+    assert finished.returncode == 0, finished.stderr
+    assert f"{len(before)} already finished in MLflow" in finished.stdout
+    again = pd.read_csv(tmp_path / "results" / "gap_vs_flatten@epochs=1" / "trials.csv").set_index(["arm", "seed"])
+    pd.testing.assert_frame_equal(again[numbers], after[numbers], check_exact=True)
 
 
 def small_classifiers(seeds, l2=0.0):
