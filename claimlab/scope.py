@@ -57,7 +57,10 @@ SCOPE_RULE = (
     "the pooled effect of each comparison is decided like a single setting's (equivalence within the smallest "
     "effect first, then the side of 0), and the claim's pooled verdict combines them as AllOf does (supported "
     "if every comparison supports, refuted if any refutes); a setting undecided on its own is named as "
-    "lacking power, not as a different verdict. A claim judged in fewer than 2 settings, or 'measured, not "
+    "lacking power, not as a different verdict. A setting whose seeds all gave the same effect has no sampling "
+    "error: it stays out of the pooled mean, is decided exactly, and enters Cochran's Q as a known effect (Q is "
+    "then the other settings' standardised distances from it; two such effects that differ make Q infinite); "
+    "a pooled decision that disagrees with it is undecided. A claim judged in fewer than 2 settings, or 'measured, not "
     "judged', keeps its label. A setting counts once its run is complete under the current declaration; one "
     "that has not run, did not finish or ran an older declaration is named and not counted. A setting whose "
     f"baseline arm scores more than {UNDER_TRAINED_SHORTFALL:g} below a published reference accuracy for the same "
@@ -293,39 +296,60 @@ def verdict_of_finding(finding: str, test: str, side: str | None) -> str:
 
 
 def pooled_comparisons(rows: dict) -> dict:
-    """Per judged comparison (name, metric) found in at least 2 counted settings with a finite spread: its
-    meta-analysis across them, each setting's effect and finding, whether it varies, and the pooled
-    finding and verdict."""
+    """Per judged comparison (name, metric) found in at least 2 counted settings: its meta-analysis across
+    them, each setting's effect and finding, whether it varies, and the pooled finding and verdict.
+
+    A setting whose seeds all gave the same effect (the verdicts' "identical in all n seeds") has no sampling
+    error, so it cannot take an inverse-variance weight: it stays out of the pooled mean, is decided exactly,
+    and enters the heterogeneity test as a known effect (stats.heterogeneity_about_exact). A pooled mean
+    cannot overrule it: where they disagree the pooled finding is undecided."""
     by_key: dict[tuple[str, str], dict[str, Comparison]] = {}
     for setting_name, row in rows.items():
         for c in row["comparisons"]:
             by_key.setdefault((c.name, c.metric), {})[setting_name] = c
     pooled = {}
     for (name, metric), per_setting in by_key.items():
-        usable = {s: c for s, c in per_setting.items() if math.isfinite(c.mean) and math.isfinite(c.se) and c.se > 0}
-        if len(usable) < 2:
+        finite = {s: c for s, c in per_setting.items() if c.n and math.isfinite(c.mean) and math.isfinite(c.se)}
+        exact = {s: c for s, c in finite.items() if not c.se * math.sqrt(c.n) > NUMERICALLY_ZERO}
+        usable = {s: c for s, c in finite.items() if s not in exact}
+        if len(finite) < 2:
             continue
-        meta = stats.meta_analysis([c.mean for c in usable.values()], [c.se for c in usable.values()])
-        first = next(iter(usable.values()))
-        findings = {s: finding_of(c) for s, c in usable.items()}
+        first = next(iter(finite.values()))
+        meta = (stats.meta_analysis([c.mean for c in usable.values()], [c.se for c in usable.values()])
+                if len(usable) >= 2 else dict(NO_POOLED_MEAN, k=len(usable)))
+        if exact:
+            meta["q"], meta["q_p"] = stats.heterogeneity_about_exact(
+                [c.mean for c in usable.values()], [c.se for c in usable.values()], [c.mean for c in exact.values()])
+        findings = {s: finding_of(c) for s, c in finite.items()}
         decided = {f for f in findings.values() if f in (NEGLIGIBLE, ABOVE, BELOW)}
         varies = meta["q_p"] < HETEROGENEITY_ALPHA and len(decided) >= 2
-        sd = meta["se"] * math.sqrt(meta["k"])
-        finding = decide({"n": meta["k"], "sd": sd, "mean": meta["mean"], "se": meta["se"], "df": meta["df"],
-                          "ci_low": meta["ci_low"], "ci_high": meta["ci_high"]}, first.margin)["finding"]
+        finding = UNDECIDED
+        if len(usable) >= 2:
+            sd = meta["se"] * math.sqrt(meta["k"])
+            finding = decide({"n": meta["k"], "sd": sd, "mean": meta["mean"], "se": meta["se"], "df": meta["df"],
+                              "ci_low": meta["ci_low"], "ci_high": meta["ci_high"]}, first.margin)["finding"]
         # Effects that differ in size but are decided the same way in every setting: the decision holds in each,
         # and a pooled mean of different sizes would only blur it (random effects widen its interval).
-        same_way = meta["q_p"] < HETEROGENEITY_ALPHA and len(decided) == 1 and set(findings.values()) == decided
-        if same_way:
+        every_setting_alike = len(decided) == 1 and set(findings.values()) == decided
+        same_way = meta["q_p"] < HETEROGENEITY_ALPHA and every_setting_alike
+        if same_way or (exact and every_setting_alike):
             finding = next(iter(decided))
-        side = next((claimed_side(c) for c in usable.values() if claimed_side(c)), None)
+        elif any(findings[s] != finding for s in exact):
+            finding = UNDECIDED
+        side = next((claimed_side(c) for c in finite.values() if claimed_side(c)), None)
         pooled[f"{name} ({metric})"] = {
             **meta, "name": name, "metric": metric, "margin": first.margin, "test": first.test,
             "settings": {s: {"mean": c.mean, "ci_low": c.ci_low, "ci_high": c.ci_high, "finding": findings[s],
-                             "verdict": c.verdict} for s, c in usable.items()},
-            "varies": varies, "same_way": same_way, "finding": finding,
+                             "verdict": c.verdict} for s, c in finite.items()},
+            "exact": list(exact), "varies": varies, "same_way": same_way, "finding": finding,
             "verdict": verdict_of_finding(finding, first.test, side)}
     return pooled
+
+
+# What a comparison pooled over fewer than 2 settings with a sampling error has in place of a meta-analysis.
+NO_POOLED_MEAN = {"mean": math.nan, "se": math.nan, "df": 0, "ci_low": math.nan, "ci_high": math.nan,
+                  "tau2": math.nan, "i2": math.nan, "q": math.nan, "q_p": math.nan, "pi_low": math.nan,
+                  "pi_high": math.nan, "p_value": math.nan}
 
 
 def effects_scope(verdicts: dict[str, str], pooled: dict, combines_as_all_of: bool = True,
@@ -340,12 +364,12 @@ def effects_scope(verdicts: dict[str, str], pooled: dict, combines_as_all_of: bo
         code = "varies"
         text = "varies between settings: " + "; ".join(
             f"{p['name']}: " + ", ".join(f"{s} {shown(e['mean'])} ({e['finding']})" for s, e in p["settings"].items())
-            + f" (Q p={p['q_p']:.2g}, I2 {p['i2']:.0%})" for p in varying.values())
+            + f" (Q p={p['q_p']:.2g}, I2 {_percent(p['i2'])})" for p in varying.values())
     else:
         code = "consistent"
         parts = "; ".join(f"{p['name']} = {shown(p['mean'])} [{shown(p['ci_low'])}, {shown(p['ci_high'])}] "
                           f"{p['finding']}" + (f" in every setting, sizes differing (Q p={p['q_p']:.2g})"
-                                               if p["same_way"] else "") for p in pooled.values())
+                                               if p["same_way"] else "") + _not_pooled(p) for p in pooled.values())
         if combines_as_all_of:
             pooled_verdicts = [p["verdict"] for p in pooled.values()]
             claim = (REFUTED if REFUTED in pooled_verdicts else SUPPORTED if all(v == SUPPORTED for v in pooled_verdicts)
@@ -362,6 +386,18 @@ def effects_scope(verdicts: dict[str, str], pooled: dict, combines_as_all_of: bo
     if not_counted:
         text += "; not counted: " + ", ".join(f"{s} ({why})" for s, why in not_counted.items())
     return {"code": code, "text": text}
+
+
+def _percent(share: float) -> str:
+    return f"{share:.0%}" if math.isfinite(share) else "n/a"
+
+
+def _not_pooled(p: dict) -> str:
+    """The settings a pooled comparison left out of its mean, each identical in every seed, with its effect."""
+    exact = p.get("exact") or []  # scope.json from before the exact settings were told apart has none
+    return (" (identical in every seed, so not in the pooled mean: "
+            + ", ".join(f"{s} {shown(p['settings'][s]['mean'])} {p['settings'][s]['finding']}" for s in exact) + ")"
+            if exact else "")
 
 
 # ---- collecting the settings' results ---------------------------------------------------------------
@@ -462,9 +498,10 @@ def scope_markdown(scope: dict, figure_files: dict[str, str]) -> str:
             for p in claim["pooled"].values():
                 decision = p["finding"] + (" (in every setting; sizes differ)" if p.get("same_way") else "") + (
                     " - varies" if p["varies"] else "")
-                lines.append(f"| {p['name']} ({p['metric']}) | {p['k']} | {shown(p['mean'])} [{shown(p['ci_low'])}, "
+                settings = f"{p['k']}" + (f" + {len(p['exact'])} identical in every seed" if p.get("exact") else "")
+                lines.append(f"| {p['name']} ({p['metric']}) | {settings} | {shown(p['mean'])} [{shown(p['ci_low'])}, "
                              f"{shown(p['ci_high'])}] | [{shown(p['pi_low'])}, {shown(p['pi_high'])}] | {p['tau2']:.2g} | "
-                             f"{p['i2']:.0%} | {p['q']:.3g} ({p['q_p']:.2g}) | {decision}: {p['verdict']} |")
+                             f"{_percent(p['i2'])} | {p['q']:.3g} ({p['q_p']:.2g}) | {decision}: {p['verdict']} |")
             lines.append("")
         if claim_id in figure_files:
             lines += [f"![{claim_id} across settings]({figure_files[claim_id]})", ""]
@@ -487,6 +524,8 @@ def forest_figure(claim_id: str, claim: dict, settings: dict):
             label = f"{setting_name}{' (under-trained)' if reference and reference.under_trained else ''}: {c.name}"
             panels.setdefault(c.metric, []).append((label, c))
     for p in claim.get("pooled", {}).values():  # scope.json from before issue 27 has no pooled effects
+        if not math.isfinite(p["mean"]):  # fewer than 2 settings with a sampling error: no pooled mean
+            continue
         pooled = Comparison(p["name"], p["metric"], p["mean"], p["ci_low"], p["ci_high"], p["k"], p["verdict"],
                             p["finding"], margin=p["margin"])
         panels.setdefault(p["metric"], []).append((f"pooled ({p['k']} settings): {p['name']}", pooled,

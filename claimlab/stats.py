@@ -401,6 +401,23 @@ def meta_analysis(effects: Sequence[float], ses: Sequence[float], confidence: fl
             "pi_high": pi_high, "p_value": two_sided_p(pooled, se, k - 1)}
 
 
+def heterogeneity_about_exact(effects: Sequence[float], ses: Sequence[float], exact: Sequence[float]) -> tuple[float, float]:
+    """Cochran's Q and its p-value when some settings' effects carry no sampling error (every seed gave the
+    same value, so the standard error is 0). An inverse-variance weight of 1 / 0 makes such an effect the
+    fixed-effect mean, so Q is the other settings' squared standardised distances from it, on k - 1 degrees
+    of freedom (k counting every setting); exact effects that differ from each other make Q infinite. The
+    usual computation cannot take a zero error: round-off leaves it 1e-17, and Q comes out 0."""
+    from scipy import stats as scipy_stats
+
+    exact = [float(e) for e in exact]
+    if any(not math.isclose(e, exact[0], rel_tol=1e-9, abs_tol=1e-12) for e in exact):
+        return math.inf, 0.0
+    effects, ses = np.asarray(effects, dtype=float), np.asarray(ses, dtype=float)
+    q = float(np.sum(((effects - exact[0]) / ses) ** 2))
+    df = len(effects) + len(exact) - 1
+    return q, (float(scipy_stats.chi2.sf(q, df)) if df > 0 else 1.0)
+
+
 # ---- how numbers are printed --------------------------------------------------------------------------
 NUMBER_FORMATS = {"effect": "{:+.4f}", "value": "{:.4f}", "p": "{:.3g}"}
 

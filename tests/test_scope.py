@@ -339,3 +339,34 @@ def test_pooled_effects_are_a_hartung_knapp_random_effects_meta_analysis():
     rows = simulated_rows({"a": 0.05, "b": 0.2, "c": 0.5}, np.random.default_rng(3), sd=0.01)
     (pooled,) = scope.pooled_comparisons(rows).values()
     assert pooled["same_way"] and pooled["finding"] == "above" and pooled["verdict"] == "supported"
+
+
+def test_a_setting_identical_in_every_seed_is_decided_exactly_and_not_pooled():
+    """double_softmax's E2b under plain SGD: the double-softmax net never leaves the majority prediction, so
+    all 10 seeds give the same effect (+0.02, a standard error of 1e-17 from round-off), on the other side of 0
+    from every other setting. Weighted 1 / se^2, it made statsmodels' Q come out 0 and the scope read
+    "consistent"; known exactly, it makes the effects vary."""
+    rng = np.random.default_rng(5)
+    rows = simulated_rows({"a": -0.2, "b": -0.25, "c": -0.1}, rng, sd=0.01)
+    rows["exact"] = simulated_rows({"exact": 0.0}, rng, sd=0.0)["exact"]
+    rows["exact"]["comparisons"][0] = replace(rows["exact"]["comparisons"][0], mean=0.02, se=1.04e-17,
+                                                          ci_low=0.02, ci_high=0.02)
+    (pooled,) = scope.pooled_comparisons(rows).values()
+    assert pooled["exact"] == ["exact"] and pooled["k"] == 3  # the pooled mean is the other three settings'
+    assert pooled["settings"]["exact"]["finding"] == "above" and pooled["q"] > 1000 and pooled["q_p"] < 1e-6
+    assert pooled["varies"] and scope_of(rows)["code"] == "varies"
+
+    # An exact setting on the others' side: the decision holds in every setting, the exact one included.
+    rows["exact"]["comparisons"][0] = replace(rows["exact"]["comparisons"][0], mean=-0.15,
+                                                          ci_low=-0.15, ci_high=-0.15)
+    (pooled,) = scope.pooled_comparisons(rows).values()
+    assert not pooled["varies"] and pooled["finding"] == "below"
+    text = scope_of(rows)["text"]
+    assert text.startswith("consistent across 4 settings") and "exact -0.1500 below" in text
+
+
+def test_heterogeneity_about_an_exact_effect_is_q_around_it():
+    q, p = stats.heterogeneity_about_exact([0.1, 0.3], [0.1, 0.1], [0.2])
+    assert q == pytest.approx(2.0) and p == pytest.approx(scipy_stats.chi2.sf(2.0, 2))
+    assert stats.heterogeneity_about_exact([], [], [0.2, 0.2 + 1e-15]) == (0.0, 1.0)
+    assert stats.heterogeneity_about_exact([0.1], [0.1], [0.2, 0.3]) == (math.inf, 0.0)  # two known effects differ
