@@ -89,7 +89,6 @@ REJUDGED = {
     ("dense_width", "E6b"): "refuted (negligible: within +-0.01)",
     ("dense_width@deep", "E6b"): "refuted (negligible: within +-0.01)",
     ("dense_width@long_budget", "E6b"): "refuted (negligible: within +-0.01)",
-    ("double_softmax@sgd", "E2b"): "supported (identical in all 5 seeds)",
     ("gap_vs_flatten@resnet_trunk", "G1"): "inconclusive (refutes before correction, not after Holm over 4)",
     ("gap_vs_flatten@resnet_trunk", "G3"): "refuted (negligible: within +-0.01)",
     ("learned_kernels@long_budget", "E5b"): "refuted (negligible: within +-0.01)",
