@@ -63,7 +63,7 @@ def citation(claim_id: str, results_root: Path) -> str:
                          f"so none of them judged it; run {rerun} to judge it")
     default = runs[0][2]
     entries = {name: summary.claim(claim.id) for name, _, summary in runs}
-    source = f"sources/{claim.source.file}, lines {claim.source.lines}"
+    source = claim.source.where()
     versions = ", ".join(f"{k} {v}" for k, v in default.versions.items())
     commit = default.commit[:12] + (" (with uncommitted changes)" if default.dirty else "")
     lines = [f"{claim.id} ({experiment.name}, {claim.kind} claim)", "",

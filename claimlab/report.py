@@ -431,7 +431,7 @@ def not_judged_section(experiments) -> str:
              "| source | experiment | quote | why not judged |", "|---|---|---|---|"]
     for name, advice in entries:
         quote = " ".join(advice.quote.split()).replace("|", "\\|")
-        lines.append(f"| sources/{advice.source.file}, lines {advice.source.lines} | {name} | \"{quote}\" | "
+        lines.append(f"| {advice.source.where()} | {name} | \"{quote}\" | "
                      f"{' '.join(advice.why.split())} |")
     return "\n".join(lines) + "\n"
 

@@ -37,6 +37,11 @@ class Source:
         lines = self.path.read_text(encoding="utf-8").splitlines()
         return "\n".join(lines[first - 1 : last])
 
+    def where(self) -> str:
+        """"sources/FILE, line 13" or "sources/FILE, lines 3-12"."""
+        first, last = self.line_range()
+        return f"sources/{self.file}, " + (f"lines {self.lines}" if last > first else f"line {self.lines}")
+
     def cite(self) -> str:
         return f"sources/{self.file}, lines {self.lines} (\"{self.title}\")"
 

@@ -80,7 +80,7 @@ already good (a dataset on which the non-linear arm has little to win), and the 
 from claimlab import data as datasets
 from claimlab import checks, train
 from claimlab.domains import Integer, OneOf, Real, Sizes
-from claimlab.spec import Claim, Setting, Source, Times, TrialResult, on_tensorflow
+from claimlab.spec import Advice, Claim, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Equivalent, Exact, IfDiverged, Level, Plateau, Summarize
 
 SOURCE_FILE = "001_448bd649d2fb709b.txt"
@@ -131,6 +131,22 @@ CLAIMS = [
             "test accuracy than the stack without."
         ),
         rule="e1b_rule",
+    ),
+]
+
+
+# A line of the same answer that the lab lists without a verdict of its own: the ledger's "Not judged" section.
+NOT_JUDGED = [
+    Advice(
+        quote=("Without the activation (say ReLu, tanh etc.), what you get is a linear function. And how many ever, "
+               "hidden layers you have, you still end up with a linear function. And finally, you convert this into "
+               "a nonlinear function in the last layer. This might work in some simple nonlinear problems, but will "
+               "not be able to capture a complex nonlinear function."),
+        source=Source(SOURCE_FILE, "80", QUESTION),
+        why=("the argument of the answer's lines 69-79 once more, and judged there: E1a measures that the stack "
+             "without hidden activations is one linear map, E1b that it reaches what a single softmax layer reaches "
+             "and less than the same stack with ReLU. 'Might work in some simple nonlinear problems' names no "
+             "problem a run could pick, and 'a complex nonlinear function' names none either."),
     ),
 ]
 

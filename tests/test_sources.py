@@ -45,7 +45,9 @@ def test_the_ledgers_not_judged_section_lists_every_declared_line_with_its_reaso
     rows = [line for line in section.splitlines() if line.startswith("| sources/")]
     assert len(rows) == len(ADVICE)
     for (name, advice), row in zip(ADVICE, rows):
-        assert f"sources/{advice.source.file}, lines {advice.source.lines} | {name} |" in row
+        first, last = advice.source.line_range()
+        span = f"lines {advice.source.lines}" if last > first else f"line {advice.source.lines}"  # "line 13"
+        assert f"| sources/{advice.source.file}, {span} | {name} |" in row
         assert " ".join(advice.quote.split()) in row and " ".join(advice.why.split()) in row
     assert report.not_judged_section([e for e in experiments if not e.not_judged]) == ""
 
