@@ -1004,6 +1004,16 @@ class SeedStatistic(Rule):
         return Outcome(c.verdict, reason, comparisons=[c], qualifier=c.qualifier)
 
 
+def not_worse(metric: str, arm: str, than: str, margin: float) -> SeedStatistic:
+    """A non-inferiority comparison, paired by seed: mean(metric[arm] - metric[than]) + margin, which is above 0
+    when `arm` is not worse than `than` by more than the margin."""
+    return SeedStatistic(f"{arm} - {than} + {margin:g}", metric, [arm, than],
+                         lambda m: float((m[0] - m[1]).mean() + margin),
+                         f"the mean over seeds of {metric}[{arm}] - {metric}[{than}], plus the margin {margin:g} "
+                         f"(above 0: {arm} is not worse than {than} by more than {margin:g}; below 0: worse by more)",
+                         smallest_effect=margin, margin_in_statistic=True)
+
+
 class Summarize(Rule):
     """Per-arm summaries of a metric, decided nothing: for AllOf's `also_report`."""
 

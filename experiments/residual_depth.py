@@ -112,7 +112,7 @@ from claimlab import checks, train
 from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.plots import mean_ci_band
 from claimlab.spec import Claim, Setting, Source, Times, TrialResult, on_tensorflow
-from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Level, Plateau, SeedStatistic, Summarize
+from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Level, Plateau, Summarize, not_worse
 
 SOURCE_FILE = "002_6725717de9344925.txt"
 QUESTION = "Stuck understanding ResNet's Identity block and Convolutional blocks"
@@ -427,22 +427,14 @@ def e9a_rule(cfg):
 
 
 # ---- E9b, E9c: the empirical rules ------------------------------------------------------------------
-def non_inferior(deeper, shallower, margin):
-    """Paired by seed: mean(acc[deeper] - acc[shallower]) + margin; above 0 means not worse by more than margin."""
-    return SeedStatistic(f"{deeper} - {shallower} + {margin:g}", "test/accuracy", [deeper, shallower],
-                         lambda m: float((m[0] - m[1]).mean() + margin),
-                         f"the mean over seeds of test accuracy[{deeper}] - test accuracy[{shallower}], plus the "
-                         f"margin {margin:g} (above 0: the deeper net is not worse by more than {margin:g}; below 0: "
-                         "worse by more)", smallest_effect=margin, margin_in_statistic=True)
-
-
 def e9b_rule(cfg):
     margin = cfg["hurt_margin"]
     residual = [f"residual_{role}" for role in ROLES]
     return AllOf(
-        non_inferior("residual_middle", "residual_shallow", margin),
-        non_inferior("residual_deep", "residual_shallow", margin),
-        non_inferior("residual_deep", "residual_middle", margin),
+        # paired by seed: mean(acc[deeper] - acc[shallower]) + margin; above 0: not worse by more than the margin
+        not_worse("test/accuracy", "residual_middle", "residual_shallow", margin),
+        not_worse("test/accuracy", "residual_deep", "residual_shallow", margin),
+        not_worse("test/accuracy", "residual_deep", "residual_middle", margin),
         also_report=[Better("test/accuracy", "residual_deep", than="residual_shallow", smallest_effect=margin),
                      Summarize("test/accuracy", residual),
                      Summarize("train_eval/accuracy", residual)],
