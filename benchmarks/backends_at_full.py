@@ -1,0 +1,65 @@
+"""JAX against TensorFlow at the full profile, read from the committed results: no training here.
+
+    python benchmarks/backends_at_full.py
+
+Every experiment whose default setting runs on JAX declares a `tensorflow` setting: the same config, the
+same trials, on TensorFlow (issue 24). Once both are committed from one regeneration, their trials.csv
+files time the same work on the two backends, at the profile the ledger cites. This prints, per such
+experiment, the trials' compute time on each backend (the sum of the trials' `seconds`: a fused batch's
+time is shared among its seeds) and their ratio, as a markdown table for the README. Both settings ran
+with the same --jobs, on the machine their summaries name; other work on that machine in the meantime
+adds to either side, so compare ratios, not single times.
+"""
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from claimlab import registry  # noqa: E402
+from claimlab.scope import DEFAULT_SETTING, TENSORFLOW_SETTING, folder  # noqa: E402
+
+
+def trial_seconds(results_dir: Path) -> tuple[float, int]:
+    with open(results_dir / "trials.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return sum(float(row["seconds"]) for row in rows), len(rows)
+
+
+def rows(results_root: Path) -> list[dict]:
+    """One row per experiment with both settings committed on the backends they declare."""
+    found = []
+    for experiment in registry.load_all():
+        if TENSORFLOW_SETTING not in experiment.settings:
+            continue
+        dirs = {name: results_root / folder(experiment.name, name) for name in (DEFAULT_SETTING, TENSORFLOW_SETTING)}
+        if not all((d / "summary.json").exists() for d in dirs.values()):
+            continue
+        summaries = {name: json.loads((d / "summary.json").read_text()) for name, d in dirs.items()}
+        backends = {name: s["config"].get("backend") for name, s in summaries.items()}
+        if backends != {DEFAULT_SETTING: "jax", TENSORFLOW_SETTING: "tensorflow"}:
+            continue  # a setting from before the experiment moved to JAX
+        (jax_seconds, trials), (tf_seconds, tf_trials) = (trial_seconds(d) for d in dirs.values())
+        found.append({"experiment": experiment.name, "trials": trials, "tf_trials": tf_trials,
+                      "profile": summaries[DEFAULT_SETTING]["profile"], "jax": jax_seconds, "tensorflow": tf_seconds,
+                      "machine": summaries[DEFAULT_SETTING]["machine"]})
+    return found
+
+
+def main() -> None:
+    found = rows(ROOT / "results")
+    print("| experiment | profile | trials | JAX trial s | TensorFlow trial s | TF / JAX |")
+    print("|---|---|---|---|---|---|")
+    for row in found:
+        trials = row["trials"] if row["trials"] == row["tf_trials"] else f"{row['trials']} / {row['tf_trials']}"
+        print(f"| {row['experiment']} | {row['profile']} | {trials} | {row['jax']:.0f} | {row['tensorflow']:.0f} | "
+              f"{row['tensorflow'] / row['jax']:.2f} |")
+    print()
+    print("machines: " + "; ".join(sorted({row["machine"] for row in found})))
+
+
+if __name__ == "__main__":
+    main()
