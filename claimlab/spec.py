@@ -43,7 +43,7 @@ class Source:
         return f"sources/{self.file}, " + (f"lines {self.lines}" if last > first else f"line {self.lines}")
 
     def cite(self) -> str:
-        return f"sources/{self.file}, lines {self.lines} (\"{self.title}\")"
+        return f"{self.where()} (\"{self.title}\")"
 
 
 @dataclass(frozen=True)

@@ -66,3 +66,11 @@ def test_a_not_judged_entry_without_a_reason_is_refused_as_the_module_loads():
     module.NOT_JUDGED = ["a bare string"]
     with pytest.raises(TypeError, match="NOT_JUDGED lists claimlab.spec.Advice"):
         _validate("probe", module)
+
+
+def test_a_citation_says_line_for_one_line_and_lines_for_a_range():
+    from claimlab.spec import Source
+    assert Source("004_6e8709b0f2e54d47.txt", "72", "a title").cite() == \
+        'sources/004_6e8709b0f2e54d47.txt, line 72 ("a title")'
+    assert Source("004_6e8709b0f2e54d47.txt", "72-75", "a title").cite() == \
+        'sources/004_6e8709b0f2e54d47.txt, lines 72-75 ("a title")'
