@@ -70,6 +70,16 @@ def test_batches_group_an_arm_s_seeds_and_keep_every_worker_busy():
     assert batches([], jobs=2, fuses_seeds=True) == []  # a resume with every trial finished
 
 
+def test_a_batch_holds_at_most_five_seeds_so_an_interrupted_run_loses_little():
+    ten_seeds = [Trial(arm, seed, {}) for arm in ("a", "b", "c", "d", "e", "f", "g") for seed in range(10)]
+    for jobs in (1, 2):
+        items = batches(ten_seeds, jobs=jobs, fuses_seeds=True)
+        assert [len(batch) for batch in items] == [5] * 14
+        assert [t.seed for t in items[1]] == [5, 6, 7, 8, 9] and {t.arm for t in items[1]} == {"a"}
+    eleven = [Trial("a", seed, {}) for seed in range(11)]
+    assert [len(batch) for batch in batches(eleven, jobs=1, fuses_seeds=True)] == [4, 4, 3]
+
+
 def test_resume_runs_a_partial_group_and_gets_the_same_numbers(runner, tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     args = ["gap_vs_flatten", "--profile", "smoke", "--epochs", "1", "--jobs", "1", "--tracking-uri", uri,
