@@ -4,10 +4,12 @@ If one of these assertions fails, claimlab.models.resnet_cifar, keras.applicatio
 changed how the network is built or counted: the message says what the claim expects and what was measured.
 """
 
+import importlib.util
+
 import pytest
 
 from claimlab import registry
-from conftest import mlflow_runs
+from conftest import ROOT, mlflow_runs
 
 CLAIM_IDS = ["X18", "X19", "X20", "X30"]
 
@@ -120,3 +122,19 @@ def test_x30_every_projection_block_starts_with_a_1x1_but_conv2_block1s_has_stri
     assert x30.verdict == "refuted"
     assert "conv2_block1_1_conv 1x1 strides [1, 1] (56->56 px)" in x30.reason
     assert "every_projection_block_starts_with_a_1x1: claimed True, measured True" in x30.reason
+
+
+def test_x20_multiply_adds_agree_with_tensorflow_s_profiler(keras):
+    """An independent count of what X20 compares: benchmarks/floor.py reads a model's forward FLOPs off its
+    traced graph with TensorFlow's profiler, two per multiply-add of a convolution plus one per output value
+    for its bias (ReLU counts none). If the two disagree, either the claim's hand count or the floors are wrong."""
+    spec = importlib.util.spec_from_file_location("floor", ROOT / "benchmarks" / "floor.py")
+    floor = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(floor)
+    module = registry.load("resnet_cifar").module
+    for channels in (256, 64):  # X20's plain and basic blocks, on conv2's 56x56 maps
+        model = module.two_3x3_convolutions(keras, channels, 56, "probe")
+        cost = module.block_cost([model.get_layer("probe_conv1"), model.get_layer("probe_conv2")])
+        bias_adds = 2 * 56 * 56 * channels
+        assert floor.forward_flops_per_example(model) == 2 * cost["multiply_adds"] + bias_adds
+        assert cost["multiply_adds"] == 56 * 56 * {256: 1_179_648, 64: 73_728}[channels]
