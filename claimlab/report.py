@@ -222,7 +222,7 @@ def _claim_section(summary: Summary, c: ClaimResult, keras2: Keras2Record | None
         *[f"> {line}" for line in c.quote.splitlines()],
         "",
         f"Source: [sources/{source.file}](../../sources/{source.file}#L{first}-L{last or first}), "
-        f"lines {source.lines}, \"{source.title}\".",
+        f"{'lines' if last else 'line'} {source.lines}, \"{source.title}\".",
         "",
         f"**Hypothesis.** {c.hypothesis}",
         "",

@@ -74,3 +74,17 @@ def test_a_citation_says_line_for_one_line_and_lines_for_a_range():
         'sources/004_6e8709b0f2e54d47.txt, line 72 ("a title")'
     assert Source("004_6e8709b0f2e54d47.txt", "72-75", "a title").cite() == \
         'sources/004_6e8709b0f2e54d47.txt, lines 72-75 ("a title")'
+
+
+def test_summary_md_says_line_for_one_line_and_lines_for_a_range():
+    import pandas as pd
+    from claimlab.report import summary_markdown
+    from claimlab.schema import SourceRef
+    from conftest import a_claim, a_summary
+
+    one = a_claim("A1", source=SourceRef("thread.md", "27", "a thread"))
+    span = a_claim("A2", source=SourceRef("thread.md", "27-30", "a thread"))
+    text = summary_markdown(a_summary([one, span]), [], pd.DataFrame())
+    assert "(../../sources/thread.md#L27-L27), line 27, \"a thread\"." in text
+    assert "(../../sources/thread.md#L27-L30), lines 27-30, \"a thread\"." in text
+    assert "lines 27," not in text
