@@ -1,7 +1,8 @@
 """Shapes and parameter counts of convolution and pooling layers, measured on real Keras/TF objects.
 
-Thirteen exact claims from all five Q&A documents (the catalogue's X1, X2, X4, X8, X9, X10, X11; X21, X22 and X28
-from issue 28's reading of the sources; X32, X33 and X39 from later readings of sources/003, 002 and 004):
+Fifteen exact claims from all five Q&A documents (the catalogue's X1, X2, X4, X8, X9, X10, X11; X21, X22 and X28
+from issue 28's reading of the sources; X32, X33, X39, X40 and X41 from later readings of sources/003, 002 and
+004):
 
     X1  "in convolutions you commonly use a bias for every output channel … that gives you 32 biases"
         (not one per pixel, as the asker thought: 28).                        sources/000, lines 5-9
@@ -30,6 +31,10 @@ from issue 28's reading of the sources; X32, X33 and X39 from later readings of 
         layer: 600 -> 300" -> 300 -> 3.                                       sources/002, lines 3-12
     X39 "When you define a Conv2D layer...the parameters of each neuron are the same" (its 64 filters
         hold one set of weights).                                             sources/004, line 5
+    X40 2x2/stride-2 max pooling: "[[1, 0], [4, 6]] becomes 6 ... Similarly, [[2, 3], [6, 8]] becomes 8".
+                                                                              sources/003, lines 44-45
+    X41 "the output depth is the same as the input depth ... the pooling operation is applied
+        individually for each depth slice".                                   sources/003, line 57
 
 Every check builds the real layer (or calls the real TF op) and reads the shape or count off it; no
 number below is computed by a formula alone. The verdict is what the installed Keras 3 / TF 2 do.
@@ -91,6 +96,12 @@ Design choices, made before any run:
   draws: how many of its 64 filters (3x3x1 weights and a bias each) differ from the first one. The claim:
   none (the worst draw, the one with most alike filters, judged). Recorded beside it: the filters' shared
   settings (strides, padding, activation), which the question lists as the same, and are.
+- X40: the notes' earlier pooling figure (lines 44-45), read as X32 reads its own: the two named windows
+  are the input's top quadrants in the sentence's order, the bottom two are X32's fixed fillers.
+- X41: "applied individually for each depth slice" is read as: each output channel is what pooling that
+  input channel alone gives, bit for bit. Measured on a 1x8x8x5 input of random values (a fresh draw per
+  check seed), for MaxPooling2D and AveragePooling2D (2x2, stride 2) and tf.nn.max_pool; the claim holds
+  when every output channel of every draw equals the pooling of its slice alone and the depth is 5.
 - Every check starts from keras.backend.clear_session(), so layer names (and so error messages) do not
   depend on which check ran before.
 """
@@ -102,7 +113,8 @@ from claimlab.spec import Advice, Claim, Source
 from claimlab.train import import_tensorflow
 from claimlab.verdict import Exact
 
-TITLE = "Convolution and pooling shapes, parameter counts and kernels (X1 X2 X4 X8 X9 X10 X11 X21 X22 X28 X32 X33 X39), measured in Keras"
+TITLE = ("Convolution and pooling shapes, parameter counts and kernels (X1 X2 X4 X8 X9 X10 X11 X21 X22 X28 X32 X33 "
+         "X39 X40 X41), measured in Keras")
 
 SOURCE_000 = "000_2706fe11d950e137.txt"
 SOURCE_001 = "001_448bd649d2fb709b.txt"
@@ -363,10 +375,58 @@ CLAIMS = [
                                       f"draw with the fewest; the shared settings: strides {m['strides']}, padding "
                                       f"'{m['padding']}', activation '{m['activation']}'")),
     ),
+    Claim(
+        id="X40",
+        kind="exact",
+        quote=(
+            "The image above is an example of max pooling with a 2x2 filter and stride of 2. The four 2x2 colors "
+            "represent each time the filter was applied to find the maximum value.\n"
+            "For example, [[1, 0], [4, 6]] becomes 6, because 6 is the maximum value in this set. Similarly, "
+            "[[2, 3], [6, 8]] becomes 8."
+        ),
+        source=Source(SOURCE_003, "44-45", CNN_NOTES),
+        hypothesis=(
+            "2x2 max pooling with stride 2 of a 4x4 input whose top-left 2x2 window is [[1, 0], [4, 6]] and whose "
+            "top-right one is [[2, 3], [6, 8]] outputs 6 and 8 for those windows, in keras.layers.MaxPooling2D and "
+            "in tf.nn.max_pool."
+        ),
+        rule=Exact("max_pool_first_example_windows",
+                   expect={"keras_top_left": 6, "keras_top_right": 8, "tf_nn_top_left": 6, "tf_nn_top_right": 8},
+                   note="As X32: the input is 1x4x4x1, the two named windows on top in the sentence's order and "
+                        "X32's fixed fillers below; MaxPooling2D(2, strides=2) and tf.nn.max_pool(ksize 2, "
+                        "strides 2, 'VALID'). The whole 2x2 outputs are recorded.",
+                   context=lambda measured: named_windows_context(measured)),
+    ),
+    Claim(
+        id="X41",
+        kind="exact",
+        quote=("For a pooling layer the output depth is the same as the input depth. Additionally, the pooling "
+               "operation is applied individually for each depth slice."),
+        source=Source(SOURCE_003, "57", CNN_NOTES),
+        hypothesis=(
+            "2x2 / stride-2 pooling of a 1x8x8x5 input (MaxPooling2D, AveragePooling2D, tf.nn.max_pool) outputs 5 "
+            "channels, and each output channel equals that input channel pooled alone, bit for bit."
+        ),
+        rule="x41_rule",
+    ),
 ]
 
 # Lines of the same sources that describe rather than claim: the ledger's "Not judged" section lists them.
 NOT_JUDGED = [
+    Advice(
+        quote=(
+            "The tf.nn.max_pool() function performs max pooling with the ksize parameter as the size of the filter "
+            "and the strides parameter as the length of the stride. 2x2 filters with a stride of 2x2 are common in "
+            "practice.\n"
+            "The ksize and strides parameters are structured as 4-element lists, with each element corresponding to "
+            "a dimension of the input tensor ([batch, height, width, channels]). For both ksize and strides, the "
+            "batch and channel dimensions are typically set to 1."
+        ),
+        source=Source(SOURCE_003, "48-49", CNN_NOTES),
+        why=("a description of tf.nn.max_pool's arguments, which X11 uses as written (ksize and strides [1, 2, 2, 1] "
+             "on an NHWC input); \"common in practice\" and \"typically set to 1\" are conventions. What a stride "
+             "other than 1 on the batch or channel axis does is X26."),
+    ),
     Advice(
         quote=(
             "The CNN we will look at is trained on ImageNet as described in this paper by Zeiler and Fergus. In the "
@@ -826,6 +886,7 @@ def max_pool_same_padding(cfg):
 
 # ---- X32: what two named windows pool to ----------------------------------------------------------
 NAMED_WINDOWS = ([[1, 1], [5, 6]], [[3, 2], [1, 2]])  # sources/003, line 88: they "become" 6 and 3
+FIRST_EXAMPLE_WINDOWS = ([[1, 0], [4, 6]], [[2, 3], [6, 8]])  # sources/003, line 45: "6" and "8"
 FILLER_WINDOWS = ([[2, 4], [7, 8]], [[1, 0], [3, 4]])  # the two windows the text does not give: arbitrary, fixed
 
 
@@ -838,6 +899,16 @@ def four_windows(top_left, top_right, bottom_left, bottom_right):
 
 
 def max_pool_named_windows(cfg):
+    """X32: the windows of line 88."""
+    return pool_two_named_windows(NAMED_WINDOWS)
+
+
+def max_pool_first_example_windows(cfg):
+    """X40: the windows of line 45."""
+    return pool_two_named_windows(FIRST_EXAMPLE_WINDOWS)
+
+
+def pool_two_named_windows(named_windows):
     """The named windows on top of a 4x4 input, pooled 2x2 / stride 2 by keras MaxPooling2D and tf.nn.max_pool;
     and, unjudged, the same windows placed on the left instead."""
     import numpy as np
@@ -846,7 +917,7 @@ def max_pool_named_windows(cfg):
     from keras import layers
 
     tf = import_tensorflow()
-    first, second = NAMED_WINDOWS
+    first, second = named_windows
     x = four_windows(first, second, *FILLER_WINDOWS)
     keras_pooled = np.asarray(layers.MaxPooling2D(2, strides=2)(x))[0, :, :, 0]
     tf_pooled = np.asarray(tf.nn.max_pool(x, ksize=2, strides=2, padding="VALID"))[0, :, :, 0]
@@ -866,7 +937,7 @@ def max_pool_named_windows(cfg):
 
 
 def named_windows_context(measured):
-    """X32: the whole pooled outputs, and the other layout."""
+    """X32, X40: the whole pooled outputs, and the other layout."""
     return (f"input {measured['input']} pools to {measured['keras_output']} (Keras) and {measured['tf_nn_output']} "
             f"(tf.nn.max_pool); with the named windows on the left instead, they pool to "
             f"{measured['left_layout_named_windows']}")
@@ -920,6 +991,47 @@ def conv_filters_share_weights(cfg):
                 "activation": conv.activation.__name__}
 
     return over_weight_draws(one_draw, cfg["check_seeds"], worst={"filters_unlike_the_first": "min"})
+
+
+# ---- X41: pooling keeps the depth and pools each slice alone -----------------------------------------
+def pooling_depth_slices(cfg):
+    """A 1x8x8x5 input, fresh on each draw, pooled 2x2 / stride 2 whole and one channel at a time: the output
+    depth, and how many (draw, pooling, channel) outputs differ from the slice pooled alone."""
+    import numpy as np
+
+    fresh_keras()
+    from keras import layers
+
+    tf = import_tensorflow()
+    poolings = {
+        "max_pooling_2d": layers.MaxPooling2D(2, strides=2),
+        "average_pooling_2d": layers.AveragePooling2D(2, strides=2),
+        "tf_nn_max_pool": lambda x: tf.nn.max_pool(x, ksize=2, strides=2, padding="VALID"),
+    }
+    depths, unequal = {}, {name: 0 for name in poolings}
+    for seed in range(cfg["check_seeds"]):
+        x = np.random.default_rng([cfg["data_seed"], seed]).normal(size=(1, 8, 8, 5)).astype("float32")
+        for name, pool in poolings.items():
+            whole = np.asarray(pool(x))
+            depths[name] = int(whole.shape[-1])
+            for channel in range(x.shape[-1]):
+                alone = np.asarray(pool(x[..., channel : channel + 1]))[..., 0]
+                unequal[name] += int(not np.array_equal(whole[..., channel], alone))
+    return {"input_depth": 5, **{f"{name}_output_depth": depth for name, depth in depths.items()},
+            **{f"{name}_slices_unlike_pooled_alone": count for name, count in unequal.items()},
+            "slices_compared": cfg["check_seeds"] * 5 * len(poolings)}
+
+
+def x41_rule(cfg):
+    return Exact(
+        pooling_depth_slices,
+        expect={"max_pooling_2d_output_depth": 5, "average_pooling_2d_output_depth": 5, "tf_nn_max_pool_output_depth": 5,
+                "max_pooling_2d_slices_unlike_pooled_alone": 0, "average_pooling_2d_slices_unlike_pooled_alone": 0,
+                "tf_nn_max_pool_slices_unlike_pooled_alone": 0},
+        note=(f"On {cfg['check_seeds']} draws of a 1x8x8x5 normal input: each pooling's output depth, and the number of "
+              "output channels (over draws) not bit-equal to that input channel pooled alone, as a 1x8x8x1 input."),
+        context=lambda m: f"{m['slices_compared']} (draw, pooling, channel) outputs compared with the slice pooled alone",
+    )
 
 
 # ---- rule factories (cfg -> rule: the text names the config it runs with) and reason contexts -----

@@ -10,7 +10,7 @@ from conftest import mlflow_runs
 from claimlab import config, registry
 from claimlab.verdict import Evidence
 
-CLAIM_IDS = ["X1", "X2", "X4", "X8", "X9", "X10", "X11", "X21", "X22", "X28", "X32", "X33", "X39"]
+CLAIM_IDS = ["X1", "X2", "X4", "X8", "X9", "X10", "X11", "X21", "X22", "X28", "X32", "X33", "X39", "X40", "X41"]
 EXPERIMENT = registry.load("conv_shapes")
 
 
@@ -222,3 +222,34 @@ def test_x39_filters_alike_on_one_draw_would_support():
     assert x39.evaluate(Evidence(None, {"conv_filters_share_weights": measured})).verdict == "supported"
     measured["filters_unlike_the_first"] = 1
     assert x39.evaluate(Evidence(None, {"conv_filters_share_weights": measured})).verdict == "refuted"
+
+
+def test_x40_the_first_examples_windows_pool_to_6_and_8(run):
+    m = run["checks"]["max_pool_first_example_windows"]
+    assert m["input"] == [[1, 0, 2, 3], [4, 6, 6, 8], [2, 4, 1, 0], [7, 8, 3, 4]]
+    assert m["keras_output"] == m["tf_nn_output"] == [[6, 8], [8, 4]], (m["keras_output"], m["tf_nn_output"])
+    assert m["left_layout_named_windows"] == [6, 8]
+    x40 = run["verdicts"]["X40"]
+    assert x40.verdict == "supported"
+    assert [(c.quantity, c.claimed, c.measured) for c in x40.measured.checked] == [
+        ("keras_top_left", 6, 6.0), ("keras_top_right", 8, 8.0), ("tf_nn_top_left", 6, 6.0), ("tf_nn_top_right", 8, 8.0)]
+
+
+def test_x41_pooling_keeps_the_depth_and_pools_each_slice_alone(run):
+    m = run["checks"]["pooling_depth_slices"]
+    for pooling in ("max_pooling_2d", "average_pooling_2d", "tf_nn_max_pool"):
+        assert m[f"{pooling}_output_depth"] == 5, (pooling, m)
+        assert m[f"{pooling}_slices_unlike_pooled_alone"] == 0, (pooling, m)
+    assert m["slices_compared"] == 5 * 5 * 3  # check_seeds draws x 5 channels x 3 poolings
+    assert run["verdicts"]["X41"].verdict == "supported"
+
+
+def test_x41_a_pooling_that_mixed_channels_would_refute():
+    x41 = next(c for c in EXPERIMENT.claims if c.id == "X41").rule_for(config.resolve(EXPERIMENT, "smoke"))
+    measured = {"input_depth": 5, "max_pooling_2d_output_depth": 5, "average_pooling_2d_output_depth": 5,
+                "tf_nn_max_pool_output_depth": 5, "max_pooling_2d_slices_unlike_pooled_alone": 0,
+                "average_pooling_2d_slices_unlike_pooled_alone": 3, "tf_nn_max_pool_slices_unlike_pooled_alone": 0,
+                "slices_compared": 75}
+    outcome = x41.evaluate(Evidence(None, {"pooling_depth_slices": measured}))
+    assert outcome.verdict == "refuted"
+    assert [c.quantity for c in outcome.checked if not c.match] == ["average_pooling_2d_slices_unlike_pooled_alone"]
