@@ -21,10 +21,20 @@ def test_each_regenerated_pair_of_settings_is_timed_from_its_own_trials(tmp_path
     found = {row["experiment"]: row for row in benchmark.rows(ROOT / "results")}
     assert {"batch_size", "double_softmax", "nonlinearity"} <= set(found)
     for row in found.values():
-        assert row["profile"] == "full" and row["trials"] == row["tf_trials"] > 0 and row["jax"] > 0
+        assert row["profile"] == "full" and 0 < row["trials"] <= min(row["jax_trials"], row["tf_trials"])
+        assert row["jax"] > 0 and row["tensorflow"] > 0
     # the sums are the trials' own seconds, each setting from its own folder (pandas sums them independently)
     for setting, column in (("double_softmax", "jax"), ("double_softmax@tensorflow", "tensorflow")):
         trials = pd.read_csv(ROOT / "results" / setting / "trials.csv")
         assert found["double_softmax"][column] == pytest.approx(trials["seconds"].sum()) and len(trials) == 20
+    # where two-stage seeds gave the settings different trials, only the trials both ran are summed
+    jax, tensorflow = (pd.read_csv(ROOT / "results" / setting / "trials.csv")
+                       for setting in ("gap_vs_flatten", "gap_vs_flatten@tensorflow"))
+    both = jax.merge(tensorflow, on=["arm", "seed"], suffixes=("_jax", "_tf"))
+    row = found["gap_vs_flatten"]
+    assert (row["jax_trials"], row["tf_trials"]) == (len(jax), len(tensorflow)) != (len(both), len(both))
+    assert row["trials"] == len(both)
+    assert (row["jax"], row["tensorflow"]) == (pytest.approx(both["seconds_jax"].sum()),
+                                               pytest.approx(both["seconds_tf"].sum()))
     # a results root without the pairs gives no rows
     assert benchmark.rows(tmp_path) == []
