@@ -216,9 +216,10 @@ def chain_gradients(model, x, loss_of_output, weights: bool = False) -> dict:
             outputs.append(h)
         return loss_of_output(h), outputs
 
-    zeros = [keras.ops.zeros_like(output) for output in forward([0.0] * len(layers))[1]]
     if on_tensorflow():
         tf = import_tensorflow()
+        # tf.zeros_like rather than keras.ops: Keras 2 (tf-keras, `--keras 2`) has no keras.ops
+        zeros = [tf.zeros_like(output) for output in forward([0.0] * len(layers))[1]]
         with tf.GradientTape() as tape:
             tape.watch(zeros)
             loss, outputs = forward(zeros)
@@ -228,6 +229,7 @@ def chain_gradients(model, x, loss_of_output, weights: bool = False) -> dict:
     else:
         import jax
 
+        zeros = [keras.ops.zeros_like(output) for output in forward([0.0] * len(layers))[1]]
         variables = model.trainable_variables
 
         def loss_and_outputs(offsets, values):

@@ -158,7 +158,7 @@ hidden layers (further from 1 by g^10 more), and MNIST-1D as a second dataset; t
 
 from claimlab import data as datasets
 from claimlab import train
-from claimlab.checks import fresh_keras
+from claimlab.checks import fresh_keras, keras_major
 from claimlab.domains import Integer, OneOf, Real, Sizes
 from claimlab.spec import Claim, Setting, Source, Times, TrialResult, on_tensorflow
 from claimlab.verdict import AllOf, AtMost, Better, Exact, IfDiverged, Level, Plateau, Summarize
@@ -383,16 +383,20 @@ def layer_scales(model, x, y, saturation_derivative=0.01):
     backend the trial runs on (claimlab.train.chain_gradients: a GradientTape, or JAX's autodiff)."""
     import keras
     import numpy as np
-    from keras import ops
 
+    if keras_major() == 2:  # tf-keras (E3a's check under `--keras 2`) has no keras.ops: TensorFlow's own ops
+        tf = train.import_tensorflow()
+        mean, sigmoid = tf.reduce_mean, tf.sigmoid
+    else:
+        mean, sigmoid = keras.ops.mean, keras.ops.sigmoid
     probe = train.chain_gradients(
         model, np.asarray(x, dtype="float32"),
-        lambda logits: ops.mean(keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)))
+        lambda logits: mean(keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)))
     hidden = [name for name in probe["outputs"] if name.startswith("hidden")]
     act = [rms(probe["outputs"][name]) for name in hidden]
     grad = [rms(probe["output_gradients"][name]) for name in hidden]
     logits = probe["outputs"]["logits"]
-    s = np.asarray(ops.sigmoid(logits))  # float32, as the asker's net would compute it
+    s = np.asarray(sigmoid(logits))  # float32, as the asker's net would compute it
     return {
         "act_rms": act,
         "grad_rms": grad,
