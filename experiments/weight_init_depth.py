@@ -492,12 +492,9 @@ def scales_across_depths_and_inits(cfg):
 
 def nets_of_one_seed(cfg, family, init, x, y, classes, seed):
     """{depth: layer_scales} of the family's nets with this init, weights drawn under `seed`."""
-    import keras
-
     nets = {}
     for depth in sorted(cfg["check_depths"]):
-        keras.backend.clear_session()
-        keras.utils.set_random_seed(seed)
+        fresh_keras(seed)
         model = build_net(family, depth, init, x.shape[1:], classes, cfg["width"], cfg["check_channels"])
         nets[depth] = layer_scales(model, x, y, cfg["saturation_derivative"])
         nets[depth]["fan_in"] = hidden_fan_in(model)
