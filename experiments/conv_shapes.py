@@ -994,8 +994,11 @@ def conv_filters_share_weights(cfg):
 
 
 # ---- X41: pooling keeps the depth and pools each slice alone -----------------------------------------
+POOLED_DEPTH = 5  # channels of X41's input: any depth > 1 shows whether pooling mixes them
+
+
 def pooling_depth_slices(cfg):
-    """A 1x8x8x5 input, fresh on each draw, pooled 2x2 / stride 2 whole and one channel at a time: the output
+    """A 1x8x8xPOOLED_DEPTH input, fresh on each draw, pooled 2x2 / stride 2 whole and one channel at a time: the output
     depth, and how many (draw, pooling, channel) outputs differ from the slice pooled alone."""
     import numpy as np
 
@@ -1010,25 +1013,26 @@ def pooling_depth_slices(cfg):
     }
     depths, unequal = {}, {name: 0 for name in poolings}
     for seed in range(cfg["check_seeds"]):
-        x = np.random.default_rng([cfg["data_seed"], seed]).normal(size=(1, 8, 8, 5)).astype("float32")
+        x = np.random.default_rng([cfg["data_seed"], seed]).normal(size=(1, 8, 8, POOLED_DEPTH)).astype("float32")
         for name, pool in poolings.items():
             whole = np.asarray(pool(x))
             depths[name] = int(whole.shape[-1])
             for channel in range(x.shape[-1]):
                 alone = np.asarray(pool(x[..., channel : channel + 1]))[..., 0]
                 unequal[name] += int(not np.array_equal(whole[..., channel], alone))
-    return {"input_depth": 5, **{f"{name}_output_depth": depth for name, depth in depths.items()},
+    return {"input_depth": POOLED_DEPTH, **{f"{name}_output_depth": depth for name, depth in depths.items()},
             **{f"{name}_slices_unlike_pooled_alone": count for name, count in unequal.items()},
-            "slices_compared": cfg["check_seeds"] * 5 * len(poolings)}
+            "slices_compared": cfg["check_seeds"] * POOLED_DEPTH * len(poolings)}
 
 
 def x41_rule(cfg):
     return Exact(
         pooling_depth_slices,
-        expect={"max_pooling_2d_output_depth": 5, "average_pooling_2d_output_depth": 5, "tf_nn_max_pool_output_depth": 5,
+        expect={"max_pooling_2d_output_depth": POOLED_DEPTH, "average_pooling_2d_output_depth": POOLED_DEPTH,
+                "tf_nn_max_pool_output_depth": POOLED_DEPTH,
                 "max_pooling_2d_slices_unlike_pooled_alone": 0, "average_pooling_2d_slices_unlike_pooled_alone": 0,
                 "tf_nn_max_pool_slices_unlike_pooled_alone": 0},
-        note=(f"On {cfg['check_seeds']} draws of a 1x8x8x5 normal input: each pooling's output depth, and the number of "
+        note=(f"On {cfg['check_seeds']} draws of a 1x8x8x{POOLED_DEPTH} normal input: each pooling's output depth, and the number of "
               "output channels (over draws) not bit-equal to that input channel pooled alone, as a 1x8x8x1 input."),
         context=lambda m: f"{m['slices_compared']} (draw, pooling, channel) outputs compared with the slice pooled alone",
     )
