@@ -13,5 +13,5 @@ grep " rc=0 " "$logs/done.txt" | while read -r pair _; do
   for file in "$clone/results/$folder"/*; do
     case $(basename "$file") in scope*|keras2.json) ;; *) cp "$file" "$folder/" ;; esac
   done
-  python3 -c "import json, sys; s = json.load(open(sys.argv[1])); assert s['status'] == 'complete' and s['profile'] == 'full', sys.argv[1]; print(sys.argv[1], s['setting'], 'wall', round(s['wall_seconds']), 's, trials', round(s['trial_seconds']), 's, commit', s['commit'][:7], 'dirty' if s['dirty'] else 'clean')" "$folder/summary.json"
+  python3 -c "import json, sys; s = json.load(open(sys.argv[1])); assert s['status'] == 'complete' and s['profile'] == 'full', sys.argv[1]; print(sys.argv[1], s['setting']['name'], 'wall', round(s['wall_seconds']), 's, trials', round(s['trial_seconds']), 's, commit', s['commit'][:7], 'dirty' if s['dirty'] else 'clean')" "$folder/summary.json"
 done
