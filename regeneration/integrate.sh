@@ -19,7 +19,7 @@ PY
 for staged in regeneration/"$name" regeneration/"$name"@*; do
   folder=results/$(basename "$staged")
   [ -d "$folder" ] && git rm -rq --ignore-unmatch "$folder" && rm -rf "$folder"
-  git mv "$staged" "$folder"
+  mv "$staged" "$folder"  # a setting staged this session may not be in git yet
 done
 if python -c "import sys; from claimlab import registry; sys.exit(0 if any(c.kind == 'exact' for c in registry.load('$name').claims) else 1)"; then
   python runner.py "$name" --keras 2 --publish

@@ -89,12 +89,6 @@ REJUDGED = {
     ("lstm_variable_length", "L2"): "refuted",
     ("lstm_variable_length@wide", "L2"): "inconclusive (refutes before correction, not after Holm over 4)",
     ("pooling_vs_dropout", "P1"): "refuted (negligible: within +-0.02)",
-    ("redundant_neurons", "E7b"): "refuted (negligible: within +-0.05)",
-    ("redundant_neurons", "E7d"): "refuted (negligible: within +-0.01)",
-    ("redundant_neurons", "E7f"): "refuted (negligible: within +-0.05)",
-    ("redundant_neurons@long_budget", "E7d"): "refuted (negligible: within +-0.01)",
-    ("redundant_neurons@long_budget", "E7f"): "refuted (negligible: within +-0.05)",
-    ("redundant_neurons@mnist1d", "E7f"): "refuted (negligible: within +-0.05)",
 }
 
 
