@@ -1,6 +1,7 @@
 #!/bin/bash
-# Copies the settings the queue finished in a clone (LOGS/done.txt says rc=0) into regeneration/, as the
-# runner wrote them; the scope files are left out, since they are rewritten when the experiment is whole.
+# Copies the settings the queue finished in a clone (LOGS/done.txt says rc=0), and still queued in pairs.txt,
+# into regeneration/ as the runner wrote them; the scope files are left out, since they are rewritten when
+# the experiment is whole.
 # Usage (in main): regeneration/stage.sh CLONE LOGS
 set -eu
 clone=${1:?usage: regeneration/stage.sh CLONE LOGS}; logs=${2:?usage: regeneration/stage.sh CLONE LOGS}
@@ -9,6 +10,7 @@ grep " rc=0 " "$logs/done.txt" | while read -r pair _; do
   name=${pair%@*}; setting=${pair#*@}
   folder=$name; [ "$setting" != default ] && folder=$name@$setting
   [ -d "$folder" ] && continue
+  grep -q "^$name $setting\$" pairs.txt || continue  # integrated already (integrate.sh takes it off the queue)
   mkdir "$folder"
   for file in "$clone/results/$folder"/*; do
     case $(basename "$file") in scope*|keras2.json) ;; *) cp "$file" "$folder/" ;; esac
