@@ -15,5 +15,7 @@ grep " rc=0 " "$logs/done.txt" | while read -r pair _; do
   for file in "$clone/results/$folder"/*; do
     case $(basename "$file") in scope*|keras2.json) ;; *) cp "$file" "$folder/" ;; esac
   done
-  python3 -c "import json, sys; s = json.load(open(sys.argv[1])); assert s['status'] == 'complete' and s['profile'] == 'full', sys.argv[1]; print(sys.argv[1], s['setting']['name'], 'wall', round(s['wall_seconds']), 's, trials', round(s['trial_seconds']), 's, commit', s['commit'][:7], 'dirty' if s['dirty'] else 'clean')" "$folder/summary.json"
+  PYTHONPATH=.. python3 -c "import sys; from pathlib import Path; from claimlab.schema import read_summary
+s = read_summary(Path(sys.argv[1])); assert s.status == 'complete' and s.profile == 'full', sys.argv[1]
+print(sys.argv[1], s.setting.name, 'wall', round(s.wall_seconds), 's, trials', round(s.trial_seconds), 's, commit', s.commit[:7], 'dirty' if s.dirty else 'clean')" "$folder"
 done

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import regenerated
 
 from claimlab import registry
 from claimlab.files import read_keras2
@@ -20,14 +21,6 @@ from claimlab.verdict import (BUDGET, FIT_GAIN, FIT_STOPPED, Better, Contrast, N
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 FOLDERS = sorted(path.parent for path in RESULTS.glob("*/summary.json"))
-
-
-def regenerated(folder_name: str) -> bool:
-    """Whether results/<folder_name> comes from the one regeneration after issues 24-27 (DEVELOPERS.md): its run
-    recorded the two-stage cap (config until_decided), which every run writes since issue 27 and no committed
-    run before it did. The marks below that wait for the regeneration fall away per experiment as it lands."""
-    path = RESULTS / folder_name / "summary.json"
-    return path.exists() and "until_decided" in json.loads(path.read_text())["config"]
 
 
 def rejudge(folder: Path) -> tuple[dict, dict]:
@@ -43,7 +36,7 @@ def rejudge(folder: Path) -> tuple[dict, dict]:
     trials = pd.read_csv(trials_path) if trials_path.exists() else pd.DataFrame(columns=["arm", "seed"])
     evidence = experiment.evidence(trials, summary.checks, cfg)
     committed = {c.id: c for c in summary.claims}
-    pending = set() if regenerated(folder.name) else NOT_YET_COMMITTED.get(experiment.name, set())
+    pending = set() if regenerated(folder) else NOT_YET_COMMITTED.get(experiment.name, set())
     return committed, {claim.id: None if claim.id in pending else judged_today(claim, cfg, evidence)
                        for claim in experiment.claims}
 
@@ -104,7 +97,7 @@ ARMS_NOT_YET_TRAINED: dict[str, set[str]] = {}
 def test_todays_rules_give_the_committed_verdicts(folder):
     committed, outcomes = rejudge(folder)
     experiment = folder.name.split("@", 1)[0]
-    assert not (regenerated(folder.name) and experiment in {*NOT_YET_COMMITTED, *ARMS_NOT_YET_TRAINED}), \
+    assert not (regenerated(folder) and experiment in {*NOT_YET_COMMITTED, *ARMS_NOT_YET_TRAINED}), \
         "regenerated: remove the entry"
     assert set(outcomes) - set(committed) == NOT_YET_COMMITTED.get(experiment, set())
     assert set(committed) <= set(outcomes)
@@ -130,7 +123,7 @@ def test_each_committed_summary_reads_as_the_current_schema_and_writes_back_unch
     # added; a regenerated one is written by today's schema and reads back unchanged
     written = json.loads((folder / "summary.json").read_text())
     again = read_summary(folder).to_json()
-    if regenerated(folder.name):
+    if regenerated(folder):
         assert written["schema_version"] == SCHEMA_VERSION and again == written
         return
     assert "schema_version" not in written
@@ -168,7 +161,7 @@ def test_every_metric_a_rule_reads_is_reported_by_the_arms_it_names(folder):
     experiment = registry.load(summary.experiment)
     cfg = {**experiment.config, **summary.config}
     trials = pd.read_csv(folder / "trials.csv") if (folder / "trials.csv").exists() else pd.DataFrame()
-    later = (set(), set()) if regenerated(folder.name) else (NOT_YET_COMMITTED.get(experiment.name, set()),
+    later = (set(), set()) if regenerated(folder) else (NOT_YET_COMMITTED.get(experiment.name, set()),
                                                              ARMS_NOT_YET_TRAINED.get(experiment.name, set()))
     for claim in experiment.claims:
         if claim.id in later[0]:
@@ -195,7 +188,7 @@ def trains_to_a_plateau(experiment) -> bool:
     return bool(experiment.plateau and experiment.plateau.until)
 
 
-SCOPED = [pytest.param(e, id=e.name, marks=PENDING_REGENERATION if not regenerated(e.name) and (
+SCOPED = [pytest.param(e, id=e.name, marks=PENDING_REGENERATION if not regenerated(RESULTS / e.name) and (
     e.backend == "jax" or trains_to_a_plateau(e)) else ()) for e in registry.load_all() if e.settings]
 
 
@@ -211,7 +204,8 @@ def test_committed_scope_reports_count_every_setting_at_full_strength(experiment
     assert all(s["counted"] for s in today["settings"].values()), {n: s["why_not_counted"] for n, s in today["settings"].items()}
     assert today["settings"]["default"]["profile"] == "full" and today["settings"]["default"]["seeds"] >= 10
     assert all(s["seeds"] >= 5 for s in today["settings"].values())
-    if regenerated(experiment.name):  # issue 27, item 3: at least 10 seeds in every setting, at the full profile
+    # issue 27, item 3: at least 10 seeds in every setting, at the full profile
+    if regenerated(RESULTS / experiment.name):
         assert all(s["seeds"] >= 10 and s["profile"] == "full" for s in today["settings"].values()), today["settings"]
     assert {cid: c["scope"] for cid, c in today["claims"].items()} == \
         {cid: c["scope"] for cid, c in committed["claims"].items()}

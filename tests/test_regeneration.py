@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import regenerated
 
 from claimlab import registry
 
@@ -14,12 +15,6 @@ STAGING = ROOT / "regeneration"
 
 def folder_name(experiment: str, setting: str) -> str:
     return experiment if setting == "default" else f"{experiment}@{setting}"
-
-
-def regenerated(folder: Path) -> bool:
-    """A run of today's code records the two-stage cap in its config (as in test_committed_results)."""
-    path = folder / "summary.json"
-    return path.exists() and "until_decided" in json.loads(path.read_text())["config"]
 
 
 def queued_pairs() -> list[tuple[str, str]]:
