@@ -71,7 +71,6 @@ REJUDGED = {
     ("bias_init", "B1"): "measured",
     ("bias_init@deep", "B1"): "measured",
     ("bias_init@long_budget", "B1"): "measured",
-    ("lstm_units@long_memory", "E10b"): "inconclusive (chance: units_4 at chance)",
     ("pooling_vs_dropout", "P2"): "inconclusive (ceiling: every arm at the ceiling)",
     ("pooling_vs_dropout@long_budget", "P2"): "inconclusive (ceiling: every arm at the ceiling)",
     ("pooling_vs_dropout@wide", "P2"): "inconclusive (ceiling: every arm at the ceiling)",
