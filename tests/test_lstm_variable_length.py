@@ -1,9 +1,13 @@
 """lstm_variable_length: a smoke run end to end (verdicts, MLflow runs, exact values), and the input forms
 each arm builds (padding, concatenated windows, equal-length batches, chunks) on small hand-checkable data."""
 
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from mlflow import MlflowClient
 
 from claimlab import config, registry, train
@@ -290,3 +294,35 @@ def test_every_input_form_starts_from_the_same_weights_for_a_seed(keras, module,
         weights.append(module.build_classifier(smoke_cfg, 1, **options).get_weights())
     for other in weights[1:]:
         assert all(np.array_equal(a, b) for a, b in zip(weights[0], other))
+
+
+# The experiment runs on TensorFlow because of this (its TENSORFLOW_BECAUSE): the stateful arms' model, fed a
+# series in two pieces by the experiment's own predict_stateful, against the same weights on the whole series.
+STATEFUL_PIECES_VS_WHOLE = """
+import json, sys
+import numpy as np
+from claimlab import config, registry, train
+module = registry.load("lstm_variable_length").module
+cfg = config.resolve(registry.load("lstm_variable_length"), "smoke")
+train.seed_everything(0)
+x = np.random.default_rng(0).normal(0.5, 0.25, size=(4, 2 * cfg["chunk"], 1)).astype("float32")
+stateful = module.build_classifier(cfg, 1, stateful_batch=4)
+whole = module.build_classifier(cfg, 1, timesteps=x.shape[1])
+whole.set_weights(stateful.get_weights())
+in_pieces = module.predict_stateful(stateful, x, cfg["chunk"])
+print(json.dumps(float(np.max(np.abs(in_pieces - np.asarray(whole.predict_on_batch(x)))))))
+"""
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+def test_the_stateful_arms_carry_their_state_on_tensorflow_only(process, backend):
+    result = subprocess.run([sys.executable, "-c", STATEFUL_PIECES_VS_WHOLE], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300, env={**os.environ, "KERAS_BACKEND": backend})
+    assert result.returncode == 0, result.stderr[-2000:]
+    difference = float(result.stdout.strip().splitlines()[-1])
+    if backend == "tensorflow":
+        assert difference < 1e-6  # the state carried: the pieces compute the whole series
+    else:
+        # Keras' JAX backend drops the state between calls. If this fails, a Keras release carries it: the
+        # experiment may move back to JAX (BACKEND, TENSORFLOW_BECAUSE, a `tensorflow` setting).
+        assert difference > 1e-3
