@@ -16,6 +16,7 @@ or Ray, fails and says which fixture to use.
 import builtins
 import contextlib
 import importlib
+import importlib.util
 import json
 import multiprocessing.process
 import os
@@ -225,6 +226,14 @@ def smoke_run(smoke_runs):
     """gap_vs_flatten's smoke run with --jobs 1: its JAX trials in a pool of one worker (the in-process path,
     TensorFlow's, is covered by tests/test_interrupt_resume.py and test_reproduce.py)."""
     return smoke_runs("gap_vs_flatten", "--jobs", "1")
+
+
+def load_benchmark(name: str):
+    """benchmarks/NAME.py as a module (the benchmarks are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def regenerated(folder: Path) -> bool:

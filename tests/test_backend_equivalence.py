@@ -1,22 +1,13 @@
 """benchmarks/backend_equivalence.py on two experiments: what "backend-neutral" promises, arm by arm, and the
 one difference the lab knows of (README, Performance)."""
 
-import importlib.util
-
 import pytest
 
-from conftest import ROOT
-
-
-def load_benchmark():
-    spec = importlib.util.spec_from_file_location("backend_equivalence", ROOT / "benchmarks" / "backend_equivalence.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from conftest import load_benchmark
 
 
 def test_the_arms_compute_the_same_on_both_backends_except_adam_on_tensorflows_sparse_embedding_gradient(process):
-    benchmark = load_benchmark()
+    benchmark = load_benchmark("backend_equivalence")
     rows = {row["arm"]: row for row in benchmark.run(["learned_kernels", "double_softmax"])}
     # fixed_random's model is fixed_designed's but for its kernel's values: probed once
     assert set(rows) == {"learned_kernels/learned", "learned_kernels/fixed_designed",
@@ -34,7 +25,7 @@ def test_the_arms_compute_the_same_on_both_backends_except_adam_on_tensorflows_s
 def test_differences_are_relative_to_the_values_size():
     import numpy as np
 
-    compare = load_benchmark().compare
+    compare = load_benchmark("backend_equivalence").compare
     on_tf = {"e/a/predictions": np.array([1e4, 0.5]), "e/a/trained/0": np.array([2.0]),
              "e/b/predictions": np.array([0.1]), "e/c/predictions": np.array([0.1]), "e/c/trained/0": np.array([0.1])}
     on_jax = {"e/a/predictions": np.array([1e4 + 0.5, 0.5]), "e/a/trained/0": np.array([2.0 + 2e-5]),

@@ -1,23 +1,14 @@
 """benchmarks/backends_at_full.py: the full-profile JAX / TensorFlow table the README quotes, read from the
 committed results."""
 
-import importlib.util
-
 import pandas as pd
 import pytest
 
-from conftest import ROOT
-
-
-def load_benchmark():
-    spec = importlib.util.spec_from_file_location("backends_at_full", ROOT / "benchmarks" / "backends_at_full.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from conftest import ROOT, load_benchmark
 
 
 def test_each_regenerated_pair_of_settings_is_timed_from_its_own_trials(tmp_path):
-    benchmark = load_benchmark()
+    benchmark = load_benchmark("backends_at_full")
     found = {row["experiment"]: row for row in benchmark.rows(ROOT / "results")}
     assert {"batch_size", "double_softmax", "nonlinearity"} <= set(found)
     for row in found.values():
@@ -43,7 +34,7 @@ def test_each_regenerated_pair_of_settings_is_timed_from_its_own_trials(tmp_path
 def test_each_arm_is_compared_across_the_backends_with_welch_and_holm(tmp_path):
     from scipy import stats
 
-    arms = {(row["experiment"], row["arm"]): row for row in load_benchmark().arm_differences(ROOT / "results")}
+    arms = {(row["experiment"], row["arm"]): row for row in load_benchmark("backends_at_full").arm_differences(ROOT / "results")}
     jax, tensorflow = (pd.read_csv(ROOT / "results" / setting / "trials.csv")
                        for setting in ("gap_vs_flatten", "gap_vs_flatten@tensorflow"))
     on_jax, on_tf = (frame.loc[frame["arm"] == "gap", "test/accuracy"] for frame in (jax, tensorflow))
@@ -59,4 +50,4 @@ def test_each_arm_is_compared_across_the_backends_with_welch_and_holm(tmp_path):
     # an arm at one value in every seed on both backends (weight_init_depth's normal_1 stays at chance) has no test
     constant = arms["weight_init_depth", "normal_1"]
     assert constant["p"] != constant["p"] and constant["holm"] == 1.0
-    assert load_benchmark().arm_differences(tmp_path) == []
+    assert load_benchmark("backends_at_full").arm_differences(tmp_path) == []

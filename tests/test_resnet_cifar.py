@@ -4,12 +4,11 @@ If one of these assertions fails, claimlab.models.resnet_cifar, keras.applicatio
 changed how the network is built or counted: the message says what the claim expects and what was measured.
 """
 
-import importlib.util
 
 import pytest
 
 from claimlab import registry
-from conftest import ROOT, mlflow_runs
+from conftest import load_benchmark, mlflow_runs
 
 CLAIM_IDS = ["X18", "X19", "X20", "X30"]
 
@@ -128,9 +127,7 @@ def test_x20_multiply_adds_agree_with_tensorflow_s_profiler(keras):
     """An independent count of what X20 compares: benchmarks/floor.py reads a model's forward FLOPs off its
     traced graph with TensorFlow's profiler, two per multiply-add of a convolution plus one per output value
     for its bias (ReLU counts none). If the two disagree, either the claim's hand count or the floors are wrong."""
-    spec = importlib.util.spec_from_file_location("floor", ROOT / "benchmarks" / "floor.py")
-    floor = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(floor)
+    floor = load_benchmark("floor")
     module = registry.load("resnet_cifar").module
     for channels in (256, 64):  # X20's plain and basic blocks, on conv2's 56x56 maps
         model = module.two_3x3_convolutions(keras, channels, 56, "probe")
