@@ -17,6 +17,7 @@ steps, relative to the values' size, and whether they agree within TOLERANCE. A 
 it on two experiments.
 """
 
+import argparse
 import json
 import os
 import subprocess
@@ -34,29 +35,27 @@ RANDOM_LAYERS = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoi
                  "AlphaDropout")
 
 
-class Captured(Exception):
-    def __init__(self, model, data):
-        super().__init__("captured")
-        self.model, self.data = model, data
-
-
-def capture(model_or_models, *args, **kwargs):
-    """Stands in for train.fit(model, data, ...) and train.fit_per_seed(models, seeds, data, ...)."""
-    model = model_or_models[0] if isinstance(model_or_models, list) else model_or_models
-    data = args[1] if isinstance(model_or_models, list) else args[0]
-    raise Captured(model, data)
-
-
 def first_model(experiment, arm: str):
+    """The model the arm's own trial would train first (smoke profile, seed 0), untrained, and its data."""
     from claimlab import config, train
+    from floor import FirstModel, Recorder  # benchmarks/floor.py: this script's folder is on sys.path
 
     cfg = config.trial_config(config.resolve(experiment, "smoke"), experiment.arms[arm])
     train.seed_everything(0)
-    try:
-        experiment.run_trial(arm, 0, cfg)
-    except Captured as captured:
-        return captured.model, captured.data
+    with Recorder(count=False, stop_at_first=True) as recorder:
+        try:
+            experiment.run_trial(arm, 0, cfg)
+        except FirstModel:
+            model, data, _, _ = recorder.trained[0]
+            return model, data
     raise RuntimeError(f"{experiment.name}/{arm} trained no model through claimlab.train.fit or fit_per_seed")
+
+
+def leaf_layers(layer) -> list:
+    """A model's layers, with each nested model replaced by its own layers (no claimlab layer holds
+    sublayers of its own, so these are all the layers that compute)."""
+    children = getattr(layer, "layers", None)
+    return [layer] if children is None else [leaf for child in children for leaf in leaf_layers(child)]
 
 
 def layer_without_initial_values(layer) -> str:
@@ -79,17 +78,15 @@ def loss_name(loss) -> str:
 def probe(out: str, names: list[str], weights_from: str | None) -> None:
     """In this process (one backend): every probed arm's initial weights, predictions and trained weights."""
     sys.path.insert(0, str(ROOT))
-    from claimlab import registry, train
+    from claimlab import registry
 
-    train.fit = train.fit_per_seed = capture
     saved = dict(np.load(weights_from)) if weights_from else {}
     measured, probed = {}, set()
     for name in names:
         experiment = registry.load(name)
         for arm in experiment.arms:
             model, data = first_model(experiment, arm)
-            # the layers, recursively (a nested model's config would name its layers: left out)
-            layers = [layer for layer in model._flatten_layers(include_self=False) if not hasattr(layer, "layers")]
+            layers = leaf_layers(model)  # a nested model's own config would name its layers: left out
             same_model = (tuple(layer_without_initial_values(layer) for layer in layers),
                           tuple((tuple(variable.shape), variable.trainable) for variable in model.weights),
                           type(model.optimizer).__name__, loss_name(model.loss))
@@ -104,7 +101,7 @@ def probe(out: str, names: list[str], weights_from: str | None) -> None:
             x, y = data.x_train[:EXAMPLES], data.y_train[:EXAMPLES]
             measured.update({f"{key}/initial/{i}": np.asarray(w) for i, w in enumerate(weights)})
             measured[f"{key}/predictions"] = np.asarray(model.predict_on_batch(x))
-            if not any(type(layer).__name__ in RANDOM_LAYERS for layer in model._flatten_layers()):
+            if not any(type(layer).__name__ in RANDOM_LAYERS for layer in layers):
                 for _ in range(STEPS):
                     model.train_on_batch(x, y)
                 measured.update({f"{key}/trained/{i}": np.asarray(w) for i, w in enumerate(model.get_weights())})
@@ -142,15 +139,18 @@ def run(names: list[str]) -> list[dict]:
 
 
 def main(argv: list[str]) -> None:
-    if argv[:1] == ["--probe"]:
-        out, rest = argv[1], argv[2:]
-        weights_from = rest[1] if rest[:1] == ["--weights-from"] else None
-        probe(out, rest[2:] if weights_from else rest, weights_from)
+    parser = argparse.ArgumentParser(description="Does each arm compute the same on JAX as on TensorFlow?")
+    parser.add_argument("experiments", nargs="*", help="experiment names (default: every one that runs on JAX)")
+    parser.add_argument("--probe", metavar="OUT.npz", help=argparse.SUPPRESS)  # run() calls this per backend
+    parser.add_argument("--weights-from", metavar="IN.npz", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.probe:
+        probe(args.probe, args.experiments, args.weights_from)
         return
     sys.path.insert(0, str(ROOT))
     from claimlab import registry
 
-    names = argv or [e.name for e in registry.load_all() if e.trains and e.backend == "jax"]
+    names = args.experiments or [e.name for e in registry.load_all() if e.trains and e.backend == "jax"]
     rows = run(names)
     print("| arm | predictions, largest relative difference | weights after 3 steps | same |")
     print("|---|---|---|---|")

@@ -51,15 +51,20 @@ def forward_flops_per_example(model) -> float:
     return float(model_analyzer.profile(graph, options=options).total_float_ops)
 
 
+class FirstModel(Exception):
+    """Raised by a Recorder with stop_at_first=True where the trial hands its first model to be trained."""
+
+
 class Recorder:
     """Wraps claimlab.train's fit, fit_per_seed and evaluate to count FLOPs and keep what was trained.
     With `count=False` (a process on JAX, where TensorFlow's profiler cannot read the models) it only
-    keeps what was trained, with no FLOPs."""
+    keeps what was trained, with no FLOPs. With `stop_at_first=True` the trial stops, untrained, where
+    it hands its first model to fit or fit_per_seed (FirstModel is raised; recorder.trained holds it)."""
 
-    def __init__(self, count: bool = True):
+    def __init__(self, count: bool = True, stop_at_first: bool = False):
         from claimlab import train
 
-        self.train, self.count = train, count
+        self.train, self.count, self.stop_at_first = train, count, stop_at_first
         self.originals = {name: getattr(train, name) for name in ("fit", "fit_per_seed", "evaluate")}
         self.flops_per_epoch = self.flops_once = 0.0
         self.trained = []  # (model, data, batch_size, forward flops per example)
@@ -67,15 +72,15 @@ class Recorder:
     def __enter__(self):
         train, original = self.train, self.originals
 
-        def fit(model, data, epochs, batch_size, validation=True):
+        def fit(model, data, epochs, batch_size, validation=True, stop=None):
             self._count_fit([model], data, batch_size, validation)
-            return original["fit"](model, data, epochs, batch_size, validation)
+            return original["fit"](model, data, epochs, batch_size, validation, stop)
 
-        def fit_per_seed(models, seeds, data, epochs, batch_size, validation=True):
+        def fit_per_seed(models, seeds, data, epochs, batch_size, validation=True, stop=None):
             self._count_fit(models, data, batch_size, validation)
             saved, train.fit = train.fit, original["fit"]  # fit_per_seed may call fit: count once
             try:
-                return original["fit_per_seed"](models, seeds, data, epochs, batch_size, validation)
+                return original["fit_per_seed"](models, seeds, data, epochs, batch_size, validation, stop)
             finally:
                 train.fit = saved
 
@@ -93,6 +98,8 @@ class Recorder:
             if self.count:
                 self.flops_per_epoch += forward * (3 * len(data.y_train) + (len(data.y_val) if validation else 0))
             self.trained.append((model, data, batch_size, forward))
+            if self.stop_at_first:
+                raise FirstModel()
 
     def __exit__(self, *exc):
         for name, function in self.originals.items():

@@ -34,3 +34,18 @@ def test_differences_are_relative_to_the_values_size():
     assert rows["e/a"]["predictions"] == pytest.approx(0.5 / 1e4) and rows["e/a"]["trained"] == pytest.approx(1e-5)
     assert rows["e/a"]["same"] and rows["e/b"]["trained"] is None and rows["e/b"]["same"]
     assert rows["e/c"]["trained"] == pytest.approx(2e-4) and not rows["e/c"]["same"]  # 0.1 is below 1: absolute
+
+
+def test_the_floors_recorder_stands_in_for_train_fit_with_every_argument():
+    """benchmarks/floor.py's Recorder (which this benchmark stops at a trial's first model) replaces train.fit
+    and fit_per_seed; a parameter train gains and the Recorder lacks breaks every floor (it once lacked
+    `stop`, the plateau rule, and benchmarks/floor.py failed on every experiment)."""
+    import inspect
+
+    from claimlab import train
+
+    recorder = load_benchmark("floor").Recorder(count=False)
+    with recorder:
+        stand_ins = {name: inspect.signature(getattr(train, name)) for name in recorder.originals}
+    for name, original in recorder.originals.items():
+        assert list(stand_ins[name].parameters) == list(inspect.signature(original).parameters), name
