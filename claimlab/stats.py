@@ -347,7 +347,10 @@ def two_stage_test(first: dict, second: dict, margin: float | None = None) -> di
     test = {"n": n, "mean": estimate, "se": se, "sd": se * math.sqrt(n), "df": n - 2, "ci_low": low,
             "ci_high": high, "p_value": stagewise_p(float(_combined_z(first, second, 0.0)), True),
             "confidence": CONFIDENCE, "stages": [first["n"], second["n"]], "not_finite": first.get("not_finite", 0)
-            + second.get("not_finite", 0), "values": list(first.get("values", [])) + list(second.get("values", []))}
+            + second.get("not_finite", 0)}
+    # both stages' per-seed values, under the stages' own key (paired_difference names them "differences")
+    per_seed = "differences" if "differences" in first else "values"
+    test[per_seed] = list(first.get(per_seed, [])) + list(second.get(per_seed, []))
     if margin is not None:
         tost_low, tost_high = _where_combined_is(first, second, one), _where_combined_is(first, second, -one)
         p_equivalent = max(stagewise_p(-float(_combined_z(first, second, margin)), False),

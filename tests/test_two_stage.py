@@ -17,7 +17,7 @@ from mlflow import MlflowClient
 
 from claimlab import cli, registry, stats
 from claimlab.schema import read_summary
-from claimlab.verdict import ABOVE, BELOW, NEGLIGIBLE, Better, Evidence, decide, staged_test
+from claimlab.verdict import ABOVE, BELOW, NEGLIGIBLE, Better, Equivalent, Evidence, decide, staged_test
 
 
 def test_the_boundaries_spend_alpha_over_both_stages_as_a_monte_carlo_of_the_combination_does():
@@ -85,6 +85,21 @@ def test_with_the_second_stage_run_the_combination_decides_and_the_reason_says_t
     outcome = Better("loss", "a", "b", smallest_effect=0.15).evaluate(Evidence(trials, cfg=evidence().cfg))
     assert f"n=10 + {total - 10} seeds (two-stage)" in outcome.reason and "[95% CI" in outcome.reason
     assert outcome.verdict == "refuted" and outcome.comparisons[0].stages == (10, total - 10)
+
+
+def test_a_paired_comparison_decided_over_two_stages_keeps_every_seeds_difference():
+    """Better and Equivalent alike: a two-stage comparison's per-seed differences are both stages' (an
+    Equivalent that reached its second stage once failed with KeyError 'differences', and a Better one kept
+    none)."""
+    noisy = np.array([0.3, -0.2, 0.1, -0.25, 0.35, -0.1, 0.05, 0.2, -0.3, 0.0])
+    total = staged_test(evidence(), range(10), mean_of(noisy), 0.15, 0.15, ["a", "b"])["pending_seeds"]
+    values = np.concatenate([noisy, np.random.default_rng(3).normal(0.0, 0.05, total - 10)])
+    trials = pd.DataFrame({"arm": ["a"] * total + ["b"] * total, "seed": list(range(total)) * 2,
+                           "loss": np.concatenate([values, np.zeros(total)])})
+    for rule in (Better("loss", "a", "b", smallest_effect=0.15), Equivalent("loss", "a", to="b", margin=0.15)):
+        comparison = rule.evaluate(Evidence(trials, cfg=evidence().cfg)).comparisons[0]
+        assert comparison.stages == (10, total - 10) and comparison.differences == pytest.approx(list(values))
+    assert comparison.verdict == "supported" and comparison.state == "equivalent"
 
 
 def simulate(theta, reps, sd=0.5, margin=0.35, seed=0):
