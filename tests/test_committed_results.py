@@ -78,8 +78,6 @@ REJUDGED = {
     # effect of interest is negligible, which refutes a claim that something matters (it was "supported
     # (negligible)" when the sign came first); a clear difference refutes a claim of equivalence; a d identical
     # in every seed is a measured constant that decides by its value (it was "no variation", undecided).
-    ("lstm_variable_length", "L2"): "refuted",
-    ("lstm_variable_length@wide", "L2"): "inconclusive (refutes before correction, not after Holm over 4)",
     ("pooling_vs_dropout", "P1"): "refuted (negligible: within +-0.02)",
 }
 
