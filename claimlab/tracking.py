@@ -6,6 +6,7 @@ Runs are opened explicitly and always closed with a final status: FINISHED, FAIL
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -190,6 +191,70 @@ def _store_lock(uri: str):
     return FileLock(str(path.with_name(path.name + ".lock")), timeout=300)
 
 
+def schema_copy_dir() -> Path:
+    """Where the empty MLflow schema that new SQLite stores are copied from is kept, one file per MLflow
+    version (beside JAX's compilation cache: claimlab.backend.compile_cache_dir)."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "claimlab" / "mlflow-schema"
+
+
+def _new_sqlite_store_from_schema_copy(uri: str) -> None:
+    """Create a new SQLite store as a copy of an empty one that MLflow's own code made: MLflow creates a
+    store by running its 50-odd schema migrations one by one, 2-4 s of CPU per new store (every test run
+    and every first run in a folder), while the copy takes milliseconds. The copy holds exactly what MLflow
+    made for this MLflow version: its tables and schema version, no experiment, no run; MlflowClient then
+    opens it as it opens any store (it checks the schema version and adds the Default experiment). Called
+    under _store_lock. Anything unexpected leaves the store to MLflow, as before."""
+    if not uri.startswith("sqlite:///"):
+        return
+    store = Path(uri[len("sqlite:///"):])
+    if store.exists() or not store.parent.is_dir():  # an existing store; or MLflow's own error for the folder
+        return
+    try:
+        import shutil
+
+        import mlflow
+
+        schema = schema_copy_dir() / f"mlflow-{mlflow.__version__}.db"
+        if not _is_empty_mlflow_store(schema):  # never made, or damaged since: made again
+            _make_empty_schema(schema)
+        shutil.copyfile(schema, store)
+    except Exception:  # noqa: BLE001 - an optimisation only: MLflow creates the store itself
+        store.unlink(missing_ok=True)
+
+
+def _is_empty_mlflow_store(path: Path) -> bool:
+    """Whether `path` is a readable SQLite database with MLflow's schema version and no experiment."""
+    import sqlite3
+
+    if not path.is_file():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            return (len(db.execute("SELECT version_num FROM alembic_version").fetchall()) == 1
+                    and db.execute("SELECT COUNT(*) FROM experiments").fetchone()[0] == 0)
+    except sqlite3.Error:
+        return False
+
+
+def _make_empty_schema(path: Path) -> None:
+    """An empty MLflow store at `path`, made by MLflow's own table creation and migrations (what
+    SqlAlchemyStore runs on a new database), written under a temporary name and renamed, so that a
+    runner beside this one never copies a half-made file."""
+    import sqlalchemy
+    from mlflow.store.db.utils import _initialize_tables
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    engine = sqlalchemy.create_engine(f"sqlite:///{partial}")
+    try:
+        _initialize_tables(engine)
+        engine.dispose()
+        os.replace(partial, path)
+    finally:
+        engine.dispose()
+        partial.unlink(missing_ok=True)
+
+
 def check_credentials(uri: str) -> None:
     """A server with authentication (`mlflow server --app-name basic-auth`) must accept the credentials
     MLflow's clients read from MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD: one authenticated
@@ -281,6 +346,7 @@ class Tracker:
         mlflow.set_tracking_uri(uri)
         # One process at a time creates (and migrates) the store, which MlflowClient() does, and the experiment.
         with _store_lock(uri):
+            _new_sqlite_store_from_schema_copy(uri)
             try:
                 self.client = RetryingClient(MlflowClient(tracking_uri=uri))
                 existing = self.client.get_experiment_by_name(experiment_name)
