@@ -44,6 +44,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if set(INTEGRATION_FIXTURES) & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
+    # The files that train or start processes first, the fast ones last: xdist (--dist loadfile) hands out
+    # files in this order, so the short files fill the end of the run, not a 3-minute file started last
+    # while the other worker idles (longest first, the classic rule for scheduling on a few machines).
+    slow_files = {item.path for item in items if item.get_closest_marker("integration")}
+    items.sort(key=lambda item: item.path not in slow_files)  # stable: each file keeps its own order
 
 
 def pytest_collection_finish(session):
