@@ -204,7 +204,7 @@ def _new_sqlite_store_from_schema_copy(uri: str) -> None:
     made for this MLflow version: its tables and schema version, no experiment, no run; MlflowClient then
     opens it as it opens any store (it checks the schema version and adds the Default experiment). Called
     under _store_lock. Anything unexpected leaves the store to MLflow, as before."""
-    if not uri.startswith("sqlite:///"):
+    if not uri.startswith("sqlite:///") or "?" in uri or uri.endswith(":memory:"):  # a file, as named
         return
     store = Path(uri[len("sqlite:///"):])
     if store.exists() or not store.parent.is_dir():  # an existing store; or MLflow's own error for the folder
